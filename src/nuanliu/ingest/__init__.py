@@ -1,0 +1,1 @@
+"""Ingest: transports that validate readings and hand them to the one writer."""

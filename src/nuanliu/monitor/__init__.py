@@ -1,0 +1,1 @@
+"""Monitoring: aggregates, compliance, cold/overheated/offline, suspicious data, alerts."""

@@ -1,0 +1,1 @@
+"""Network model: typed tables per element kind, validation, I/O, examples."""

@@ -1,0 +1,1 @@
+"""Water properties, friction and heat loss: pure functions on numpy arrays."""

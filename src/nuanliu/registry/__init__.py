@@ -1,0 +1,1 @@
+"""Registry: regions, enterprises, stations, communities, buildings, households, sensors."""

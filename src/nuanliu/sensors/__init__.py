@@ -1,0 +1,1 @@
+"""Sensor simulator: realistic indoor readings from a building thermal model."""

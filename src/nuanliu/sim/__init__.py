@@ -1,0 +1,1 @@
+"""Solvers: compile the network to arrays, steady thermo-hydraulics."""

@@ -1,0 +1,1 @@
+"""Persistence: one schema, two engines (DuckDB embedded, PostgreSQL server)."""
