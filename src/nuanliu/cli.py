@@ -22,7 +22,8 @@ _SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("nuanliu.ingest.cli", "app", "ingest"),
     ("nuanliu.sensors.cli", "app", "sensors"),
     ("nuanliu.monitor.cli", "app", "monitor"),
-    ("nuanliu.api.cli", "app", None),  # nuanliu serve, nuanliu demo
+    ("nuanliu.api.cli", "app", None),  # nuanliu serve
+    ("nuanliu.web.cli", "app", None),  # nuanliu demo
 ]
 
 
