@@ -11,10 +11,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from nuanliu.paths import shared_data_dir
+
+if TYPE_CHECKING:
+    from nuanliu.store import Store
 
 DEFAULT_DBURLS = ["duckdb", "postgresql://127.0.0.1:5432/test"]
 
@@ -67,6 +71,18 @@ def db_url(engine_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(engine_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """An open, fully migrated store on an empty database of each engine."""
+    from nuanliu.store import open_store
+
+    opened = open_store(db_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,137 @@
+"""``Store``: one writer guarded by a lock, many concurrent readers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+
+import pyarrow as pa
+
+from nuanliu.store.engine import Capabilities, Engine, create_engine
+from nuanliu.store.query import Query, Writer
+from nuanliu.store.readings import InsertReport, QuarantineRow, insert_quarantine, insert_readings
+from nuanliu.store.url import StoreUrl, parse_url
+
+ReadingsHook = Callable[[Writer, pa.Table], None]
+
+
+class Store:
+    """The database behind the platform, on DuckDB or PostgreSQL.
+
+    Thread-safe: ``read()`` gives each caller its own connection (DuckDB cursor or
+    pooled PostgreSQL connection); ``write()`` serialises writers on a process-wide
+    lock and runs the block as one transaction (commit on success, rollback on error).
+    """
+
+    def __init__(self, url: StoreUrl, engine: Engine) -> None:
+        self.url = url
+        self._engine = engine
+        self._write_lock = threading.RLock()
+        self._readings_hooks: list[ReadingsHook] = []
+        self._closed = False
+
+    @property
+    def caps(self) -> Capabilities:
+        return self._engine.caps
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # ----------------------------------------------------------------- access
+
+    @contextmanager
+    def read(self) -> Iterator[Query]:
+        conn = self._engine.acquire_reader()
+        try:
+            yield Query(self._engine, conn)
+        finally:
+            self._engine.release_reader(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[Writer]:
+        with self._write_lock:
+            conn = self._engine.writer()
+            self._engine.begin(conn)
+            try:
+                yield Writer(self._engine, conn)
+            except BaseException:
+                self._engine.rollback(conn)
+                raise
+            self._engine.commit(conn)
+
+    # ------------------------------------------------------------- readings
+
+    def add_readings_hook(self, fn: ReadingsHook) -> None:
+        """Call ``fn(w, new_rows)`` inside every readings insert with only the new rows."""
+        if fn not in self._readings_hooks:
+            self._readings_hooks.append(fn)
+
+    def remove_readings_hook(self, fn: ReadingsHook) -> None:
+        if fn in self._readings_hooks:
+            self._readings_hooks.remove(fn)
+
+    @property
+    def readings_hooks(self) -> tuple[ReadingsHook, ...]:
+        return tuple(self._readings_hooks)
+
+    def insert_readings(self, tbl: pa.Table) -> InsertReport:
+        """Store new readings idempotently on (sensor_id, ts); see ``store.readings``."""
+        return insert_readings(self, tbl)
+
+    def insert_quarantine(self, rows: Sequence[QuarantineRow]) -> int:
+        """Keep refused rows with their source and reason; rows stored."""
+        return insert_quarantine(self, rows)
+
+    # ------------------------------------------------------------ migrations
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations (up to ``target``); the versions applied."""
+        from nuanliu.store.migrate import migrate
+
+        return migrate(self, target=target)
+
+    def schema_version(self) -> int:
+        from nuanliu.store.migrate import current_version
+
+        return current_version(self)
+
+    # ------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._engine.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url.redacted()!r})"
+
+
+def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+    """Open the store at ``url`` and, unless told not to, bring its schema up to date.
+
+    ``read_only`` (DuckDB only) opens the file without taking the writer lock, e.g. to
+    inspect a database another process is serving.
+    """
+    parsed = parse_url(url)
+    store = Store(parsed, create_engine(parsed, read_only=read_only))
+    if migrate and not read_only:
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store

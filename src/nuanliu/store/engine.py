@@ -1,0 +1,601 @@
+"""Every difference between DuckDB and PostgreSQL, in one place.
+
+The rest of the store (and every module above it) writes SQL once with ``?``
+placeholders and portable types (TEXT, DOUBLE PRECISION, BIGINT, BOOLEAN, TIMESTAMPTZ)
+and calls the engine for what cannot be portable: connections, the reader pool,
+placeholder style, bulk append (Arrow scan vs COPY), idempotent reading inserts and
+locking for migrations. ``Capabilities`` describes the engine to callers that need to
+choose (e.g. a benchmark printing what it ran on); nothing outside this module says
+``if postgres``.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from nuanliu.errors import StoreError
+from nuanliu.store.url import StoreUrl
+
+READINGS_BATCH_SCHEMA = pa.schema(
+    [
+        ("sensor_id", pa.string()),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("temp_c", pa.float64()),
+        ("humidity_pct", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the engine is and how it does the non-portable things."""
+
+    engine: str  # "duckdb" | "postgresql"
+    paramstyle: str  # how placeholders reach the driver: "qmark" or "format"
+    bulk_append: str  # "arrow-scan" | "copy-csv"
+    readings_idempotency: str  # "anti-join" | "primary-key"
+    writer_processes: str  # "one" (DuckDB file lock) | "many" (server)
+    reader_pool: str  # "cursors" | "connection-pool"
+    migration_lock: str  # "process-lock" | "advisory-lock"
+    upsert: str = "INSERT ... ON CONFLICT (key) DO UPDATE SET col = excluded.col"
+
+    def sql(self, text: str) -> str:
+        """Rewrite ``?`` placeholders for the driver (string literals left alone)."""
+        if self.paramstyle == "qmark":
+            return text
+        return _qmark_to_format(text)
+
+    def upsert_sql(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """``INSERT ... ON CONFLICT DO UPDATE`` (same syntax on both engines)."""
+        cols = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = [c for c in columns if c not in key]
+        conflict = ", ".join(key)
+        if not updates:
+            return (
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) DO NOTHING"
+            )
+        sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
+        return (
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+        )
+
+
+def _qmark_to_format(text: str) -> str:
+    out: list[str] = []
+    quote: str | None = None
+    for ch in text:
+        if quote:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Engine(ABC):
+    """Connections and the non-portable operations of one database."""
+
+    caps: Capabilities
+
+    @abstractmethod
+    def writer(self) -> Any:
+        """The single writer connection (callers hold the store's writer lock)."""
+
+    @abstractmethod
+    def acquire_reader(self) -> Any: ...
+
+    @abstractmethod
+    def release_reader(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def begin(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def commit(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def rollback(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> int:
+        """Run a statement; the number of rows it changed (-1 when unknown)."""
+
+    @abstractmethod
+    def executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    @abstractmethod
+    def fetch_arrow(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
+
+    def fetch_df(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.fetch_arrow(conn, sql, params).to_pandas()
+
+    @abstractmethod
+    def append_arrow(self, conn: Any, table: str, tbl: pa.Table) -> int:
+        """Bulk-append an Arrow table (columns by name) to ``table``; rows appended."""
+
+    @abstractmethod
+    def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
+        """Insert the rows of a de-duplicated batch whose (sensor_id, ts) is not stored yet.
+
+        Returns exactly the inserted rows (``READINGS_BATCH_SCHEMA``).
+        """
+
+    @abstractmethod
+    def lock_for_migration(self, conn: Any) -> None:
+        """Serialise migrations between processes (inside the writer transaction)."""
+
+    @abstractmethod
+    def table_names(self, conn: Any) -> list[str]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+
+class DuckDBEngine(Engine):
+    """Embedded DuckDB: one database instance per process; readers are cursors on it.
+
+    DuckDB lets one process open a database file for writing (it takes a file lock), so
+    a second ``nuanliu`` process on the same file fails with a clear ``StoreError``.
+    Inside the process every cursor is its own connection to the shared instance, with
+    MVCC snapshots, so readers run in parallel with the single writer.
+    """
+
+    caps = Capabilities(
+        engine="duckdb",
+        paramstyle="qmark",
+        bulk_append="arrow-scan",
+        readings_idempotency="anti-join",
+        writer_processes="one",
+        reader_pool="cursors",
+        migration_lock="process-lock",
+    )
+
+    def __init__(self, url: StoreUrl, *, read_only: bool = False) -> None:
+        import duckdb
+
+        self._duckdb = duckdb
+        if url.path != ":memory:":
+            Path(url.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = duckdb.connect(url.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open DuckDB database {url.path}: {exc}. DuckDB allows one process to "
+                "open a file for writing; stop the other process or use PostgreSQL",
+                details={"path": url.path},
+            ) from exc
+        self._setup(self._db)
+        self._writer = self._new_cursor()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._cursor_lock = threading.Lock()
+
+    @staticmethod
+    def _setup(conn: Any) -> None:
+        # Arrow/pandas results carry timestamps in the session zone: always UTC.
+        conn.execute("SET TimeZone = 'UTC'")
+
+    def _new_cursor(self) -> Any:
+        with getattr(self, "_cursor_lock", threading.Lock()):
+            cur = self._db.cursor()
+        self._setup(cur)
+        return cur
+
+    def writer(self) -> Any:
+        return self._writer
+
+    def acquire_reader(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._new_cursor()
+
+    def release_reader(self, conn: Any) -> None:
+        self._idle.put(conn)
+
+    def begin(self, conn: Any) -> None:
+        conn.execute("BEGIN TRANSACTION")
+
+    def commit(self, conn: Any) -> None:
+        conn.execute("COMMIT")
+
+    def rollback(self, conn: Any) -> None:
+        conn.execute("ROLLBACK")
+
+    def _run(self, conn: Any, sql: str, params: Sequence[Any] | None) -> Any:
+        try:
+            return conn.execute(sql, list(params) if params is not None else None)
+        except self._duckdb.Error as exc:
+            raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> int:
+        cur = self._run(conn, sql, params)
+        try:
+            row = cur.fetchone() if cur.description else None
+        except self._duckdb.Error:
+            return -1
+        # DuckDB reports changed rows as a one-column result named "Count".
+        if row is not None and cur.description and cur.description[0][0] == "Count":
+            return int(row[0])
+        return -1
+
+    def executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        try:
+            conn.executemany(sql, [list(r) for r in rows])
+        except self._duckdb.Error as exc:
+            raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self._run(conn, sql, params)
+        cols = [d[0] for d in cur.description or []]
+        return cols, cur.fetchall() if cols else []
+
+    def _relation(self, conn: Any, sql: str, params: Sequence[Any] | None) -> Any:
+        # A relation hands its result to Arrow without the copy a DB-API cursor makes.
+        try:
+            return conn.sql(sql, params=list(params) if params is not None else None)
+        except self._duckdb.Error as exc:
+            raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def fetch_arrow(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        rel = self._relation(conn, sql, params)
+        if rel is None:  # a statement without a result
+            return pa.table({})
+        try:
+            return rel.to_arrow_table()
+        except self._duckdb.Error as exc:
+            raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def fetch_df(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        rel = self._relation(conn, sql, params)
+        if rel is None:
+            return pd.DataFrame()
+        try:
+            return rel.df()
+        except self._duckdb.Error as exc:
+            raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def append_arrow(self, conn: Any, table: str, tbl: pa.Table) -> int:
+        if tbl.num_rows == 0:
+            return 0
+        view = f"_append_{uuid.uuid4().hex}"
+        cols = ", ".join(tbl.column_names)
+        conn.register(view, tbl)
+        try:
+            self._run(conn, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}", None)
+        finally:
+            conn.unregister(view)
+        return tbl.num_rows
+
+    def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
+        if batch.num_rows == 0:
+            return READINGS_BATCH_SCHEMA.empty_table()
+        import pyarrow.compute as pc
+
+        view = f"_readings_{uuid.uuid4().hex}"
+        bounds = pc.min_max(batch.column("ts"))
+        conn.register(view, batch)
+        try:
+            # No unique index on DuckDB (see docs/store.md): the batch is anti-joined
+            # against the stored rows of its own time window, which zone maps on ts
+            # narrow to a few row groups; the single writer makes this race-free.
+            sql = f"""
+                INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)
+                SELECT b.sensor_id, b.ts, b.temp_c, b.humidity_pct, now()
+                FROM {view} b
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM readings r
+                    WHERE r.ts >= ? AND r.ts <= ?
+                      AND r.sensor_id = b.sensor_id AND r.ts = b.ts)
+                RETURNING sensor_id, ts, temp_c, humidity_pct
+            """
+            params = [bounds["min"].as_py(), bounds["max"].as_py()]
+            new = self.fetch_arrow(conn, sql, params)
+        finally:
+            conn.unregister(view)
+        return new.cast(READINGS_BATCH_SCHEMA)
+
+    def lock_for_migration(self, conn: Any) -> None:
+        # One process holds the file; the store's writer lock serialises threads.
+        return None
+
+    def table_names(self, conn: Any) -> list[str]:
+        _, rows = self.fetch(
+            conn,
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() ORDER BY table_name",
+        )
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
+        self._writer.close()
+        self._db.close()
+
+
+# ----------------------------------------------------------------------- PostgreSQL
+
+# PostgreSQL type OIDs -> Arrow types, for typed (and empty) Arrow results.
+_PG_ARROW_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    25: pa.string(),
+    1043: pa.string(),
+    1042: pa.string(),
+    19: pa.string(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+class PostgresEngine(Engine):
+    """PostgreSQL server: a dedicated writer connection plus a pool of readers.
+
+    With ``?schema=name`` every connection's ``search_path`` is that schema (created if
+    missing), so separate schemas isolate tests or tenants in one database.
+    """
+
+    caps = Capabilities(
+        engine="postgresql",
+        paramstyle="format",
+        bulk_append="copy-csv",
+        readings_idempotency="primary-key",
+        writer_processes="many",
+        reader_pool="connection-pool",
+        migration_lock="advisory-lock",
+    )
+
+    def __init__(self, url: StoreUrl) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self._psycopg = psycopg
+        self.schema = url.schema
+        options = "-c TimeZone=UTC"
+        if url.schema:
+            options += f" -c search_path={url.schema}"
+        self._kwargs: dict[str, Any] = {"options": options}
+        try:
+            if url.schema:
+                with psycopg.connect(url.conninfo, autocommit=True) as conn:
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
+            self._writer = psycopg.connect(url.conninfo, **self._kwargs)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+        self._pool = ConnectionPool(
+            url.conninfo,
+            kwargs={**self._kwargs, "autocommit": True},
+            min_size=1,
+            max_size=url.pool_size,
+            open=True,
+            name="nuanliu-readers",
+        )
+
+    def writer(self) -> Any:
+        return self._writer
+
+    def acquire_reader(self) -> Any:
+        try:
+            return self._pool.getconn(timeout=30)
+        except Exception as exc:  # psycopg_pool.PoolTimeout and friends
+            raise StoreError(f"no PostgreSQL reader connection available: {exc}") from exc
+
+    def release_reader(self, conn: Any) -> None:
+        self._pool.putconn(conn)
+
+    def begin(self, conn: Any) -> None:
+        # psycopg opens a transaction implicitly on the first statement.
+        return None
+
+    def commit(self, conn: Any) -> None:
+        conn.commit()
+
+    def rollback(self, conn: Any) -> None:
+        conn.rollback()
+
+    def _cursor(self, conn: Any, sql: str, params: Sequence[Any] | None) -> Any:
+        cur = conn.cursor()
+        try:
+            if params:
+                cur.execute(self.caps.sql(sql), list(params))
+            else:
+                cur.execute(sql.encode())  # no placeholders: '%' and '?' stay literal
+        except self._psycopg.Error as exc:
+            cur.close()
+            raise StoreError(f"PostgreSQL refused: {exc}", details={"sql": _clip(sql)}) from exc
+        return cur
+
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> int:
+        with self._cursor(conn, sql, params) as cur:
+            return cur.rowcount
+
+    def executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(self.caps.sql(sql), [list(r) for r in rows])
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL refused: {exc}", details={"sql": _clip(sql)}) from exc
+
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self._cursor(conn, sql, params) as cur:
+            if cur.description is None:
+                return [], []
+            return [d.name for d in cur.description], cur.fetchall()
+
+    def fetch_arrow(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        with self._cursor(conn, sql, params) as cur:
+            if cur.description is None:
+                return pa.table({})
+            rows = cur.fetchall()
+            arrays = []
+            names = []
+            for i, d in enumerate(cur.description):
+                values = [r[i] for r in rows]
+                typ = _PG_ARROW_TYPES.get(d.type_code)
+                if typ is None and not rows:
+                    typ = pa.string()
+                arrays.append(pa.array(values, type=typ))
+                names.append(d.name)
+            return pa.Table.from_arrays(arrays, names=names)
+
+    def _copy_in(self, conn: Any, table: str, tbl: pa.Table) -> None:
+        buf = io.BytesIO()
+        opts = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        pacsv.write_csv(_csv_ready(tbl), buf, write_options=opts)
+        cols = ", ".join(tbl.column_names)
+        try:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)".encode()) as copy,
+            ):
+                copy.write(buf.getvalue())
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL refused COPY into {table}: {exc}") from exc
+
+    def append_arrow(self, conn: Any, table: str, tbl: pa.Table) -> int:
+        if tbl.num_rows == 0:
+            return 0
+        self._copy_in(conn, table, tbl)
+        return tbl.num_rows
+
+    def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
+        if batch.num_rows == 0:
+            return READINGS_BATCH_SCHEMA.empty_table()
+        self.execute(
+            conn,
+            "CREATE TEMP TABLE IF NOT EXISTS readings_batch (sensor_id TEXT, ts TIMESTAMPTZ,"
+            " temp_c DOUBLE PRECISION, humidity_pct DOUBLE PRECISION) ON COMMIT DELETE ROWS",
+        )
+        self._copy_in(conn, "readings_batch", batch)
+        # COPY (INSERT ... RETURNING) TO STDOUT streams the new rows back as CSV,
+        # which Arrow parses far faster than fetching Python tuples.
+        out = io.BytesIO()
+        sql = (
+            "COPY (INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)"
+            " SELECT sensor_id, ts, temp_c, humidity_pct, now() FROM readings_batch"
+            " ON CONFLICT (sensor_id, ts) DO NOTHING"
+            " RETURNING sensor_id, (extract(epoch FROM ts) * 1000000)::bigint,"
+            " temp_c, humidity_pct) TO STDOUT (FORMAT csv)"
+        )
+        try:
+            with conn.cursor() as cur, cur.copy(sql.encode()) as copy:
+                for chunk in copy:
+                    out.write(chunk)
+            self.execute(conn, "TRUNCATE readings_batch")
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL refused the readings insert: {exc}") from exc
+        return _parse_returned_readings(out.getvalue())
+
+    def lock_for_migration(self, conn: Any) -> None:
+        self.execute(
+            conn,
+            "SELECT pg_advisory_xact_lock(hashtext('nuanliu-migrate:' || current_schema()))",
+        )
+
+    def table_names(self, conn: Any) -> list[str]:
+        _, rows = self.fetch(
+            conn,
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() ORDER BY table_name",
+        )
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self._pool.close()
+        self._writer.close()
+
+
+def _csv_ready(tbl: pa.Table) -> pa.Table:
+    """Timestamps as ISO text with an explicit UTC offset, which COPY parses exactly."""
+    import pyarrow.compute as pc
+
+    cols = []
+    for field, col in zip(tbl.schema, tbl.columns, strict=True):
+        if pa.types.is_timestamp(field.type):
+            # Storage is UTC either way; naive timestamps are taken as UTC. %S carries
+            # the fraction of the column's unit.
+            utc = col.cast(pa.timestamp(field.type.unit, tz="UTC"))
+            cols.append(pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S+00:00"))
+        else:
+            cols.append(col)
+    return pa.Table.from_arrays(cols, names=tbl.column_names)
+
+
+def _parse_returned_readings(data: bytes) -> pa.Table:
+    if not data:
+        return READINGS_BATCH_SCHEMA.empty_table()
+    types = {
+        "sensor_id": pa.string(),
+        "ts_us": pa.int64(),
+        "temp_c": pa.float64(),
+        "humidity_pct": pa.float64(),
+    }
+    tbl = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=list(types)),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+    ts = tbl.column("ts_us").cast(pa.timestamp("us", tz="UTC"))
+    return pa.Table.from_arrays(
+        [tbl.column("sensor_id"), ts, tbl.column("temp_c"), tbl.column("humidity_pct")],
+        schema=READINGS_BATCH_SCHEMA,
+    )
+
+
+def _clip(sql: str, limit: int = 300) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def create_engine(url: StoreUrl, *, read_only: bool = False) -> Engine:
+    if url.engine == "duckdb":
+        return DuckDBEngine(url, read_only=read_only)
+    return PostgresEngine(url)

@@ -1,0 +1,134 @@
+"""Idempotent reading inserts with hooks, and the quarantine for rows that failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nuanliu.errors import InvalidInput
+from nuanliu.store.engine import READINGS_BATCH_SCHEMA
+
+if TYPE_CHECKING:
+    from nuanliu.store.core import Store
+
+
+@dataclass(frozen=True)
+class InsertReport:
+    inserted: int  # rows newly stored
+    duplicates: int  # rows already stored, or repeated within the batch
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    """A row ingest could not accept, kept with the reason so nothing is silently lost."""
+
+    source: str  # file:readings.csv:17, mqtt:nuanliu/v1/readings/gw1, http
+    reason: str
+    raw: str | None = None
+    sensor_id: str | None = None
+    ts_text: str | None = None
+    received_at: dt.datetime | None = None  # default: now (UTC)
+
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+        ("sensor_id", pa.string()),
+        ("ts_text", pa.string()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+def normalise_readings(tbl: pa.Table) -> pa.Table:
+    """The batch in the store's column types; ``InvalidInput`` says what does not fit."""
+    missing = [c for c in ("sensor_id", "ts", "temp_c") if c not in tbl.column_names]
+    if missing:
+        raise InvalidInput(
+            f"readings table lacks column(s) {', '.join(missing)}",
+            details=[{"column": c, "problem": "missing"} for c in missing],
+        )
+    ts = tbl.column("ts")
+    if not pa.types.is_timestamp(ts.type) or ts.type.tz is None:
+        raise InvalidInput(
+            f"readings column ts must be a timezone-aware timestamp, got {ts.type}",
+            details=[{"column": "ts", "problem": f"type {ts.type}"}],
+        )
+    humidity = (
+        tbl.column("humidity_pct")
+        if "humidity_pct" in tbl.column_names
+        else pa.nulls(tbl.num_rows, pa.float64())
+    )
+    try:
+        out = pa.Table.from_arrays(
+            [
+                tbl.column("sensor_id").cast(pa.string()),
+                ts.cast(pa.timestamp("us", tz="UTC")),
+                tbl.column("temp_c").cast(pa.float64()),
+                humidity.cast(pa.float64()),
+            ],
+            schema=READINGS_BATCH_SCHEMA,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidInput(f"readings table has unusable column types: {exc}") from exc
+    for name in ("sensor_id", "ts", "temp_c"):
+        nulls = out.column(name).null_count
+        if nulls:
+            raise InvalidInput(
+                f"readings column {name} has {nulls} empty value(s); quarantine such rows",
+                details=[{"column": name, "problem": f"{nulls} null value(s)"}],
+            )
+    return out
+
+
+def dedupe_batch(tbl: pa.Table) -> pa.Table:
+    """Keep the first row of each (sensor_id, ts) in batch order."""
+    if tbl.num_rows < 2:
+        return tbl
+    indexed = tbl.append_column("_row", pa.array(range(tbl.num_rows), pa.int64()))
+    firsts = indexed.group_by(["sensor_id", "ts"], use_threads=False).aggregate([("_row", "min")])
+    if firsts.num_rows == tbl.num_rows:
+        return tbl
+    keep = pc.sort_indices(firsts.column("_row_min"))
+    return tbl.take(pc.take(firsts.column("_row_min"), keep))
+
+
+def insert_readings(store: Store, tbl: pa.Table) -> InsertReport:
+    """Store the readings not stored yet; hooks see exactly those, in the same transaction."""
+    batch = dedupe_batch(normalise_readings(tbl))
+    with store.write() as w:
+        new_rows = w._insert_new_readings(batch)
+        for hook in store.readings_hooks:
+            if new_rows.num_rows:
+                hook(w, new_rows)
+    return InsertReport(inserted=new_rows.num_rows, duplicates=tbl.num_rows - new_rows.num_rows)
+
+
+def insert_quarantine(store: Store, rows: Sequence[QuarantineRow]) -> int:
+    """Keep rows ingest refused, with where they came from and why; rows stored."""
+    if not rows:
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        if row.received_at is not None and row.received_at.tzinfo is None:
+            raise InvalidInput(f"quarantine row from {row.source} has a naive received_at; use UTC")
+    tbl = pa.table(
+        {
+            "received_at": [r.received_at or now for r in rows],
+            "source": [r.source for r in rows],
+            "sensor_id": [r.sensor_id for r in rows],
+            "ts_text": [r.ts_text for r in rows],
+            "raw": [r.raw for r in rows],
+            "reason": [r.reason for r in rows],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    with store.write() as w:
+        return w.append_arrow("quarantine", tbl)
