@@ -1,5 +1,153 @@
-"""CLI commands for nuanliu.ingest (filled in by its capability)."""
+"""``nuanliu ingest FILE...`` and ``nuanliu ingest mqtt --url ...``.
 
+``ingest`` is a group with the sub-commands ``files`` and ``mqtt``; anything after
+``ingest`` that is not a sub-command name is taken as ``files`` arguments, so
+``nuanliu ingest a.csv b.parquet`` works (a file literally named ``mqtt``:
+``nuanliu ingest files mqtt``).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
 import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
 
-app = typer.Typer(no_args_is_help=True)
+from nuanliu.config import load_settings
+from nuanliu.errors import NuanliuError
+
+
+class _FilesByDefault(TyperGroup):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["files", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_FilesByDefault,
+    no_args_is_help=True,
+    help="Ingest sensor readings from files or MQTT; refused rows go to quarantine.",
+)
+
+
+def _open(db: str | None) -> Any:
+    from nuanliu.store import open_store
+
+    settings = load_settings()
+    if not db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(db or settings.database_url)
+
+
+def _limits(future_tolerance_s: float) -> Any:
+    from nuanliu.ingest.validate import Limits
+
+    return Limits(future_tolerance=timedelta(seconds=future_tolerance_s))
+
+
+DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the DuckDB file).")
+TolOpt = typer.Option(300.0, "--future-tolerance-s", help="Accept timestamps this far ahead.")
+
+
+@app.command("files")
+def files_cmd(
+    paths: list[Path] = typer.Argument(..., help="CSV, TSV, Parquet, NDJSON or JSON files."),
+    db: str | None = DbOpt,
+    future_tolerance_s: float = TolOpt,
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was refused."),
+) -> None:
+    """Ingest reading files (format by suffix; .gz allowed), streamed in chunks."""
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.files import ingest_file
+    from nuanliu.ingest.model import IngestReport
+
+    console = Console()
+    table = Table("file", "received", "stored", "duplicates", "rejected")
+    total = IngestReport()
+    failed = False
+    try:
+        store = _open(db)
+    except NuanliuError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    with store:
+        ingestor = Ingestor(store, limits=_limits(future_tolerance_s))
+        for path in paths:
+            try:
+                rep = ingest_file(ingestor, path)
+            except NuanliuError as exc:
+                console.print(f"[red]error:[/red] {exc.message}")
+                failed = True
+                continue
+            total.add(rep)
+            table.add_row(
+                str(path),
+                *(str(v) for v in (rep.received, rep.stored, rep.duplicates, rep.rejected)),
+            )
+    if len(paths) > 1:
+        table.add_row(
+            "total",
+            *(str(v) for v in (total.received, total.stored, total.duplicates, total.rejected)),
+        )
+    console.print(table)
+    for reason in total.reasons[:10]:
+        console.print(f"  quarantined {reason}")
+    if failed or (strict and total.rejected):
+        raise typer.Exit(1)
+
+
+@app.command("mqtt")
+def mqtt_cmd(
+    url: str = typer.Option(
+        "", "--url", help="Broker, mqtt://host:port (default NUANLIU_MQTT_URL)."
+    ),
+    topic: str = typer.Option("nuanliu/v1/readings/#", "--topic", help="Topic filter."),
+    group: str = typer.Option("ingest", "--group", help="Shared-subscription group ('' = none)."),
+    client_id: str = typer.Option(
+        "", "--client-id", help="Stable id keeps the session (and its queue) across restarts."
+    ),
+    db: str | None = DbOpt,
+    batch_messages: int = typer.Option(1000, "--batch-messages", help="Messages per transaction."),
+    batch_ms: float = typer.Option(200.0, "--batch-ms", help="Longest wait to fill a batch."),
+    session_expiry_s: int = typer.Option(3600, "--session-expiry-s", help="Broker keeps session."),
+    stats_interval_s: float = typer.Option(10.0, "--stats-interval-s", help="Stats line period."),
+    future_tolerance_s: float = TolOpt,
+) -> None:
+    """Consume readings from MQTT (QoS 1, persistent shared subscription) until SIGTERM."""
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.mqtt import MqttConfig, MqttIngest
+
+    cfg = MqttConfig(
+        url=url or load_settings().mqtt_url,
+        topic=topic,
+        group=group,
+        client_id=client_id,
+        batch_messages=batch_messages,
+        batch_ms=batch_ms,
+        session_expiry_s=session_expiry_s,
+        receive_maximum=max(batch_messages, 1),
+        stats_interval_s=stats_interval_s,
+    )
+    try:
+        cfg.host_port()
+        store = _open(db)
+    except NuanliuError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from exc
+    with store:
+        worker = MqttIngest(Ingestor(store, limits=_limits(future_tolerance_s)), cfg)
+
+        def _stop(signum: int, _frame: Any) -> None:
+            worker.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        worker.run()

@@ -1,0 +1,243 @@
+"""MQTT ingest worker: at-least-once delivery made exactly-once by idempotent storage.
+
+- MQTT 5, QoS 1, persistent session (``clean_start=False`` + session expiry) so that the
+  broker keeps queueing while this process is down, and re-sends what was not acked;
+- shared subscription ``$share/<group>/nuanliu/v1/readings/#``: several workers split
+  one stream, each message goes to one of them;
+- manual acknowledgement: a message is acked only after its rows (and its quarantine
+  rows) are committed, so a crash at any point loses nothing — the broker re-sends the
+  unacked messages and ``insert_readings`` drops the rows already stored;
+- batching: messages are gathered into one store transaction until ``batch_messages``
+  arrived, ``batch_ms`` passed, or the stream paused for ``idle_ms`` (the broker stops
+  sending when its in-flight window is full of unacked messages, so waiting longer
+  would only stall).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from nuanliu.errors import ConfigError
+from nuanliu.ingest.batch import Ingestor
+from nuanliu.ingest.model import IngestReport, Rejection
+from nuanliu.ingest.parse import Accumulator, loads
+
+log = logging.getLogger(__name__)
+
+TOPIC_ROOT = "nuanliu/v1/readings"
+DEFAULT_TOPIC = f"{TOPIC_ROOT}/#"
+
+
+@dataclass
+class MqttConfig:
+    url: str = "mqtt://127.0.0.1:1883"
+    topic: str = DEFAULT_TOPIC
+    group: str = "ingest"  # shared-subscription group; "" subscribes without sharing
+    client_id: str = ""  # stable id = persistent session; empty: ingest-<random>
+    batch_messages: int = 1000
+    batch_ms: float = 200.0
+    idle_ms: float = 5.0
+    session_expiry_s: int = 3600
+    receive_maximum: int = 1000  # unacked messages the broker may have in flight to us
+    keepalive_s: int = 30
+    stats_interval_s: float = 10.0
+
+    def host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise ConfigError(
+                f"MQTT url {self.url!r} not understood; expected mqtt://host:port",
+                details={"url": self.url},
+            )
+        return parts.hostname, parts.port or 1883
+
+    def subscription(self) -> str:
+        return f"$share/{self.group}/{self.topic}" if self.group else self.topic
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    batches: int = 0
+    report: IngestReport = field(default_factory=IngestReport)
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        secs = max(time.monotonic() - self.started, 1e-9)
+        r = self.report
+        per_batch = self.messages / self.batches if self.batches else 0.0
+        return (
+            f"ingest mqtt: {self.messages} messages, {r.received} readings "
+            f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}) in "
+            f"{secs:.1f} s = {r.received / secs:,.0f} readings/s, "
+            f"{self.messages / secs:,.0f} messages/s, {per_batch:.0f} messages/batch"
+        )
+
+
+@dataclass
+class _Msg:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int  # connection it arrived on: acks go back on that connection only
+
+
+class MqttIngest:
+    """One ingest worker. ``run()`` blocks until ``stop`` is set (SIGTERM in the CLI)."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        config: MqttConfig,
+        *,
+        out: TextIO | None = None,
+        on_batch: Callable[[IngestReport], None] | None = None,
+    ) -> None:
+        self.ingestor = ingestor
+        self.cfg = config
+        self.out = out or sys.stderr
+        self.on_batch = on_batch
+        self.stats = Stats()
+        self.stop = threading.Event()
+        self.subscribed = threading.Event()
+        self._inbox: queue.SimpleQueue[_Msg] = queue.SimpleQueue()
+        self._generation = 0
+        client_id = config.client_id or f"ingest-{uuid.uuid4().hex[:12]}"
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+
+    # ---------------------------------------------------------- paho callbacks
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            self._say(f"ingest mqtt: broker refused the connection: {reason}")
+            return
+        self._generation += 1
+        client.subscribe(self.cfg.subscription(), qos=1)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            self._say(f"ingest mqtt: subscription {self.cfg.subscription()} refused: {failed[0]}")
+            self.stop.set()
+            return
+        self._say(f"ingest mqtt: subscribed to {self.cfg.subscription()} as {self.client_id}")
+        self.subscribed.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Msg(msg.topic, msg.payload, msg.mid, msg.qos, self._generation))
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if not self.stop.is_set():
+            self._say(f"ingest mqtt: disconnected ({reason}); reconnecting")
+
+    @property
+    def client_id(self) -> str:
+        cid = self.client._client_id
+        return cid.decode() if isinstance(cid, bytes) else str(cid)
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    # -------------------------------------------------------------- main loop
+
+    def run(self) -> Stats:
+        host, port = self.cfg.host_port()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.cfg.session_expiry_s
+        props.ReceiveMaximum = self.cfg.receive_maximum
+        self.client.connect_async(
+            host, port, keepalive=self.cfg.keepalive_s, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+        next_stats = time.monotonic() + self.cfg.stats_interval_s
+        try:
+            while not self.stop.is_set():
+                batch = self._gather()
+                if batch:
+                    self._process(batch)
+                if time.monotonic() >= next_stats:
+                    self._say(self.stats.line())
+                    next_stats = time.monotonic() + self.cfg.stats_interval_s
+        finally:
+            # Unprocessed messages stay unacked: the broker re-sends them to the session.
+            self.client.disconnect()
+            self.client.loop_stop()
+            self._say(self.stats.line())
+        return self.stats
+
+    def _gather(self) -> list[_Msg]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.cfg.batch_ms / 1000
+        idle = self.cfg.idle_ms / 1000
+        while len(batch) < self.cfg.batch_messages:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            wait = min(idle, deadline - time.monotonic())
+            if wait <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=wait))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[_Msg]) -> None:
+        acc = Accumulator()
+        for m in batch:
+            source = f"mqtt:{m.topic}"
+            try:
+                value = loads(m.payload)
+            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                acc.rejected.append(
+                    Rejection(source, f"malformed JSON payload: {exc}", _payload_text(m.payload))
+                )
+                continue
+            acc.add(value, source, None)
+        report = self.ingestor.ingest(acc.build(), acc.rejected)
+        # Committed: now the broker may forget these messages.
+        generation = self._generation
+        for m in batch:
+            if m.qos > 0 and m.generation == generation:
+                self.client.ack(m.mid, m.qos)
+        self.stats.messages += len(batch)
+        self.stats.batches += 1
+        self.stats.report.add(report)
+        if self.on_batch is not None:
+            self.on_batch(report)
+
+
+def _payload_text(payload: bytes) -> str:
+    text = payload.decode("utf-8", errors="replace")
+    return text if len(text) <= 65536 else text[:65536] + "…[truncated]"

@@ -1,0 +1,224 @@
+"""Parse JSON payloads (one reading, an array, a gateway batch, or NDJSON) into a RawBatch.
+
+Accepted JSON values (docs/ingest.md):
+
+- a reading object ``{"sensor_id", "ts", "temp_c", "humidity_pct"?}``;
+- an array of reading objects (or of gateway batches);
+- a gateway batch, columns instead of rows, for throughput on MQTT:
+  ``{"gateway_id": "gw-17", "sensor_id": [...], "ts": [...], "temp_c": [...],
+  "humidity_pct": [...]}`` (``humidity_pct`` may be left out).
+
+NDJSON is one such value per line. Anything unparseable becomes a ``Rejection`` that says
+where (line) and why; the parseable rest is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from nuanliu.ingest.model import FIELDS, RawBatch, Rejection, json_text
+
+MAX_RAW_CHARS = 65536  # raw text kept in quarantine for one rejected body or line
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…[truncated]"
+
+
+def _is_gateway_batch(value: Any) -> bool:
+    return type(value) is dict and type(value.get("sensor_id")) is list
+
+
+class Accumulator:
+    """Collects parsed JSON values from many lines or messages into one RawBatch."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.sources: list[str] = []
+        self.raws: list[str | None] = []
+        self.batches: list[RawBatch] = []
+        self.rejected: list[Rejection] = []
+
+    def add(self, value: Any, source: str, raw: str | None = None) -> None:
+        """Add one JSON value; ``raw`` is its text when it is a single reading (NDJSON line)."""
+        kind = type(value)
+        if kind is dict and not _is_gateway_batch(value):
+            self.records.append(value)
+            self.sources.append(source)
+            self.raws.append(raw)
+        elif kind is list:
+            if all(type(v) is dict and not _is_gateway_batch(v) for v in value):
+                self.records.extend(value)
+                self.sources.extend([source] * len(value))
+                self.raws.extend([None] * len(value))
+            else:
+                for k, v in enumerate(value):
+                    if type(v) is dict:
+                        self.add(v, source)
+                    else:
+                        self.rejected.append(
+                            Rejection(
+                                source,
+                                f"array element {k} is {_kind(v)}, expected a reading object",
+                                _clip(json_text(v)),
+                            )
+                        )
+        elif _is_gateway_batch(value):
+            self._add_gateway_batch(value, source, raw)
+        else:
+            self.rejected.append(
+                Rejection(
+                    source,
+                    f"payload is {_kind(value)}, expected a reading object, an array or a "
+                    "gateway batch",
+                    _clip(raw if raw is not None else json_text(value)),
+                )
+            )
+
+    def _add_gateway_batch(self, value: dict[str, Any], source: str, raw: str | None) -> None:
+        n = len(value["sensor_id"])
+        columns: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in FIELDS:
+            col = value.get(f)
+            if col is None and f == "humidity_pct":
+                col = [None] * n
+            if type(col) is not list:
+                problems.append(f"{f} is {_kind(col)}, expected an array of {n} values")
+            elif len(col) != n:
+                problems.append(f"{f} has {len(col)} values, sensor_id has {n}")
+            columns[f] = col
+        gateway = value.get("gateway_id")
+        if problems:
+            text = raw if raw is not None else json_text(value)
+            self.rejected.append(
+                Rejection(source, "gateway batch: " + "; ".join(problems), _clip(text))
+            )
+            return
+
+        def raw_of(i: int) -> str:
+            row = {f: columns[f][i] for f in FIELDS}
+            if gateway is not None:
+                row = {"gateway_id": gateway, **row}
+            return json_text(row)
+
+        where = f"{source}#{{}}" if n > 1 else source
+        self.batches.append(RawBatch(columns, lambda i: where.format(i), raw_of))
+
+    def build(self) -> RawBatch:
+        parts: list[RawBatch] = []
+        if self.records:
+            recs, sources, raws = self.records, self.sources, self.raws
+            columns = {f: [r.get(f) for r in recs] for f in FIELDS}
+
+            def raw_of(i: int) -> str:
+                text = raws[i]
+                return _clip(text) if text is not None else json_text(recs[i])
+
+            parts.append(RawBatch(columns, sources.__getitem__, raw_of))
+        parts.extend(self.batches)
+        return RawBatch.concat(parts)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", str: "a string", int: "a number", float: "a number"}
+    names |= {dict: "an object", list: "an array"}
+    return names.get(type(value), type(value).__name__)
+
+
+def loads(text: str | bytes) -> Any:
+    """orjson for speed; the standard parser only when orjson refuses, because gateways
+    written in Python send the non-standard ``NaN``/``Infinity`` literals, which must reach
+    validation (and be quarantined with a clear reason) rather than fail the whole body."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _json_error(exc: json.JSONDecodeError, line: int | None = None) -> str:
+    where = f"line {line if line is not None else exc.lineno} column {exc.colno}"
+    return f"malformed JSON at {where}: {exc.msg}"
+
+
+def parse_json(body: bytes | str, source: str) -> tuple[RawBatch, list[Rejection]]:
+    """One JSON document (reading, array, or gateway batch); malformed → one rejection."""
+    acc = Accumulator()
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raw = body.decode("utf-8", errors="replace")  # type: ignore[union-attr]
+        acc.rejected.append(Rejection(source, f"body is not UTF-8 at byte {exc.start}", _clip(raw)))
+        return acc.build(), acc.rejected
+    try:
+        value = loads(body if isinstance(body, bytes) else text)
+    except json.JSONDecodeError as exc:
+        acc.rejected.append(Rejection(source, _json_error(exc), _clip(text)))
+        return acc.build(), acc.rejected
+    acc.add(value, source, text if type(value) is dict else None)
+    return acc.build(), acc.rejected
+
+
+def parse_ndjson(
+    lines: Iterable[tuple[int, bytes | str]], source: str, acc: Accumulator | None = None
+) -> Accumulator:
+    """NDJSON: ``lines`` are (line number, text); the source of each row gets ``:line``.
+
+    Fast path: the non-blank lines are joined into one JSON array and parsed by one call;
+    only when that fails are lines parsed one by one to find and quarantine the bad ones.
+    """
+    acc = acc or Accumulator()
+    numbers: list[int] = []
+    texts: list[str] = []
+    for no, line in lines:
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line.decode("utf-8", errors="replace")
+                acc.rejected.append(
+                    Rejection(f"{source}:{no}", f"line {no} is not UTF-8 at byte {exc.start}", bad)
+                )
+                continue
+        line = line.strip()
+        if line:
+            numbers.append(no)
+            texts.append(line)
+    if not texts:
+        return acc
+    try:
+        values = loads("[" + ",".join(texts) + "]")
+        if len(values) != len(texts):  # a line held e.g. "1, 2": parse line by line
+            raise ValueError
+    except ValueError:
+        values = None
+    if values is not None and all(
+        type(v) is dict and type(v.get("sensor_id")) is not list for v in values
+    ):
+        # The common case, every line one reading: build columns without per-line calls.
+        columns = {f: [v.get(f) for v in values] for f in FIELDS}
+        acc.batches.append(
+            RawBatch(columns, lambda i: f"{source}:{numbers[i]}", lambda i: _clip(texts[i]))
+        )
+        return acc
+    for k, (no, text) in enumerate(zip(numbers, texts, strict=True)):
+        if values is not None:
+            value = values[k]
+        else:
+            try:
+                value = loads(text)
+            except json.JSONDecodeError as exc:
+                acc.rejected.append(Rejection(f"{source}:{no}", _json_error(exc, no), _clip(text)))
+                continue
+        acc.add(value, f"{source}:{no}", text)
+    return acc
+
+
+def split_lines(body: bytes, first_line: int = 1) -> Iterable[tuple[int, bytes]]:
+    return enumerate(body.split(b"\n"), start=first_line)
