@@ -1,0 +1,381 @@
+"""The steady thermo-hydraulic solver: coupled hydraulics and temperatures.
+
+One coupling iteration: the fixed-flow elements set their flows from the current
+temperatures, the hydraulics find the remaining flows and all pressures, and one
+thermal pass in flow order gives new temperatures. The loop stops when temperatures
+and flows no longer change, or with a clear error after an iteration cap or a
+wall-clock limit (it never hangs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nuanliu.errors import InvalidInput, NotConverged
+from nuanliu.physics.heat_loss import decay_factor
+from nuanliu.sim.compile import CompiledNetwork, compile_network
+from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
+from nuanliu.sim.hydraulics import HydraulicResult, solve_hydraulics
+from nuanliu.sim.options import SolverOptions
+from nuanliu.sim.thermal import ThermalEdges, solve_temperatures
+
+FloatArray = NDArray[np.float64]
+Progress = Callable[[int, float], None]
+
+
+@dataclass
+class SteadyState:
+    """Everything a warm start needs (and what the result tables are built from)."""
+
+    node_temp_c: FloatArray
+    edge_in_c: FloatArray  # thermal edges: resistive (no references) then fixed-flow
+    edge_out_c: FloatArray
+    q_chord: FloatArray
+    m_fixed: FloatArray
+    lift_temp_c: FloatArray  # effective supply temperature of each lift
+
+
+@dataclass
+class SteadyResult:
+    """Result of :func:`solve_steady`: status, iteration record and tables per kind."""
+
+    status: str  # "converged", "not_converged" or "time_limit"
+    iterations: int
+    residual_history: list[dict[str, float]]
+    junctions: Any = None
+    pipes: Any = None
+    pumps: Any = None
+    valves: Any = None
+    sources: Any = None
+    stations: Any = None
+    consumers: Any = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    state: SteadyState | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    def tables(self) -> dict[str, Any]:
+        """Element kind → result table."""
+        return {
+            k: getattr(self, k)
+            for k in ("junctions", "pipes", "pumps", "valves", "sources", "stations", "consumers")
+        }
+
+
+def demand_scale(
+    outdoor_temp_c: float | None, meta: Mapping[str, Any], opts: SolverOptions
+) -> float:
+    """Share of design demand at an outdoor temperature (degree-hour rule), ≥ 0.
+
+    (T_indoor − T_out) / (T_indoor − T_design), T_indoor = 18 °C and T_design from
+    ``meta["design_outdoor_temp_c"]`` (default −19 °C).
+    """
+    if outdoor_temp_c is None:
+        return 1.0
+    design = meta.get("design_outdoor_temp_c", opts.design_outdoor_temp_c)
+    try:
+        design = float(design)
+    except (TypeError, ValueError):
+        design = opts.design_outdoor_temp_c
+    if not np.isfinite(design) or design >= opts.indoor_temp_c:
+        design = opts.design_outdoor_temp_c
+    return max(0.0, (opts.indoor_temp_c - outdoor_temp_c) / (opts.indoor_temp_c - design))
+
+
+def _demands(
+    ids: NDArray[np.object_], design: FloatArray, demands: Any, scale: float, kind: str
+) -> FloatArray:
+    out = design * scale
+    if demands is None:
+        return out
+    if isinstance(demands, Mapping):
+        pos = {k: i for i, k in enumerate(ids)}
+        out = out.copy()
+        for k, v in demands.items():  # per named element, not per pipe: a dict is small
+            i = pos.get(str(k))
+            if i is not None:
+                out[i] = float(v)
+        return out
+    arr = np.asarray(demands, dtype=np.float64)
+    if kind != "consumers":
+        return out
+    if arr.shape != design.shape:
+        raise InvalidInput(
+            f"demands: expected {len(design)} values (one per in-service consumer), got {arr.shape}"
+        )
+    if np.any(arr < 0) or not np.all(np.isfinite(arr)):
+        raise InvalidInput("demands must be finite and ≥ 0 W")
+    return arr
+
+
+def solve_steady(
+    net_or_compiled: Any,
+    *,
+    outdoor_temp_c: float | None = None,
+    demands: Any = None,
+    warm_start: SteadyResult | SteadyState | None = None,
+    options: SolverOptions | None = None,
+    raise_on_failure: bool | None = None,
+    progress: Progress | None = None,
+) -> SteadyResult:
+    """Solve the steady thermo-hydraulic state of a network.
+
+    ``demands``: consumer heat demands in W (array in consumer order of the compiled
+    network, or a mapping id → W that may also name unmodelled stations); otherwise
+    the design demands scaled by ``outdoor_temp_c`` (see :func:`demand_scale`).
+    ``warm_start``: a previous result or state on the same compiled network.
+    Raises :class:`NotConverged` (``.result`` holds the partial result) unless
+    ``raise_on_failure`` is False.
+    """
+    from nuanliu.sim.results import build_result  # local: results imports this module
+
+    opts = options or SolverOptions()
+    if raise_on_failure is not None:
+        opts = SolverOptions(**{**opts.__dict__, "raise_on_failure": raise_on_failure})
+    cn = (
+        net_or_compiled
+        if isinstance(net_or_compiled, CompiledNetwork)
+        else compile_network(net_or_compiled)
+    )
+    water = opts.water
+    t0 = time.perf_counter()
+    scale = demand_scale(outdoor_temp_c, cn.meta, opts)
+    cons = cn.consumers
+    stat = cn.stations
+    srcs = cn.sources
+    lifts = cn.lifts
+    q_cons = _demands(cons["ids"], cons["heat_demand_w"], demands, scale, "consumers")
+    q_stat = _demands(stat["ids"], stat["heat_demand_w"], demands, scale, "stations")
+
+    n = cn.n_nodes
+    nr = cn.ref_slice.start  # physical resistive edges
+    nf = len(cn.f_kind)
+    t_frm = np.r_[cn.e_from[:nr], cn.f_from]
+    t_to = np.r_[cn.e_to[:nr], cn.f_to]
+    stagnant_c = _stagnant_temp(cn)
+
+    if isinstance(warm_start, SteadyResult):
+        warm_start = warm_start.state
+    if warm_start is not None and len(warm_start.node_temp_c) == n:
+        st = SteadyState(**{k: np.array(v, copy=True) for k, v in warm_start.__dict__.items()})
+    else:
+        hot = float(np.nanmax(np.r_[lifts["supply_temp_c"], srcs["supply_temp_c"], 0.0]))
+        tn = np.full(n, hot)
+        st = SteadyState(
+            node_temp_c=tn,
+            edge_in_c=np.full(nr + nf, hot),
+            edge_out_c=np.full(nr + nf, hot),
+            q_chord=np.zeros(cn.n_chords),
+            m_fixed=np.zeros(nf),
+            lift_temp_c=lifts["supply_temp_c"].copy(),
+        )
+
+    history: list[dict[str, float]] = []
+    status = "not_converged"
+    hyd: HydraulicResult | None = None
+    stations_passed = np.zeros(len(stat["ids"]))
+    cs, ss, fs = cn.cons_slice, cn.stat_slice, cn.fsrc_slice
+    it = 0
+    for it in range(1, opts.max_iter_coupling + 1):
+        tn = st.node_temp_c
+        # 1. fixed flows from current temperatures
+        law_c = consumer_flows(
+            tn[cn.f_from[cs]],
+            st.edge_out_c[nr + cs.start : nr + cs.stop],
+            q_cons,
+            cons["flow_control"],
+            cons["return_temp_c"],
+            cons["mdot_kg_s"],
+            min_delta_t_k=opts.min_consumer_delta_t_k,
+            min_return_temp_c=opts.min_return_temp_c,
+            water=water,
+        )
+        sec_sup, sec_ret, q_st = _station_inputs(cn, st, hyd, q_stat, water)
+        law_s, stations_passed = station_flows(
+            tn[cn.f_from[ss]],
+            q_st,
+            sec_sup,
+            sec_ret,
+            stat["ua_w_per_k"],
+            stat["effectiveness"],
+            min_delta_t_k=opts.min_consumer_delta_t_k,
+            water=water,
+        )
+        law_f = source_flows(
+            tn[cn.f_from[fs]],
+            srcs["supply_temp_c"],
+            srcs["heat_control"],
+            srcs["heat_w"],
+            srcs["mdot_kg_s"],
+            water=water,
+        )
+        m_fixed = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
+        _update_lift_temps(cn, st, law_s.mdot_kg_s, stations_passed, q_st, sec_ret, water)
+
+        # 2. hydraulics with properties at the current edge temperatures
+        t_mean = np.r_[
+            0.5 * (st.edge_in_c[:nr] + st.edge_out_c[:nr]), np.zeros(cn.n_resistive - nr)
+        ]
+        t_mean[nr:] = 20.0
+        rho = water.density(t_mean)
+        mu = water.viscosity(t_mean)
+        hyd = solve_hydraulics(
+            cn,
+            m_fixed,
+            rho,
+            mu,
+            st.q_chord,
+            friction_model=opts.friction_model,
+            tol_pa=opts.tol_pressure_pa,
+            max_iter=opts.max_iter_hydraulic,
+        )
+        q = hyd.q_kg_s
+
+        # 3. temperatures in flow order
+        alpha = np.ones(nr + nf)
+        beta = np.zeros(nr + nf)
+        pp = cn.pipes
+        psl = cn.pipe_slice
+        cp_pipe = water.mean_cp(st.edge_in_c[psl], st.edge_out_c[psl])
+        f = decay_factor(pp["u_w_per_m_k"], pp["length_m"], q[psl], cp_pipe)
+        alpha[psl] = f
+        beta[psl] = pp["ambient_temp_c"] * (1.0 - f)
+        lsl = cn.lift_slice
+        fwd_lift = q[lsl] >= 0
+        alpha[lsl] = np.where(fwd_lift, 0.0, 1.0)
+        beta[lsl] = np.where(fwd_lift, st.lift_temp_c, 0.0)
+        alpha[nr:] = np.r_[law_c.alpha, law_s.alpha, law_f.alpha]
+        beta[nr:] = np.r_[law_c.beta, law_s.beta, law_f.beta]
+        edges = ThermalEdges(t_frm, t_to, np.r_[q[:nr], m_fixed], alpha, beta)
+        t_node, t_in, t_out = solve_temperatures(
+            n, edges, st.node_temp_c, st.edge_out_c, stagnant_c, water
+        )
+
+        d_temp = float(np.max(np.abs(t_node - st.node_temp_c))) if n else 0.0
+        m_scale = max(float(np.max(np.abs(m_fixed))) if nf else 0.0, 1e-9)
+        d_m = float(np.max(np.abs(m_fixed - st.m_fixed))) / m_scale if nf else 0.0
+        d_in = float(np.max(np.abs(t_in - st.edge_in_c))) if len(t_in) else 0.0
+        st = SteadyState(
+            node_temp_c=t_node,
+            edge_in_c=t_in,
+            edge_out_c=t_out,
+            q_chord=q[cn.chord_edges],
+            m_fixed=m_fixed,
+            lift_temp_c=st.lift_temp_c,
+        )
+        rec = {
+            "iteration": float(it),
+            "max_temp_change_k": d_temp,
+            "max_edge_temp_change_k": d_in,
+            "max_flow_change_rel": d_m,
+            "loop_residual_pa": hyd.residual_history[-1],
+            "hydraulic_iterations": float(hyd.iterations),
+        }
+        history.append(rec)
+        if progress is not None:
+            progress(it, max(d_temp, d_m))
+        if (
+            it > 1
+            and hyd.converged
+            and d_temp <= opts.tol_temp_k
+            and d_in <= opts.tol_temp_k
+            and d_m <= opts.tol_mdot_rel
+        ):
+            status = "converged"
+            break
+        if time.perf_counter() - t0 > opts.time_limit_s:
+            status = "time_limit"
+            break
+
+    assert hyd is not None
+    result = build_result(
+        cn, st, hyd, opts, status, it, history, q_cons, q_st, stations_passed, scale
+    )
+    result.elapsed_s = time.perf_counter() - t0
+    if status != "converged" and opts.raise_on_failure:
+        last = history[-1] if history else {}
+        raise NotConverged(
+            f"steady solve of {cn.name!r} did not converge ({status}) after {it} coupling "
+            f"iterations: last temperature change {last.get('max_temp_change_k', np.nan):.3g} K, "
+            f"flow change {last.get('max_flow_change_rel', np.nan):.3g} (relative), loop "
+            f"residual {last.get('loop_residual_pa', np.nan):.3g} Pa",
+            details={"status": status, "iterations": it, "history": history[-5:]},
+            result=result,
+        )
+    return result
+
+
+def _stagnant_temp(cn: CompiledNetwork) -> FloatArray:
+    """Temperature of stagnant water at each node: mean ambient of its pipes (10 °C)."""
+    n = cn.n_nodes
+    sl = cn.pipe_slice
+    amb = cn.pipes["ambient_temp_c"]
+    ends = np.r_[cn.e_from[sl], cn.e_to[sl]]
+    s = np.bincount(ends, weights=np.r_[amb, amb], minlength=n)
+    c = np.bincount(ends, minlength=n)
+    return np.where(c > 0, s / np.maximum(c, 1), 10.0)
+
+
+def _station_inputs(
+    cn: CompiledNetwork,
+    st: SteadyState,
+    hyd: HydraulicResult | None,
+    q_stat: FloatArray,
+    water: Any,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Secondary supply/return temperatures and heat of each station.
+
+    Unmodelled: the set-points and the (scaled) design heat. Modelled (isolation): the
+    heat the secondary network took in the last iteration, its actual return
+    temperature and its supply set-point.
+    """
+    stat = cn.stations
+    sec_sup = stat["sec_supply_c"].copy()
+    sec_ret = stat["sec_return_c"].copy()
+    q = q_stat.copy()
+    rows = np.flatnonzero(stat["modelled"])
+    if len(rows):
+        lift_rows = stat["lift_row"][rows]
+        edge = cn.lift_slice.start + lift_rows
+        t_ret = st.node_temp_c[cn.e_from[edge]]
+        m_sec = np.zeros(len(rows)) if hyd is None else np.maximum(hyd.q_kg_s[edge], 0.0)
+        sec_ret[rows] = t_ret
+        q[rows] = m_sec * np.maximum(
+            water.h(cn.lifts["supply_temp_c"][lift_rows]) - water.h(t_ret), 0.0
+        )
+    return sec_sup, sec_ret, q
+
+
+def _update_lift_temps(
+    cn: CompiledNetwork,
+    st: SteadyState,
+    m_primary: FloatArray,
+    passed_w: FloatArray,
+    q_needed_w: FloatArray,
+    sec_ret_c: FloatArray,
+    water: Any,
+) -> None:
+    """An isolation station that cannot pass the heat its secondary needs supplies it
+    cooler: the secondary supply temperature drops in proportion to the shortfall."""
+    stat = cn.stations
+    rows = np.flatnonzero(stat["modelled"])
+    if not len(rows):
+        return
+    lift_rows = stat["lift_row"][rows]
+    set_c = cn.lifts["supply_temp_c"][lift_rows]
+    need = q_needed_w[rows]
+    got = passed_w[rows]
+    share = np.where(need > 0, np.clip(got / np.where(need > 0, need, 1.0), 0.0, 1.0), 1.0)
+    t_ret = sec_ret_c[rows]
+    st.lift_temp_c[lift_rows] = np.where(
+        share >= 1.0 - 1e-9, set_c, t_ret + share * (set_c - t_ret)
+    )
