@@ -1,0 +1,273 @@
+"""Dashboard pages: login, overview, drill-down, station, household."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from nuanliu.api.deps import OptionalUser, StoreDep
+from nuanliu.errors import NotFound
+from nuanliu.web import alerts_view
+from nuanliu.web.context import (
+    base_context,
+    breadcrumbs,
+    href,
+    label,
+    scope_label,
+    thresholds,
+)
+from nuanliu.web.data import (
+    CHILD_LEVEL,
+    daily_compliance,
+    first_split_level,
+    household_detail,
+    household_series,
+    household_status,
+    now_utc,
+    registry,
+    rollup,
+)
+from nuanliu.web.i18n import choose_lang, local_name, translate
+from nuanliu.web.templating import render
+from nuanliu.web.twin import station_results
+
+router = APIRouter(include_in_schema=False)
+
+DRILL_LEVELS = ("region", "city", "enterprise", "building")
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def not_found_page(request: Request, user: Any) -> HTMLResponse:
+    ctx = base_context(request, user, "") if user else {}
+    return render(request, "error.html", {**ctx, "code": "not_found"}, status_code=404)
+
+
+def labelled(rows: list[dict[str, Any]], level: str, lang: str) -> list[dict[str, Any]]:
+    return [
+        {**r, "label": local_name(r, lang) or r["id"], "href": href(level, r["id"])} for r in rows
+    ]
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, user: OptionalUser, next: str = "/", error: str = "") -> Response:
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
+    if user is not None:
+        return RedirectResponse(safe_next, status_code=303)
+    return render(request, "login.html", {"next_url": safe_next, "error": bool(error)})
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+    if user is None:
+        return login_redirect(request)
+    if str(user.role) == "resident" and user.household_id:
+        return RedirectResponse(f"/households/{user.household_id}", status_code=303)
+    lang, _ = choose_lang(request)
+    scope, th = user.scope(), thresholds(request)
+    child = first_split_level(store, scope)
+    k, rows = rollup(store, scope, None, None, child, th=th)
+    trend = daily_compliance(store, scope, days=7, th=th)
+    trend_json = {
+        "dates": [d["date"] for d in trend],
+        "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in trend],
+        "reporting": [d["reporting"] for d in trend],
+        "labels": {
+            "rate": translate("chart.rate", lang),
+            "target": translate("chart.target", lang),
+            "reporting": translate("chart.reporting", lang),
+        },
+        "target": 98.0,
+    }
+    ctx = {
+        **base_context(request, user, "overview"),
+        "k": k,
+        "open_alerts": alerts_view.open_count(store, scope),
+        "refresh_url": "/partials/kpis",
+        "trend_json": json.dumps(trend_json),
+        "child_level": child,
+        "rows": labelled(rows, child, lang),
+        "scope_label": scope_label(user, store, lang),
+    }
+    return render(request, "overview.html", ctx)
+
+
+@router.get("/partials/kpis", response_class=HTMLResponse)
+def kpis_partial(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+    if user is None:
+        return Response(status_code=401)
+    scope = user.scope()
+    k, _ = rollup(store, scope, None, None, None, th=thresholds(request))
+    ctx = {
+        **base_context(request, user, "overview"),
+        "k": k,
+        "open_alerts": alerts_view.open_count(store, scope),
+        "refresh_url": "/partials/kpis",
+    }
+    return render(request, "partials/kpis.html", ctx)
+
+
+@router.get("/drill", response_class=HTMLResponse)
+def drill_root(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+    if user is None:
+        return login_redirect(request)
+    lang, _ = choose_lang(request)
+    k, rows = rollup(store, user.scope(), None, None, "region", th=thresholds(request))
+    ctx = {
+        **base_context(request, user, "drill"),
+        "heading": translate("drill.root", lang),
+        "level_label": "",
+        "breadcrumbs": [(translate("drill.root", lang), None)],
+        "k": k,
+        "open_alerts": None,
+        "refresh_url": None,
+        "child_level": "region",
+        "rows": labelled(rows, "region", lang),
+    }
+    return render(request, "drill.html", ctx)
+
+
+@router.get("/drill/{level}/{entity_id}", response_class=HTMLResponse)
+def drill(
+    request: Request, level: str, entity_id: str, user: OptionalUser, store: StoreDep
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    if level == "station":
+        return RedirectResponse(f"/stations/{quote(entity_id)}", status_code=301)
+    if level not in DRILL_LEVELS:
+        return not_found_page(request, user)
+    lang, _ = choose_lang(request)
+    scope, th = user.scope(), thresholds(request)
+    child = CHILD_LEVEL[level]
+    try:
+        k, rows = rollup(
+            store, scope, level, entity_id, None if child == "household" else child, th=th
+        )
+    except NotFound:
+        return not_found_page(request, user)
+    ctx = {
+        **base_context(request, user, "drill"),
+        "heading": label(store, level, entity_id, lang),
+        "level_label": translate(f"level.{level}", lang),
+        "breadcrumbs": breadcrumbs(store, scope, level, entity_id, lang),
+        "k": k,
+        "open_alerts": None,
+        "refresh_url": None,
+        "child_level": child,
+    }
+    if child == "household":
+        ctx["households"] = household_status(store, scope, level, entity_id, th=th)
+    else:
+        ctx["rows"] = labelled(rows, child, lang)
+    return render(request, "drill.html", ctx)
+
+
+@router.get("/stations/{station_id}", response_class=HTMLResponse)
+def station_page(
+    request: Request, station_id: str, user: OptionalUser, store: StoreDep
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    lang, _ = choose_lang(request)
+    scope, th = user.scope(), thresholds(request)
+    try:
+        k, rows = rollup(store, scope, "station", station_id, "building", th=th)
+    except NotFound:
+        return not_found_page(request, user)
+    twin = None
+    results = station_results(request.app, now_utc())
+    stations = registry(store)["stations"]
+    net_id = (
+        stations.loc[station_id, "network_station_id"] if station_id in stations.index else None
+    )
+    if results and net_id and str(net_id) in results["stations"]:
+        twin = {
+            **results["stations"][str(net_id)],
+            "outdoor_temp_c": results["outdoor_temp_c"],
+            "status": results["status"],
+        }
+    ctx = {
+        **base_context(request, user, "drill"),
+        "heading": label(store, "station", station_id, lang),
+        "breadcrumbs": breadcrumbs(store, scope, "station", station_id, lang),
+        "k": k,
+        "open_alerts": None,
+        "refresh_url": None,
+        "twin": twin,
+        "child_level": "building",
+        "rows": labelled(rows, "building", lang),
+    }
+    return render(request, "station.html", ctx)
+
+
+@router.get("/households/{household_id}", response_class=HTMLResponse)
+def household_page(
+    request: Request, household_id: str, user: OptionalUser, store: StoreDep
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    lang, _ = choose_lang(request)
+    scope, th = user.scope(), thresholds(request)
+    try:
+        h = household_detail(store, scope, household_id)
+    except NotFound:
+        return not_found_page(request, user)
+    now = household_status(store, scope, "household", household_id, th=th)
+    current = now[0] if now else {"status": "offline", "temp_c": None, "last_ts": None}
+    series = household_series(store, household_id, days=3)
+    rooms = {s["sensor_id"]: s["room"] for s in h["sensors"]}
+    series_json = {
+        "standard": h["standard_temp_c"],
+        "series": [
+            {"name": f"{rooms.get(sid) or sid}", "data": points} for sid, points in series.items()
+        ],
+        "labels": {
+            "standard": translate("chart.standard", lang, standard=h["standard_temp_c"]),
+            "temp": translate("chart.indoor_temp", lang),
+        },
+    }
+    is_resident = str(user.role) == "resident"
+    ctx = {
+        **base_context(request, user, "household" if is_resident else "drill"),
+        "h": h,
+        "status": current["status"],
+        "temp_c": current["temp_c"],
+        "last_ts": current["last_ts"],
+        "series_json": json.dumps(series_json),
+        "breadcrumbs": None
+        if is_resident
+        else breadcrumbs(store, scope, "household", household_id, lang),
+        "building_label": label(store, "building", h["building_id"], lang),
+        "station_label": None if is_resident else label(store, "station", h["station_id"], lang),
+        "station_href": None if is_resident else href("station", h["station_id"]),
+        "stewards": _stewards(store, h["community_id"]),
+        "alerts": alerts_view.list_alerts(store, scope, lang, household_id=household_id),
+        "can_ack": alerts_view.can_acknowledge(user),
+    }
+    return render(request, "household.html", ctx)
+
+
+def _stewards(store: Any, community_id: str | None) -> dict[str, str] | None:
+    if not community_id:
+        return None
+    with store.read() as q:
+        rows = q.all(
+            "SELECT enterprise_steward_name, enterprise_steward_phone, government_steward_name,"
+            " government_steward_phone FROM communities WHERE community_id = ?",
+            [community_id],
+        )
+    if not rows:
+        return None
+    en, ep, gn, gp = rows[0]
+    return {
+        "enterprise": " ".join(str(x) for x in (en, ep) if x),
+        "government": " ".join(str(x) for x in (gn, gp) if x),
+    }

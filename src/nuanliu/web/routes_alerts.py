@@ -1,0 +1,47 @@
+"""The alerts page and acknowledgement (htmx POST, CSRF-protected)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from nuanliu.api.deps import CurrentUser, OptionalUser, StoreDep, csrf_protect
+from nuanliu.errors import NotFound
+from nuanliu.web import alerts_view
+from nuanliu.web.context import base_context
+from nuanliu.web.i18n import choose_lang
+from nuanliu.web.pages import login_redirect, not_found_page
+from nuanliu.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request, user: OptionalUser, store: StoreDep, state: str = "open"
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    lang, _ = choose_lang(request)
+    state = state if state in ("open", "all") else "open"
+    ctx = {
+        **base_context(request, user, "alerts"),
+        "state": state,
+        "alerts": alerts_view.list_alerts(store, user.scope(), lang, state=state),
+        "can_ack": alerts_view.can_acknowledge(user),
+    }
+    return render(request, "alerts.html", ctx)
+
+
+@router.post(
+    "/alerts/{alert_id}/ack", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)]
+)
+def acknowledge(request: Request, alert_id: int, user: CurrentUser, store: StoreDep) -> Response:
+    """Acknowledge and return the updated table row (htmx swaps it in place)."""
+    lang, _ = choose_lang(request)
+    try:
+        alert = alerts_view.acknowledge(store, user.scope(), user, alert_id, lang)
+    except NotFound:
+        return not_found_page(request, user)
+    ctx = {**base_context(request, user, "alerts"), "a": alert, "can_ack": True}
+    return render(request, "partials/alert_row.html", ctx)

@@ -1,0 +1,120 @@
+"""The schematic map: network lines, stations and buildings on lon/lat coordinates.
+
+Only stations and buildings above a household the user may see are sent; network
+pipes are sent as anonymous segments (no ids or names) and not at all to residents.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from nuanliu.api.deps import OptionalUser, StoreDep
+from nuanliu.web.cache import TTLCache
+from nuanliu.web.context import base_context, thresholds
+from nuanliu.web.data import registry, rollup
+from nuanliu.web.i18n import choose_lang, local_name, translate
+from nuanliu.web.pages import login_redirect
+from nuanliu.web.templating import render
+from nuanliu.web.twin import get_network
+
+router = APIRouter(include_in_schema=False)
+PIPE_CACHE = TTLCache(ttl_s=3600.0, max_entries=4)
+
+
+def tile_url() -> str:
+    """Optional raster tile URL template (``{z}/{x}/{y}``); off unless configured."""
+    return os.environ.get("NUANLIU_MAP_TILE_URL", "")
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return login_redirect(request)
+    return render(request, "map.html", {**base_context(request, user, "map")})
+
+
+def _finite(*values: Any) -> bool:
+    return all(v is not None and isinstance(v, int | float) and math.isfinite(v) for v in values)
+
+
+def network_segments(app: Any) -> list[list[float]]:
+    """Supply-side pipes as [lon1, lat1, lon2, lat2] when the network has lon/lat."""
+    net = get_network(app)
+    if net is None or str(net.meta.get("crs", "")).upper() != "EPSG:4326":
+        return []
+
+    def build() -> list[list[float]]:
+        j = net.junctions.set_index("junction_id")
+        xy = {k: (float(r["x"]), float(r["y"])) for k, r in j[["x", "y"]].iterrows()}
+        pipes = net.pipes
+        if "side" in pipes.columns:
+            pipes = pipes[pipes["side"] == "supply"]
+        out = []
+        for a, b in zip(pipes["from_junction_id"], pipes["to_junction_id"], strict=True):
+            if a in xy and b in xy and _finite(*xy[a], *xy[b]):
+                out.append([round(v, 6) for v in (*xy[a], *xy[b])])
+        return out
+
+    return PIPE_CACHE.get_or_compute(id(net), build)
+
+
+@router.get("/map/data.json")
+def map_data(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+    if user is None:
+        return JSONResponse({"error": {"code": "not_authenticated"}}, status_code=401)
+    lang, _ = choose_lang(request)
+    scope, th = user.scope(), thresholds(request)
+    reg = registry(store)
+    _, station_rows = rollup(store, scope, None, None, "station", th=th)
+    _, building_rows = rollup(store, scope, None, None, "building", th=th)
+    stations = _points(reg["stations"], station_rows, "/stations/", lang)
+    buildings = _points(reg["buildings"], building_rows, "/drill/building/", lang)
+    is_resident = str(user.role) == "resident"
+    payload = {
+        "pipes": [] if is_resident else network_segments(request.app),
+        "stations": stations,
+        "buildings": buildings,
+        "tile_url": tile_url(),
+        "standard": base_context(request, user, "map")["standard"],
+        "labels": {
+            "pipes": translate("map.pipes", lang),
+            "stations": translate("map.stations", lang),
+            "buildings": translate("map.buildings", lang),
+            "rate": translate("col.rate", lang),
+            "temp": translate("col.mean_temp", lang),
+            "households": translate("col.households", lang),
+            "lon": translate("map.lon", lang),
+            "lat": translate("map.lat", lang),
+        },
+    }
+    return JSONResponse(payload, headers={"Cache-Control": "private, max-age=10"})
+
+
+def _points(
+    table: pd.DataFrame, rows: list[dict[str, Any]], prefix: str, lang: str
+) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        if r["id"] not in table.index:
+            continue
+        rec = table.loc[r["id"]].to_dict()
+        lon, lat = rec.get("lon"), rec.get("lat")
+        if not _finite(lon, lat):
+            continue
+        out.append(
+            {
+                "name": local_name(rec, lang) or r["id"],
+                "value": [round(float(lon), 6), round(float(lat), 6)],
+                "rate": None if r["rate_pct"] is None else round(r["rate_pct"], 1),
+                "temp": None if r["mean_temp_c"] is None else round(r["mean_temp_c"], 1),
+                "households": r["households"],
+                "href": f"{prefix}{r['id']}",
+            }
+        )
+    return out
