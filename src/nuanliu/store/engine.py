@@ -509,16 +509,21 @@ class PostgresEngine(Engine):
             return READINGS_BATCH_SCHEMA.empty_table()
         self.execute(
             conn,
-            "CREATE TEMP TABLE IF NOT EXISTS readings_batch (sensor_id TEXT, ts TIMESTAMPTZ,"
-            " temp_c DOUBLE PRECISION, humidity_pct DOUBLE PRECISION) ON COMMIT DELETE ROWS",
+            'CREATE TEMP TABLE IF NOT EXISTS readings_batch (sensor_id TEXT COLLATE "C",'
+            " ts_us BIGINT, temp_c DOUBLE PRECISION, humidity_pct DOUBLE PRECISION)"
+            " ON COMMIT DELETE ROWS",
         )
-        self._copy_in(conn, "readings_batch", batch)
+        # Timestamps travel as integer microseconds: formatting them as text cost more
+        # than the whole COPY.
+        as_us = batch.set_column(1, "ts_us", batch.column("ts").cast(pa.int64()))
+        self._copy_in(conn, "readings_batch", as_us)
         # COPY (INSERT ... RETURNING) TO STDOUT streams the new rows back as CSV,
         # which Arrow parses far faster than fetching Python tuples.
         out = io.BytesIO()
         sql = (
             "COPY (INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)"
-            " SELECT sensor_id, ts, temp_c, humidity_pct, now() FROM readings_batch"
+            " SELECT sensor_id, timestamptz 'epoch' + ts_us * interval '1 microsecond',"
+            " temp_c, humidity_pct, now() FROM readings_batch ORDER BY sensor_id, ts_us"
             " ON CONFLICT (sensor_id, ts) DO NOTHING"
             " RETURNING sensor_id, (extract(epoch FROM ts) * 1000000)::bigint,"
             " temp_c, humidity_pct) TO STDOUT (FORMAT csv)"
