@@ -151,3 +151,7 @@ def mqtt_cmd(
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         worker.run()
+
+
+if __name__ == "__main__":  # python -m nuanliu.ingest.cli mqtt ... (used by the tests)
+    app()
