@@ -124,6 +124,81 @@ def steady_state(
     return RoomState(np.asarray(ta, float), np.asarray(tm, float), dtm)
 
 
+@dataclass
+class StepMatrix:
+    """Coefficients of one exact step for a fixed radiator conductance ``g``.
+
+    Reusable over consecutive steps while ``g`` is held (the simulator re-linearises
+    hourly): then a step costs a handful of array operations.
+    """
+
+    g: np.ndarray
+    k11: np.ndarray
+    k22: np.ndarray
+    det: np.ndarray
+    m11: np.ndarray  # expm(AΔt) entries
+    m12: np.ndarray
+    m21: np.ndarray
+    m22: np.ndarray
+    h_ao: np.ndarray
+
+
+def step_matrix(
+    p: RoomParams, g: np.ndarray, dt_s: float, extra_h_air_out: np.ndarray | float = 0.0
+) -> StepMatrix:
+    """Build the step coefficients for conductance ``g`` and step ``dt_s``."""
+    h_ao = p.h_air_out_w_k + extra_h_air_out
+    k11 = h_ao + p.h_air_mass_w_k + g
+    k22 = p.h_mass_out_w_k + p.h_air_mass_w_k
+    det = k11 * k22 - p.h_air_mass_w_k**2
+    # A = −C⁻¹K; eigenvalues are real and negative (K symmetric positive definite).
+    a11 = -k11 / p.c_air_j_k
+    a22 = -k22 / p.c_mass_j_k
+    a12 = p.h_air_mass_w_k / p.c_air_j_k
+    a21 = p.h_air_mass_w_k / p.c_mass_j_k
+    half_tr = 0.5 * (a11 + a22)
+    disc = np.sqrt(0.25 * (a11 - a22) ** 2 + a12 * a21)
+    e1 = np.exp((half_tr + disc) * dt_s)
+    e2 = np.exp((half_tr - disc) * dt_s)
+    # expm(AΔt) = α A + β I with α = (e1 − e2)/(λ1 − λ2), β = (λ1 e2 − λ2 e1)/(λ1 − λ2)
+    alpha = (e1 - e2) / (2.0 * disc)
+    beta = ((half_tr + disc) * e2 - (half_tr - disc) * e1) / (2.0 * disc)
+    return StepMatrix(
+        g=g,
+        k11=k11,
+        k22=k22,
+        det=det,
+        m11=alpha * a11 + beta,
+        m12=alpha * a12,
+        m21=alpha * a21,
+        m22=alpha * a22 + beta,
+        h_ao=np.broadcast_to(h_ao, k11.shape),
+    )
+
+
+def advance(
+    p: RoomParams,
+    m: StepMatrix,
+    s: RoomState,
+    outdoor_c: np.ndarray | float,
+    supply_c: np.ndarray | float,
+    phi_air_w: np.ndarray,
+    phi_mass_w: np.ndarray,
+) -> RoomState:
+    """One exact step with precomputed coefficients; returns the new state."""
+    f1 = m.h_ao * outdoor_c + m.g * supply_c + phi_air_w
+    f2 = p.h_mass_out_w_k * outdoor_c + phi_mass_w
+    ta_eq = (m.k22 * f1 + p.h_air_mass_w_k * f2) / m.det
+    tm_eq = (p.h_air_mass_w_k * f1 + m.k11 * f2) / m.det
+    da = s.t_air_c - ta_eq
+    dm = s.t_mass_c - tm_eq
+    ta = ta_eq + m.m11 * da + m.m12 * dm
+    tm = tm_eq + m.m21 * da + m.m22 * dm
+    dt = np.maximum(supply_c - ta, 0.0)
+    dtm = np.maximum(dt - m.g * dt / (2.0 * p.mcp_w_k), 0.0)
+    return RoomState(ta, tm, dtm)
+
+
 def step(
     p: RoomParams,
     s: RoomState,
@@ -141,25 +216,5 @@ def step(
     """
     phi_a, phi_m = gains_w(p, ghi_w_m2, gain_multiplier)
     g = radiator_conductance_w_k(p, s.dt_mean_k)
-    ta_eq, tm_eq, k11, k22, _, _ = _equilibrium(
-        p, g, outdoor_c, supply_c, phi_a, phi_m, extra_h_air_out
-    )
-    # A = −C⁻¹K; eigenvalues are real and negative (K symmetric positive definite).
-    a11 = -k11 / p.c_air_j_k
-    a22 = -k22 / p.c_mass_j_k
-    a12 = p.h_air_mass_w_k / p.c_air_j_k
-    a21 = p.h_air_mass_w_k / p.c_mass_j_k
-    half_tr = 0.5 * (a11 + a22)
-    disc = np.sqrt(0.25 * (a11 - a22) ** 2 + a12 * a21)
-    e1 = np.exp((half_tr + disc) * dt_s)
-    e2 = np.exp((half_tr - disc) * dt_s)
-    # expm(AΔt) = α A + β I with α = (e1 − e2)/(λ1 − λ2), β = (λ1 e2 − λ2 e1)/(λ1 − λ2)
-    alpha = (e1 - e2) / (2.0 * disc)
-    beta = ((half_tr + disc) * e2 - (half_tr - disc) * e1) / (2.0 * disc)
-    da = s.t_air_c - ta_eq
-    dm = s.t_mass_c - tm_eq
-    ta = ta_eq + (alpha * a11 + beta) * da + alpha * a12 * dm
-    tm = tm_eq + alpha * a21 * da + (alpha * a22 + beta) * dm
-    dt = np.maximum(supply_c - ta, 0.0)
-    dtm = np.maximum(dt - g * dt / (2.0 * p.mcp_w_k), 0.0)
-    return RoomState(ta, tm, dtm)
+    m = step_matrix(p, g, dt_s, extra_h_air_out)
+    return advance(p, m, s, outdoor_c, supply_c, phi_a, phi_m)
