@@ -60,7 +60,8 @@ COLUMNS = [
 
 
 def offline_condition(sensor_alias: str = "s") -> str:
-    """SQL: sensor has no reading in ``(T - D, T]``; params ``[T-D floored, T, T-D, T]``.
+    """SQL: sensor has no reading in ``[T - D, T]`` (silent for more than D); params
+    ``offline_params(T, D)``.
 
     Exact for D ≥ 1 h: every hourly bucket between the bounds lies inside the interval,
     and the two edge buckets are decided by their last (resp. first) reading time.
@@ -68,7 +69,7 @@ def offline_condition(sensor_alias: str = "s") -> str:
     return (
         "NOT EXISTS (SELECT 1 FROM mon_sensor_hourly h "
         f"WHERE h.sensor_id = {sensor_alias}.sensor_id "
-        "AND h.hour_ts >= ? AND h.hour_ts <= ? AND h.last_ts > ? AND h.first_ts <= ?)"
+        "AND h.hour_ts >= ? AND h.hour_ts <= ? AND h.last_ts >= ? AND h.first_ts <= ?)"
     )
 
 

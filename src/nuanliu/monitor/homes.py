@@ -56,9 +56,8 @@ def _runs(df: pd.DataFrame, flag: np.ndarray) -> pd.DataFrame:
     if sub.empty:
         return pd.DataFrame({"household_id": [], "hours": [], "longest_run_h": [], "since": []})
     hid = sub["household_id"].to_numpy()
-    hours = (
-        pd.to_datetime(sub["hour_ts"], utc=True).to_numpy().astype("datetime64[h]").astype(np.int64)
-    )
+    epoch = pd.Timestamp(0, tz="UTC")
+    hours = ((pd.to_datetime(sub["hour_ts"], utc=True) - epoch) // pd.Timedelta(hours=1)).to_numpy()
     new_run = np.ones(len(sub), dtype=bool)
     new_run[1:] = (hid[1:] != hid[:-1]) | (hours[1:] != hours[:-1] + 1)
     run_id = np.cumsum(new_run)
@@ -178,7 +177,7 @@ def offline_sensors(
     *,
     silent_for: timedelta = DEFAULT_OFFLINE_AFTER,
 ) -> pd.DataFrame:
-    """Sensors with no reading during ``silent_for`` before ``as_of`` (default now).
+    """Sensors silent for more than ``silent_for`` at ``as_of`` (default now).
 
     Columns: ``sensor_id, household_id, address, building_id, station_id,
     enterprise_id, room, last_seen (UTC; NULL if never), silent_h`` — longest silent

@@ -2,12 +2,15 @@
 
 Detection is vectorised over every sensor at once (numpy on the sorted readings):
 
+- ``spike``: one reading ≥ ``spike_c`` off both neighbours, which agree within
+  ``spike_neighbour_tol_c`` — a transmission or ADC glitch (removed before the rest);
 - ``stuck``: the same value (to 0.001 °C) for ≥ ``stuck_hours`` — a frozen sensor;
-- ``open_window``: a drop of ≥ ``window_drop_c`` within ``drop_within`` that recovers
-  to within ``recover_tol_c`` of the level before it within ``recover_within`` — a
-  window opened and closed (real, but not a heating fault);
-- ``jump``: a change of ≥ ``jump_c`` between consecutive readings ``≤ drop_within``
-  apart that is not part of an open-window event — a sensor moved, knocked or faulty;
+- ``open_window``: a drop of ≥ ``window_drop_c`` within ``drop_within`` that regains
+  ``recover_share`` of the drop within ``recover_within`` — a window opened and closed
+  (real, but not a heating fault);
+- ``jump``: a drop of that size that does not recover, or a rise of ≥ ``jump_c``
+  between consecutive readings outside an open-window event — a calibration shift, a
+  moved or knocked sensor;
 - ``out_of_range``: a value outside ``[min_plausible_c, max_plausible_c]``.
 """
 
@@ -29,12 +32,14 @@ COLUMNS = ["sensor_id", "household_id", "kind", "start", "end", "value_c", "deta
 
 @dataclass(frozen=True)
 class SuspiciousOptions:
-    stuck_hours: float = 6.0
-    jump_c: float = 5.0
-    window_drop_c: float = 3.0
+    stuck_hours: float = 4.0
+    jump_c: float = 2.5
+    window_drop_c: float = 2.5
     drop_within: timedelta = timedelta(minutes=30)
-    recover_tol_c: float = 1.0
+    recover_share: float = 0.6
     recover_within: timedelta = timedelta(hours=3)
+    spike_c: float = 5.0
+    spike_neighbour_tol_c: float = 1.0
     min_plausible_c: float = -20.0
     max_plausible_c: float = 45.0
 
@@ -67,22 +72,53 @@ def suspicious_readings(
     return detect(tbl, options or SuspiciousOptions())
 
 
+def _spikes(v: np.ndarray, same: np.ndarray, dt: np.ndarray, opt: SuspiciousOptions) -> np.ndarray:
+    """Single readings off by ≥ ``spike_c`` from both neighbours, which agree closely."""
+    n = len(v)
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    within = opt.drop_within.total_seconds()
+    prev_dev = v[1:-1] - v[:-2]
+    next_dev = v[1:-1] - v[2:]
+    ok = same[1:-1] & same[2:] & (dt[1:-1] <= within) & (dt[2:] <= within)
+    out[1:-1] = (
+        ok
+        & (np.abs(prev_dev) >= opt.spike_c)
+        & (np.sign(prev_dev) == np.sign(next_dev))
+        & (np.abs(v[2:] - v[:-2]) <= opt.spike_neighbour_tol_c)
+    )
+    return out
+
+
 def detect(tbl: pa.Table, opt: SuspiciousOptions) -> pd.DataFrame:
     """Events in readings ``sensor_id, ts, temp_c[, household_id]`` sorted by sensor, ts."""
     if tbl.num_rows == 0:
         return pd.DataFrame({c: [] for c in COLUMNS})
-    df = tbl.to_pandas()
-    sid_codes, sensors = pd.factorize(df["sensor_id"])
-    t = pd.to_datetime(df["ts"], utc=True).to_numpy().astype("datetime64[s]").astype(np.int64)
-    v = df["temp_c"].to_numpy(dtype=float)
+    sid_codes, sensors = pd.factorize(tbl.column("sensor_id").to_pandas())
+    ts_col = tbl.column("ts").cast(pa.timestamp("us", tz="UTC"))
+    t = ts_col.cast(pa.int64()).to_numpy() // 1_000_000
+    v = tbl.column("temp_c").to_numpy().astype(float)
     n = len(v)
     same = np.zeros(n, dtype=bool)  # same[i]: reading i follows i-1 of the same sensor
     same[1:] = sid_codes[1:] == sid_codes[:-1]
+    dt = np.zeros(n, dtype=np.int64)
+    dt[1:] = np.diff(t)
     events: list[tuple[int, int, str, float, str]] = []
 
     # Out of range.
     bad = np.flatnonzero((v < opt.min_plausible_c) | (v > opt.max_plausible_c))
     events += [(i, i, "out_of_range", v[i], "implausible value") for i in bad]
+
+    # Spikes, then a cleaned series (spikes replaced by their neighbours' mean) so that
+    # a spike does not look like a drop or a jump.
+    spike = _spikes(v, same, dt, opt)
+    for i in np.flatnonzero(spike):
+        dev = v[i] - 0.5 * (v[i - 1] + v[i + 1])
+        events.append((i, i, "spike", dev, f"{dev:+.1f} °C single reading"))
+    v = v.copy()
+    si = np.flatnonzero(spike)
+    v[si] = 0.5 * (v[si - 1] + v[si + 1])
 
     # Stuck: runs of equal values within one sensor.
     eq = np.zeros(n, dtype=bool)
@@ -90,9 +126,9 @@ def detect(tbl: pa.Table, opt: SuspiciousOptions) -> pd.DataFrame:
     run_start = np.flatnonzero(~eq)
     run_end = np.append(run_start[1:], n) - 1
     dur_h = (t[run_end] - t[run_start]) / 3600.0
-    for s, e, d in zip(run_start, run_end, dur_h, strict=True):
-        if d >= opt.stuck_hours:
-            events.append((s, e, "stuck", v[s], f"{d:.1f} h unchanged"))
+    for k in np.flatnonzero(dur_h >= opt.stuck_hours):
+        s, e = run_start[k], run_end[k]
+        events.append((s, e, "stuck", v[s], f"{dur_h[k]:.1f} h unchanged"))
 
     # Drops: the level before (max over the preceding drop_within) minus the value.
     within = int(opt.drop_within.total_seconds())
@@ -106,8 +142,7 @@ def detect(tbl: pa.Table, opt: SuspiciousOptions) -> pd.DataFrame:
         cand = np.where(ok, v[idx - lag], -np.inf)
         pre_max[idx] = np.maximum(pre_max[idx], cand)
         lag += 1
-    drop = pre_max - v
-    dropping = drop >= opt.window_drop_c
+    dropping = (pre_max - v) >= opt.window_drop_c
     # One event per episode: the first reading of a run of dropping readings.
     first = dropping & ~np.concatenate([[False], dropping[:-1] & same[1:]])
     key = sid_codes.astype(np.int64) * (1 << 34) + (t - t.min())
@@ -120,37 +155,39 @@ def detect(tbl: pa.Table, opt: SuspiciousOptions) -> pd.DataFrame:
             k += 1
         low_i = j + int(np.argmin(v[j : k + 1]))
         level = pre_max[j]
+        size = level - v[low_i]
         stop = int(np.searchsorted(key, key[low_i] + horizon, side="right"))
         after = v[low_i + 1 : stop]
-        rec = np.flatnonzero(after >= level - opt.recover_tol_c)
-        size = level - v[low_i]
+        rec = np.flatnonzero(after >= v[low_i] + opt.recover_share * size)
         if rec.size:
             r = low_i + 1 + int(rec[0])
             events.append((j, r, "open_window", size, f"drop {size:.1f} °C, recovered"))
-            covered[j : r + 1] = True
-        elif size >= opt.jump_c:
+            # The rest of the re-heating belongs to the event too.
+            covered[j : min(stop, n)] = True
+        else:
             events.append((j, low_i, "jump", -size, f"drop {size:.1f} °C, no recovery"))
             covered[j : k + 1] = True
 
-    # Jumps between consecutive readings outside open-window events.
+    # Rises between consecutive readings outside open-window events.
     dv = np.zeros(n)
     dv[1:] = np.diff(v)
-    dt = np.zeros(n, dtype=np.int64)
-    dt[1:] = np.diff(t)
-    jumps = np.flatnonzero(same & (np.abs(dv) >= opt.jump_c) & (dt <= within) & ~covered)
+    jumps = np.flatnonzero(same & (dv >= opt.jump_c) & (dt <= within) & ~covered)
     events += [(i - 1, i, "jump", dv[i], f"{dv[i]:+.1f} °C in {dt[i] // 60} min") for i in jumps]
 
     if not events:
         return pd.DataFrame({c: [] for c in COLUMNS})
     s_idx = np.array([e[0] for e in events])
     e_idx = np.array([e[1] for e in events])
-    ts = pd.to_datetime(df["ts"], utc=True)
+    ts = ts_col.to_pandas()
+    hh = (
+        tbl.column("household_id").to_numpy(zero_copy_only=False)
+        if ("household_id" in tbl.column_names)
+        else np.full(n, None, dtype=object)
+    )
     out = pd.DataFrame(
         {
             "sensor_id": np.asarray(sensors)[sid_codes[s_idx]],
-            "household_id": (
-                df["household_id"].to_numpy()[s_idx] if "household_id" in df else None
-            ),
+            "household_id": hh[s_idx],
             "kind": [e[2] for e in events],
             "start": ts.iloc[s_idx].to_numpy(),
             "end": ts.iloc[e_idx].to_numpy(),
