@@ -11,6 +11,7 @@ from typing import Any
 from nuanliu.api.credentials import (
     MIN_PASSWORD_LENGTH,
     hash_password,
+    is_argon2_hash,
     needs_rehash,
     verify_password,
 )
@@ -120,19 +121,30 @@ def create_user(
     role: Role | str,
     scope_ids: Iterable[str],
     display_name: str = "",
+    password_hash: str | None = None,
 ) -> User:
-    """Create an active user; the scope ids must exist in the registry."""
+    """Create an active user; the scope ids must exist in the registry.
+
+    ``password_hash`` takes an existing argon2 hash instead of ``password`` (accounts moved
+    from another system); weaker parameters are upgraded at the next login.
+    """
     role = parse_role(str(role))
     username = username.strip()
     ids = sorted({s.strip() for s in scope_ids if s and s.strip()})
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1–64 characters", details={"field": "username"})
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password_hash is not None:
+        if not is_argon2_hash(password_hash):
+            raise InvalidInput(
+                "password_hash must be an argon2 hash", details={"field": "password"}
+            )
+    elif len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must have at least {MIN_PASSWORD_LENGTH} characters",
             details={"field": "password"},
         )
-    password_hash = hash_password(password)  # outside the write lock: argon2 is slow on purpose
+    else:
+        password_hash = hash_password(password)  # outside the write lock: slow on purpose
     user = User(
         user_id=uuid.uuid4().hex,
         username=username,

@@ -6,6 +6,7 @@ database leak then yields no usable session or token.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets as _secrets
@@ -15,9 +16,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 
-# Verified against when the username does not exist, so a login for an unknown user
-# costs the same time as one for a known user (no user enumeration by timing).
-_DUMMY_HASH = _HASHER.hash("nuanliu-no-such-user")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username does not exist, so a login for an unknown user
+    costs the same time as one for a known user (no user enumeration by timing)."""
+    return _HASHER.hash("nuanliu-no-such-user")
+
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -29,9 +34,13 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always does the argon2 work."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def is_argon2_hash(value: str) -> bool:
+    return value.startswith(("$argon2id$", "$argon2i$", "$argon2d$"))
 
 
 def needs_rehash(password_hash: str) -> bool:
