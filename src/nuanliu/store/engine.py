@@ -141,6 +141,13 @@ class Engine(ABC):
         """Bulk-append an Arrow table (columns by name) to ``table``; rows appended."""
 
     @abstractmethod
+    def upsert_arrow(self, conn: Any, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
+        """Insert rows of ``tbl``, replacing the other columns of rows whose key exists.
+
+        Keys must be unique within ``tbl``.
+        """
+
+    @abstractmethod
     def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
         """Insert the rows of a de-duplicated batch whose (sensor_id, ts) is not stored yet.
 
@@ -299,6 +306,16 @@ class DuckDBEngine(Engine):
         finally:
             conn.unregister(view)
         return tbl.num_rows
+
+    def upsert_arrow(self, conn: Any, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
+        if tbl.num_rows == 0:
+            return
+        view = f"_upsert_{uuid.uuid4().hex}"
+        conn.register(view, tbl)
+        try:
+            self._run(conn, _upsert_select(table, tbl.column_names, key, view), None)
+        finally:
+            conn.unregister(view)
 
     def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
         if batch.num_rows == 0:
@@ -504,6 +521,17 @@ class PostgresEngine(Engine):
         self._copy_in(conn, table, tbl)
         return tbl.num_rows
 
+    def upsert_arrow(self, conn: Any, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
+        if tbl.num_rows == 0:
+            return
+        stage = f"_upsert_{uuid.uuid4().hex}"
+        self.execute(
+            conn, f"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        self._copy_in(conn, stage, tbl)
+        self.execute(conn, _upsert_select(table, tbl.column_names, key, stage))
+        self.execute(conn, f"DROP TABLE {stage}")
+
     def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
         if batch.num_rows == 0:
             return READINGS_BATCH_SCHEMA.empty_table()
@@ -592,6 +620,20 @@ def _parse_returned_readings(data: bytes) -> pa.Table:
     return pa.Table.from_arrays(
         [tbl.column("sensor_id"), ts, tbl.column("temp_c"), tbl.column("humidity_pct")],
         schema=READINGS_BATCH_SCHEMA,
+    )
+
+
+def _upsert_select(table: str, columns: Sequence[str], key: Sequence[str], source: str) -> str:
+    cols = ", ".join(columns)
+    updates = [c for c in columns if c not in key]
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updates)
+        if updates
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} "
+        f"ON CONFLICT ({', '.join(key)}) {action}"
     )
 
 

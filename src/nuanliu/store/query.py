@@ -72,6 +72,10 @@ class Writer(Query):
         """Insert rows, replacing non-key columns of rows whose key exists."""
         self.executemany(self.caps.upsert_sql(table, columns, key), rows)
 
+    def upsert_arrow(self, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
+        """Bulk upsert: rows of ``tbl`` (unique keys) inserted or replacing stored ones."""
+        self._engine.upsert_arrow(self._conn, table, tbl, key)
+
     def script(self, sql: str) -> None:
         """Run several statements without parameters (migrations)."""
         self._engine.execute(self._conn, sql, None)
