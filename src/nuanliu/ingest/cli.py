@@ -39,12 +39,16 @@ app = typer.Typer(
 
 
 def _open(db: str | None) -> Any:
+    """The store, with the monitoring aggregates kept up to date by what we ingest."""
+    from nuanliu.monitor import register_aggregates
     from nuanliu.store import open_store
 
     settings = load_settings()
     if not db:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_store(db or settings.database_url)
+    store = open_store(db or settings.database_url)
+    register_aggregates(store)
+    return store
 
 
 def _limits(future_tolerance_s: float) -> Any:

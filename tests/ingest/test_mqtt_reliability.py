@@ -1,0 +1,177 @@
+"""Must show: ≥ 100,000 readings published at QoS 1 while the MQTT ingest process is
+SIGKILLed and restarted several times are afterwards stored exactly once.
+
+The ingest process is a real subprocess (``python -m nuanliu.ingest.cli mqtt``) against a
+private Mosquitto (see conftest: the system broker's default 1000-message queue per
+offline client would drop readings while the worker is down).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from nuanliu.store import open_store
+
+from .conftest import SENSORS, register_sensors
+
+pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
+
+READINGS = 100_000
+PER_MESSAGE = 250  # a gateway's batch
+KILLS = 3
+BASE_MS = int((datetime.now(UTC) - timedelta(days=3)).timestamp()) * 1000
+
+
+def reading(i: int) -> tuple[str, int, float]:
+    """The i-th reading of the run: a distinct (sensor, ts) with a value derived from i."""
+    return SENSORS[i % len(SENSORS)], BASE_MS + (i // len(SENSORS)) * 60_000, 15 + (i % 97) / 10
+
+
+def gateway_message(first: int, count: int, gateway: str) -> bytes:
+    rows = [reading(i) for i in range(first, first + count)]
+    return orjson.dumps(
+        {
+            "gateway_id": gateway,
+            "sensor_id": [r[0] for r in rows],
+            "ts": [r[1] for r in rows],
+            "temp_c": [r[2] for r in rows],
+        }
+    )
+
+
+class Worker:
+    """One ``nuanliu ingest mqtt`` process; its output goes to a log file."""
+
+    def __init__(self, broker: str, db_url: str, client_id: str, group: str, log: Path) -> None:
+        self.cmd = [
+            sys.executable, "-m", "nuanliu.ingest.cli", "mqtt",
+            "--url", broker, "--db", db_url, "--client-id", client_id, "--group", group,
+            "--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.3",
+        ]  # fmt: skip
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.offset = 0
+
+    def start(self) -> None:
+        self.offset = offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while "subscribed to" not in self.log.read_text()[offset:]:
+            assert self.proc.poll() is None, f"ingest exited early:\n{self.log.read_text()}"
+            assert time.monotonic() < deadline, f"ingest did not subscribe:\n{self.log.read_text()}"
+            time.sleep(0.05)
+
+    def last_stats(self) -> tuple[int, int]:
+        """(messages, stored) from this process's last stats line."""
+        text = self.log.read_text()[self.offset :]
+        lines = re.findall(r"(\d+) messages, \d+ readings \(stored (\d+)", text)
+        return (int(lines[-1][0]), int(lines[-1][1])) if lines else (0, 0)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop_when_idle(self, idle_s: float = 1.5, timeout_s: float = 60) -> int:
+        """SIGTERM once no message arrived for ``idle_s``; the exit code."""
+        assert self.proc is not None
+        last, since = None, time.monotonic()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            now = self.last_stats()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since > idle_s:
+                break
+            time.sleep(0.1)
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
+    db_url: str, mosquitto: str, tmp_path: Path
+) -> None:
+    store = open_store(db_url)
+    register_sensors(store, SENSORS)
+    store.close()  # DuckDB: one process at a time holds the file
+
+    run = uuid.uuid4().hex[:8]
+    group = f"rel{run}"
+    worker = Worker(mosquitto, db_url, f"ingest-{run}", group, tmp_path / "ingest.log")
+    worker.start()
+
+    host, port = mosquitto.removeprefix("mqtt://").split(":")
+    pub = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"gw-{run}", protocol=MQTTProtocolVersion.MQTTv5
+    )
+    pub.max_inflight_messages_set(200)
+    pub.connect(host, int(port))
+    pub.loop_start()
+    n_messages = READINGS // PER_MESSAGE
+    sent: list[mqtt.MQTTMessageInfo] = []
+
+    def publish() -> None:
+        for m in range(n_messages):
+            topic = f"nuanliu/v1/readings/{group}/gw{m % 7}"
+            payload = gateway_message(m * PER_MESSAGE, PER_MESSAGE, f"gw{m % 7}")
+            sent.append(pub.publish(topic, payload, qos=1))
+            if m % 20 == 19:
+                time.sleep(0.35)  # gateways report over a few seconds, not in one burst
+        # A gateway that did not see its PUBACK sends again: the same 10 messages twice.
+        for m in range(10):
+            topic = f"nuanliu/v1/readings/{group}/gw{m % 7}"
+            sent.append(pub.publish(topic, gateway_message(m * PER_MESSAGE, PER_MESSAGE, "gw"), 1))
+
+    publisher = threading.Thread(target=publish)
+    publisher.start()
+    rng = random.Random(run)
+    killed_mid_stream = 0
+    for _ in range(KILLS):
+        deadline = time.monotonic() + 20
+        while worker.last_stats()[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # let this process take part before it dies
+        time.sleep(rng.uniform(0.05, 0.4))
+        killed_mid_stream += publisher.is_alive()
+        worker.kill()
+        worker.start()
+    publisher.join(timeout=60)
+    for info in sent:
+        info.wait_for_publish(timeout=30)
+    pub.disconnect()
+    pub.loop_stop()
+    assert all(info.is_published() for info in sent)
+    assert killed_mid_stream >= 2, "the kills should land while readings are still flowing"
+
+    assert worker.stop_when_idle() == 0  # SIGTERM is a clean exit
+    assert "ingest mqtt:" in worker.log.read_text().splitlines()[-1]
+
+    store = open_store(db_url)
+    try:
+        with store.read() as q:
+            total, distinct = q.one(
+                "SELECT count(*), count(DISTINCT (sensor_id, ts)) FROM readings", []
+            )
+            rows = q.all("SELECT sensor_id, ts, temp_c FROM readings", [])
+            quarantined = q.scalar("SELECT count(*) FROM quarantine", [])
+    finally:
+        store.close()
+    assert (total, distinct) == (READINGS, READINGS)
+    expected = {reading(i) for i in range(READINGS)}
+    got = {(s, int(ts.timestamp() * 1000), t) for s, ts, t in rows}
+    assert got == expected
+    assert quarantined == 0
