@@ -13,7 +13,7 @@ from .world import PASSWORD, World, build_world
 
 @pytest.fixture
 def world(db_url: str) -> Iterator[World]:
-    w = build_world(db_url)
+    w = build_world(db_url, users=("regulator", "operator_a"))
     try:
         yield w
     finally:

@@ -139,7 +139,8 @@ def seed_readings(store: Any, world: World, days: int = 3, step_min: int = 30) -
     return store.insert_readings(tbl).inserted
 
 
-def make_users(world: World) -> None:
+def make_users(world: World, names: tuple[str, ...] | None = None) -> None:
+    """Create the test logins (argon2 hashing is slow on purpose: only those needed)."""
     from nuanliu.api.accounts import create_user
 
     specs = {
@@ -151,6 +152,8 @@ def make_users(world: World) -> None:
         "resident": ("resident", ["HEA110"]),
     }
     for username, (role, ids) in specs.items():
+        if names is not None and username not in names:
+            continue
         world.users[username] = create_user(
             world.store,
             username=username,
@@ -161,7 +164,20 @@ def make_users(world: World) -> None:
         )
 
 
-def build_world(url: str, now: datetime | None = None) -> World:
+def raise_alerts(world: World) -> int:
+    """The monitoring service's default rules evaluated now (cold, offline, compliance)."""
+    from nuanliu.monitor.alerts import default_rules, evaluate_alerts, save_rule
+
+    for rule in default_rules():
+        save_rule(world.store, rule)
+    evaluate_alerts(world.store, world.now, deliver=False)
+    with world.store.read() as q:
+        return int(q.all("SELECT COUNT(*) FROM mon_alerts", [])[0][0])
+
+
+def build_world(
+    url: str, now: datetime | None = None, users: tuple[str, ...] | None = None
+) -> World:
     from nuanliu.monitor import open_monitored_store
 
     store = open_monitored_store(url)
@@ -169,5 +185,6 @@ def build_world(url: str, now: datetime | None = None) -> World:
     seed_registry(store, world)
     plan_temperatures(world)
     seed_readings(store, world)
-    make_users(world)
+    make_users(world, users)
+    raise_alerts(world)
     return world

@@ -8,8 +8,9 @@ city, …) above at least one household in scope.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
+
+import pandas as pd
 
 from nuanliu.errors import NotFound, PermissionDenied
 from nuanliu.scope import Scope
@@ -25,6 +26,7 @@ _UNIT_COLUMNS = {
     "city": "city_id",
     "region": "region_id",
 }
+SEVERITIES = frozenset({"info", "warning", "critical"})
 ACK_ROLES = frozenset({"enterprise_admin", "enterprise_operator", "steward"})
 
 
@@ -80,51 +82,51 @@ def list_alerts(
     alert_id: int | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Alerts newest first: ``open`` = not cleared; ``all`` = every alert."""
+    """Alerts newest first (``open`` = not cleared; ``all``), from the monitoring service."""
     if not _has_alert_table(store):
         return []
-    clause, params = _visible_clause(scope)
-    conds = [clause]
-    if state == "open":
-        conds.append("a.cleared_at IS NULL")
-    if household_id is not None:
-        conds.append(
-            "((a.subject_kind = 'household' AND a.subject_id = ?) OR (a.subject_kind = 'sensor'"
-            " AND a.subject_id IN (SELECT sensor_id FROM sensors WHERE household_id = ?)))"
-        )
-        params = [*params, household_id, household_id]
-    if alert_id is not None:
-        conds.append("a.alert_id = ?")
-        params = [*params, alert_id]
-    sql = (
-        "SELECT a.alert_id, a.rule_id, a.subject_kind, a.subject_id, a.state, a.raised_at,"
-        " a.last_value, a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.message_zh,"
-        " a.message_en, r.metric, r.severity FROM mon_alerts a"
-        " LEFT JOIN mon_alert_rules r ON r.rule_id = a.rule_id"
-        f" WHERE {' AND '.join(conds)} ORDER BY a.raised_at DESC LIMIT {int(limit)}"
+    from nuanliu.monitor.alerts import list_alerts as monitor_alerts
+
+    wide = household_id is not None or alert_id is not None
+    df = monitor_alerts(
+        store, scope, state="open" if state == "open" else None, limit=5000 if wide else limit
     )
-    with store.read() as q:
-        rows = q.all(sql, params)
+    if household_id is not None:
+        with store.read() as q:
+            sensors = {
+                r[0]
+                for r in q.all(
+                    "SELECT sensor_id FROM sensors WHERE household_id = ?", [household_id]
+                )
+            }
+        mine = ((df["subject_kind"] == "household") & (df["subject_id"] == household_id)) | (
+            (df["subject_kind"] == "sensor") & df["subject_id"].isin(sensors)
+        )
+        df = df[mine]
+    if alert_id is not None:
+        df = df[df["alert_id"] == alert_id]
     out = []
-    for row in rows:
-        (alert_id, _rule, kind, subject, _state, raised, _value, acked_at, acked_by, cleared,
-         msg_zh, msg_en, metric, severity) = row  # fmt: skip
+    for r in df.head(limit).to_dict("records"):
         out.append(
             {
-                "alert_id": int(alert_id),
-                "kind": metric or "other",
-                "severity": severity or "warning",
-                "subject": subject,
-                "subject_kind": kind,
-                "href": _subject_href(kind, subject),
-                "detail": (msg_en if lang == "en" else msg_zh) or msg_zh or msg_en,
-                "opened_at": raised,
-                "acknowledged_at": acked_at,
-                "acknowledged_by": acked_by,
-                "cleared_at": cleared,
+                "alert_id": int(r["alert_id"]),
+                "kind": (r["rule_name_en"] if lang == "en" else r["rule_name_zh"]) or r["rule_id"],
+                "severity": r["severity"] if r["severity"] in SEVERITIES else "warning",
+                "subject": r["subject_id"],
+                "subject_kind": r["subject_kind"],
+                "href": _subject_href(r["subject_kind"], r["subject_id"]),
+                "detail": (r["message_en"] if lang == "en" else r["message_zh"]) or "",
+                "opened_at": _ts(r["raised_at"]),
+                "acknowledged_at": _ts(r["acknowledged_at"]),
+                "acknowledged_by": r["acknowledged_by"],
+                "cleared_at": _ts(r["cleared_at"]),
             }
         )
     return out
+
+
+def _ts(value: Any) -> Any:
+    return None if value is None or pd.isna(value) else value
 
 
 def _subject_href(kind: str, subject_id: str) -> str | None:
@@ -148,24 +150,16 @@ def acknowledge(store: Any, scope: Scope, user: Any, alert_id: int, lang: str) -
             f"role {user.role} may not acknowledge alerts", details={"role": str(user.role)}
         )
     clause, params = _visible_clause(scope)
-    try:
-        from nuanliu.monitor import acknowledge_alert  # type: ignore[attr-defined]
-    except ImportError:
-        acknowledge_alert = None
+    from nuanliu.monitor.alerts import acknowledge as monitor_acknowledge
+
     with store.read() as q:
-        found = q.all(f"SELECT a.alert_id FROM mon_alerts a WHERE a.alert_id = ? AND {clause}",
-                      [alert_id, *params])  # fmt: skip
+        found = q.all(
+            f"SELECT a.alert_id FROM mon_alerts a WHERE a.alert_id = ? AND {clause}",
+            [alert_id, *params],
+        )
     if not found:
         raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})
-    if acknowledge_alert is not None:
-        acknowledge_alert(store, alert_id, user.username)
-    else:
-        with store.write() as w:
-            w.execute(
-                "UPDATE mon_alerts SET acknowledged_at = ?, acknowledged_by = ?, state = ?"
-                " WHERE alert_id = ? AND acknowledged_at IS NULL",
-                [datetime.now(UTC), user.username, "acknowledged", alert_id],
-            )
+    monitor_acknowledge(store, alert_id, user.username)
     for alert in list_alerts(store, scope, lang, state="all", alert_id=alert_id):
         return alert
     raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})

@@ -387,32 +387,27 @@ def _mask(value: Any, keep: int = 1) -> str:
 
 
 SERIES_SQL = """
-SELECT r.sensor_id, FLOOR(EXTRACT(EPOCH FROM r.ts) / ?) AS bucket, AVG(r.temp_c) AS temp_c
-FROM readings r JOIN sensors s ON s.sensor_id = r.sensor_id
-WHERE s.household_id = ? AND r.ts >= ? AND r.ts <= ?
-GROUP BY r.sensor_id, FLOOR(EXTRACT(EPOCH FROM r.ts) / ?)
-ORDER BY r.sensor_id, bucket
+SELECT h.sensor_id, h.hour_ts, h.sum_temp_c / h.n AS temp_c
+FROM mon_sensor_hourly h JOIN sensors s ON s.sensor_id = h.sensor_id
+WHERE s.household_id = ? AND h.hour_ts >= ? AND h.hour_ts <= ?
+ORDER BY h.sensor_id, h.hour_ts
 """
 
 
 def household_series(
-    store: Any,
-    household_id: str,
-    *,
-    days: int = 3,
-    bucket_s: int = 1800,
-    now: datetime | None = None,
+    store: Any, household_id: str, *, days: int = 3, now: datetime | None = None
 ) -> dict[str, list[tuple[int, float]]]:
-    """Per-sensor temperature averaged per ``bucket_s`` (epoch ms, °C), for a chart.
-
-    The caller must have checked scope with ``household_detail`` first.
+    """Hourly mean temperature per sensor (epoch ms at mid-hour, °C) for a chart, from
+    the monitoring hourly aggregates. The caller checks scope with ``household_detail``.
     """
     at = now or now_utc()
     with store.read() as q:
-        rows = q.all(SERIES_SQL, [bucket_s, household_id, at - timedelta(days=days), at, bucket_s])
+        rows = q.all(SERIES_SQL, [household_id, at - timedelta(days=days), at])
     out: dict[str, list[tuple[int, float]]] = {}
-    for sensor_id, bucket, temp in rows:
+    for sensor_id, hour_ts, temp in rows:
+        ts = pd.Timestamp(hour_ts)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
         out.setdefault(str(sensor_id), []).append(
-            (int(bucket) * bucket_s * 1000 + bucket_s * 500, round(float(temp), 2))
+            (int(ts.timestamp() * 1000) + 1_800_000, round(float(temp), 2))
         )
     return out

@@ -45,6 +45,16 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
+def page_gate(request: Request, user: Any) -> Response | None:
+    """Log in first; API-only roles (data gateways) have no dashboard."""
+    if user is None:
+        return login_redirect(request)
+    if str(user.role) == "gateway":
+        ctx = base_context(request, user, "")
+        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+    return None
+
+
 def not_found_page(request: Request, user: Any) -> HTMLResponse:
     ctx = base_context(request, user, "") if user else {}
     return render(request, "error.html", {**ctx, "code": "not_found"}, status_code=404)
@@ -66,8 +76,8 @@ def login_page(request: Request, user: OptionalUser, next: str = "/", error: str
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, user: OptionalUser, store: StoreDep) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     if str(user.role) == "resident" and user.household_id:
         return RedirectResponse(f"/households/{user.household_id}", status_code=303)
     lang, _ = choose_lang(request)
@@ -116,8 +126,8 @@ def kpis_partial(request: Request, user: OptionalUser, store: StoreDep) -> Respo
 
 @router.get("/drill", response_class=HTMLResponse)
 def drill_root(request: Request, user: OptionalUser, store: StoreDep) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     lang, _ = choose_lang(request)
     k, rows = rollup(store, user.scope(), None, None, "region", th=thresholds(request))
     ctx = {
@@ -138,8 +148,8 @@ def drill_root(request: Request, user: OptionalUser, store: StoreDep) -> Respons
 def drill(
     request: Request, level: str, entity_id: str, user: OptionalUser, store: StoreDep
 ) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     if level == "station":
         return RedirectResponse(f"/stations/{quote(entity_id)}", status_code=301)
     if level not in DRILL_LEVELS:
@@ -174,8 +184,8 @@ def drill(
 def station_page(
     request: Request, station_id: str, user: OptionalUser, store: StoreDep
 ) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)
     try:
@@ -212,8 +222,8 @@ def station_page(
 def household_page(
     request: Request, household_id: str, user: OptionalUser, store: StoreDep
 ) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)
     try:

@@ -10,7 +10,7 @@ from nuanliu.errors import NotFound
 from nuanliu.web import alerts_view
 from nuanliu.web.context import base_context
 from nuanliu.web.i18n import choose_lang
-from nuanliu.web.pages import login_redirect, not_found_page
+from nuanliu.web.pages import not_found_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -20,8 +20,8 @@ router = APIRouter(include_in_schema=False)
 def alerts_page(
     request: Request, user: OptionalUser, store: StoreDep, state: str = "open"
 ) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     lang, _ = choose_lang(request)
     state = state if state in ("open", "all") else "open"
     ctx = {

@@ -19,7 +19,7 @@ from nuanliu.web.cache import TTLCache
 from nuanliu.web.context import base_context, thresholds
 from nuanliu.web.data import registry, rollup
 from nuanliu.web.i18n import choose_lang, local_name, translate
-from nuanliu.web.pages import login_redirect
+from nuanliu.web.pages import page_gate
 from nuanliu.web.templating import render
 from nuanliu.web.twin import get_network
 
@@ -34,8 +34,8 @@ def tile_url() -> str:
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request, user: OptionalUser) -> Response:
-    if user is None:
-        return login_redirect(request)
+    if (gate := page_gate(request, user)) is not None:
+        return gate
     return render(request, "map.html", {**base_context(request, user, "map")})
 
 

@@ -11,22 +11,6 @@
     return Promise.resolve(el ? JSON.parse(el.textContent) : null);
   }
 
-  function rateColor(rate) {
-    if (rate === null || rate === undefined) return "#9ca3af";
-    if (rate >= 98) return "#15803d";
-    if (rate >= 90) return "#d97706";
-    return "#b91c1c";
-  }
-
-  function tempColor(temp, standard) {
-    if (temp === null || temp === undefined) return "#9ca3af";
-    if (temp < standard - 2) return "#1d4ed8";
-    if (temp < standard) return "#60a5fa";
-    if (temp < 22) return "#16a34a";
-    if (temp < 24) return "#f59e0b";
-    return "#dc2626";
-  }
-
   var builders = {
     trend: function (d) {
       return {
@@ -76,27 +60,53 @@
         if (x.temp !== undefined) parts.push(d.labels.temp + ": " + (x.temp === null ? "–" : x.temp + " °C"));
         return parts.join("<br>");
       }
-      var pts = d.stations.concat(d.buildings);
-      var xs = pts.map(function (p) { return p.value[0]; }).concat(d.pipes.map(function (p) { return p[0]; }));
-      var ys = pts.map(function (p) { return p.value[1]; }).concat(d.pipes.map(function (p) { return p[1]; }));
-      var pad = 0.01;
+      // The third value drives the colour (visualMap): mean temperature or compliance.
+      var buildings = d.buildings.map(function (b) {
+        return Object.assign({}, b, { value: [b.value[0], b.value[1], b.temp === null ? -99 : b.temp] });
+      });
+      var stations = d.stations.map(function (s) {
+        return Object.assign({}, s, { value: [s.value[0], s.value[1], s.rate === null ? -1 : s.rate] });
+      });
+      var axis = function (name) {
+        var pad = function (v) { return Math.max((v.max - v.min) * 0.06, 0.002); };
+        return { type: "value", name: name, nameLocation: "middle", nameGap: 32, scale: true,
+                 min: function (v) { return v.min - pad(v); }, max: function (v) { return v.max + pad(v); },
+                 axisLabel: { formatter: function (v) { return v.toFixed(3); } }, splitLine: { lineStyle: { color: "#eef1f5" } } };
+      };
+      var std = d.standard;
       return {
         tooltip: { trigger: "item", formatter: function (p) { return p.seriesType === "lines" ? d.labels.pipes : tip(p); } },
         legend: { top: 0, data: [d.labels.pipes, d.labels.stations, d.labels.buildings] },
-        grid: { left: 60, right: 20, top: 36, bottom: 40 },
-        xAxis: { type: "value", name: d.labels.lon, scale: true, min: xs.length ? Math.min.apply(null, xs) - pad : null,
-                 max: xs.length ? Math.max.apply(null, xs) + pad : null, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
-        yAxis: { type: "value", name: d.labels.lat, scale: true, min: ys.length ? Math.min.apply(null, ys) - pad : null,
-                 max: ys.length ? Math.max.apply(null, ys) + pad : null, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
+        grid: { left: 70, right: 150, top: 40, bottom: 50 },
+        xAxis: axis(d.labels.lon),
+        yAxis: Object.assign(axis(d.labels.lat), { nameGap: 50 }),
         dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
+        visualMap: [
+          { type: "piecewise", seriesIndex: 1, dimension: 2, right: 10, top: 40, text: [d.labels.temp],
+            showLabel: true, textGap: 6, itemWidth: 14, itemHeight: 10, outOfRange: { color: "#9ca3af" },
+            pieces: [
+              { lt: std - 2, gt: -50, color: "#1d4ed8", label: "< " + (std - 2) + " °C" },
+              { gte: std - 2, lt: std, color: "#60a5fa", label: (std - 2) + "–" + std + " °C" },
+              { gte: std, lt: 22, color: "#16a34a", label: std + "–22 °C" },
+              { gte: 22, lte: 24, color: "#f59e0b", label: "22–24 °C" },
+              { gt: 24, color: "#dc2626", label: "> 24 °C" }
+            ] },
+          { type: "piecewise", seriesIndex: 2, dimension: 2, right: 10, bottom: 60, text: [d.labels.rate],
+            showLabel: true, textGap: 6, itemWidth: 14, itemHeight: 10, itemSymbol: "rect", outOfRange: { color: "#9ca3af" },
+            pieces: [
+              { gte: 98, lte: 100, color: "#15803d", label: "≥ 98%" },
+              { gte: 90, lt: 98, color: "#d97706", label: "90–98%" },
+              { gte: 0, lt: 90, color: "#b91c1c", label: "< 90%" }
+            ] }
+        ],
         series: [
           { name: d.labels.pipes, type: "lines", coordinateSystem: "cartesian2d", polyline: false, data: lines,
-            lineStyle: { color: "#c2410c", width: 2, opacity: 0.55 }, silent: false, z: 1 },
-          { name: d.labels.buildings, type: "scatter", data: d.buildings, symbolSize: 7, z: 2,
-            itemStyle: { color: function (p) { return tempColor(p.data.temp, d.standard); }, borderColor: "#fff", borderWidth: 0.5 } },
-          { name: d.labels.stations, type: "scatter", data: d.stations, symbol: "rect", symbolSize: 13, z: 3,
-            itemStyle: { color: function (p) { return rateColor(p.data.rate); }, borderColor: "#1f2937", borderWidth: 1 },
-            label: { show: d.stations.length <= 40, formatter: function (p) { return p.data.name; }, position: "right", fontSize: 11 } }
+            lineStyle: { color: "#c2410c", width: 2, opacity: 0.5 }, z: 1 },
+          { name: d.labels.buildings, type: "scatter", data: buildings, symbolSize: 8, z: 2,
+            itemStyle: { borderColor: "#fff", borderWidth: 0.5 } },
+          { name: d.labels.stations, type: "scatter", data: stations, symbol: "rect", symbolSize: 13, z: 3,
+            itemStyle: { borderColor: "#1f2937", borderWidth: 1 },
+            label: { show: stations.length <= 40, formatter: function (p) { return p.data.name; }, position: "right", fontSize: 11 } }
         ]
       };
     }
