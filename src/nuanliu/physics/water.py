@@ -76,6 +76,9 @@ class WaterProperties:
     viscosity_table: tuple[ArrayLike, ArrayLike]
     cp_table: tuple[ArrayLike, ArrayLike]
     name: str = "water"
+    #: "enthalpy": Δh = ∫c_p dT (exact, conserves energy at mixing); "trapezoid":
+    #: Δh = (c_p(T1) + c_p(T2))/2 · ΔT, the convention of pandapipes (cross-validation)
+    cp_rule: str = "enthalpy"
     _rho: _Table = field(init=False, repr=False)
     _mu: _Table = field(init=False, repr=False)
     _cp: _Table = field(init=False, repr=False)
@@ -97,6 +100,8 @@ class WaterProperties:
                     f"water {label} table: temperatures must increase and values be positive"
                 )
             tables[label] = _Table(t_arr, v_arr)
+        if self.cp_rule not in ("enthalpy", "trapezoid"):
+            raise InvalidInput(f"cp_rule must be 'enthalpy' or 'trapezoid', got {self.cp_rule!r}")
         object.__setattr__(self, "_rho", tables["density"])
         object.__setattr__(self, "_mu", tables["viscosity"])
         object.__setattr__(self, "_cp", tables["cp"])
@@ -133,11 +138,21 @@ class WaterProperties:
         """Secant heat capacity (h(t1) − h(t2)) / (t1 − t2); cp at the mean where t1 ≈ t2."""
         t1 = np.atleast_1d(np.asarray(t1_c, dtype=np.float64))
         t2 = np.atleast_1d(np.asarray(t2_c, dtype=np.float64))
+        if self.cp_rule == "trapezoid":
+            return 0.5 * (self.cp(t1) + self.cp(t2))
         dt = t1 - t2
         close = np.abs(dt) < 1e-6
         safe = np.where(close, 1.0, dt)
         secant = (self.h(t1) - self.h(t2)) / safe
         return np.where(close, self.cp(0.5 * (t1 + t2)), secant)
+
+    def dh(self, t1_c: ArrayLike, t2_c: ArrayLike) -> FloatArray:
+        """Specific enthalpy difference h(t1) − h(t2) in J/kg (per ``cp_rule``)."""
+        if self.cp_rule == "trapezoid":
+            t1 = np.atleast_1d(np.asarray(t1_c, dtype=np.float64))
+            t2 = np.atleast_1d(np.asarray(t2_c, dtype=np.float64))
+            return self.mean_cp(t1, t2) * (t1 - t2)
+        return self.h(t1_c) - self.h(t2_c)
 
     @classmethod
     def from_table(cls, table: ArrayLike, name: str = "water") -> WaterProperties:

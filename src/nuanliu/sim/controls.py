@@ -65,7 +65,7 @@ def consumer_flows(
     beta = np.zeros(n)
 
     rt = ~flow_control
-    dh = water.h(ts) - water.h(tr)
+    dh = water.dh(ts, tr)
     cap = np.where(np.isnan(mdot_kg_s), q / (water.cp(ts) * min_delta_t_k), mdot_kg_s)
     m_req = np.where(dh > 0, q / np.where(dh > 0, dh, 1.0), np.inf)
     m_rt = np.where(q > 0, np.minimum(m_req, cap), 0.0)
@@ -118,7 +118,7 @@ def station_flows(
     tpr_eps = primary_return_effectiveness_c(tpi, sec_return_c, eps)
     tpr = np.where(use_ua, tpr_ua, tpr_eps)
     q_target = np.where(use_ua, q_ua, q)
-    dh = water.h(tpi) - water.h(tpr)
+    dh = water.dh(tpi, tpr)
     m_req = np.where(dh > 0, q_target / np.where(dh > 0, dh, 1.0), np.inf)
     m = np.where(q > 0, np.minimum(m_req, cap), 0.0)
     capped = (q > 0) & (m_req > cap)
@@ -142,7 +142,7 @@ def station_flows(
     # UA stations: outlet fixed for this iterate; ε stations: affine in T_pi (exact).
     alpha = np.where(hot & use_ua, 0.0, np.where(hot, 1.0 - eps, alpha))
     beta = np.where(hot & use_ua, tpr, np.where(hot, eps * sec_return_c, beta))
-    passed = m * np.maximum(water.h(tpi) - water.h(np.where(hot, tpr, tpi)), 0.0)
+    passed = m * np.maximum(water.dh(tpi, np.where(hot, tpr, tpi)), 0.0)
     return FlowLaw(m, alpha, beta), passed
 
 
@@ -156,7 +156,7 @@ def source_flows(
     water: WaterProperties,
 ) -> FlowLaw:
     """Flow and heat sources: ṁ set, or ṁ = Q / (h(T_supply) − h(T_return))."""
-    rise = water.h(supply_temp_c) - water.h(return_temp_c)
+    rise = water.dh(supply_temp_c, return_temp_c)
     floor = water.cp(supply_temp_c) * MIN_SOURCE_RISE_K
     m_heat = np.nan_to_num(heat_w) / np.maximum(rise, floor)
     m = np.where(heat_control, m_heat, np.nan_to_num(mdot_kg_s))

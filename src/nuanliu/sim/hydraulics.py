@@ -168,10 +168,8 @@ def solve_hydraulics(
         d_t = law.ddp_dq[tree]
         mm = cn.m_chord
         jac = (mm.T @ sp.diags(d_t) @ mm + sp.diags(law.ddp_dq[chords])).tocsc()
-        if k <= 400:
-            step = np.linalg.solve(jac.toarray(), -r)
-        else:
-            step = splu(jac).solve(-r)
+        # Few loops: dense is fastest; many: sparse LU of the (sparse) loop Jacobian.
+        step = np.linalg.solve(jac.toarray(), -r) if k <= 400 else splu(jac).solve(-r)
         # Backtracking: accept the step only if the loop residual decreases.
         alpha = 1.0
         for _ in range(8):

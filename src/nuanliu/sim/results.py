@@ -44,9 +44,8 @@ def build_result(
     p_bar = hyd.p_pa / BAR_PA
     tn = st.node_temp_c
     t_in, t_out = st.edge_in_c, st.edge_out_c
-    h_in, h_out = water.h(t_in), water.h(t_out)
     m_all = np.r_[q[:nr], st.m_fixed]
-    heat_drop_w = np.abs(m_all) * (h_in - h_out)  # >0: heat leaves the water
+    heat_drop_w = np.abs(m_all) * water.dh(t_in, t_out)  # >0: heat leaves the water
 
     jfull = len(cn.junction_ids)
     jp = np.full(jfull, np.nan)

@@ -349,9 +349,7 @@ def _station_inputs(
         t_ret = st.node_temp_c[cn.e_from[edge]]
         m_sec = np.zeros(len(rows)) if hyd is None else np.maximum(hyd.q_kg_s[edge], 0.0)
         sec_ret[rows] = t_ret
-        q[rows] = m_sec * np.maximum(
-            water.h(cn.lifts["supply_temp_c"][lift_rows]) - water.h(t_ret), 0.0
-        )
+        q[rows] = m_sec * np.maximum(water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0)
     return sec_sup, sec_ret, q
 
 
