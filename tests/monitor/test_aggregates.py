@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from conftest import DAY_START_UTC, build_city, readings_table
 
 from nuanliu.monitor import rebuild_aggregates
 from nuanliu.monitor.aggregates import partial_aggregates
+from tests.monitor.city import DAY_START_UTC, build_city, readings_table
 
 AGG_QUERIES = {
     "hourly": "SELECT sensor_id, hour_ts, n, sum_temp_c, min_temp_c, max_temp_c, first_ts,"

@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import DAY_START_UTC, City, readings_table
 
 from nuanliu.errors import Conflict, InvalidInput
 from nuanliu.monitor.alerts import (
@@ -23,6 +22,7 @@ from nuanliu.monitor.alerts import (
     set_default_webhook,
 )
 from nuanliu.scope import Scope
+from tests.monitor.city import DAY_START_UTC, City, readings_table
 
 END = DAY_START_UTC + timedelta(days=1)
 EVERYTHING = Scope.everything()
@@ -37,7 +37,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if receiver.fail_next > 0:
                     receiver.fail_next -= 1

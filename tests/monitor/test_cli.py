@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DAY, build_city, day_readings, readings_table
 from typer.testing import CliRunner
 
 from nuanliu.cli import app
 from nuanliu.monitor import open_monitored_store
+from tests.monitor.city import DAY, build_city, day_readings, readings_table
 
 runner = CliRunner()
 

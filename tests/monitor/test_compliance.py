@@ -6,11 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import DAY, DAY_START_UTC, HOUSEHOLD_TEMPS, City, day_readings, readings_table
 
 from nuanliu.errors import InvalidInput
 from nuanliu.monitor import compliance, compliance_trend, drilldown, timeseries
 from nuanliu.scope import Scope
+from tests.monitor.city import (
+    DAY,
+    DAY_START_UTC,
+    HOUSEHOLD_TEMPS,
+    City,
+    day_readings,
+    readings_table,
+)
 
 END_OF_DAY = DAY_START_UTC + timedelta(days=1)
 EVERYTHING = Scope.everything()

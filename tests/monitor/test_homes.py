@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import DAY_START_UTC, City, readings_table
 
 from nuanliu.monitor import cold_homes, offline_sensors, overheated_homes, suspicious_readings
 from nuanliu.monitor.suspicious import SuspiciousOptions, detect
 from nuanliu.scope import Scope
+from tests.monitor.city import DAY_START_UTC, City, readings_table
 
 END = DAY_START_UTC + timedelta(days=1)
 EVERYTHING = Scope.everything()
