@@ -150,7 +150,7 @@ def build_demo_registry(
     ent_city_arr = np.array(ent_city)
 
     # -- stations: sites, district (nearest centre), enterprise (sector) ------------
-    n_default = max(4, math.ceil(households / HOUSEHOLDS_PER_STATION))
+    n_default = max(2 * len(ent_city), math.ceil(households / HOUSEHOLDS_PER_STATION))
     net_ids, lon, lat, city_of = _station_sites(network, n_default, cities, rng)
     n_st = len(lon)
     county_idx = np.empty(n_st, dtype=int)
@@ -170,10 +170,13 @@ def build_demo_registry(
         county_en[mask] = [counties[i][2] for i in nearest]
         # Enterprises hold angular sectors turned against the districts, so a district
         # is served by more than one enterprise, as in a real city.
+        # Equal shares of the city's stations by angle, so every enterprise has some.
         ents = np.flatnonzero(ent_city_arr == c)
         cx, cy = N.CITIES[city][3], N.CITIES[city][4]
         angle = (np.arctan2(lat[mask] - cy, lon[mask] - cx) + math.pi / 4) % (2 * math.pi)
-        sector = np.minimum((angle / (2 * math.pi) * len(ents)).astype(int), len(ents) - 1)
+        sector = np.empty(mask.sum(), dtype=int)
+        for k, part in enumerate(np.array_split(np.argsort(angle, kind="stable"), len(ents))):
+            sector[part] = k
         st_ent[mask] = [ent["enterprise_id"][ents[s]] for s in sector]
     st_ids = [f"ST{i + 1:04d}" for i in range(n_st)]
     per_county: dict[str, int] = {}
@@ -196,7 +199,10 @@ def build_demo_registry(
 
     # -- households per station, communities (1–3 per station), buildings ------------
     weights = rng.lognormal(0.0, 0.5, n_st)
-    hh_station = np.sort(rng.choice(n_st, size=households, p=weights / weights.sum()))
+    # Every station gets a household first (when there are enough), the rest by weight.
+    first = np.arange(min(n_st, households))
+    rest = rng.choice(n_st, size=households - len(first), p=weights / weights.sum())
+    hh_station = np.sort(np.concatenate([first, rest]))
     comm_per_station = rng.integers(1, 4, n_st)
     comm_first = np.concatenate([[0], np.cumsum(comm_per_station)[:-1]])
     n_comm = int(comm_per_station.sum())

@@ -87,10 +87,10 @@ def _check_time(value: Any) -> Any:
 Id = Annotated[str, BeforeValidator(_check_id)]
 OptId = Annotated[str | None, BeforeValidator(_check_id)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
-OptText = Annotated[str | None, BeforeValidator(_text), Field(max_length=300)]
+OptText = Annotated[Annotated[str, Field(max_length=300)] | None, BeforeValidator(_text)]
 Phone = Annotated[str | None, BeforeValidator(_check_phone)]
-Lon = Annotated[float | None, BeforeValidator(_text), Field(ge=-180, le=180)]
-Lat = Annotated[float | None, BeforeValidator(_text), Field(ge=-90, le=90)]
+Lon = Annotated[Annotated[float, Field(ge=-180, le=180)] | None, BeforeValidator(_text)]
+Lat = Annotated[Annotated[float, Field(ge=-90, le=90)] | None, BeforeValidator(_text)]
 
 
 class RegistryModel(BaseModel):
@@ -103,7 +103,9 @@ class Region(RegistryModel):
     level: Literal["region", "city", "county"]
     name_zh: Text
     name_en: OptText = None
-    standard_temp_c: Annotated[float | None, BeforeValidator(_text), Field(ge=14, le=26)] = None
+    standard_temp_c: Annotated[
+        Annotated[float, Field(ge=14, le=26)] | None, BeforeValidator(_text)
+    ] = None
 
     @field_validator("level", mode="before")
     @classmethod
@@ -153,15 +155,19 @@ class Building(RegistryModel):
     address: OptText = None
     lon: Lon = None
     lat: Lat = None
-    floors: Annotated[int | None, BeforeValidator(_text), Field(ge=1, le=200)] = None
-    year_built: Annotated[int | None, BeforeValidator(_text), Field(ge=1900, le=2100)] = None
+    floors: Annotated[Annotated[int, Field(ge=1, le=200)] | None, BeforeValidator(_text)] = None
+    year_built: Annotated[
+        Annotated[int, Field(ge=1900, le=2100)] | None, BeforeValidator(_text)
+    ] = None
 
 
 class Household(RegistryModel):
     household_id: Id
     building_id: Id
     address: OptText = None
-    floor_area_m2: Annotated[float | None, BeforeValidator(_text), Field(gt=5, le=2000)] = None
+    floor_area_m2: Annotated[
+        Annotated[float, Field(gt=5, le=2000)] | None, BeforeValidator(_text)
+    ] = None
     metered: Annotated[bool, BeforeValidator(_check_bool)] = False
     resident_name: OptText = None
     resident_phone: Phone = None
