@@ -19,6 +19,7 @@ from nuanliu.api.accounts import User, create_user
 from nuanliu.api.app import create_app
 from nuanliu.api.sessions import create_token
 from nuanliu.config import load_settings
+from nuanliu.registry import build_demo_registry
 from nuanliu.store import open_store
 
 PASSWORD = "correct-horse-1"
@@ -41,57 +42,12 @@ class World:
 
 
 def build_registry(store: Any) -> None:
-    """The registry the API tests run on (store helper's demo registry when available)."""
-    try:
-        from nuanliu.registry import build_demo_registry
-    except ImportError:  # TEMPORARY until the registry lands
-        _sql_registry(store)
-        return
-    build_demo_registry(store, households=240, seed=7)
-
-
-def _sql_registry(store: Any) -> None:
-    with store.write() as w:
-        w.execute(
-            "INSERT INTO regions VALUES ('NM', NULL, 'region', '内蒙古', 'Inner Mongolia', NULL)"
-        )
-        w.execute("INSERT INTO regions VALUES ('HH', 'NM', 'city', '呼和浩特', 'Hohhot', NULL)")
-        w.execute("INSERT INTO regions VALUES ('HH-X', 'HH', 'county', '新城区', 'Xincheng', NULL)")
-        w.execute("INSERT INTO regions VALUES ('BT', 'NM', 'city', '包头', 'Baotou', NULL)")
-        for e, city in (("EA", "HH"), ("EB", "BT")):
-            w.execute("INSERT INTO enterprises VALUES (?, ?, ?, ?, ?)", [e, city, e, e, "L" + e])
-            w.execute(
-                "INSERT INTO stations (station_id, enterprise_id, region_id, name_zh)"
-                " VALUES (?, ?, ?, ?)",
-                ["S" + e, e, city, "站"],
-            )
-            w.execute(
-                "INSERT INTO communities (community_id, region_id, name_zh) VALUES (?, ?, ?)",
-                ["C" + e, "HH-X" if e == "EA" else city, "小区"],
-            )
-            for b in range(2):
-                bid = f"B{e}{b}"
-                w.execute(
-                    "INSERT INTO buildings (building_id, station_id, community_id, name_zh)"
-                    " VALUES (?, ?, ?, ?)",
-                    [bid, "S" + e, "C" + e, "楼"],
-                )
-                for h in range(3):
-                    hid = f"H{e}{b}{h}"
-                    w.execute(
-                        "INSERT INTO households (household_id, building_id, address,"
-                        " floor_area_m2, metered, resident_name, resident_phone)"
-                        " VALUES (?, ?, ?, 80, FALSE, ?, ?)",
-                        [hid, bid, f"{bid}-{h}", f"住户{hid}", f"1380000{b}{h}00"],
-                    )
-                    w.execute(
-                        "INSERT INTO sensors (sensor_id, household_id, room) VALUES (?, ?, ?)",
-                        ["T" + hid, hid, "living"],
-                    )
+    """The store helper's demo registry: two cities, several enterprises, ~240 homes."""
+    build_demo_registry(store, households=240, seed=7, include_baotou=True)
 
 
 def pick_ids(store: Any) -> dict[str, str]:
-    """Two enterprises and, for each, a household with a sensor; a neighbour of A's."""
+    """Enterprises A and B in different cities; a household with a sensor of each; A's neighbour."""
     with store.read() as q:
         rows = q.all(
             "SELECT hc.enterprise_id, hc.household_id, hc.building_id, hc.community_id,"
@@ -104,8 +60,11 @@ def pick_ids(store: Any) -> dict[str, str]:
     by_enterprise: dict[str, list[tuple]] = {}
     for row in rows:
         by_enterprise.setdefault(row[0], []).append(row)
-    assert len(by_enterprise) >= 2, "the API tests need a registry with two enterprises"
-    ea, eb = sorted(by_enterprise)[:2]
+    ea = sorted(by_enterprise)[0]
+    city_a = by_enterprise[ea][0][5]
+    others = sorted(e for e, r in by_enterprise.items() if r[0][5] != city_a)
+    assert others, "the API tests need enterprises in two cities"
+    eb = others[0]
     a_rows = by_enterprise[ea]
     a = a_rows[0]
     neighbour = next(r for r in a_rows[1:] if r[2] == a[2])  # same building

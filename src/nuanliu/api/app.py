@@ -57,11 +57,9 @@ def _open_store(url: str) -> Any:
 
 def _register_hooks(app: FastAPI, store: Any) -> None:
     """Keep the monitoring aggregates current for readings ingested through this app."""
-    try:
-        from nuanliu.monitor import register_hooks  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    register_hooks(store)
+    from nuanliu.monitor import register_aggregates
+
+    register_aggregates(store)
 
 
 def _include_routers(app: FastAPI) -> None:
