@@ -45,11 +45,13 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
-def page_gate(request: Request, user: Any) -> Response | None:
-    """Log in first; API-only roles (data gateways) have no dashboard."""
+def page_gate(request: Request, user: Any, *, resident: bool = False) -> Response | None:
+    """Log in first; API-only roles (data gateways) have no dashboard, and residents see
+    their own household and alerts but no roll-up pages (``resident=True`` allows)."""
     if user is None:
         return login_redirect(request)
-    if str(user.role) == "gateway":
+    role = str(user.role)
+    if role == "gateway" or (role == "resident" and not resident):
         ctx = base_context(request, user, "")
         return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
     return None
@@ -76,7 +78,7 @@ def login_page(request: Request, user: OptionalUser, next: str = "/", error: str
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, user: OptionalUser, store: StoreDep) -> Response:
-    if (gate := page_gate(request, user)) is not None:
+    if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     if str(user.role) == "resident" and user.household_id:
         return RedirectResponse(f"/households/{user.household_id}", status_code=303)
@@ -222,7 +224,7 @@ def station_page(
 def household_page(
     request: Request, household_id: str, user: OptionalUser, store: StoreDep
 ) -> Response:
-    if (gate := page_gate(request, user)) is not None:
+    if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)

@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 def alerts_page(
     request: Request, user: OptionalUser, store: StoreDep, state: str = "open"
 ) -> Response:
-    if (gate := page_gate(request, user)) is not None:
+    if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     lang, _ = choose_lang(request)
     state = state if state in ("open", "all") else "open"

@@ -66,8 +66,9 @@ def network_segments(app: Any) -> list[list[float]]:
 
 @router.get("/map/data.json")
 def map_data(request: Request, user: OptionalUser, store: StoreDep) -> Response:
-    if user is None:
-        return JSONResponse({"error": {"code": "not_authenticated"}}, status_code=401)
+    if user is None or str(user.role) in ("resident", "gateway"):
+        code = "not_authenticated" if user is None else "permission_denied"
+        return JSONResponse({"error": {"code": code}}, status_code=401 if user is None else 403)
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)
     reg = registry(store)
@@ -75,9 +76,8 @@ def map_data(request: Request, user: OptionalUser, store: StoreDep) -> Response:
     _, building_rows = rollup(store, scope, None, None, "building", th=th)
     stations = _points(reg["stations"], station_rows, "/stations/", lang)
     buildings = _points(reg["buildings"], building_rows, "/drill/building/", lang)
-    is_resident = str(user.role) == "resident"
     payload = {
-        "pipes": [] if is_resident else network_segments(request.app),
+        "pipes": network_segments(request.app),
         "stations": stations,
         "buildings": buildings,
         "tile_url": tile_url(),

@@ -1,0 +1,151 @@
+"""The dashboard in Debian's Chromium (Playwright): log in as each role, drill down,
+switch language, and see only what the role may see. Screenshots go to
+artifacts/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .server import serve
+from .world import ENTERPRISES, PASSWORD, World, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    from nuanliu.api.app import create_app
+    from nuanliu.config import load_settings
+
+    world = build_world(f"duckdb:///{tmp_path_factory.mktemp('browser') / 'web.duckdb'}")
+    app = create_app(load_settings({}), store=world.store)
+    try:
+        with serve(app) as base:
+            yield base, world
+    finally:
+        world.store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, site):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(pg, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    pg.goto(f"{base}/")
+    assert "/login" in pg.url
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", PASSWORD)
+    pg.click("form[data-testid=login-form] button[type=submit]")
+    pg.wait_for_load_state("networkidle")
+
+
+def test_regulator_drills_down_from_region_to_household(page, site) -> None:  # type: ignore[no-untyped-def]
+    base, world = site
+    log_in(page, base, "regulator")
+    page.wait_for_selector("#trend-chart[data-rendered]")
+    assert page.inner_text("[data-testid=kpi-cold]") != ""
+    shot(page, "regulator-overview-zh")
+    page.click("nav.mainnav >> text=逐级下钻")
+    for name in ["内蒙古自治区", "呼和浩特市", ENTERPRISES["EB"][0], "乙二站", "乙二站1号楼"]:
+        page.click(f"[data-testid=rollup-table] >> text={name}")
+        page.wait_for_load_state("domcontentloaded")
+        assert name in page.inner_text("h1")
+    shot(page, "regulator-building")
+    # The building's households: the cold ones are first and marked cold.
+    first = page.locator("[data-testid=household-table] tbody tr").first
+    assert "低温" in first.inner_text()
+    first.locator("a").click()
+    page.wait_for_selector("#series-chart[data-rendered]")
+    crumbs = page.inner_text("[data-testid=breadcrumbs]")
+    for label in ["内蒙古自治区", "呼和浩特市", ENTERPRISES["EB"][0], "乙二站", "乙二站1号楼"]:
+        assert label in crumbs
+    shot(page, "regulator-household")
+
+
+def test_language_switch_and_map(page, site) -> None:  # type: ignore[no-untyped-def]
+    base, _ = site
+    log_in(page, base, "regulator")
+    page.click("[data-testid=lang-en]")
+    page.wait_for_load_state("domcontentloaded")
+    assert "Compliance rate" in page.inner_text("[data-testid=kpis]")
+    assert "室温达标率" not in page.content()
+    page.click("nav.mainnav >> text=Network map")
+    page.wait_for_selector("#map-chart[data-rendered]")
+    assert page.locator("#map-chart canvas").count() >= 1
+    shot(page, "regulator-map-en")
+    page.click("[data-testid=lang-zh]")
+    page.wait_for_load_state("domcontentloaded")
+    assert "管网与楼栋示意图" in page.inner_text("h1")
+
+
+def test_operator_sees_only_their_enterprise_and_acknowledges_an_alert(page, site) -> None:  # type: ignore[no-untyped-def]
+    base, world = site
+    log_in(page, base, "operator_a")
+    beta = [n for s, e in world.stations.items() if e == "EB" for n in world.station_names[s]]
+    beta += list(ENTERPRISES["EB"])
+    for url in ["/", "/drill/city/HHHT", "/map", "/alerts"]:
+        page.goto(base + url)
+        page.wait_for_load_state("networkidle")
+        html = page.content()
+        assert not [n for n in beta if n in html], f"{url} leaks enterprise B"
+    page.goto(base + "/map/data.json")
+    assert not [n for n in beta if n in page.content()]
+    page.goto(base + "/stations/SEB1")
+    assert "未找到" in page.inner_text("h1")
+    page.goto(base + "/alerts")
+    button = page.locator("button[data-testid^=ack-]").first
+    row_id = button.get_attribute("data-testid").split("-", 1)[1]
+    shot(page, "operator-alerts-before")
+    button.click()
+    page.wait_for_selector(f"#alert-{row_id} >> text=operator_a")
+    shot(page, "operator-alerts-acknowledged")
+    page.reload()
+    assert page.locator(f"button[data-testid=ack-{row_id}]").count() == 0
+
+
+def test_resident_sees_only_their_household(page, site) -> None:  # type: ignore[no-untyped-def]
+    base, _ = site
+    log_in(page, base, "resident")
+    assert re.search(r"/households/HEA110$", page.url)
+    page.wait_for_selector("#series-chart[data-rendered]")
+    assert page.locator("nav.mainnav a").count() == 2  # my home, alerts
+    shot(page, "resident-household")
+    page.goto(base + "/households/HEA111")
+    assert "未找到" in page.inner_text("h1")
+    page.goto(base + "/drill/city/HHHT")
+    assert "无权" in page.inner_text("h1")
