@@ -47,7 +47,8 @@ def parse_url(url: str) -> StoreUrl:
             raise InvalidInput(
                 f"DuckDB URL {url!r} must name an absolute path: duckdb:///abs/path.duckdb"
             )
-        return StoreUrl(engine="duckdb", path=str(Path(rest)))
+        # duckdb:////abs/path (a URL built from an absolute path) means /abs/path too.
+        return StoreUrl(engine="duckdb", path=str(Path("/" + rest.lstrip("/"))))
     if url.startswith(("postgresql://", "postgres://")):
         parts = urlsplit(url)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
