@@ -109,7 +109,7 @@ def steady_state(
     ghi_w_m2: np.ndarray | float = 0.0,
     gain_multiplier: np.ndarray | float = 1.0,
     extra_h_air_out: np.ndarray | float = 0.0,
-    iterations: int = 40,
+    iterations: int = 20,
 ) -> RoomState:
     """The state at rest under constant conditions (fixed point of the radiator law)."""
     phi_a, phi_m = gains_w(p, ghi_w_m2, gain_multiplier)

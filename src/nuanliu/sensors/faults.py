@@ -119,7 +119,7 @@ def pick(
     mask = np.zeros(n, dtype=bool)
     if explicit:
         wanted = set(explicit)
-        mask |= np.fromiter((i in wanted for i in ids), dtype=bool, count=n)
+        mask |= pd.Index(ids).isin(list(wanted))
     count = int(round(fraction * n))
     if count:
         u = unit_uniforms(ids, seed, f"fault:{kind}", 1)[:, 0]
@@ -319,24 +319,24 @@ def plan_faults(
     never = np.full(n, FaultPlan.NEVER, dtype=np.int64)
 
     # Building- and household-level faults: pick among the distinct ids, map to sensors.
-    b_unique = np.unique(bid)
-    cold_b = b_unique[
-        pick(b_unique, config.cold_building_fraction, config.cold_buildings, seed, "cold")
-    ]
-    cold = np.isin(bid, cold_b)
-    h_unique, h_first = np.unique(hid, return_index=True)
-    h_excl = cold[h_first]
-    hot_h = h_unique[
-        pick(
-            h_unique,
-            config.overheat_fraction,
-            config.overheat_households,
-            seed,
-            "overheat",
-            exclude=h_excl,
-        )
-    ]
-    hot = np.isin(hid, hot_h) & ~cold
+    # (factorize: hash-based, fast on millions of string ids)
+    b_code, b_unique = pd.factorize(bid)
+    b_unique = np.asarray(b_unique, dtype=object)
+    cold_b = pick(b_unique, config.cold_building_fraction, config.cold_buildings, seed, "cold")
+    cold = cold_b[b_code]
+    h_code, h_unique = pd.factorize(hid)
+    h_unique = np.asarray(h_unique, dtype=object)
+    h_excl = np.zeros(len(h_unique), dtype=bool)
+    h_excl[h_code[cold]] = True
+    hot_h = pick(
+        h_unique,
+        config.overheat_fraction,
+        config.overheat_households,
+        seed,
+        "overheat",
+        exclude=h_excl,
+    )
+    hot = hot_h[h_code] & ~cold
     ub = unit_uniforms(bid, seed, "fault:cold-target", 1)[:, 0]
     uh = unit_uniforms(hid, seed, "fault:hot-target", 1)[:, 0]
     ur = unit_uniforms(sid, seed, "fault:room-target", 1)[:, 0]

@@ -52,8 +52,10 @@ RELINEARISE_EVERY_S = 3600  # radiator linearisation is refreshed hourly
 
 def saturation_pressure_pa(temp_c: np.ndarray | float) -> np.ndarray:
     """Saturation vapour pressure over water (Magnus, Alduchov & Eskridge 1996)."""
-    t = np.asarray(temp_c, dtype=float)
-    return 610.94 * np.exp(17.625 * t / (t + 243.04))
+    t = np.asarray(temp_c)
+    if not np.issubdtype(t.dtype, np.floating):
+        t = t.astype(np.float64)
+    return 610.94 * np.exp(17.625 * t / (t + 243.04))  # keeps float32 in float32
 
 
 def _to_ns(t: datetime | pd.Timestamp | str) -> int:
@@ -104,6 +106,7 @@ class StepReadings:
     index: np.ndarray | None  # positions in the sensor table; None = all sensors
     temp_c: np.ndarray
     humidity_pct: np.ndarray
+    sensor_ids: pa.Array  # ids of the reporting sensors, aligned with the values
 
 
 class SensorSimulator:
@@ -126,7 +129,7 @@ class SensorSimulator:
         faults: FaultConfig | None = None,
         seed: int = 0,
         fault_span: timedelta | None = None,
-        spinup: timedelta = timedelta(hours=12),
+        spinup: timedelta = timedelta(hours=6),
         tz: str = "Asia/Shanghai",
         calibration_span: timedelta = timedelta(days=1),
     ) -> None:
@@ -156,19 +159,25 @@ class SensorSimulator:
         units = self.sensors.rename(columns={"sensor_id": "unit_id"})
         self.params: RoomParams = draw_params(units, self.curve, self.seed)
         self._apply_supply_faults()
+        self.params = self.params.astype(np.float32)
         self.sensor_ids = pa.array(self.sensors["sensor_id"].to_numpy(dtype=object), pa.string())
         self._prepare_fast_terms()
         self._held_temp = np.full(n, np.nan)
         self._held_rh = np.full(n, np.nan)
         self._matrix_until_ns = -1
+        self._online_cache: tuple[int, np.ndarray, pa.Array] | None = None
+        self._noise_pool: np.ndarray | None = None
         self._matrix = None
         spin_steps = int(spinup.total_seconds() * NS_PER_S // self.step_ns)
         t0 = self.start_ns - spin_steps * self.step_ns
         # Rest at the mean conditions of the coming days (the mass then starts near its
         # daily mean, which a 12 h spin-up could not reach from an arbitrary instant).
         t_ref, ghi_ref = self._reference_conditions()
-        self.state: RoomState = steady_state(
-            self.params, t_ref, self._supply_c(t_ref), ghi_ref, 1.0
+        rest = steady_state(self.params, t_ref, self._supply_c(t_ref), ghi_ref, 1.0)
+        self.state = RoomState(
+            rest.t_air_c.astype(np.float32),
+            rest.t_mass_c.astype(np.float32),
+            rest.dt_mean_k.astype(np.float32),
         )
         self.now_ns = t0
         for _ in range(spin_steps):
@@ -177,7 +186,7 @@ class SensorSimulator:
     # -- set-up -----------------------------------------------------------------------
 
     def _supply_c(self, outdoor_c: float) -> np.ndarray:
-        return float(self.curve.supply_temp_c(outdoor_c)) + self.params.supply_offset_k
+        return self.params.supply_offset_k + float(self.curve.supply_temp_c(outdoor_c))
 
     def _reference_conditions(self) -> tuple[float, float]:
         """Mean outdoor temperature and sun over the calibration span, for fault targets."""
@@ -287,12 +296,10 @@ class SensorSimulator:
     def next(self) -> StepReadings:
         """Readings at ``now`` (from sensors still reporting); then advance one step."""
         t = self.now_ns
-        n = self.n
         plan = self.plan
-        rng = np.random.default_rng([self.seed, t // self.step_ns & 0x7FFFFFFFFFFF])
-        noise = rng.standard_normal((2, n), dtype=np.float32)
+        noise_t, noise_rh = self._noise(t)
         t_air = self.state.t_air_c
-        temp = t_air + self._reading_offset + TEMP_NOISE_K * noise[0]
+        temp = t_air + self._reading_offset + TEMP_NOISE_K * noise_t
         # Humidity: outdoor vapour plus indoor moisture (less with the window open).
         w = self.weather.at(np.array([t]))
         t_o = float(w["temp_c"][0])
@@ -300,7 +307,7 @@ class SensorSimulator:
         moist = self.params.moisture_pa * (
             0.8 + 0.2 * internal_gain_multiplier(self._local_hour(t))
         )
-        rh = 100.0 * (pv_out + moist) / saturation_pressure_pa(t_air) + RH_NOISE_PCT * noise[1]
+        rh = 100.0 * (pv_out + moist) / saturation_pressure_pa(t_air) + RH_NOISE_PCT * noise_rh
         if plan.open_window.any():
             d = plan.daily(self.local_day_start_ns(t - self.step_ns))
             was_open = (d["window_open_ns"] < t) & (t <= d["window_close_ns"])
@@ -316,8 +323,9 @@ class SensorSimulator:
             hit = d["spike_ns"] == t
             if hit.any():
                 temp[d["spike_idx"][hit]] += d["spike_k"][hit]
-        temp = np.round(temp, 1)
-        rh = np.round(np.clip(rh, 5.0, 95.0), 1)
+        # Quantise to 0.1 in float32, then exact tenths in float64 (21.3, not 21.2999…).
+        temp = np.rint(temp * 10.0).astype(np.float64) / 10.0
+        rh = np.rint(np.clip(rh, 5.0, 95.0) * 10.0).astype(np.float64) / 10.0
         if self._stuck_idx.size:
             s = self._stuck_idx
             active = (plan.stuck_from_ns[s] <= t) & (t < plan.stuck_until_ns[s])
@@ -328,24 +336,45 @@ class SensorSimulator:
             self._held_rh[s[~active]] = np.nan
             temp[s[active]] = self._held_temp[s[active]]
             rh[s[active]] = self._held_rh[s[active]]
-        index = None
+        index, ids = None, self.sensor_ids
         if self._offline_idx.size:
             o = self._offline_idx
             gone = o[plan.offline_at_ns[o] <= t]
             if gone.size:
-                keep = np.ones(n, dtype=bool)
-                keep[gone] = False
-                index = np.flatnonzero(keep)
+                index, ids = self._online(gone)
                 temp, rh = temp[index], rh[index]
         self._advance()
-        return StepReadings(t, index, temp, rh)
+        return StepReadings(t, index, temp, rh, ids)
+
+    def _noise(self, t_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Two standard-normal vectors for instant ``t_ns``, deterministic by seed and time.
+
+        Drawing 2n normals per step dominated the run time, so each step takes two
+        windows at random offsets of a pool drawn once (white sensor noise does not need
+        fresh normals; sensors never see the same sequence at the same time).
+        """
+        if self._noise_pool is None:
+            rng = np.random.default_rng([self.seed, 0x5EED])
+            self._noise_pool = rng.standard_normal(3 * self.n + 4096, dtype=np.float32)
+        pick = np.random.default_rng([self.seed, t_ns // self.step_ns & 0x7FFFFFFFFFFF])
+        a, b = pick.integers(0, 2 * self.n + 4096, size=2)
+        return self._noise_pool[a : a + self.n], self._noise_pool[b : b + self.n]
+
+    def _online(self, gone: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+        """Positions and ids of sensors still reporting; cached until another goes offline."""
+        if self._online_cache is None or self._online_cache[0] != gone.size:
+            keep = np.ones(self.n, dtype=bool)
+            keep[gone] = False
+            index = np.flatnonzero(keep)
+            self._online_cache = (gone.size, index, self.sensor_ids.take(index))
+        return self._online_cache[1], self._online_cache[2]
 
     def table(self, readings: list[StepReadings]) -> pa.Table:
         """One Arrow table (the ``insert_readings`` columns) from consecutive instants."""
         ids: list[pa.Array] = []
         ts: list[np.ndarray] = []
         for r in readings:
-            ids.append(self.sensor_ids if r.index is None else self.sensor_ids.take(r.index))
+            ids.append(r.sensor_ids)
             ts.append(np.full(len(r.temp_c), r.ts_ns // 1000, dtype=np.int64))
         return pa.Table.from_arrays(
             [
@@ -418,7 +447,7 @@ def simulate_readings(
     *,
     curve: HeatingCurve | None = None,
     chunk_rows: int = 1_000_000,
-    spinup: timedelta = timedelta(hours=12),
+    spinup: timedelta = timedelta(hours=6),
     tz: str = "Asia/Shanghai",
 ) -> ReadingStream:
     """Simulated readings of ``sensors`` (columns ``sensor_id, household_id, building_id``
@@ -474,7 +503,8 @@ def synthetic_sensors(
     width = max(7, len(str(n_sensors)))
 
     def ids(prefix: str, nums: np.ndarray) -> np.ndarray:
-        return pd.Series(nums).map(lambda k: f"{prefix}{k:0{width}d}").to_numpy(dtype=object)
+        digits = np.char.zfill(np.asarray(nums).astype(str), width)
+        return np.char.add(prefix, digits).astype(object)
 
     building_ids = ids("B", np.arange(b_of_h.max() + 1))
     # 60 % six-storey walk-ups, the rest 11-storey blocks; flats spread over the storeys
