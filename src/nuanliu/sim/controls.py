@@ -131,7 +131,10 @@ def station_flows(
     cr = c_min / np.maximum(c_p, c_s)
     ntu = ua / c_min
     e = np.exp(-ntu * (1.0 - cr))
-    eps_ntu = np.where(np.abs(1.0 - cr) < 1e-9, ntu / (1.0 + ntu), (1.0 - e) / (1.0 - cr * e))
+    balanced = np.abs(1.0 - cr) < 1e-9
+    eps_ntu = np.where(
+        balanced, ntu / (1.0 + ntu), (1.0 - e) / np.where(balanced, 1.0, 1.0 - cr * e)
+    )
     q_ntu = eps_ntu * c_min * np.maximum(tpi - sec_return_c, 0.0)
     tpr_ntu = tpi - q_ntu / c_p
     tpr = np.where(use_ua & capped, tpr_ntu, tpr)

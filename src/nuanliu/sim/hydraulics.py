@@ -27,9 +27,9 @@ from nuanliu.sim.compile import CompiledNetwork
 
 FloatArray = NDArray[np.float64]
 
-#: Internal resistance of fixed-lift elements (Pa per kg/s): negligible against any lift,
-#: it makes identical fixed-lift pumps in parallel share the flow instead of leaving the
-#: split undetermined.
+#: Internal resistance of fixed-lift pumps (Pa per kg/s): negligible against any lift
+#: (100 kg/s → 0.001 bar), it makes identical fixed-lift pumps in parallel share the
+#: flow instead of leaving the split undetermined.
 LIFT_INTERNAL_PA_PER_KG_S = 1.0
 
 
@@ -110,8 +110,9 @@ def edge_law(
 
     sl = cn.lift_slice
     if sl.stop > sl.start:
-        dp[sl] += -cn.lifts["lift_pa"] + LIFT_INTERNAL_PA_PER_KG_S * q[sl]
-        dd[sl] = LIFT_INTERNAL_PA_PER_KG_S
+        # pressure-holding elements hold both pressures exactly (no internal loss)
+        dp[sl] += -cn.lifts["lift_pa"]
+        dd[sl] = 0.0
 
     sl = cn.ref_slice
     dp[sl] = -cn.lifts["supply_pressure_pa"][cn.refs["lift"]]

@@ -15,7 +15,7 @@ class SolverOptions:
     friction_model: FrictionModel = "colebrook"
     water: WaterProperties = field(default_factory=lambda: WATER)
     #: loop pressure residual (Pa) the chord Newton must reach
-    tol_pressure_pa: float = 1e-2
+    tol_pressure_pa: float = 1e-4
     #: largest node-temperature change (K) between coupling iterations at convergence
     tol_temp_k: float = 1e-7
     #: largest relative change of the fixed flows between coupling iterations
