@@ -142,3 +142,13 @@ def test_memory_store_shares_one_database_between_readers() -> None:
             )
         with store.read() as q:
             assert q.scalar("SELECT count(*) FROM regions") == 1
+
+
+def test_statements_then_arrow_reads_in_one_transaction(store: Store) -> None:
+    """A hook-style sequence: change rows, then read them back as Arrow and pandas."""
+    with store.write() as w:
+        w.execute("INSERT INTO regions (region_id, level, name_zh) VALUES ('nm', 'region', 'x')")
+        assert w.execute("UPDATE regions SET name_en = 'Inner Mongolia'") == 1
+        assert w.arrow("SELECT name_en FROM regions").column(0).to_pylist() == ["Inner Mongolia"]
+        w.execute("UPDATE regions SET standard_temp_c = 18")
+        assert list(w.df("SELECT standard_temp_c FROM regions")["standard_temp_c"]) == [18.0]

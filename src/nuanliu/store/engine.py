@@ -247,12 +247,14 @@ class DuckDBEngine(Engine):
     def execute(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> int:
         cur = self._run(conn, sql, params)
         try:
-            row = cur.fetchone() if cur.description else None
+            # Fetch to the end: DuckDB refuses other work on a connection whose last
+            # result is unfinished.
+            rows = cur.fetchall() if cur.description else []
         except self._duckdb.Error:
             return -1
         # DuckDB reports changed rows as a one-column result named "Count".
-        if row is not None and cur.description and cur.description[0][0] == "Count":
-            return int(row[0])
+        if len(rows) == 1 and cur.description and cur.description[0][0] == "Count":
+            return int(rows[0][0])
         return -1
 
     def executemany(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
