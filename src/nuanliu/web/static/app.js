@@ -26,7 +26,7 @@
           { name: d.labels.rate, type: "line", data: d.rates, smooth: true, symbolSize: 8,
             itemStyle: { color: "#c2410c" }, connectNulls: false,
             markLine: { symbol: "none", lineStyle: { color: "#15803d", type: "dashed" },
-              label: { formatter: d.labels.target }, data: [{ yAxis: d.target }] } },
+              label: { formatter: d.labels.target, position: "insideEndTop" }, data: [{ yAxis: d.target }] } },
           { name: d.labels.reporting, type: "bar", yAxisIndex: 1, data: d.reporting,
             itemStyle: { color: "rgba(29,78,216,0.18)" }, barWidth: "40%" }
         ]
