@@ -237,7 +237,7 @@ class FaultPlan:
             out["window_idx"] = ow
             out["window_open_ns"] = day_start_ns + k * self.step_ns
             out["window_close_ns"] = day_start_ns + (k + dur) * self.step_ns
-            out["window_strength"] = 0.15 + 0.25 * u[:, 2]  # × air–mass conductance
+            out["window_strength"] = 0.2 + 0.25 * u[:, 2]  # × air–mass conductance
         sp = np.flatnonzero(self.spike)
         if sp.size:
             m = cfg.spikes_per_day

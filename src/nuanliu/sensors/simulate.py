@@ -234,6 +234,11 @@ class SensorSimulator:
         self._int_air = GAINS_TO_AIR * internal
         self._int_mass = (1.0 - GAINS_TO_AIR) * internal
         self._reading_offset = p.sensor_offset_k.copy()
+        if "room" in self.sensors.columns:
+            # Bedrooms run about half a kelvin cooler than living rooms (doors closed,
+            # often on the north side, windows opened at night).
+            bedroom = self.sensors["room"].astype(str).str.contains("bed", case=False).to_numpy()
+            self._reading_offset[bedroom] -= np.float32(0.5)
         self._stuck_idx = np.flatnonzero(self.plan.stuck_from_ns != FaultPlan.NEVER)
         self._jump_idx = np.flatnonzero(self.plan.jump_at_ns != FaultPlan.NEVER)
         self._offline_idx = np.flatnonzero(self.plan.offline_at_ns != FaultPlan.NEVER)
