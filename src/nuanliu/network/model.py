@@ -59,21 +59,23 @@ def _coerce_str(kind: str, col: Column, s: pd.Series) -> pd.Series:
 
 
 def _coerce_float(kind: str, col: Column, s: pd.Series) -> pd.Series:
-    if s.dtype == np.float64:
-        return s if math.isnan(col.default) else s.fillna(col.default)
-    if s.dtype == object:
-        s = s.map(lambda v: np.nan if (v is None or v is pd.NA or v == "") else v)
-    try:
-        out = pd.to_numeric(s, errors="raise").astype(np.float64)
-    except (ValueError, TypeError) as exc:
-        bad = [v for v in s.array if _not_number(v)]
-        raise InvalidInput(
-            f"{kind}.{col.name}: not a number: {bad[0]!r}" if bad else f"{kind}.{col.name}: {exc}",
-            details=[{"kind": kind, "column": col.name, "value": repr(bad[0]) if bad else None}],
-        ) from None
-    if not math.isnan(col.default):
-        out = out.fillna(col.default)
-    return out
+    if s.dtype != np.float64:
+        values = [np.nan if (v is None or v is pd.NA or v == "") else v for v in s.array]
+        try:
+            # numpy parses text with Python's float(): exact round trip of repr() output
+            # (pandas.to_numeric's fast parser is not)
+            s = pd.Series(np.array(values, dtype=np.float64), index=s.index)
+        except (ValueError, TypeError):
+            bad = [v for v in values if _not_number(v)]
+            raise InvalidInput(
+                f"{kind}.{col.name}: not a number: {bad[0]!r}"
+                if bad
+                else f"{kind}.{col.name}: not a number",
+                details=[
+                    {"kind": kind, "column": col.name, "value": repr(bad[0]) if bad else None}
+                ],
+            ) from None
+    return s if math.isnan(col.default) else s.fillna(col.default)
 
 
 def _not_number(v: Any) -> bool:

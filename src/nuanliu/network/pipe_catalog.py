@@ -49,7 +49,9 @@ _ROWS: tuple[tuple[int, float, float, float], ...] = (
 )
 
 CATALOG = pd.DataFrame(_ROWS, columns=["dn_mm", "outer_diameter_mm", "wall_mm", "u_w_per_m_k"])
-CATALOG["inner_diameter_m"] = (CATALOG["outer_diameter_mm"] - 2 * CATALOG["wall_mm"]) / 1000.0
+CATALOG["inner_diameter_m"] = (
+    (CATALOG["outer_diameter_mm"] - 2 * CATALOG["wall_mm"]) / 1000.0
+).round(4)
 
 DN_MM = CATALOG["dn_mm"].to_numpy()
 INNER_DIAMETER_M = CATALOG["inner_diameter_m"].to_numpy()

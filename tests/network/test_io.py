@@ -1,0 +1,233 @@
+"""Round trips through GeoJSON, CSV bundles and pandapipes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nuanliu.errors import InvalidInput
+from nuanliu.network.generate import generate_city
+from nuanliu.network.io import (
+    from_pandapipes,
+    read_network,
+    to_geojson,
+    to_pandapipes,
+    write_network,
+)
+from nuanliu.network.model import Network
+from nuanliu.network.schema import ELEMENT_KINDS, SCHEMA
+
+from .conftest import tiny_network
+
+
+def assert_same(a: Network, b: Network, *, rel: float = 0.0) -> None:
+    assert a.name == b.name and a.meta == b.meta
+    for kind in ELEMENT_KINDS:
+        ta, tb = a[kind], b[kind]
+        assert list(ta.columns) == list(tb.columns), kind
+        assert len(ta) == len(tb), kind
+        for col in SCHEMA[kind]:
+            x, y = ta[col.name], tb[col.name]
+            if col.dtype == "float" and rel:
+                np.testing.assert_allclose(x, y, rtol=rel, atol=1e-12, err_msg=f"{kind}.{col.name}")
+            else:
+                assert x.equals(y), (kind, col.name, x.compare(y) if len(x) == len(y) else None)
+
+
+@pytest.mark.parametrize("fmt,name", [("geojson", "net.geojson"), ("csv", "bundle")])
+def test_round_trip_is_exact(tmp_path: Path, fmt: str, name: str) -> None:
+    net = tiny_network()
+    path = write_network(net, tmp_path / name, fmt)
+    assert_same(net, read_network(path))
+
+
+def test_generated_city_round_trips_through_every_format(tmp_path: Path) -> None:
+    net = generate_city(150, seed=5, sources=2, mesh_fraction=1.0)
+    for name in ("city.geojson", "city_csv"):
+        assert_same(net, read_network(write_network(net, tmp_path / name)))
+    back = read_network(
+        write_network(net, tmp_path / "city.json", "pandapipes")
+        if False
+        else _write_pp(net, tmp_path / "city.json")
+    )
+    assert_same(net, back, rel=1e-12)
+
+
+def _write_pp(net: Network, path: Path) -> Path:
+    from nuanliu.network.io import write_pandapipes_json
+
+    write_pandapipes_json(net, path, heat_source_return_temp_c=60.0)
+    return path
+
+
+def test_geojson_geometry_and_top_level_properties() -> None:
+    doc = to_geojson(tiny_network())
+    assert doc["type"] == "FeatureCollection"
+    assert doc["properties"]["name"] == "tiny"
+    assert doc["properties"]["meta"]["design_outdoor_temp_c"] == -19.0
+    by_id = {
+        (
+            f["properties"]["element"],
+            f["properties"].get("pipe_id")
+            or f["properties"].get("junction_id")
+            or f["properties"].get("consumer_id"),
+        ): f
+        for f in doc["features"]
+    }
+    pipe = by_id[("pipe", "p_s1")]
+    assert pipe["geometry"]["type"] == "LineString"
+    assert pipe["geometry"]["coordinates"] == [[111.0, 40.0], [111.01, 40.0]]
+    assert by_id[("junction", "b")]["geometry"] == {"type": "Point", "coordinates": [111.02, 40.0]}
+    assert by_id[("consumer", "c1")]["geometry"]["type"] == "Point"
+    # NaN becomes null, so the file is strict JSON
+    assert pipe["properties"]["dn_mm"] == 200.0
+    assert by_id[("pipe", "p_r2")]["properties"]["dn_mm"] is None
+    json.dumps(doc, allow_nan=False)
+
+
+def test_geojson_drawn_in_a_gis_tool_takes_coordinates_from_geometry(tmp_path: Path) -> None:
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [1.5, 2.5]},
+                "properties": {"element": "junction", "junction_id": "j1"},
+            },
+        ],
+    }
+    path = tmp_path / "drawn.geojson"
+    path.write_text(json.dumps(doc))
+    net = read_network(path)
+    assert net.junctions.loc[0, ["x", "y"]].tolist() == [1.5, 2.5]
+
+
+def test_bad_files_are_reported_with_their_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"properties": {"element": "x"}}]}')
+    with pytest.raises(InvalidInput, match=r"bad\.geojson.*feature 0"):
+        read_network(bad)
+    with pytest.raises(InvalidInput, match="no such file"):
+        read_network(tmp_path / "missing.geojson")
+    folder = tmp_path / "b"
+    write_network(tiny_network(), folder, "csv")
+    (folder / "pipes.csv").write_text("pipe_id,length_m\np1,long\n")
+    with pytest.raises(InvalidInput, match=r"pipes\.length_m"):
+        read_network(folder)
+
+
+def test_csv_keeps_text_ids_verbatim(tmp_path: Path) -> None:
+    net = Network.from_tables(
+        junctions=[{"junction_id": "007"}, {"junction_id": "NA"}, {"junction_id": "1e3"}]
+    )
+    back = read_network(write_network(net, tmp_path / "ids", "csv"))
+    assert back.junctions["junction_id"].tolist() == ["007", "NA", "1e3"]
+
+
+_floats = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(_text, _floats, st.one_of(_floats, st.just(math.nan)), st.booleans()),
+        min_size=1,
+        max_size=6,
+    ),
+    fmt=st.sampled_from(["geojson", "csv"]),
+)
+def test_arbitrary_values_round_trip_exactly(
+    tmp_path_factory: pytest.TempPathFactory, rows: list, fmt: str
+) -> None:
+    pipes = pd.DataFrame(
+        {
+            "pipe_id": [f"p{i}" for i in range(len(rows))],
+            "name": [r[0] for r in rows],
+            "length_m": [r[1] for r in rows],
+            "dn_mm": [r[2] for r in rows],
+            "in_service": [r[3] for r in rows],
+        }
+    )
+    net = Network.from_tables(name="h", meta={"note": "测试"}, pipes=pipes)
+    path = tmp_path_factory.mktemp("rt") / ("n.geojson" if fmt == "geojson" else "n")
+    assert_same(net, read_network(write_network(net, path, fmt)))
+
+
+def test_pandapipes_mapping_of_values() -> None:
+    net = tiny_network()
+    ppn = to_pandapipes(net)
+    pipe = ppn.pipe.iloc[0]
+    assert pipe["length_km"] == pytest.approx(0.8)
+    assert pipe["inner_diameter_mm"] == pytest.approx(210.1)
+    assert pipe["u_w_per_m2k"] == pytest.approx(0.3 / (math.pi * 0.2101))
+    assert pipe["text_k"] == pytest.approx(283.15)
+    pump = ppn.circ_pump_pressure.iloc[0]
+    assert pump["p_flow_bar"] == 9.0 and pump["plift_bar"] == 6.0
+    assert pump["t_flow_k"] == pytest.approx(393.15)
+    hc = ppn.heat_consumer.set_index("nuanliu_id")
+    assert hc.loc["c1", "qext_w"] == 1e6 and hc.loc["c1", "treturn_k"] == pytest.approx(333.15)
+    assert hc.loc["c2", "controlled_mdot_kg_per_s"] == 8.0
+    # the substation's primary return follows from its exchanger at the design point
+    assert 45.0 < hc.loc["st1", "treturn_k"] - 273.15 < 60.0
+    assert ppn.junction.loc[1, "height_m"] == 1001.0
+    assert ppn.junction_geodata.loc[2, "x"] == pytest.approx(111.02)
+    assert_same(net, from_pandapipes(ppn), rel=1e-12)
+
+
+def test_pandapipes_solves_the_exported_network_with_a_flow_source() -> None:
+    import pandapipes
+
+    net = generate_city(30, seed=3, sources=2)
+    net.sources.loc[1, ["control", "mdot_kg_s"]] = ["flow", 2.0]
+    ppn = to_pandapipes(net)
+    pandapipes.pipeflow(ppn, mode="sequential", iter=200)
+    src = ppn.res_heat_consumer[ppn.heat_consumer["nuanliu_element"] == "source"].iloc[0]
+    assert src["mdot_from_kg_per_s"] == pytest.approx(2.0)
+    assert src["t_to_k"] == pytest.approx(393.15)  # injected at the set supply temperature
+    # the pressure source holds its outlet pressure; the flow source does not
+    outlet = int(ppn.circ_pump_pressure.loc[0, "flow_junction"])
+    assert ppn.res_junction.loc[outlet, "p_bar"] == pytest.approx(
+        net.sources.loc[0, "supply_pressure_bar"]
+    )
+
+
+def test_pandapipes_export_explains_what_it_cannot_map() -> None:
+    net = generate_city(20, seed=1, sources=2)
+    with pytest.raises(InvalidInput, match="control 'heat'.*heat_source_return_temp_c"):
+        to_pandapipes(net)
+    tiny = tiny_network()
+    tiny.stations.loc[0, "heat_demand_w"] = float("nan")
+    with pytest.raises(InvalidInput, match="station st1.*heat_demand_w"):
+        to_pandapipes(tiny)
+
+
+def test_native_pandapipes_net_is_imported() -> None:
+    import pandapipes as pp
+
+    ppn = pp.create_empty_network(fluid="water")
+    j = pp.create_junctions(ppn, 4, pn_bar=5, tfluid_k=363.15)
+    pp.create_circ_pump_const_pressure(ppn, j[3], j[0], p_flow_bar=6, plift_bar=3, t_flow_k=363.15)
+    pp.create_pipe_from_parameters(ppn, j[0], j[1], length_km=0.5, inner_diameter_mm=100)
+    pp.create_heat_consumer(ppn, j[1], j[2], qext_w=2e5, treturn_k=323.15)
+    pp.create_pipe_from_parameters(ppn, j[2], j[3], length_km=0.5, inner_diameter_mm=100)
+    pp.create_pump_from_parameters(ppn, j[1], j[2], "p", poly_coefficents=[0.5])
+    net = from_pandapipes(ppn)
+    assert net.sources.loc[
+        0, ["control", "supply_pressure_bar", "return_pressure_bar"]
+    ].tolist() == ["pressure", 6.0, 3.0]
+    assert net.consumers.loc[0, "return_temp_c"] == pytest.approx(50.0)
+    assert net.pipes["length_m"].tolist() == pytest.approx([500.0, 500.0])
+    assert net.pumps.loc[0, ["control", "lift_bar"]].tolist() == ["lift", 0.5]
+    pp.create_ext_grid(ppn, j[0], p_bar=5, t_k=350)
+    with pytest.raises(InvalidInput, match="ext_grid"):
+        from_pandapipes(ppn)
