@@ -156,13 +156,32 @@ readings = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(readings, max_size=30))
 def test_plausible_readings_all_pass_unchanged(rows: list[dict]) -> None:
     result = validator().validate(batch_of(rows))
     assert result.rejected == []
     got = result.valid.to_pylist()
     assert [g["temp_c"] for g in got] == [r["temp_c"] for r in rows]
-    assert [int(g["ts"].timestamp() * 1000) for g in got] == [r["ts"] for r in rows]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert [(g["ts"] - epoch) // timedelta(milliseconds=1) for g in got] == [r["ts"] for r in rows]
     assert [g["humidity_pct"] for g in got] == [r["humidity_pct"] for r in rows]
     assert set(result.valid.column_names) == set(FIELDS)
+
+
+def test_csv_text_timestamps_epoch_ms_accepted_naive_refused() -> None:
+    cols = {
+        "sensor_id": pa.array(["S1", "S1", "S2"]),
+        "ts": pa.array(["1763776800000", "2026-11-22 09:00", "2026-11-22T09:00:00+08:00"]),
+        "temp_c": pa.array(["20", "21", " 22.5 "]),
+        "humidity_pct": pa.array(["", "40", "1e1"]),
+    }
+    result = validator().validate(RawBatch(cols, lambda i: f"f:{i + 2}", lambda i: ""))
+    assert [(r.source, r.reason) for r in result.rejected] == [
+        ("f:3", "ts 2026-11-22 09:00 has no timezone")
+    ]
+    got = result.valid.to_pylist()
+    assert got[0]["ts"] == datetime.fromtimestamp(1763776800, UTC)
+    assert got[1]["ts"] == datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    assert [g["temp_c"] for g in got] == [20.0, 22.5]
+    assert [g["humidity_pct"] for g in got] == [None, 10.0]

@@ -17,7 +17,7 @@ from typing import Any
 from nuanliu.errors import InvalidInput
 from nuanliu.ingest.model import IngestReport, RawBatch, Rejection
 from nuanliu.ingest.parse import Accumulator, parse_json, parse_ndjson, split_lines
-from nuanliu.ingest.validate import KnownSensors, Limits, Validator
+from nuanliu.ingest.validate import KnownSensors, Limits, ValidationResult, Validator
 from nuanliu.store import QuarantineRow, Store
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
@@ -44,9 +44,22 @@ class Ingestor:
 
     def ingest(self, batch: RawBatch, rejected: Iterable[Rejection] = ()) -> IngestReport:
         """Store the valid rows of ``batch``; quarantine its refused rows and ``rejected``."""
+        return self.commit(*self.check(batch, rejected))
+
+    def check(
+        self, batch: RawBatch, rejected: Iterable[Rejection] = ()
+    ) -> tuple[ValidationResult, int]:
+        """Validate only (no writes): the result and how many inputs it accounts for.
+
+        Split from ``commit`` so file ingest can validate the next chunk while the store
+        writes this one.
+        """
         unparsed = list(rejected)  # each unparseable line or body counts as one received
-        result = self.validator.validate(batch, unparsed)
-        report = IngestReport(received=len(batch) + len(unparsed))
+        return self.validator.validate(batch, unparsed), len(batch) + len(unparsed)
+
+    def commit(self, result: ValidationResult, received: int) -> IngestReport:
+        """Write a checked batch: readings first, then its quarantine rows."""
+        report = IngestReport(received=received)
         if result.valid.num_rows:
             ins = self.store.insert_readings(result.valid)
             report.stored, report.duplicates = ins.inserted, ins.duplicates

@@ -195,15 +195,33 @@ def _from_epoch_ms(arr: pa.Array, *, missing_ok: bool = False) -> tuple[pa.Array
     return pc.multiply(ms, 1000).cast(TS_TYPE), reasons
 
 
+_EPOCH_RE = r"^[+-]?\d+(\.\d*)?$"
+
+
 def _from_iso(arr: pa.Array, *, missing_ok: bool = False) -> tuple[pa.Array, Reasons]:
     reasons: Reasons = {} if missing_ok else _missing(arr)
+    try:
+        # Clean batches: one cast. Arrow refuses text without an offset, so a naive
+        # timestamp can never slip through here; such batches take the path below.
+        return pc.cast(arr, TS_TYPE), reasons
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     text = pc.utf8_trim_whitespace(arr)
+    epoch = pc.fill_null(pc.match_substring_regex(text, _EPOCH_RE), False)
     aware = pc.fill_null(pc.match_substring_regex(text, _OFFSET_RE), False)
-    naive = pc.and_(pc.invert(aware), arr.is_valid())
+    naive = pc.and_(pc.and_(pc.invert(aware), pc.invert(epoch)), arr.is_valid())
     for i in np.flatnonzero(naive.to_numpy(zero_copy_only=False)):
         v = arr[i].as_py()
         reasons[int(i)] = f"ts {_show(v).strip(chr(39))} has no timezone" if v else "ts is empty"
     candidates = pc.if_else(aware, text, pa.scalar(None, pa.string()))
+    if pc.any(epoch).as_py():
+        # Epoch milliseconds written as text (CSV): numbers, not naive local times.
+        ms_text = pc.if_else(epoch, text, pa.scalar(None, pa.string()))
+        ms, ms_reasons = _from_epoch_ms(pc.cast(ms_text, pa.float64()), missing_ok=True)
+        reasons.update(ms_reasons)
+        parsed, iso_reasons = _from_iso(candidates, missing_ok=True)
+        reasons.update(iso_reasons)
+        return pc.coalesce(parsed, ms), reasons
     try:
         return pc.cast(candidates, TS_TYPE), reasons
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
