@@ -152,3 +152,34 @@ def test_statements_then_arrow_reads_in_one_transaction(store: Store) -> None:
         assert w.arrow("SELECT name_en FROM regions").column(0).to_pylist() == ["Inner Mongolia"]
         w.execute("UPDATE regions SET standard_temp_c = 18")
         assert list(w.df("SELECT standard_temp_c FROM regions")["standard_temp_c"]) == [18.0]
+
+
+def test_nested_write_joins_the_outer_transaction(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.write() as outer:
+        outer.execute("INSERT INTO regions (region_id, level, name_zh) VALUES ('a', 'region', 'x')")
+        with store.write() as inner:
+            assert inner is outer
+            inner.execute(
+                "INSERT INTO regions (region_id, level, name_zh) VALUES ('b', 'region', 'y')"
+            )
+        raise RuntimeError("the outer block fails after the inner one finished")
+    with store.read() as q:
+        assert q.scalar("SELECT count(*) FROM regions") == 0  # both rolled back together
+
+
+def test_writer_recovers_after_its_connection_is_killed(store: Store) -> None:
+    if store.caps.writer_processes != "many":
+        pytest.skip("an embedded engine has no server connection to lose")
+    import psycopg
+
+    with store.write() as w:
+        pid = w.scalar("SELECT pg_backend_pid()")
+    conninfo = store.url.conninfo
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(StoreError), store.write() as w:
+        w.execute("INSERT INTO regions (region_id, level, name_zh) VALUES ('a', 'region', 'x')")
+    with store.write() as w:  # a fresh connection
+        w.execute("INSERT INTO regions (region_id, level, name_zh) VALUES ('a', 'region', 'x')")
+    with store.read() as q:
+        assert q.scalar("SELECT count(*) FROM regions") == 1

@@ -29,6 +29,7 @@ class Store:
         self.url = url
         self._engine = engine
         self._write_lock = threading.RLock()
+        self._local = threading.local()  # the open Writer of this thread, if any
         self._readings_hooks: list[ReadingsHook] = []
         self._closed = False
 
@@ -52,14 +53,24 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Writer]:
+        """The writer in a transaction. Nested in the same thread, it joins the outer
+        transaction (so a function that writes can be called from a hook or a block)."""
         with self._write_lock:
+            outer = getattr(self._local, "writer", None)
+            if outer is not None:
+                yield outer
+                return
             conn = self._engine.writer()
             self._engine.begin(conn)
+            writer = Writer(self._engine, conn)
+            self._local.writer = writer
             try:
-                yield Writer(self._engine, conn)
+                yield writer
             except BaseException:
+                self._local.writer = None
                 self._engine.rollback(conn)
                 raise
+            self._local.writer = None
             self._engine.commit(conn)
 
     # ------------------------------------------------------------- readings

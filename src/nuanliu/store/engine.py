@@ -420,6 +420,7 @@ class PostgresEngine(Engine):
             if url.schema:
                 with psycopg.connect(url.conninfo, autocommit=True) as conn:
                     conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
+            self._conninfo = url.conninfo
             self._writer = psycopg.connect(url.conninfo, **self._kwargs)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -433,6 +434,13 @@ class PostgresEngine(Engine):
         )
 
     def writer(self) -> Any:
+        # Reconnect after a server restart or a dropped connection; the caller's
+        # transaction starts on the fresh connection.
+        if self._writer.closed or self._writer.broken:
+            try:
+                self._writer = self._psycopg.connect(self._conninfo, **self._kwargs)
+            except self._psycopg.Error as exc:
+                raise StoreError(f"cannot reconnect to PostgreSQL: {exc}") from exc
         return self._writer
 
     def acquire_reader(self) -> Any:
@@ -449,10 +457,18 @@ class PostgresEngine(Engine):
         return None
 
     def commit(self, conn: Any) -> None:
-        conn.commit()
+        try:
+            conn.commit()
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL could not commit: {exc}") from exc
 
     def rollback(self, conn: Any) -> None:
-        conn.rollback()
+        if conn.closed or conn.broken:
+            return  # nothing to undo; writer() reconnects next time
+        try:
+            conn.rollback()
+        except self._psycopg.Error:
+            return  # the connection died meanwhile; the server discarded the transaction
 
     def _cursor(self, conn: Any, sql: str, params: Sequence[Any] | None) -> Any:
         cur = conn.cursor()
