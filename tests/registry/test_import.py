@@ -204,3 +204,24 @@ def test_upsert_api_is_all_or_nothing(store: Store, tmp_path: Path) -> None:
     assert list_records(store, "households", Scope.everything()) == []
     counts = upsert(store, "households", [{"household_id": "H1", "building_id": "B1"}])
     assert (counts.inserted, counts.updated) == (1, 0)
+
+
+def test_region_levels_must_nest(store: Store, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "regions.csv",
+        "region_id,parent_id,level,name_zh\n"
+        "150000,,region,内蒙古自治区\n"
+        "150100,150000,city,呼和浩特市\n"
+        "150102,150100,county,新城区\n"
+        "150199,150102,city,区下之市\n"
+        "150198,,county,无上级之区\n",
+    )
+    report = import_registry(store, path)
+    assert report.inserted == {"regions": 3}
+    assert {(e["row"], e["column"]) for e in report.errors} == {(5, "parent_id"), (6, "parent_id")}
+    with pytest.raises(InvalidInput):
+        upsert(
+            store,
+            "regions",
+            [{"region_id": "X", "parent_id": "150102", "level": "region", "name_zh": "倒置"}],
+        )

@@ -23,6 +23,7 @@ from nuanliu.registry.kinds import KINDS, Kind, column_for, guess_kind, kind_nam
 from nuanliu.registry.models import RegistryModel
 from nuanliu.registry.repository import (
     existing_ids,
+    region_level_problems,
     to_arrow,
     upsert_table,
     validate_rows,
@@ -249,6 +250,11 @@ def _store_sheets(store: Store, sheets: list[Sheet], report: ImportReport) -> No
                 for row, record in sheet.rows:
                     _validate_one(spec, sheet, row, record, good, located, report)
             _check_parents(w, spec, good, located, valid_ids, report)
+            if name == "regions":
+                for key, problem in region_level_problems(w, good).items():
+                    sheet, row = located[key]
+                    report.errors.append(_error(sheet, row, "parent_id", problem))
+                    del good[key]
             valid_ids[name] = set(good)
             if good:
                 counts = upsert_table(w, spec, to_arrow(spec, list(good.values())))

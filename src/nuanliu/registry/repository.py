@@ -148,6 +148,35 @@ def validate_rows(
     return good, errors
 
 
+_LEVEL_RANK = {"region": 0, "city": 1, "county": 2}
+
+
+def region_level_problems(w: Writer, regions: Mapping[str, RegistryModel]) -> dict[str, str]:
+    """Regions whose parent is not a higher level (a county under a city under a region).
+
+    A region or city may stand at the top; a county needs a parent.
+    """
+    levels = {key: m.level for key, m in regions.items()}
+    wanted = {m.parent_id for m in regions.values()} - {None} - set(levels)
+    if wanted:
+        marks = ", ".join("?" for _ in wanted)
+        rows = w.all(
+            f"SELECT region_id, level FROM regions WHERE region_id IN ({marks})", sorted(wanted)
+        )
+        levels.update(dict(rows))
+    problems: dict[str, str] = {}
+    for key, model in regions.items():
+        level, parent = model.level, model.parent_id
+        if parent is None:
+            if level == "county":
+                problems[key] = "a county needs a parent city"
+            continue
+        parent_level = levels.get(parent)
+        if parent_level is not None and _LEVEL_RANK[parent_level] >= _LEVEL_RANK[level]:
+            problems[key] = f"parent {parent} is a {parent_level}; a {level} must sit below it"
+    return problems
+
+
 def upsert(
     store: Store, kind: str | Kind, rows: Sequence[Mapping[str, Any] | RegistryModel]
 ) -> UpsertCounts:
@@ -178,6 +207,11 @@ def upsert(
                     errors.append(
                         {"row": index, "column": column, "problem": f"unknown {parent.key} {ref}"}
                     )
+        if spec.name == "regions":
+            index_of = {k: i for i, k in enumerate(keys)}
+            by_key = dict(zip(keys, good, strict=True))
+            for key, problem in region_level_problems(w, by_key).items():
+                errors.append({"row": index_of[key], "column": "parent_id", "problem": problem})
         if errors:
             raise InvalidInput(
                 f"{len(errors)} problem(s) in {spec.name}; nothing stored", details=errors
