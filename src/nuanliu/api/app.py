@@ -83,15 +83,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = store is None
+        # A store given to the factory (or attached before start-up) belongs to the
+        # caller; only a store opened here is closed here.
+        owned = app.state.store is None
         if owned:
             app.state.store = _open_store(settings.database_url)
             _register_hooks(app, app.state.store)
         try:
             yield
         finally:
-            if owned and hasattr(app.state.store, "close"):
+            if owned:
                 app.state.store.close()
+                app.state.store = None
 
     app = FastAPI(
         title="Nuanliu (暖流) API",

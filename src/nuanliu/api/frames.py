@@ -11,7 +11,7 @@ import pandas as pd
 
 
 def _value(v: Any) -> Any:
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, pd.Timestamp | datetime):
         return v.isoformat()

@@ -25,7 +25,7 @@ from nuanliu.monitor import (
     suspicious_readings,
     timeseries,
 )
-from nuanliu.monitor.units import LEVELS, level_column
+from nuanliu.monitor.units import LEVELS, floor_hour, level_column
 from nuanliu.scope import Scope
 
 router = APIRouter(
@@ -84,6 +84,19 @@ def require_unit(store: Any, scope: Scope, level: str, unit_id: str) -> None:
         raise NotFound(f"{level} {unit_id} not found", details={"level": level, "id": unit_id})
 
 
+def any_hours(store: Any, scope: Scope, start: datetime, end: datetime) -> bool:
+    """Whether any sensor in scope reported in ``[start, end)`` (hourly aggregates)."""
+    cond, params = scope.where("hc")
+    with store.read() as q:
+        found = q.all(
+            "SELECT 1 FROM mon_sensor_hourly h JOIN sensors s ON s.sensor_id = h.sensor_id"
+            " JOIN household_context hc ON hc.household_id = s.household_id"
+            f" WHERE ({cond}) AND h.hour_ts >= ? AND h.hour_ts < ? LIMIT 1",
+            [*params, floor_hour(start), end],
+        )
+    return bool(found)
+
+
 def _day(request: Request, value: date | None) -> date:
     if value is not None:
         return value
@@ -99,7 +112,7 @@ def monitoring_compliance(
     request: Request,
     store: StoreDep,
     user: Reader,
-    level: Level = Query(default="city", description="the units to list"),
+    level: Level = Query(default=Level("city"), description="the units to list"),
     parent_level: Level | None = Query(default=None),
     parent_id: str | None = Query(default=None, max_length=64),
     start: date | None = Query(default=None, description="first local day (default today)"),
@@ -178,6 +191,8 @@ def monitoring_cold(
     limit: int = Query(default=500, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
     s, e = _window(request, start, end, timedelta(hours=24))
+    if not any_hours(store, user.scope(), s, e):  # nothing reported: nothing to list
+        return []
     df = cold_homes(store, user.scope(), s, e, below_c=below_c, min_hours=min_hours)
     return frame_records(df.head(limit))
 
@@ -198,6 +213,8 @@ def monitoring_overheated(
     limit: int = Query(default=500, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
     s, e = _window(request, start, end, timedelta(hours=24))
+    if not any_hours(store, user.scope(), s, e):
+        return []
     df = overheated_homes(store, user.scope(), s, e, above_c=above_c, min_hours=min_hours)
     return frame_records(df.head(limit))
 
