@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 
 
-def _open(db: str | None) -> Any:
+def _open(db: str | None, aggregates: bool = True) -> Any:
     """The store, with the monitoring aggregates kept up to date by what we ingest."""
     from nuanliu.monitor import register_aggregates
     from nuanliu.store import open_store
@@ -47,7 +47,8 @@ def _open(db: str | None) -> Any:
     if not db:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(db or settings.database_url)
-    register_aggregates(store)
+    if aggregates:
+        register_aggregates(store)
     return store
 
 
@@ -59,6 +60,12 @@ def _limits(future_tolerance_s: float) -> Any:
 
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the DuckDB file).")
 TolOpt = typer.Option(300.0, "--future-tolerance-s", help="Accept timestamps this far ahead.")
+AggOpt = typer.Option(
+    True,
+    "--aggregates/--no-aggregates",
+    help="Maintain the monitoring aggregates while ingesting (--no-aggregates for a bulk "
+    "backfill, followed by `nuanliu monitor rebuild`).",
+)
 
 
 @app.command("files")
@@ -67,6 +74,7 @@ def files_cmd(
     db: str | None = DbOpt,
     future_tolerance_s: float = TolOpt,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was refused."),
+    aggregates: bool = AggOpt,
 ) -> None:
     """Ingest reading files (format by suffix; .gz allowed), streamed in chunks."""
     from nuanliu.ingest.batch import Ingestor
@@ -78,7 +86,7 @@ def files_cmd(
     total = IngestReport()
     failed = False
     try:
-        store = _open(db)
+        store = _open(db, aggregates)
     except NuanliuError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from exc
@@ -124,6 +132,7 @@ def mqtt_cmd(
     session_expiry_s: int = typer.Option(3600, "--session-expiry-s", help="Broker keeps session."),
     stats_interval_s: float = typer.Option(10.0, "--stats-interval-s", help="Stats line period."),
     future_tolerance_s: float = TolOpt,
+    aggregates: bool = AggOpt,
 ) -> None:
     """Consume readings from MQTT (QoS 1, persistent shared subscription) until SIGTERM."""
     from nuanliu.ingest.batch import Ingestor
@@ -142,7 +151,7 @@ def mqtt_cmd(
     )
     try:
         cfg.host_port()
-        store = _open(db)
+        store = _open(db, aggregates)
     except NuanliuError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise typer.Exit(1) from exc
