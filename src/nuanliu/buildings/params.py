@@ -13,7 +13,7 @@ Values are per m² of floor area and follow Chinese residential practice:
 * Thermal mass (concrete/brick, ISO 13790 "heavy") 180–260 kJ/(m²·K); air plus
   furniture 12–20 kJ/(m²·K); air–mass coupling h_ms·A_m ≈ 9.1 W/(m²·K) × 2.5.
 * Radiators sized for the design point with an oversizing factor (installed output is
-  usually 0–20 % above the calculated load) and a per-building / per-flat hydraulic
+  usually 0–15 % above the calculated load) and a per-building / per-flat hydraulic
   flow factor (imbalance: flats near the station get more water).
 
 Every random number is derived from a hash of the unit's ids and the seed, so a flat
@@ -180,19 +180,19 @@ def draw_params(
 
     # Radiators: sized at the curve's design point for DESIGN_INDOOR_C with oversizing,
     # then the flow factor of hydraulic imbalance (building and flat).
-    oversize = 0.95 + 0.2 * uh[:, 4]
+    oversize = 0.95 + 0.15 * uh[:, 4]
     q_design = h_tot * (DESIGN_INDOOR_C - curve.design_outdoor_c) * oversize
     drop_k = curve.design_supply_c - curve.design_return_c
     mcp_design = q_design / drop_k
     mean_excess = 0.5 * (curve.design_supply_c + curve.design_return_c) - DESIGN_INDOOR_C
     rad_k = q_design / mean_excess**RADIATOR_EXPONENT
-    flow_factor = np.exp(0.12 * _normal(ub[:, 3]) + 0.08 * _normal(uh[:, 5]))
+    flow_factor = np.exp(0.10 * _normal(ub[:, 3]) + 0.06 * _normal(uh[:, 5]))
     mcp = mcp_design * flow_factor
 
-    gains = 2.5 + 2.0 * uh[:, 6]  # W/m²: 2–3 persons, appliances, cooking
+    gains = 2.0 + 1.5 * uh[:, 6]  # W/m²: 2–3 persons, appliances, cooking
     # effective glazing × g-value × frame × shading; north-facing flats get little sun
     aperture = area * (0.005 + 0.035 * uh[:, 7])
-    supply_offset = 1.0 * _normal(us[:, 0])
+    supply_offset = 0.8 * _normal(us[:, 0])
     sensor_offset = 0.25 * _normal(ur[:, 1])
     moisture = 350.0 + 400.0 * ur[:, 2]  # Pa: drying laundry, cooking, plants
 

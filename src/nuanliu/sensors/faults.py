@@ -1,8 +1,8 @@
 """Faults the simulator injects, planned up front, with the ground truth to check detection.
 
-Every choice derives from a hash of the ids and the seed, so a given sensor, household or
-building gets the same fault whatever else is simulated with it, and daily events (open
-windows, spikes) are the same whichever way the days are generated (batch or streaming).
+Every choice derives from hashes of the ids and the seed: the same sensor table and seed
+give the same faults, and daily events (open windows, spikes) of a sensor depend only on
+its id, the seed and the day, whichever way the days are generated (batch or streaming).
 """
 
 from __future__ import annotations
@@ -237,12 +237,13 @@ class FaultPlan:
             out["window_idx"] = ow
             out["window_open_ns"] = day_start_ns + k * self.step_ns
             out["window_close_ns"] = day_start_ns + (k + dur) * self.step_ns
-            out["window_strength"] = 0.2 + 0.25 * u[:, 2]  # × air–mass conductance
+            out["window_strength"] = 0.2 + 0.2 * u[:, 2]  # share of the room-to-outdoor gap
         sp = np.flatnonzero(self.spike)
         if sp.size:
             m = cfg.spikes_per_day
             u = unit_uniforms(self.sensor_ids[sp], self.seed, f"spike:{day_key}", 3 * m)
-            k = np.floor(u[:, :m] * steps_per_day).astype(np.int64)
+            # one spike in each m-th of the day: never two at the same instant
+            k = np.floor((np.arange(m) + u[:, :m]) * steps_per_day / m).astype(np.int64)
             mag = cfg.spike_k[0] + u[:, m : 2 * m] * (cfg.spike_k[1] - cfg.spike_k[0])
             sign = np.where(u[:, 2 * m :] < 0.5, -1.0, 1.0)
             out["spike_idx"] = np.repeat(sp, m)

@@ -35,12 +35,13 @@ from nuanliu.sensors.faults import NS_PER_S, FaultConfig, FaultPlan, empty_truth
 from nuanliu.weather.epw import read_epw
 from nuanliu.weather.series import TypicalYearWeather
 
+# The columns of Store.insert_readings (docs/interfaces.md §3), as the store declares them.
 READINGS_SCHEMA = pa.schema(
     [
-        pa.field("sensor_id", pa.string(), nullable=False),
-        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("temp_c", pa.float64(), nullable=False),
-        pa.field("humidity_pct", pa.float64(), nullable=True),
+        ("sensor_id", pa.string()),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("temp_c", pa.float64()),
+        ("humidity_pct", pa.float64()),
     ]
 )
 
@@ -48,6 +49,11 @@ REQUIRED_COLUMNS = ("sensor_id", "household_id", "building_id")
 TEMP_NOISE_K = 0.05  # white noise of a good NTC/digital sensor before 0.1 K quantisation
 RH_NOISE_PCT = 0.8
 RELINEARISE_EVERY_S = 3600  # radiator linearisation is refreshed hourly
+# Open window: the aired room's air approaches a mix of room and outdoor air with this time
+# constant, and returns to the flat's temperature with the closing one once shut.
+WINDOW_OPEN_TAU_S = 480.0
+WINDOW_CLOSE_TAU_S = 1500.0
+WINDOW_FLAT_SHARE = 0.1  # extra air exchange of the whole flat, × strength × H_am
 
 
 def saturation_pressure_pa(temp_c: np.ndarray | float) -> np.ndarray:
@@ -242,6 +248,8 @@ class SensorSimulator:
         self._stuck_idx = np.flatnonzero(self.plan.stuck_from_ns != FaultPlan.NEVER)
         self._jump_idx = np.flatnonzero(self.plan.jump_at_ns != FaultPlan.NEVER)
         self._offline_idx = np.flatnonzero(self.plan.offline_at_ns != FaultPlan.NEVER)
+        self._window_idx = np.flatnonzero(self.plan.open_window)
+        self._window_dev = np.zeros(self.n, dtype=np.float32)
 
     # -- stepping ---------------------------------------------------------------------
 
@@ -249,8 +257,8 @@ class SensorSimulator:
         local = pd.Timestamp(t_ns, tz="UTC").tz_convert(self.tz)
         return int(local.normalize().tz_convert("UTC").value)
 
-    def _window_extra(self, t_ns: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(sensor positions, extra conductance W/K) of windows open during [t, t+step)."""
+    def _open_windows(self, t_ns: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(sensor positions, strength) of windows open during [t, t+step)."""
         if not self.plan.open_window.any():
             return None
         d = self.plan.daily(self.local_day_start_ns(t_ns))
@@ -258,7 +266,7 @@ class SensorSimulator:
         if not open_now.any():
             return None
         idx = d["window_idx"][open_now]
-        return idx, d["window_strength"][open_now] * self.params.h_air_mass_w_k[idx]
+        return idx, d["window_strength"][open_now]
 
     def _advance(self) -> dict[str, float]:
         """Advance the state from ``now`` by one step; inputs at the step's midpoint."""
@@ -279,9 +287,17 @@ class SensorSimulator:
             self._matrix_until_ns = t + RELINEARISE_EVERY_S * NS_PER_S
         old = self.state
         new = advance(p, self._matrix, old, t_o, supply, phi_a, phi_m)
-        win = self._window_extra(t)
+        win = self._open_windows(t)
+        if self._window_idx.size:
+            # The aired room's air: after closing, it returns to the flat's temperature.
+            dev = self._window_dev
+            dev[self._window_idx] *= np.float32(
+                np.exp(-self.step_ns / NS_PER_S / WINDOW_CLOSE_TAU_S)
+            )
         if win is not None:
-            idx, extra = win
+            idx, strength = win
+            # Whole flat: a little more air exchange (one room of several is aired).
+            extra = WINDOW_FLAT_SHARE * strength * p.h_air_mass_w_k[idx]
             sub = p.take(idx)
             g = radiator_conductance_w_k(sub, old.dt_mean_k[idx])
             m = step_matrix(sub, g, self.step_ns / NS_PER_S, extra)
@@ -290,6 +306,10 @@ class SensorSimulator:
             new.t_air_c[idx] = r.t_air_c
             new.t_mass_c[idx] = r.t_mass_c
             new.dt_mean_k[idx] = r.dt_mean_k
+            # The aired room: its air heads for a mix of room and outdoor air within minutes.
+            target = -strength * (new.t_air_c[idx] - t_o)
+            decay = np.float32(np.exp(-self.step_ns / NS_PER_S / WINDOW_OPEN_TAU_S))
+            self._window_dev[idx] = target + (self._window_dev[idx] - target) * decay
         self.state = new
         self.now_ns = t + self.step_ns
         return {"temp_c": t_o, "rh_pct": float(w["rh_pct"][0]), "gain": mult}
@@ -304,6 +324,8 @@ class SensorSimulator:
         plan = self.plan
         noise_t, noise_rh = self._noise(t)
         t_air = self.state.t_air_c
+        if self._window_idx.size:
+            t_air = t_air + self._window_dev  # the sensor's (aired) room
         temp = t_air + self._reading_offset + TEMP_NOISE_K * noise_t
         # Humidity: outdoor vapour plus indoor moisture (less with the window open).
         w = self.weather.at(np.array([t]))
