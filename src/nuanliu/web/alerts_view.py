@@ -14,6 +14,11 @@ import pandas as pd
 
 from nuanliu.errors import NotFound, PermissionDenied
 from nuanliu.scope import Scope
+from nuanliu.web.cache import TTLCache
+from nuanliu.web.data import scope_key, store_key
+
+# Lists and counts per scope; acknowledging clears it, new alerts show within 15 s.
+ALERT_CACHE = TTLCache(ttl_s=15.0, stale_s=300.0, max_entries=512)
 
 # subject_kind -> household_context column that identifies it
 _UNIT_COLUMNS = {
@@ -62,14 +67,18 @@ def open_count(store: Any, scope: Scope) -> int | None:
     """Open (not cleared, not acknowledged) alerts the caller may see; None without alerts."""
     if not _has_alert_table(store):
         return None
-    clause, params = _visible_clause(scope)
-    with store.read() as q:
-        rows = q.all(
-            "SELECT COUNT(*) FROM mon_alerts a WHERE a.cleared_at IS NULL "
-            f"AND a.acknowledged_at IS NULL AND {clause}",
-            params,
-        )
-    return int(rows[0][0])
+
+    def load() -> int:
+        clause, params = _visible_clause(scope)
+        with store.read() as q:
+            rows = q.all(
+                "SELECT COUNT(*) FROM mon_alerts a WHERE a.cleared_at IS NULL "
+                f"AND a.acknowledged_at IS NULL AND {clause}",
+                params,
+            )
+        return int(rows[0][0])
+
+    return ALERT_CACHE.get_or_compute(("count", store_key(store), scope_key(scope)), load)
 
 
 def list_alerts(
@@ -125,6 +134,29 @@ def list_alerts(
     return out
 
 
+ALERT_COLUMNS = (
+    "SELECT a.alert_id, a.rule_id, r.name_zh AS rule_name_zh, r.name_en AS rule_name_en,"
+    " r.severity, a.subject_kind, a.subject_id, a.state, a.raised_at, a.raised_value,"
+    " a.last_value, a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.message_zh,"
+    " a.message_en FROM mon_alerts a LEFT JOIN mon_alert_rules r ON r.rule_id = a.rule_id"
+)
+
+
+def _alerts_of(store: Any, household_id: str | None, alert_id: int | None) -> pd.DataFrame:
+    """One household's alerts (the caller checked the household is visible) or one alert
+    (the caller checked it is visible), newest first."""
+    if alert_id is not None:
+        cond, params = "a.alert_id = ?", [alert_id]
+    else:
+        cond = (
+            "(a.subject_kind = 'household' AND a.subject_id = ?) OR (a.subject_kind = 'sensor'"
+            " AND a.subject_id IN (SELECT sensor_id FROM sensors WHERE household_id = ?))"
+        )
+        params = [household_id, household_id]
+    with store.read() as q:
+        return q.df(f"{ALERT_COLUMNS} WHERE {cond} ORDER BY a.raised_at DESC LIMIT 200", params)
+
+
 def _ts(value: Any) -> Any:
     return None if value is None or pd.isna(value) else value
 
@@ -160,6 +192,7 @@ def acknowledge(store: Any, scope: Scope, user: Any, alert_id: int, lang: str) -
     if not found:
         raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})
     monitor_acknowledge(store, alert_id, user.username)
+    ALERT_CACHE.clear()  # every scope's list and count may include this alert
     for alert in list_alerts(store, scope, lang, state="all", alert_id=alert_id):
         return alert
     raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})

@@ -14,6 +14,7 @@ Every query over households joins ``household_context`` filtered with the caller
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,10 +25,11 @@ from nuanliu.errors import NotFound
 from nuanliu.scope import Scope
 from nuanliu.web.cache import TTLCache
 
-ROLLUP_CACHE = TTLCache(ttl_s=10.0, max_entries=2048)
-STATUS_CACHE = TTLCache(ttl_s=10.0, max_entries=512)
-TREND_CACHE = TTLCache(ttl_s=120.0)
-REGISTRY_CACHE = TTLCache(ttl_s=60.0)
+# Figures of a scope are recomputed at most every 15 s; a stale copy (≤ 5 min) is served
+# while one background thread refreshes it, so no page waits on the roll-up query.
+SNAPSHOT_CACHE = TTLCache(ttl_s=15.0, stale_s=300.0, max_entries=256)
+TREND_CACHE = TTLCache(ttl_s=120.0, stale_s=1800.0, max_entries=256)
+REGISTRY_CACHE = TTLCache(ttl_s=60.0, stale_s=3600.0)
 
 LEVEL_COLUMN = {
     "region": "region_id",
@@ -55,11 +57,19 @@ class Thresholds:
     offline_after: timedelta = timedelta(hours=2)
 
 
-def _store_key(store: Any) -> int:
-    return id(store)
+def store_key(store: Any) -> str:
+    """A key unique to this store object for its lifetime (``id()`` may be reused)."""
+    token = getattr(store, "_nuanliu_web_cache_token", None)
+    if token is None:
+        token = uuid.uuid4().hex
+        try:
+            store._nuanliu_web_cache_token = token
+        except AttributeError:  # a store without instance attributes: fall back to id()
+            return f"id-{id(store)}"
+    return str(token)
 
 
-def _scope_key(scope: Scope) -> tuple[Any, ...]:
+def scope_key(scope: Scope) -> tuple[Any, ...]:
     return (
         scope.region_ids,
         scope.enterprise_ids,
@@ -111,7 +121,7 @@ def registry(store: Any) -> dict[str, pd.DataFrame]:
                 ).set_index("building_id", drop=False),
             }
 
-    return REGISTRY_CACHE.get_or_compute(("registry", _store_key(store)), load)
+    return REGISTRY_CACHE.get_or_compute(("registry", store_key(store)), load)
 
 
 def _num(value: Any) -> float | None:
@@ -160,6 +170,110 @@ def worst_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["rate_pct"] is None, r["rate_pct"] or 0.0, r["id"]))
 
 
+CONTEXT_SQL = """
+SELECT hc.household_id, hc.building_id, hc.station_id, hc.enterprise_id, hc.community_id,
+       hc.county_id, hc.city_id, hc.region_id, hc.standard_temp_c
+FROM household_context hc WHERE {where}
+"""
+
+# Temperature now = mean of the latest hourly bucket of each sensor (from the monitoring
+# aggregates: one row per sensor, no scan of raw readings), averaged over a household's
+# sensors that reported within the offline window.
+NOW_SQL = """
+SELECT s.household_id, SUM(h.sum_temp_c) / SUM(h.n) AS temp_c, MAX(l.last_ts) AS last_ts
+FROM mon_sensor_last_seen l
+JOIN mon_sensor_hourly h ON h.sensor_id = l.sensor_id AND h.last_ts = l.last_ts
+JOIN sensors s ON s.sensor_id = l.sensor_id
+JOIN household_context hc ON hc.household_id = s.household_id
+WHERE l.last_ts > ? AND l.last_ts <= ? AND h.hour_ts >= ? AND {where}
+GROUP BY s.household_id
+"""
+
+
+@dataclass
+class Snapshot:
+    """Today's figures of one scope at every level, and each household's status now."""
+
+    at: datetime
+    ctx: pd.DataFrame  # one row per household in scope, indexed by household_id
+    units: dict[str, dict[str, dict[str, Any]]]  # level -> unit id -> KPI row
+    parents: dict[tuple[str, str], dict[str, str]]  # (child, parent level) -> unit -> parent
+
+    def children(self, level: str | None, entity_id: str | None, child: str) -> list[dict]:
+        rows = self.units.get(child, {})
+        if level is None:
+            return list(rows.values())
+        key = (child, level)
+        if key not in self.parents:  # built once per snapshot; races only redo the work
+            self.parents[key] = _parent_map(self.ctx, child, level)
+        parent_of = self.parents[key]
+        return [r for uid, r in rows.items() if parent_of.get(uid) == entity_id]
+
+
+def _parent_map(ctx: pd.DataFrame, child: str, parent: str) -> dict[str, str]:
+    pairs = ctx[[LEVEL_COLUMN[child], LEVEL_COLUMN[parent]]].dropna().drop_duplicates()
+    return dict(zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True))
+
+
+def _classify(temp: float | None, standard: float, th: Thresholds) -> str:
+    if temp is None:
+        return "offline"
+    if temp > th.overheat_temp_c:
+        return "overheated"
+    if temp < th.cold_temp_c:
+        return "cold"
+    return "low" if temp < standard else "ok"
+
+
+def snapshot(
+    store: Any, scope: Scope, *, th: Thresholds | None = None, now: datetime | None = None
+) -> Snapshot:
+    """The scope's snapshot (cached; see SNAPSHOT_CACHE). ``now`` pins the time (tests)."""
+    from nuanliu.monitor.compliance import drilldown
+
+    th = th or Thresholds()
+
+    def load() -> Snapshot:
+        at = now or now_utc()
+        where, params = scope.where("hc")
+        with store.read() as q:
+            ctx = q.df(CONTEXT_SQL.format(where=where), params)
+            since = at - th.offline_after
+            cur = q.df(
+                NOW_SQL.format(where=where),
+                [since, at, since - timedelta(hours=1), *params],
+            )
+        levels = list(CHAIN[:-1])
+        out = drilldown(
+            store,
+            scope,
+            at,
+            levels=levels,
+            as_of=at,
+            offline_after=th.offline_after,
+            standard_c=th.standard_temp_c,
+            cold_temp_c=th.cold_temp_c,
+            overheat_temp_c=th.overheat_temp_c,
+        )
+        units = {
+            lv: {str(r["unit_id"]): _row(r) for r in out[lv].to_dict("records") if r["unit_id"]}
+            for lv in levels
+        }
+        ctx["standard_temp_c"] = pd.to_numeric(ctx["standard_temp_c"]).fillna(th.standard_temp_c)
+        ctx = ctx.merge(cur, on="household_id", how="left").set_index("household_id", drop=False)
+        ctx["temp_c"] = pd.to_numeric(ctx["temp_c"])
+        ctx["status"] = [
+            _classify(_num(t), float(std), th)
+            for t, std in zip(ctx["temp_c"], ctx["standard_temp_c"], strict=True)
+        ]
+        return Snapshot(at, ctx, units, {})
+
+    if now is not None:
+        return load()
+    key = ("snapshot", store_key(store), scope_key(scope), th)
+    return SNAPSHOT_CACHE.get_or_compute(key, load)
+
+
 def rollup(
     store: Any,
     scope: Scope,
@@ -176,91 +290,36 @@ def rollup(
     NotFound when the unit has no household the caller may see: out-of-scope units are
     treated as absent, which does not even confirm that they exist.
     """
-    from nuanliu.monitor.compliance import drilldown
-
-    th = th or Thresholds()
-    at = now or now_utc()
-
-    def load() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        top = level or "region"
-        levels = [top] + ([child_level] if child_level and child_level != top else [])
-        out = drilldown(
-            store,
-            scope,
-            at,
-            levels=levels,
-            parent_id=entity_id,
-            parent_level=level if entity_id is not None else None,
-            as_of=at,
-            offline_after=th.offline_after,
-            standard_c=th.standard_temp_c,
-            cold_temp_c=th.cold_temp_c,
-            overheat_temp_c=th.overheat_temp_c,
-        )
-        units = [_row(r) for r in out[top].to_dict("records") if r["unit_id"] is not None]
-        if level is not None and not units:
+    snap = snapshot(store, scope, th=th, now=now)
+    if level is None:
+        kpi = combine(list(snap.units.get("region", {}).values()))
+    else:
+        unit = snap.units.get(level, {}).get(entity_id or "")
+        if unit is None:
             raise NotFound(f"{level} {entity_id!r} not found", details={level: entity_id})
-        children = units
-        if child_level and child_level != top:
-            children = [_row(r) for r in out[child_level].to_dict("records")]
-        return combine(units), worst_first(children)
-
-    key = ("rollup", _store_key(store), _scope_key(scope), level, entity_id, child_level, th,
-           _minute(at) if now is None else at)  # fmt: skip
-    return ROLLUP_CACHE.get_or_compute(key, load)
+        kpi = unit
+    children = snap.children(level, entity_id, child_level) if child_level else []
+    return kpi, worst_first(children)
 
 
-def first_split_level(store: Any, scope: Scope) -> str:
+def first_split_level(store: Any, scope: Scope, th: Thresholds | None = None) -> str:
     """The first level at which the visible households split (a city user sees enterprises)."""
-
-    def load() -> str:
-        where, params = scope.where("hc")
-        cols = ", ".join(f"COUNT(DISTINCT hc.{LEVEL_COLUMN[lv]})" for lv in CHAIN[:-1])
-        with store.read() as q:
-            counts = q.all(f"SELECT {cols} FROM household_context hc WHERE {where}", params)[0]
-        for lv, n in zip(CHAIN[:-1], counts, strict=True):
-            if n and int(n) > 1:
-                return lv
-        return "building"
-
-    return REGISTRY_CACHE.get_or_compute(("split", _store_key(store), _scope_key(scope)), load)
+    snap = snapshot(store, scope, th=th)
+    for lv in CHAIN[:-1]:
+        if len(snap.units.get(lv, {})) > 1:
+            return lv
+    return "building"
 
 
 def ancestors(store: Any, scope: Scope, level: str, entity_id: str) -> dict[str, str]:
     """Ids of the chain above a visible unit (empty when the unit is not visible)."""
-    where, params = scope.where("hc")
-    cols = ", ".join(f"hc.{LEVEL_COLUMN[lv]}" for lv in CHAIN)
-    with store.read() as q:
-        rows = q.all(
-            f"SELECT {cols} FROM household_context hc "
-            f"WHERE hc.{LEVEL_COLUMN[level]} = ? AND {where} LIMIT 1",
-            [entity_id, *params],
-        )
-    if not rows:
+    ctx = snapshot(store, scope).ctx
+    rows = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
+    if rows.empty:
         return {}
-    return {lv: v for lv, v in zip(CHAIN, rows[0], strict=True) if v is not None}
+    first = rows.iloc[0]
+    return {lv: str(first[LEVEL_COLUMN[lv]]) for lv in CHAIN if pd.notna(first[LEVEL_COLUMN[lv]])}
 
-
-STATUS_SQL = """
-SELECT hc.household_id, h.address, hc.standard_temp_c, lr.temp_c, lr.last_ts
-FROM household_context hc
-JOIN households h ON h.household_id = hc.household_id
-LEFT JOIN (
-    SELECT s.household_id, AVG(r.temp_c) AS temp_c, MAX(r.ts) AS last_ts
-    FROM (
-        SELECT r0.sensor_id, r0.temp_c, r0.ts,
-               ROW_NUMBER() OVER (PARTITION BY r0.sensor_id ORDER BY r0.ts DESC) AS rn
-        FROM readings r0 JOIN sensors s0 ON s0.sensor_id = r0.sensor_id
-        JOIN household_context hc0 ON hc0.household_id = s0.household_id
-        WHERE hc0.{column} = ? AND r0.ts > ? AND r0.ts <= ?
-    ) r
-    JOIN sensors s ON s.sensor_id = r.sensor_id
-    WHERE r.rn = 1
-    GROUP BY s.household_id
-) lr ON lr.household_id = hc.household_id
-WHERE hc.{column} = ? AND {where}
-ORDER BY hc.household_id
-"""
 
 STATUS_ORDER = {"offline": 0, "cold": 1, "low": 2, "overheated": 3, "ok": 4}
 
@@ -274,48 +333,36 @@ def household_status(
     th: Thresholds | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Households under one unit with the mean of their sensors' latest readings and a
-    status now: offline (nothing within ``offline_after``), cold (below the cold limit),
-    low (below the standard), ok, overheated (above the overheat limit)."""
-    th = th or Thresholds()
-    at = now or now_utc()
-    column = LEVEL_COLUMN[level]
-
-    def load() -> list[dict[str, Any]]:
-        where, params = scope.where("hc")
-        sql = STATUS_SQL.format(column=column, where=where)
-        with store.read() as q:
-            rows = q.all(sql, [entity_id, at - th.offline_after, at, entity_id, *params])
-        out = []
-        for household_id, address, std, temp, last_ts in rows:
-            standard = float(std) if std is not None else th.standard_temp_c
-            temp = _num(temp)
-            if temp is None:
-                status = "offline"
-            elif temp > th.overheat_temp_c:
-                status = "overheated"
-            elif temp < th.cold_temp_c:
-                status = "cold"
-            elif temp < standard:
-                status = "low"
-            else:
-                status = "ok"
-            out.append(
-                {
-                    "household_id": str(household_id),
-                    "address": address or "",
-                    "standard_temp_c": standard,
-                    "temp_c": temp,
-                    "last_ts": last_ts,
-                    "status": status,
-                }
-            )
-        out.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["temp_c"] or 0.0, r["household_id"]))
-        return out
-
-    key = ("status", _store_key(store), _scope_key(scope), level, entity_id, th,
-           _minute(at) if now is None else at)  # fmt: skip
-    return STATUS_CACHE.get_or_compute(key, load)
+    """Households under one unit with their temperature now (mean of the latest hour of
+    their sensors) and status: offline (nothing within ``offline_after``), cold (below
+    the cold limit), low (below the standard), ok, overheated (above the overheat limit)."""
+    ctx = snapshot(store, scope, th=th, now=now).ctx
+    part = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
+    if part.empty:
+        return []
+    ids = part["household_id"].tolist()
+    marks = ", ".join("?" for _ in ids)
+    with store.read() as q:
+        addresses = dict(
+            q.all(
+                f"SELECT household_id, address FROM households WHERE household_id IN ({marks})", ids
+            )  # fmt: skip
+        )
+    out = []
+    for r in part.to_dict("records"):
+        last = r.get("last_ts")
+        out.append(
+            {
+                "household_id": str(r["household_id"]),
+                "address": addresses.get(r["household_id"]) or "",
+                "standard_temp_c": float(r["standard_temp_c"]),
+                "temp_c": _num(r.get("temp_c")),
+                "last_ts": None if last is None or pd.isna(last) else last,
+                "status": r["status"],
+            }
+        )
+    out.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["temp_c"] or 0.0, r["household_id"]))
+    return out
 
 
 def daily_compliance(
@@ -326,9 +373,9 @@ def daily_compliance(
     from nuanliu.monitor.compliance import compliance_trend
 
     th = th or Thresholds()
-    at = now or now_utc()
 
     def load() -> list[dict[str, Any]]:
+        at = now or now_utc()
         df = compliance_trend(
             store, scope, at - timedelta(days=days - 1), at, standard_c=th.standard_temp_c
         )
@@ -342,42 +389,49 @@ def daily_compliance(
             for r in df.to_dict("records")
         ]
 
-    key = ("trend", _store_key(store), _scope_key(scope), days, th,
-           at.replace(minute=0, second=0, microsecond=0) if now is None else at)  # fmt: skip
+    if now is not None:
+        return load()
+    key = ("trend", store_key(store), scope_key(scope), days, th)
     return TREND_CACHE.get_or_compute(key, load)
 
 
-def household_detail(store: Any, scope: Scope, household_id: str) -> dict[str, Any]:
-    """The household's record and its sensors; NotFound when out of scope."""
-    where, params = scope.where("hc")
+def household_detail(
+    store: Any, scope: Scope, household_id: str, *, th: Thresholds | None = None
+) -> dict[str, Any]:
+    """The household's record, chain, status now and sensors; NotFound when out of scope."""
+    ctx = snapshot(store, scope, th=th).ctx
+    if household_id not in ctx.index:
+        raise NotFound(f"household {household_id!r} not found", details={"household": household_id})
+    chain = ctx.loc[household_id]
     with store.read() as q:
         rows = q.all(
-            "SELECT h.household_id, h.building_id, h.address, h.floor_area_m2, h.metered, "
-            "h.resident_name, h.resident_phone, hc.station_id, hc.enterprise_id, "
-            "hc.community_id, hc.city_id, hc.region_id, hc.standard_temp_c "
-            "FROM households h JOIN household_context hc ON hc.household_id = h.household_id "
-            f"WHERE h.household_id = ? AND {where}",
-            [household_id, *params],
+            "SELECT household_id, building_id, address, floor_area_m2, metered, resident_name,"
+            " resident_phone FROM households WHERE household_id = ?",
+            [household_id],
         )
-        if not rows:
-            raise NotFound(
-                f"household {household_id!r} not found", details={"household": household_id}
-            )
         sensors = q.all(
             "SELECT sensor_id, room, model FROM sensors WHERE household_id = ? ORDER BY sensor_id",
             [household_id],
         )
-    cols = [
-        "household_id", "building_id", "address", "floor_area_m2", "metered", "resident_name",
-        "resident_phone", "station_id", "enterprise_id", "community_id", "city_id", "region_id",
-        "standard_temp_c",
-    ]  # fmt: skip
+    if not rows:
+        raise NotFound(f"household {household_id!r} not found", details={"household": household_id})
+    cols = ["household_id", "building_id", "address", "floor_area_m2", "metered",
+            "resident_name", "resident_phone"]  # fmt: skip
     rec = dict(zip(cols, rows[0], strict=True))
+    for key in ("station_id", "enterprise_id", "community_id", "city_id", "region_id"):
+        value = chain[key]
+        rec[key] = None if pd.isna(value) else str(value)
     if scope.mask_personal:
         rec["resident_name"] = _mask(rec["resident_name"])
         rec["resident_phone"] = _mask(rec["resident_phone"], keep=3)
-    rec["standard_temp_c"] = float(rec["standard_temp_c"] or 18.0)
+    rec["standard_temp_c"] = float(chain["standard_temp_c"])
     rec["sensors"] = [{"sensor_id": s[0], "room": s[1], "model": s[2]} for s in sensors]
+    last = chain.get("last_ts")
+    rec["now"] = {
+        "status": chain["status"],
+        "temp_c": _num(chain.get("temp_c")),
+        "last_ts": None if last is None or pd.isna(last) else last,
+    }
     return rec
 
 

@@ -229,11 +229,10 @@ def household_page(
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)
     try:
-        h = household_detail(store, scope, household_id)
+        h = household_detail(store, scope, household_id, th=th)
     except NotFound:
         return not_found_page(request, user)
-    now = household_status(store, scope, "household", household_id, th=th)
-    current = now[0] if now else {"status": "offline", "temp_c": None, "last_ts": None}
+    current = h["now"]
     series = household_series(store, household_id, days=3)
     rooms = {s["sensor_id"]: s["room"] for s in h["sensors"]}
     series_json = {

@@ -1,0 +1,345 @@
+"""Dashboard under load: 100 logged-in users browse while 5,000 readings/s are ingested.
+
+    python bench/web.py            # full run (10,000 households, 60 s of load)
+    python bench/web.py --quick    # short run (3,000 households, 20 s)
+
+The server is the real application (uvicorn, one process, embedded DuckDB) started as a
+separate process on a free loopback port; the load generator is this process: one
+``httpx.AsyncClient`` per user, each logged in with its own session cookie, browsing
+pages of its scope with a think time, while gateway clients post JSON batches to
+``/api/v1/readings`` at the target rate. Prints a latency table per page (p50/p95/p99)
+and writes it to bench/results/web.md. Target: p95 ≤ 300 ms on every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "web.md"
+PASSWORD = "bench-password-1"
+TARGET_P95_MS = 300.0
+
+
+@dataclass
+class Setup:
+    db_path: Path
+    city: str
+    enterprises: list[str]
+    stations: dict[str, list[str]]  # enterprise -> stations
+    buildings: dict[str, list[str]]  # enterprise -> buildings
+    households: dict[str, list[str]]  # enterprise -> households
+    sensors: dict[str, list[str]]  # enterprise -> sensors
+    users: list[tuple[str, str | None]]  # (username, enterprise or None for regulators)
+    gateway_tokens: dict[str, str]  # enterprise -> bearer token
+    history_rows: int
+    n_households: int
+
+
+def prepare(db_path: Path, households: int, history_days: float) -> Setup:
+    """Demo registry, simulated history, users and gateway tokens in a fresh DuckDB."""
+    from nuanliu.api.accounts import create_user
+    from nuanliu.api.sessions import create_token
+    from nuanliu.monitor import open_monitored_store
+    from nuanliu.monitor.alerts import default_rules, evaluate_alerts, save_rule
+    from nuanliu.registry import build_demo_registry
+    from nuanliu.sensors.simulate import simulate_readings
+    from nuanliu.web.demo import SENSOR_SQL
+
+    store = open_monitored_store(f"duckdb:///{db_path}")
+    try:
+        build_demo_registry(store, households=households, seed=1)
+        with store.read() as q:
+            sensors = q.df(SENSOR_SQL, [])
+            ctx = q.df(
+                "SELECT hc.household_id, hc.building_id, hc.station_id, hc.enterprise_id,"
+                " hc.city_id FROM household_context hc",
+                [],
+            )
+        end = datetime.now(UTC)
+        rows = 0
+        for tbl in simulate_readings(
+            sensors, end - timedelta(days=history_days), end, step=timedelta(minutes=30), seed=1
+        ):
+            rows += store.insert_readings(tbl).inserted
+        for rule in default_rules():
+            save_rule(store, rule)
+        evaluate_alerts(store, deliver=False)
+        city = str(ctx["city_id"].mode()[0])
+        ctx = ctx[ctx["city_id"] == city]
+        ents = sorted(ctx["enterprise_id"].unique())
+        sens = sensors.merge(ctx[["household_id", "enterprise_id"]], on="household_id")
+
+        def by_ent(frame: Any, col: str) -> dict[str, list[str]]:
+            return {e: sorted(frame.loc[frame["enterprise_id"] == e, col].unique()) for e in ents}
+
+        users: list[tuple[str, str | None]] = []
+        create_user(store, username="bench-regulator", password=PASSWORD, role="regulator",
+                    scope_ids=[city])  # fmt: skip
+        users.append(("bench-regulator", None))
+        tokens = {}
+        for e in ents:
+            name = f"bench-op-{e}"
+            create_user(store, username=name, password=PASSWORD, role="enterprise_operator",
+                        scope_ids=[e])  # fmt: skip
+            users.append((name, e))
+            gw = create_user(store, username=f"bench-gw-{e}", password=PASSWORD, role="gateway",
+                             scope_ids=[e])  # fmt: skip
+            tokens[e] = create_token(store, gw, name="bench").token
+        return Setup(
+            db_path, city, ents, by_ent(ctx, "station_id"), by_ent(ctx, "building_id"),
+            by_ent(ctx, "household_id"), by_ent(sens, "sensor_id"), users, tokens, rows,
+            len(ctx),
+        )  # fmt: skip
+    finally:
+        store.close()
+
+
+def serve(db_path: str, port: int) -> None:
+    """The server process: the real app over the prepared DuckDB file."""
+    import uvicorn
+
+    from nuanliu.api.app import create_app
+    from nuanliu.config import load_settings
+    from nuanliu.monitor import open_monitored_store
+
+    store = open_monitored_store(f"duckdb:///{db_path}")
+    app = create_app(load_settings({}), store=store)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Samples:
+    latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    ingested: int = 0
+    ingest_ms: list[float] = field(default_factory=list)
+    ingest_errors: int = 0
+
+    def add(self, page: str, ms: float, ok: bool) -> None:
+        self.latency_ms.setdefault(page, []).append(ms)
+        if not ok:
+            self.errors[page] = self.errors.get(page, 0) + 1
+
+
+def pages_for(setup: Setup, enterprise: str | None, rng: random.Random) -> tuple[str, str]:
+    """A random page of the user's scope: (page name, URL)."""
+    e = enterprise or rng.choice(setup.enterprises)
+    choices = [
+        ("overview", "/"),
+        ("drill_root", "/drill"),
+        ("city", f"/drill/city/{setup.city}"),
+        ("enterprise", f"/drill/enterprise/{e}"),
+        ("station", f"/stations/{rng.choice(setup.stations[e])}"),
+        ("building", f"/drill/building/{rng.choice(setup.buildings[e])}"),
+        ("household", f"/households/{rng.choice(setup.households[e])}"),
+        ("alerts", "/alerts"),
+        ("map_data", "/map/data.json"),
+        ("kpi_refresh", "/partials/kpis"),
+    ]
+    return rng.choice(choices)
+
+
+async def user_loop(
+    base: str, setup: Setup, who: tuple[str, str | None], seed: int, until: float,
+    samples: Samples, think_s: tuple[float, float],
+) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base, timeout=30.0) as client:
+        r = await client.post("/auth/login", data={"username": who[0], "password": PASSWORD})
+        if r.status_code != 303:
+            raise RuntimeError(f"login of {who[0]} failed: {r.status_code} {r.text[:200]}")
+        await asyncio.sleep(rng.uniform(0, think_s[1]))
+        while time.monotonic() < until:
+            page, url = pages_for(setup, who[1], rng)
+            t0 = time.perf_counter()
+            try:
+                resp = await client.get(url)
+                ok = resp.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            samples.add(page, (time.perf_counter() - t0) * 1000.0, ok)
+            await asyncio.sleep(rng.uniform(*think_s))
+
+
+async def ingest_loop(
+    base: str, setup: Setup, rate_per_s: int, until: float, samples: Samples
+) -> None:
+    """Post JSON batches 10 times a second, round-robin over the enterprises' gateways."""
+    batch = max(1, rate_per_s // 10)
+    cursors = {e: 0 for e in setup.enterprises}
+    tick = 0
+    async with httpx.AsyncClient(base_url=base, timeout=30.0) as client:
+        next_at = time.monotonic()
+        while time.monotonic() < until:
+            e = setup.enterprises[tick % len(setup.enterprises)]
+            tick += 1
+            ids = setup.sensors[e]
+            now = datetime.now(UTC)
+            rows = []
+            for i in range(batch):
+                k = cursors[e] + i
+                sensor = ids[k % len(ids)]
+                ts = now - timedelta(milliseconds=k // len(ids))  # unique per sensor
+                rows.append(
+                    {"sensor_id": sensor, "ts": ts.isoformat(), "temp_c": 20.0 + (k % 7) * 0.3}
+                )
+            cursors[e] += batch
+            t0 = time.perf_counter()
+            try:
+                r = await client.post(
+                    "/api/v1/readings", json=rows,
+                    headers={"Authorization": f"Bearer {setup.gateway_tokens[e]}"},
+                )  # fmt: skip
+                if r.status_code == 200:
+                    samples.ingested += int(r.json().get("stored", 0))
+                else:
+                    samples.ingest_errors += 1
+            except httpx.HTTPError:
+                samples.ingest_errors += 1
+            samples.ingest_ms.append((time.perf_counter() - t0) * 1000.0)
+            next_at += 0.1
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -> Samples:
+    samples = Samples()
+    start = time.monotonic()
+    # Log in first (argon2 is slow on purpose), then measure a fixed window.
+    until = start + seconds + 60.0
+    who = [setup.users[i % len(setup.users)] for i in range(users)]
+    tasks = [
+        asyncio.create_task(user_loop(base, setup, w, i, until, samples, (0.5, 1.5)))
+        for i, w in enumerate(who)
+    ]
+    await asyncio.sleep(0)
+    while time.monotonic() < start + 60.0 and all(not t.done() for t in tasks):
+        if sum(len(v) for v in samples.latency_ms.values()) >= users:
+            break
+        await asyncio.sleep(0.5)
+    samples.latency_ms.clear()
+    samples.errors.clear()
+    t0 = time.monotonic()
+    ingest = asyncio.create_task(ingest_loop(base, setup, rate, t0 + seconds, samples))
+    await asyncio.sleep(seconds)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(ingest, *tasks, return_exceptions=True)
+    samples.elapsed_s = time.monotonic() - t0  # type: ignore[attr-defined]
+    return samples
+
+
+def table(samples: Samples, setup: Setup, users: int, seconds: float, rate: int) -> str:
+    lines = [
+        f"Dashboard under load: {users} users (think time 0.5–1.5 s) for {seconds:.0f} s, "
+        f"ingest target {rate:,} readings/s over HTTP; {setup.n_households:,} households, "
+        f"{setup.history_rows:,} readings of history; DuckDB, one uvicorn process, "
+        f"{os.cpu_count()} CPU cores.",
+        "",
+        "| page | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    every: list[float] = []
+    for page in sorted(samples.latency_ms):
+        v = np.array(samples.latency_ms[page])
+        every.extend(v)
+        p50, p95, p99 = np.percentile(v, [50, 95, 99])
+        lines.append(
+            f"| {page} | {len(v)} | {samples.errors.get(page, 0)} | {p50:.0f} | {p95:.0f} "
+            f"| {p99:.0f} | {v.max():.0f} |"
+        )
+    a = np.array(every)
+    p50, p95, p99 = np.percentile(a, [50, 95, 99])
+    lines.append(f"| **all pages** | {len(a)} | {sum(samples.errors.values())} | {p50:.0f} "
+                 f"| {p95:.0f} | {p99:.0f} | {a.max():.0f} |")  # fmt: skip
+    elapsed = getattr(samples, "elapsed_s", seconds)
+    ing = np.array(samples.ingest_ms) if samples.ingest_ms else np.array([0.0])
+    worst = max(np.percentile(np.array(v), 95) for v in samples.latency_ms.values())
+    lines += [
+        "",
+        f"Ingest: {samples.ingested:,} readings stored in {elapsed:.0f} s = "
+        f"**{samples.ingested / elapsed:,.0f} readings/s** (target {rate:,}); batch POST p50 "
+        f"{np.percentile(ing, 50):.0f} ms, p95 {np.percentile(ing, 95):.0f} ms, "
+        f"{samples.ingest_errors} failed batches.",
+        "",
+        f"Worst page p95: {worst:.0f} ms — target ≤ {TARGET_P95_MS:.0f} ms: "
+        f"{'met' if worst <= TARGET_P95_MS else 'NOT met'}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small city, 20 s of load")
+    ap.add_argument("--users", type=int, default=100)
+    ap.add_argument("--rate", type=int, default=5000, help="readings per second to ingest")
+    ap.add_argument("--seconds", type=float, default=None)
+    ap.add_argument("--households", type=int, default=None)
+    ap.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    seconds = args.seconds or (20.0 if args.quick else 60.0)
+    households = args.households or (3000 if args.quick else 10000)
+    with tempfile.TemporaryDirectory(prefix="nuanliu-bench-web-") as tmp:
+        db = Path(tmp) / "web.duckdb"
+        t0 = time.perf_counter()
+        setup = prepare(db, households, history_days=2.0 if args.quick else 3.0)
+        print(f"prepared {households:,} households, {setup.history_rows:,} readings "
+              f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        port = free_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(db), str(port)], env=env
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.3)
+            samples = asyncio.run(load(base, setup, args.users, seconds, args.rate))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    out = table(samples, setup, args.users, seconds, args.rate)
+    print(out)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    mode = "quick" if args.quick else "full"
+    RESULTS.write_text(
+        f"# bench/web.py ({mode})\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n{out}\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
