@@ -72,3 +72,62 @@ def test_jiexiu_design_velocities_are_plausible() -> None:
         assert 0.5 < v < 3.0, (sid, v)
         # read as MW instead, the same trunk would exceed any accepted velocity
         assert v * 3.6 > 4.0
+
+
+def test_tuoketuo_shipped_file_matches_the_builder() -> None:
+    from nuanliu.network.examples.tuoketuo import build_tuoketuo_hohhot
+
+    assert build_tuoketuo_hohhot().equals(load_example("tuoketuo-hohhot"))
+
+
+def test_tuoketuo_facts() -> None:
+    net = load_example("tuoketuo-hohhot")
+    assert check(net) == []
+    pipes = net.pipes
+    line = pipes[pipes["pipe_id"].str.match(r"^L[SR]\d\d$")]
+    for side in ("supply", "return"):
+        sub = line[line["side"] == side]
+        assert sub["length_m"].sum() == pytest.approx(68_400.0, abs=1.0)
+        assert (sub["dn_mm"] == 1600).all()
+    relay = net.pumps[net.pumps["purpose"] == "relay"]
+    stations = relay["from_junction_id"].str.split(".").str[0].unique()
+    assert len(stations) == 2
+    # parallel pumps in each relay station, on both lines
+    per_line = relay.groupby(["from_junction_id", "to_junction_id"]).size()
+    assert len(per_line) == 4 and (per_line >= 2).all()
+    iso = net.stations[net.stations["kind"] == "isolation"]
+    assert len(iso) == 1
+    assert (iso["secondary_supply_junction_id"] != "").all()
+    subs = net.stations[net.stations["kind"] == "substation"]
+    assert 60 <= len(subs) <= 120
+    assert subs["floor_area_m2"].sum() == pytest.approx(53e6, rel=0.02)
+    assert net.meta["crs"] == "EPSG:4326"
+    # city mains (trunk + ring, one side) ≈ 36 km; parallel trunk lines count once
+    city = pipes[(pipes["side"] == "supply") & pipes["pipe_id"].str.match(r"^C(Ta|R)")]
+    assert city["length_m"].sum() / 1000 == pytest.approx(36.0, rel=0.1)
+    # plant and city centre where the public description puts them
+    j = net.junctions.set_index("junction_id")
+    assert j.loc["L00.s", ["x", "y"]].tolist() == pytest.approx([111.19, 40.20], abs=0.01)
+    centre = subs.merge(
+        net.junctions, left_on="primary_supply_junction_id", right_on="junction_id"
+    )[["x", "y"]].mean()
+    assert centre.tolist() == pytest.approx([111.67, 40.82], abs=0.03)
+
+
+def test_tuoketuo_pressures_are_physical() -> None:
+    net = load_example("tuoketuo-hohhot")
+    src = net.sources.iloc[0]
+    iso = net.stations[net.stations["kind"] == "isolation"].iloc[0]
+    for p in (src["supply_pressure_bar"], iso["secondary_supply_pressure_bar"]):
+        assert p <= 25.0  # PN25
+    # relay pump design lift (curve at the design flow per duty pump) matches one segment
+    rho, g = 935.0, 9.80665
+    duty = net.pumps[net.pumps["in_service"] & net.pumps["pump_id"].str.contains("-S")]
+    q = net.meta["line_design_mdot_kg_s"] / rho / duty.groupby("from_junction_id").size().iloc[0]
+    head = duty["head_a0_m"] + duty["head_a2_s2_per_m5"] * q**2
+    lift_bar = head * rho * g / 1e5
+    assert lift_bar.to_numpy() == pytest.approx(net.meta["relay_lift_supply_bar"], rel=1e-3)
+    # the lowest supply pressure on the line (relay inlet) stays above the vapour
+    # pressure at 130 °C (1.7 bar(g))
+    lowest = src["supply_pressure_bar"] - net.meta["relay_lift_supply_bar"]
+    assert lowest > 1.7 + 1.0
