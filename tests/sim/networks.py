@@ -264,3 +264,24 @@ def energy_residual(res) -> float:
     return abs(s["heat_produced_w"] - s["heat_delivered_w"] - s["heat_lost_w"]) / max(
         s["heat_produced_w"], 1.0
     )
+
+
+def stations_as_consumers(net: Network, return_temp_c: float = 60.0) -> Network:
+    """The same network with every unmodelled substation replaced by a consumer holding
+    the primary return at ``return_temp_c`` (pandapipes has no UA heat exchanger)."""
+    st = net.stations[net.stations["secondary_supply_junction_id"] == ""]
+    cons = pd.DataFrame(
+        {
+            "consumer_id": st["station_id"],
+            "name": st["name"],
+            "supply_junction_id": st["primary_supply_junction_id"],
+            "return_junction_id": st["primary_return_junction_id"],
+            "heat_demand_w": st["heat_demand_w"],
+            "control": "return_temp",
+            "return_temp_c": return_temp_c,
+        }
+    )
+    tables = net.tables
+    tables["stations"] = net.stations.drop(st.index)
+    tables["consumers"] = pd.concat([net.consumers, cons], ignore_index=True)
+    return Network.from_tables(name=f"{net.name}-consumers", meta=net.meta, **tables)

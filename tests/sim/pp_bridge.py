@@ -140,7 +140,7 @@ def run_pandapipes(
             tol_p=1e-8,
             tol_m=1e-8,
             tol_T=1e-7,
-            tol_res=1e-7,
+            tol_res=1e-5,  # absolute: 1e-7 is below round-off at ~1000 kg/s
             max_iter_hyd=100,
             max_iter_therm=100,
             max_iter_bidirect=100,

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from nuanliu.errors import InvalidInput, NotConverged
+from nuanliu.network.examples import load_example
 from nuanliu.network.generate import generate_city
 from nuanliu.network.model import Network
 from nuanliu.sim import SolverOptions, compile_network, demand_scale, solve_steady
@@ -49,6 +50,7 @@ def _check_physical(res) -> None:
         lambda: relay_network(pumps=[{"pump_id": "P1", **CURVE}, {"pump_id": "P2", **CURVE}]),
         lambda: isolation_network(),
         lambda: isolation_network(ua_w_per_k=9e5),
+        lambda: load_example("jiexiu"),
     ],
     ids=[
         "line",

@@ -306,7 +306,9 @@ def compile_network(net: Any) -> CompiledNetwork:
         (np.ones(2 * ne), (np.r_[e_from, e_to], np.r_[e_to, e_from])), shape=(n + 1, n + 1)
     ).tocsr()
     order, pred = csgraph.breadth_first_order(gg, ground, directed=False, return_predecessors=True)
-    order = order[order != ground]
+    # csgraph returns int32: widen before forming n²-sized keys
+    order = order[order != ground].astype(np.int64)
+    pred = pred.astype(np.int64)
     # Edge for each (pred, node) pair: first edge with that unordered key.
     key = np.minimum(e_from, e_to) * (n + 1) + np.maximum(e_from, e_to)
     sort = np.argsort(key, kind="stable")

@@ -169,8 +169,9 @@ def solve_hydraulics(
         d_t = law.ddp_dq[tree]
         mm = cn.m_chord
         jac = (mm.T @ sp.diags(d_t) @ mm + sp.diags(law.ddp_dq[chords])).tocsc()
-        # Few loops: dense is fastest; many: sparse LU of the (sparse) loop Jacobian.
-        step = np.linalg.solve(jac.toarray(), -r) if k <= 400 else splu(jac).solve(-r)
+        # Sparse LU even for small k: dense LAPACK spins up BLAS threads, which costs
+        # more than the solve on a shared machine.
+        step = splu(jac).solve(-r)
         # Backtracking: accept the step only if the loop residual decreases.
         alpha = 1.0
         for _ in range(8):

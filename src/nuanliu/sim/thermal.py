@@ -61,15 +61,67 @@ def solve_temperatures(
     rhs = np.bincount(outlet, weights=w * edges.beta, minlength=n_nodes)
     rhs = np.where(stagnant, stagnant_temp_c, rhs)
     off = w * edges.alpha
-    keep = (off != 0.0) & ~stagnant[outlet]
-    rows = np.r_[np.arange(n_nodes), outlet[keep]]
-    cols = np.r_[np.arange(n_nodes), inlet[keep]]
-    vals = np.r_[diag, -off[keep]]
-    a = sp.csc_matrix((vals, (rows, cols)), shape=(n_nodes, n_nodes))
-    t_node = spsolve(a, rhs, permc_spec="COLAMD")
+    dep = (off != 0.0) & ~stagnant[outlet]
+    t_node = _forward_substitution(n_nodes, inlet[dep], outlet[dep], off[dep], diag, rhs)
+    if t_node is None:  # a closed flow cycle (rare): general sparse solve
+        rows = np.r_[np.arange(n_nodes), outlet[dep]]
+        cols = np.r_[np.arange(n_nodes), inlet[dep]]
+        vals = np.r_[diag, -off[dep]]
+        a = sp.csc_matrix((vals, (rows, cols)), shape=(n_nodes, n_nodes))
+        t_node = spsolve(a, rhs, permc_spec="COLAMD")
     t_in = t_node[inlet]
     t_out = edges.alpha * t_in + edges.beta
     # A stagnant edge holds the water temperature of its (stagnant) surroundings.
     t_out = np.where(flowing, t_out, t_node[outlet])
     t_in = np.where(flowing, t_in, t_node[outlet])
     return t_node, t_in, t_out
+
+
+def _gather(indptr: NDArray[np.int64], nodes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions of the CSR rows ``nodes`` concatenated (vectorised ranges)."""
+    starts = indptr[nodes]
+    lens = indptr[nodes + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens)
+    return shift + np.arange(total)
+
+
+def _forward_substitution(
+    n: int,
+    src: NDArray[np.int64],
+    dst: NDArray[np.int64],
+    weight: FloatArray,
+    diag: FloatArray,
+    rhs: FloatArray,
+) -> FloatArray | None:
+    """Solve diag·T − Σ weight·T[src] (into dst) = rhs in topological waves.
+
+    Each wave solves every node whose upstream nodes are all known, so the work is
+    linear in the number of edges; the number of waves is the longest flow path
+    (counting only edges whose outlet depends on their inlet). Returns None if a flow
+    cycle leaves nodes unsolved.
+    """
+    order = np.argsort(src, kind="stable")
+    src_s, dst_s, w_s = src[order], dst[order], weight[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src_s, minlength=n), out=indptr[1:])
+    remaining = np.bincount(dst, minlength=n)
+    acc = rhs.copy()
+    t = np.full(n, np.nan)
+    frontier = np.flatnonzero(remaining == 0)
+    t[frontier] = acc[frontier] / diag[frontier]
+    solved = len(frontier)
+    while len(frontier):  # one pass per wave of the flow, not per pipe
+        pos = _gather(indptr, frontier)
+        if not len(pos):
+            break
+        targets = dst_s[pos]
+        uniq, inv = np.unique(targets, return_inverse=True)
+        acc[uniq] += np.bincount(inv, weights=w_s[pos] * t[src_s[pos]], minlength=len(uniq))
+        remaining[uniq] -= np.bincount(inv, minlength=len(uniq))
+        frontier = uniq[remaining[uniq] == 0]
+        t[frontier] = acc[frontier] / diag[frontier]
+        solved += len(frontier)
+    return t if solved == n else None
