@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from nuanliu.errors import InvalidInput
@@ -164,3 +165,23 @@ def test_daily_trend_and_time_series(store: Any, city: City) -> None:
         timeseries(store, EVERYTHING, "building", "B1", DAY_START_UTC, END_OF_DAY, resolution="raw")
     with pytest.raises(InvalidInput):
         compliance(store, EVERYTHING, "galaxy", start=DAY)
+
+
+def test_building_context_matches_the_household_context_view(store: Any, city: City) -> None:
+    """The drill-down evaluates the view's chain per building; it must agree row for row."""
+    from nuanliu.monitor.compliance import BUILDING_CONTEXT
+
+    cols = (
+        "household_id, building_id, station_id, enterprise_id, community_id, county_id,"
+        " city_id, region_id, standard_temp_c"
+    )
+    with store.read() as q:
+        view = q.df(f"SELECT {cols} FROM household_context ORDER BY household_id")
+        ours = q.df(
+            f"WITH {BUILDING_CONTEXT} SELECT h.household_id, bc.building_id, bc.station_id,"
+            " bc.enterprise_id, bc.community_id, bc.county_id, bc.city_id, bc.region_id,"
+            " bc.standard_temp_c FROM households h JOIN bc ON bc.building_id = h.building_id"
+            " ORDER BY h.household_id"
+        )
+    assert len(view) == len(city.households)
+    pd.testing.assert_frame_equal(view, ours)

@@ -28,7 +28,12 @@ from typing import Any
 import pandas as pd
 
 from nuanliu.errors import Conflict, InvalidInput, NotFound
-from nuanliu.monitor.compliance import DEFAULT_STANDARD_C, offline_condition, offline_params
+from nuanliu.monitor.compliance import (
+    DEFAULT_STANDARD_C,
+    LAST_SEEN_JOIN,
+    offline_condition,
+    offline_params,
+)
 from nuanliu.monitor.units import floor_hour, level_column, utc
 from nuanliu.scope import Scope
 
@@ -226,6 +231,7 @@ def violations(store: Any, rule: AlertRule, now: datetime) -> pd.DataFrame:
                 SELECT 'sensor' AS subject_kind, s.sensor_id AS subject_id,
                        CAST(NULL AS DOUBLE PRECISION) AS value
                 FROM sensors s JOIN household_context hc ON hc.household_id = s.household_id
+                {LAST_SEEN_JOIN.format(s="s")}
                 WHERE {cond} AND (s.installed_at IS NULL OR s.installed_at <= ?)
                   AND {offline_condition("s")}
                 """,

@@ -29,8 +29,8 @@ from nuanliu.monitor.units import (
     day_window,
     floor_hour,
     level_column,
+    names_sql,
     scope_and_parent,
-    unit_names,
 )
 from nuanliu.scope import Scope
 
@@ -59,27 +59,79 @@ COLUMNS = [
 ]
 
 
-def offline_condition(sensor_alias: str = "s") -> str:
-    """SQL: sensor has no reading in ``[T - D, T]`` (silent for more than D); params
-    ``offline_params(T, D)``.
+LAST_SEEN_JOIN = "LEFT JOIN mon_sensor_last_seen ls ON ls.sensor_id = {s}.sensor_id"
 
-    Exact for D ≥ 1 h: every hourly bucket between the bounds lies inside the interval,
-    and the two edge buckets are decided by their last (resp. first) reading time.
+
+def offline_condition(sensor_alias: str = "s") -> str:
+    """SQL: the sensor has no reading in ``[T - D, T]`` (silent for more than D).
+
+    Needs ``LAST_SEEN_JOIN`` (alias ``ls``) in the FROM clause; params
+    ``offline_params(T, D)``. When the newest reading is not after T (the usual "now"
+    question) the last-seen table decides alone; otherwise (a past T) the hourly buckets
+    around T do, exactly for D ≥ 1 h: buckets between the bounds lie inside the
+    interval, and the two edge buckets are decided by their last (resp. first) reading.
     """
     return (
-        "NOT EXISTS (SELECT 1 FROM mon_sensor_hourly h "
+        "(ls.last_ts IS NULL OR ls.last_ts < ? OR (ls.last_ts > ? AND NOT EXISTS ("
+        "SELECT 1 FROM mon_sensor_hourly h "
         f"WHERE h.sensor_id = {sensor_alias}.sensor_id "
-        "AND h.hour_ts >= ? AND h.hour_ts <= ? AND h.last_ts >= ? AND h.first_ts <= ?)"
+        "AND h.hour_ts >= ? AND h.hour_ts <= ? AND h.last_ts >= ? AND h.first_ts <= ?)))"
     )
 
 
 def offline_params(as_of: datetime, offline_after: timedelta) -> list[Any]:
     since = as_of - offline_after
-    return [floor_hour(since), as_of, since, as_of]
+    return [since, as_of, floor_hour(since), as_of, since, as_of]
 
 
-def _facts_sql(cond: str, hours: bool) -> str:
-    """Per-household facts over the window; params in the order documented inline."""
+# The household_context chain (migration 0001) evaluated per building: every column but
+# household_id is a building attribute, so the per-household joins shrink to one
+# (households -> bc). tests/monitor checks it against the view row for row.
+BUILDING_CONTEXT = """bc AS (
+        SELECT b.building_id, b.station_id, st.enterprise_id, b.community_id,
+               CASE WHEN r0.level = 'county' THEN r0.region_id END AS county_id,
+               CASE WHEN r0.level = 'city' THEN r0.region_id
+                    WHEN r1.level = 'city' THEN r1.region_id END AS city_id,
+               CASE WHEN r0.level = 'region' THEN r0.region_id
+                    WHEN r1.level = 'region' THEN r1.region_id
+                    WHEN r2.level = 'region' THEN r2.region_id END AS region_id,
+               COALESCE(r0.standard_temp_c, r1.standard_temp_c, r2.standard_temp_c, 18.0)
+                   AS standard_temp_c
+        FROM buildings b
+        LEFT JOIN stations st ON st.station_id = b.station_id
+        LEFT JOIN communities c ON c.community_id = b.community_id
+        LEFT JOIN regions r0 ON r0.region_id = c.region_id
+        LEFT JOIN regions r1 ON r1.region_id = r0.parent_id
+        LEFT JOIN regions r2 ON r2.region_id = r1.parent_id
+    )"""
+
+_DAILY_ONE_DAY = """
+        SELECT d.household_id, 1 AS days,
+               CASE WHEN d.sum_temp_c / d.n >= hh.std_c THEN 1 ELSE 0 END AS compliant_days,
+               d.n, d.sum_temp_c AS sum_c, d.min_temp_c AS min_c, d.max_temp_c AS max_c
+        FROM mon_household_daily d JOIN hh ON hh.household_id = d.household_id
+        WHERE d.local_day >= ? AND d.local_day < ?
+    )"""
+
+_DAILY_MANY_DAYS = """
+        SELECT d.household_id, COUNT(*) AS days,
+               SUM(CASE WHEN d.sum_temp_c / d.n >= hh.std_c THEN 1 ELSE 0 END)
+                   AS compliant_days,
+               SUM(d.n) AS n, SUM(d.sum_temp_c) AS sum_c,
+               MIN(d.min_temp_c) AS min_c, MAX(d.max_temp_c) AS max_c
+        FROM mon_household_daily d JOIN hh ON hh.household_id = d.household_id
+        WHERE d.local_day >= ? AND d.local_day < ?
+        GROUP BY d.household_id
+    )"""
+
+
+def _facts_sql(cond: str, hours: bool, one_day: bool = False) -> str:
+    """Per-household facts over the window (CTE ``f``); params from ``_facts_params``.
+
+    ``cond`` is the scope (and parent) condition on alias ``hc`` with the columns of
+    ``household_context``. ``one_day``: the daily table holds at most one row per
+    household in the window, so no per-household GROUP BY is needed.
+    """
     hourly = ""
     hourly_cols = "CAST(NULL AS BIGINT) AS hours, CAST(NULL AS BIGINT) AS compliant_hours"
     if hours:
@@ -99,27 +151,23 @@ def _facts_sql(cond: str, hours: bool) -> str:
             GROUP BY x.household_id
         )"""
         hourly_cols = "hrs.hours, hrs.compliant_hours"
+    daily = _DAILY_ONE_DAY if one_day else _DAILY_MANY_DAYS
     return f"""
-    WITH hh AS (
-        SELECT hc.household_id, hc.region_id, hc.city_id, hc.county_id, hc.enterprise_id,
-               hc.station_id, hc.community_id, hc.building_id,
-               COALESCE(hc.standard_temp_c, ?) AS std_c
-        FROM household_context hc
+    WITH {BUILDING_CONTEXT},
+    hh AS (
+        SELECT hc.* FROM (
+            SELECT h.household_id, bc.building_id, bc.station_id, bc.enterprise_id,
+                   bc.community_id, bc.county_id, bc.city_id, bc.region_id,
+                   COALESCE(bc.standard_temp_c, ?) AS std_c
+            FROM households h JOIN bc ON bc.building_id = h.building_id
+        ) hc
         WHERE {cond}
     ),
-    d AS (
-        SELECT d.household_id, COUNT(*) AS days,
-               SUM(CASE WHEN d.sum_temp_c / d.n >= hh.std_c THEN 1 ELSE 0 END)
-                   AS compliant_days,
-               SUM(d.n) AS n, SUM(d.sum_temp_c) AS sum_c,
-               MIN(d.min_temp_c) AS min_c, MAX(d.max_temp_c) AS max_c
-        FROM mon_household_daily d JOIN hh ON hh.household_id = d.household_id
-        WHERE d.local_day >= ? AND d.local_day < ?
-        GROUP BY d.household_id
-    ),
+    d AS ({daily},
     off AS (
         SELECT s.household_id, COUNT(*) AS offline_sensors
         FROM sensors s JOIN hh ON hh.household_id = s.household_id
+        {LAST_SEEN_JOIN.format(s="s")}
         WHERE (s.installed_at IS NULL OR s.installed_at <= ?)
           AND {offline_condition("s")}
         GROUP BY s.household_id
@@ -163,23 +211,65 @@ def _facts_params(
     return params
 
 
-_LEVEL_AGG = """
-SELECT '{level}' AS level, {col} AS unit_id,
-       COUNT(*) AS households,
-       CAST(SUM(reporting) AS BIGINT) AS reporting_households,
-       CAST(SUM(compliant) AS BIGINT) AS compliant_households,
-       CAST(SUM(days) AS BIGINT) AS reporting_days,
-       CAST(SUM(compliant_days) AS BIGINT) AS compliant_days,
-       SUM(sum_c) / CAST(SUM(n) AS DOUBLE PRECISION) AS mean_temp_c,
-       MIN(min_c) AS min_temp_c,
-       MAX(max_c) AS max_temp_c,
-       CAST(SUM(cold) AS BIGINT) AS cold_households,
-       CAST(SUM(overheated) AS BIGINT) AS overheated_households,
-       CAST(SUM(offline_sensors) AS BIGINT) AS offline_sensors,
-       CAST(SUM(hours) AS BIGINT) AS reporting_hours,
-       CAST(SUM(compliant_hours) AS BIGINT) AS compliant_hours
-FROM f GROUP BY {col}
+_CHAIN_COLS = [
+    "building_id",
+    "station_id",
+    "enterprise_id",
+    "community_id",
+    "county_id",
+    "city_id",
+    "region_id",
+]
+
+# Per building (or per household): the facts summed once; every level rolls these up.
+_UNIT_AGG = """
+    u AS MATERIALIZED (
+        SELECT {chain},
+               COUNT(*) AS households,
+               SUM(reporting) AS reporting_households,
+               SUM(compliant) AS compliant_households,
+               SUM(days) AS reporting_days,
+               SUM(compliant_days) AS compliant_days,
+               SUM(n) AS n,
+               SUM(sum_c) AS sum_c,
+               MIN(min_c) AS min_temp_c,
+               MAX(max_c) AS max_temp_c,
+               SUM(cold) AS cold_households,
+               SUM(overheated) AS overheated_households,
+               SUM(offline_sensors) AS offline_sensors,
+               SUM(hours) AS reporting_hours,
+               SUM(compliant_hours) AS compliant_hours
+        FROM f GROUP BY {key}
+    )
 """
+
+_LEVEL_ROLLUP = """
+SELECT '{level}' AS level, u.{col} AS unit_id, nm.name_zh, nm.name_en,
+       CAST(SUM(u.households) AS BIGINT) AS households,
+       CAST(SUM(u.reporting_households) AS BIGINT) AS reporting_households,
+       CAST(SUM(u.compliant_households) AS BIGINT) AS compliant_households,
+       CAST(SUM(u.reporting_days) AS BIGINT) AS reporting_days,
+       CAST(SUM(u.compliant_days) AS BIGINT) AS compliant_days,
+       SUM(u.sum_c) / CAST(SUM(u.n) AS DOUBLE PRECISION) AS mean_temp_c,
+       MIN(u.min_temp_c) AS min_temp_c,
+       MAX(u.max_temp_c) AS max_temp_c,
+       CAST(SUM(u.cold_households) AS BIGINT) AS cold_households,
+       CAST(SUM(u.overheated_households) AS BIGINT) AS overheated_households,
+       CAST(SUM(u.offline_sensors) AS BIGINT) AS offline_sensors,
+       CAST(SUM(u.reporting_hours) AS BIGINT) AS reporting_hours,
+       CAST(SUM(u.compliant_hours) AS BIGINT) AS compliant_hours
+FROM u LEFT JOIN ({names}) nm ON nm.unit_id = u.{col}
+GROUP BY u.{col}, nm.name_zh, nm.name_en
+"""
+
+
+def _drill_sql(facts: str, levels: Sequence[str], key: str) -> str:
+    chain = ", ".join([f"MIN({c}) AS {c}" for c in _CHAIN_COLS if c != key] + [key])
+    parts = []
+    for lv in levels:
+        col = level_column(lv)
+        parts.append(_LEVEL_ROLLUP.format(level=lv, col=col, names=names_sql(lv)))
+    return facts + "," + _UNIT_AGG.format(key=key, chain=chain) + " UNION ALL ".join(parts)
 
 
 def drilldown(
@@ -200,23 +290,23 @@ def drilldown(
 ) -> dict[str, pd.DataFrame]:
     """Compliance per unit at several levels at once: ``{level: DataFrame}``.
 
-    One query computes the per-household facts once and groups them per level, so a
-    full drill-down costs little more than one level. ``parent_id`` (of
-    ``parent_level``, default: the parent of the first level) restricts the households.
-    ``hours=True`` adds ``hour_rate`` (share of household-hours at the standard).
+    One statement computes the per-household facts, sums them per building and rolls
+    those few rows up to every requested level, so a full drill-down costs little more
+    than one level. ``parent_id`` (of ``parent_level``, default: the parent of the
+    first level) restricts the households. ``hours=True`` adds ``hour_rate`` (share of
+    household-hours at the standard).
     """
     if not levels:
         return {}
-    cols = [level_column(lv) for lv in levels]
+    for lv in levels:
+        level_column(lv)
     with store.read() as q:
         tz = monitor_timezone(q)
         window = day_window(start, end, tz)
         now = datetime.now(UTC)
         limit = min(window.end_utc, now) if as_of is None else min(window.end_utc, as_of)
         cond, sparams = scope_and_parent(scope, levels[0], parent_id, parent_level)
-        sql = _facts_sql(cond, hours) + " UNION ALL ".join(
-            _LEVEL_AGG.format(level=lv, col=col) for lv, col in zip(levels, cols, strict=True)
-        )
+        facts = _facts_sql(cond, hours, one_day=window.days == 1)
         params = _facts_params(
             sparams,
             window,
@@ -227,17 +317,17 @@ def drilldown(
             overheat_temp_c,
             hours,
         )
-        df = q.df(sql, params)
-        out: dict[str, pd.DataFrame] = {}
-        for lv in levels:
-            part = df[df["level"] == lv].copy()
-            names = unit_names(q, lv)
-            out[lv] = _finish(part, names, hours)
-    return out
+        frames = []
+        upper = [lv for lv in levels if lv != "household"]
+        if upper:
+            frames.append(q.df(_drill_sql(facts, upper, "building_id"), params))
+        if "household" in levels:
+            frames.append(q.df(_drill_sql(facts, ["household"], "household_id"), params))
+    df = _finish(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], hours)
+    return {lv: df[df["level"] == lv].reset_index(drop=True) for lv in levels}
 
 
-def _finish(part: pd.DataFrame, names: pd.DataFrame, hours: bool) -> pd.DataFrame:
-    part = part.merge(names, on="unit_id", how="left")
+def _finish(df: pd.DataFrame, hours: bool) -> pd.DataFrame:
     for col in [
         "households",
         "reporting_households",
@@ -248,18 +338,19 @@ def _finish(part: pd.DataFrame, names: pd.DataFrame, hours: bool) -> pd.DataFram
         "overheated_households",
         "offline_sensors",
     ]:
-        part[col] = part[col].fillna(0).astype("int64")
-    part["rate"] = part["compliant_days"] / part["reporting_days"].where(part["reporting_days"] > 0)
+        df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
+    for col in ["mean_temp_c", "min_temp_c", "max_temp_c"]:
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    df["rate"] = df["compliant_days"] / df["reporting_days"].where(df["reporting_days"] > 0)
     cols = list(COLUMNS)
     if hours:
-        rh = pd.to_numeric(part["reporting_hours"], errors="coerce")
-        ch = pd.to_numeric(part["compliant_hours"], errors="coerce")
-        part["reporting_hours"] = rh.fillna(0).astype("int64")
-        part["compliant_hours"] = ch.fillna(0).astype("int64")
-        part["hour_rate"] = ch / rh.where(rh > 0)
+        rh = pd.to_numeric(df["reporting_hours"], errors="coerce")
+        ch = pd.to_numeric(df["compliant_hours"], errors="coerce")
+        df["reporting_hours"] = rh.fillna(0).astype("int64")
+        df["compliant_hours"] = ch.fillna(0).astype("int64")
+        df["hour_rate"] = ch / rh.where(rh > 0)
         cols += ["reporting_hours", "compliant_hours", "hour_rate"]
-    part = part[cols].sort_values("unit_id", na_position="last").reset_index(drop=True)
-    return part
+    return df[cols].sort_values(["level", "unit_id"], na_position="last")
 
 
 def compliance(

@@ -15,6 +15,7 @@ import pandas as pd
 from nuanliu.monitor.compliance import (
     DEFAULT_OFFLINE_AFTER,
     DEFAULT_OVERHEAT_C,
+    LAST_SEEN_JOIN,
     offline_condition,
     offline_params,
 )
@@ -194,6 +195,7 @@ def offline_sensors(
         FROM sensors s
         JOIN household_context hc ON hc.household_id = s.household_id
         JOIN households h ON h.household_id = s.household_id
+        {LAST_SEEN_JOIN.format(s="s")}
         WHERE ({cond}) AND (s.installed_at IS NULL OR s.installed_at <= ?)
           AND {offline_condition("s")}
     """

@@ -23,7 +23,10 @@ LEVELS: dict[str, tuple[str, str]] = {
     "station": ("station_id", "SELECT station_id, name_zh, name_en FROM stations"),
     "community": ("community_id", "SELECT community_id, name_zh, name_en FROM communities"),
     "building": ("building_id", "SELECT building_id, name_zh, name_en FROM buildings"),
-    "household": ("household_id", "SELECT household_id, address, address FROM households"),
+    "household": (
+        "household_id",
+        "SELECT household_id, address AS name_zh, address AS name_en FROM households",
+    ),
 }
 
 # The drill-down chain and each level's default parent.
@@ -69,6 +72,14 @@ def scope_and_parent(
         cond = f"({cond}) AND {alias}.{level_column(plevel)} = ?"
         params.append(parent_id)
     return cond, params
+
+
+def names_sql(level: str) -> str:
+    """SQL giving ``unit_id, name_zh, name_en`` of every unit of ``level``."""
+    level_column(level)
+    _, sql = LEVELS[level]
+    key, rest = sql.split(",", 1)
+    return f"{key.strip()} AS unit_id,{rest}"
 
 
 def unit_names(q: Any, level: str) -> pd.DataFrame:
