@@ -62,6 +62,7 @@ def _check_physical(res) -> None:
         "relay",
         "iso-eps",
         "iso-ua",
+        "jiexiu",
     ],
 )
 def test_energy_balance_closes(make) -> None:
