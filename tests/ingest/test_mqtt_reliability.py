@@ -60,7 +60,8 @@ class Worker:
         self.cmd = [
             sys.executable, "-m", "nuanliu.ingest.cli", "mqtt",
             "--url", broker, "--db", db_url, "--client-id", client_id, "--group", group,
-            "--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.3",
+            "--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.1",
+            "--batch-messages", "50",
         ]  # fmt: skip
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
@@ -123,39 +124,43 @@ def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
     pub.connect(host, int(port))
     pub.loop_start()
     n_messages = READINGS // PER_MESSAGE
+    chunk = n_messages // (KILLS + 1)
     sent: list[mqtt.MQTTMessageInfo] = []
 
-    def publish() -> None:
-        for m in range(n_messages):
+    def publish(messages: range) -> None:
+        for m in messages:
             topic = f"nuanliu/v1/readings/{group}/gw{m % 7}"
             payload = gateway_message(m * PER_MESSAGE, PER_MESSAGE, f"gw{m % 7}")
             sent.append(pub.publish(topic, payload, qos=1))
-            if m % 20 == 19:
-                time.sleep(0.35)  # gateways report over a few seconds, not in one burst
-        # A gateway that did not see its PUBACK sends again: the same 10 messages twice.
-        for m in range(10):
-            topic = f"nuanliu/v1/readings/{group}/gw{m % 7}"
-            sent.append(pub.publish(topic, gateway_message(m * PER_MESSAGE, PER_MESSAGE, "gw"), 1))
+            if m % 10 == 9:
+                time.sleep(0.02)  # gateways report over a while, not in one burst
 
-    publisher = threading.Thread(target=publish)
-    publisher.start()
+    # The stream comes in KILLS + 1 parts; during each of the first KILLS parts the worker
+    # is SIGKILLed once it has committed part of it (it commits 50 messages per
+    # transaction, so the rest is unacked or still queued at the broker), then restarted.
     rng = random.Random(run)
-    killed_mid_stream = 0
-    for _ in range(KILLS):
-        deadline = time.monotonic() + 20
-        while worker.last_stats()[0] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)  # let this process take part before it dies
-        time.sleep(rng.uniform(0.05, 0.4))
-        killed_mid_stream += publisher.is_alive()
-        worker.kill()
-        worker.start()
-    publisher.join(timeout=60)
+    killed_mid_part = 0
+    for part in range(KILLS + 1):
+        end = n_messages if part == KILLS else (part + 1) * chunk
+        publisher = threading.Thread(target=publish, args=(range(part * chunk, end),))
+        publisher.start()
+        if part < KILLS:
+            deadline = time.monotonic() + 30
+            while worker.last_stats()[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)  # let this process commit something before it dies
+            time.sleep(rng.uniform(0.0, 0.1))
+            killed_mid_part += worker.last_stats()[0] < chunk
+            worker.kill()
+            worker.start()
+        publisher.join(timeout=60)
+    # A gateway that did not see its PUBACK sends again: the same 10 messages twice.
+    publish(range(10))
     for info in sent:
         info.wait_for_publish(timeout=30)
     pub.disconnect()
     pub.loop_stop()
     assert all(info.is_published() for info in sent)
-    assert killed_mid_stream >= 2, "the kills should land while readings are still flowing"
+    assert killed_mid_part >= 2, "the kills should land while a part is being ingested"
 
     assert worker.stop_when_idle() == 0  # SIGTERM is a clean exit
     assert "ingest mqtt:" in worker.log.read_text().splitlines()[-1]
@@ -172,6 +177,7 @@ def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
         store.close()
     assert (total, distinct) == (READINGS, READINGS)
     expected = {reading(i) for i in range(READINGS)}
-    got = {(s, int(ts.timestamp() * 1000), t) for s, ts, t in rows}
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    got = {(s, (ts - epoch) // timedelta(milliseconds=1), t) for s, ts, t in rows}
     assert got == expected
     assert quarantined == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -51,7 +52,7 @@ class Accumulator:
             self.sources.append(source)
             self.raws.append(raw)
         elif kind is list:
-            if all(type(v) is dict and not _is_gateway_batch(v) for v in value):
+            if set(map(type, value)) <= {dict}:  # C-speed check; batches split in build()
                 self.records.extend(value)
                 self.sources.extend([source] * len(value))
                 self.raws.extend([None] * len(value))
@@ -79,7 +80,8 @@ class Accumulator:
                 )
             )
 
-    def _add_gateway_batch(self, value: dict[str, Any], source: str, raw: str | None) -> None:
+    def _add_gateway_batch(self, value: dict[str, Any], source: str, raw: str | None) -> bool:
+        """Add a column batch (or quarantine it); False, for use as a filter."""
         n = len(value["sensor_id"])
         columns: dict[str, Any] = {}
         problems: list[str] = []
@@ -98,7 +100,7 @@ class Accumulator:
             self.rejected.append(
                 Rejection(source, "gateway batch: " + "; ".join(problems), _clip(text))
             )
-            return
+            return False
 
         def raw_of(i: int) -> str:
             row = {f: columns[f][i] for f in FIELDS}
@@ -108,12 +110,30 @@ class Accumulator:
 
         where = f"{source}#{{}}" if n > 1 else source
         self.batches.append(RawBatch(columns, lambda i: where.format(i), raw_of))
+        return False
+
+    def _split_out_gateway_batches(self) -> None:
+        """Move gateway batches that came inside an array out of the row records."""
+        kept = [
+            (rec, src, raw)
+            for rec, src, raw in zip(self.records, self.sources, self.raws, strict=True)
+            if not _is_gateway_batch(rec) or self._add_gateway_batch(rec, src, raw)
+        ]
+        self.records = [k[0] for k in kept]
+        self.sources = [k[1] for k in kept]
+        self.raws = [k[2] for k in kept]
 
     def build(self) -> RawBatch:
         parts: list[RawBatch] = []
         if self.records:
+            sids = list(map(dict.get, self.records, repeat("sensor_id")))
+            if list in set(map(type, sids)):
+                self._split_out_gateway_batches()
+                sids = list(map(dict.get, self.records, repeat("sensor_id")))
             recs, sources, raws = self.records, self.sources, self.raws
-            columns = {f: [r.get(f) for r in recs] for f in FIELDS}
+            columns = {"sensor_id": sids}
+            for f in FIELDS[1:]:
+                columns[f] = list(map(dict.get, recs, repeat(f)))
 
             def raw_of(i: int) -> str:
                 text = raws[i]
