@@ -34,6 +34,15 @@ class Run:
     end: str = END
     faults: FaultConfig = FAULTS
 
+    def series(self, sensor_id: str) -> pd.Series:
+        """One sensor's temperatures indexed by ts (grouped once, then looked up)."""
+        if not hasattr(self, "_by_sensor"):
+            self._by_sensor = {
+                k: g.set_index("ts")["temp_c"].sort_index()
+                for k, g in self.readings.groupby("sensor_id", sort=False)
+            }
+        return self._by_sensor.get(sensor_id, pd.Series(dtype=float))
+
 
 @pytest.fixture(scope="session")
 def january_run() -> Run:

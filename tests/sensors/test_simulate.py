@@ -21,8 +21,7 @@ SENSOR_FAULTS = {"offline", "stuck", "jump", "spike", "open_window"}
 
 
 def _series(run: Any, sensor_id: str) -> pd.Series:
-    r = run.readings
-    return r[r["sensor_id"] == sensor_id].set_index("ts")["temp_c"].sort_index()
+    return run.series(sensor_id)
 
 
 def _clean(run: Any, kind: str) -> pd.DataFrame:

@@ -237,7 +237,7 @@ class FaultPlan:
             out["window_idx"] = ow
             out["window_open_ns"] = day_start_ns + k * self.step_ns
             out["window_close_ns"] = day_start_ns + (k + dur) * self.step_ns
-            out["window_strength"] = 0.2 + 0.2 * u[:, 2]  # share of the room-to-outdoor gap
+            out["window_strength"] = 0.2 + 0.15 * u[:, 2]  # share of the room-to-outdoor gap
         sp = np.flatnonzero(self.spike)
         if sp.size:
             m = cfg.spikes_per_day

@@ -110,8 +110,9 @@ class SimulatorRunner:
             t = min(t, int(wall * NS_PER_S))
         return t
 
-    def _emit_until(self, until_ns: int) -> TickReport:
-        """Generate and send every reading with ts ≤ ``until_ns``."""
+    def emit_until(self, until_ns: int, on_step: Callable[[int], None] | None = None) -> TickReport:
+        """Generate and send every reading with ts ≤ ``until_ns`` (ns since the epoch);
+        ``on_step(ts_ns)`` is called after each instant (progress display)."""
         pending: list[StepReadings] = []
         rows = steps = 0
         first = last = None
@@ -122,6 +123,8 @@ class SimulatorRunner:
             pending.append(r)
             rows += len(r.temp_c)
             steps += 1
+            if on_step is not None:
+                on_step(r.ts_ns)
             if sum(len(p.temp_c) for p in pending) >= self.chunk_rows:
                 self.sink.send(self.sim.table(pending))
                 pending = []
@@ -137,13 +140,13 @@ class SimulatorRunner:
             self.on_tick(report)
         return report
 
-    def backfill(self) -> TickReport:
+    def backfill(self, on_step: Callable[[int], None] | None = None) -> TickReport:
         """Generate everything from the simulation's position up to the wall clock now."""
-        return self._emit_until(int(self.clock() * NS_PER_S))
+        return self.emit_until(int(self.clock() * NS_PER_S), on_step)
 
     def tick(self) -> TickReport:
         """Send the readings that became due since the last tick."""
-        return self._emit_until(self.sim_now_ns())
+        return self.emit_until(self.sim_now_ns())
 
     def run(
         self, duration_s: float | None = None, *, sleep: Callable[[float], None] | None = None
