@@ -124,31 +124,41 @@ class AggregatesHook:
         self._tz = None
 
 
+def _whole_hour_offsets(hour_starts: pa.Array, tz: str) -> bool:
+    """True when every hour of the batch lies within one local day in ``tz``.
+
+    Then the daily partials can be summed from the hourly ones (Asia/Shanghai and every
+    zone with whole-hour offsets); otherwise they are computed from the readings.
+    """
+    zone = ZoneInfo(tz)
+    for value in pc.unique(hour_starts).to_pylist():
+        offset = value.astimezone(zone).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+    return True
+
+
 def partial_aggregates(rows: pa.Table, tz: str) -> tuple[pa.Table, pa.Table]:
     """Per (sensor, UTC hour) and per (sensor, local day) partial aggregates of a batch.
 
     Rows without a finite temperature carry nothing to aggregate and are skipped (the
     same rule as the SQL rebuild).
     """
-    temp = rows.column("temp_c")
+    temp = rows.column("temp_c").cast(pa.float64())
     ts = rows.column("ts")
     if ts.type.tz is None or ts.type.tz.upper() != "UTC":
         ts = ts.cast(pa.timestamp("us", tz="UTC"))
-    # Finite values only: NULL, NaN and infinities are skipped, as in the SQL rebuild.
-    valid = pc.fill_null(pc.is_finite(temp.cast(pa.float64())), False)
     base = pa.table(
-        {
-            "sensor_id": rows.column("sensor_id").cast(pa.string()),
-            "ts": ts,
-            "temp_c": temp.cast(pa.float64()),
-        }
-    ).filter(valid)
+        {"sensor_id": rows.column("sensor_id").cast(pa.string()), "ts": ts, "temp_c": temp}
+    )
+    # Finite values only: NULL, NaN and infinities are skipped, as in the SQL rebuild.
+    valid = pc.fill_null(pc.is_finite(temp), False)
+    if not pc.all(valid).as_py():
+        base = base.filter(valid)
     if base.num_rows == 0:
         empty = pa.table({})
         return empty, empty
     base = base.append_column("hour_ts", pc.floor_temporal(base.column("ts"), unit="hour"))
-    local = pc.local_timestamp(base.column("ts").cast(pa.timestamp("us", tz=tz)))
-    base = base.append_column("local_day", local.cast(pa.date32()))
     hourly = base.group_by(["sensor_id", "hour_ts"]).aggregate(
         [
             ("temp_c", "count"),
@@ -169,15 +179,27 @@ def partial_aggregates(rows: pa.Table, tz: str) -> tuple[pa.Table, pa.Table]:
             "ts_max": "last_ts",
         }
     )
-    daily = base.group_by(["sensor_id", "local_day"]).aggregate(
-        [("temp_c", "count"), ("temp_c", "sum"), ("temp_c", "min"), ("temp_c", "max")]
+    if _whole_hour_offsets(hourly.column("hour_ts"), tz):
+        source, n_agg = hourly, ("n", "sum")
+        day_of = hourly.column("hour_ts")
+        cols = ("sum_temp_c", "min_temp_c", "max_temp_c")
+    else:
+        source, n_agg = base, ("temp_c", "count")
+        day_of = base.column("ts")
+        cols = ("temp_c", "temp_c", "temp_c")
+    local = pc.local_timestamp(day_of.cast(pa.timestamp("us", tz=tz)))
+    source = source.append_column("local_day", local.cast(pa.date32()))
+    daily = source.group_by(["sensor_id", "local_day"]).aggregate(
+        [n_agg, (cols[0], "sum"), (cols[1], "min"), (cols[2], "max")]
     )
-    daily = daily.rename_columns(
+    daily = pa.table(
         {
-            "temp_c_count": "n",
-            "temp_c_sum": "sum_temp_c",
-            "temp_c_min": "min_temp_c",
-            "temp_c_max": "max_temp_c",
+            "sensor_id": daily.column("sensor_id"),
+            "local_day": daily.column("local_day"),
+            "n": daily.column(f"{n_agg[0]}_{n_agg[1]}"),
+            "sum_temp_c": daily.column(f"{cols[0]}_sum"),
+            "min_temp_c": daily.column(f"{cols[1]}_min"),
+            "max_temp_c": daily.column(f"{cols[2]}_max"),
         }
     )
     return hourly, daily
