@@ -50,6 +50,15 @@ class TTLCache:
             self._put(key, value)
             return value
 
+    def peek_or_start(self, key: Hashable, compute: Callable[[], T]) -> T | None:
+        """The cached value (fresh or stale) or None, starting its computation in the
+        background when it is missing or stale: for results too slow to wait for."""
+        hit = self._items.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        self._refresh_in_background(key, compute)
+        return hit[1] if hit is not None else None
+
     def _put(self, key: Hashable, value: Any) -> None:
         with self._guard:
             if key not in self._items and len(self._items) >= self.max_entries:

@@ -89,11 +89,12 @@ def _compiled(app: FastAPI, net: Any) -> Any:
     return compiled
 
 
-def station_results(app: FastAPI, at: datetime) -> dict[str, Any] | None:
+def station_results(app: FastAPI, at: datetime, *, wait: bool = False) -> dict[str, Any] | None:
     """Steady-state results per network station at the outdoor temperature of ``at``.
 
     Returns ``{"outdoor_temp_c", "status", "stations": {network_station_id: {...}}}`` or
-    None when there is no network or the solver is not available.
+    None when there is no network, the solver failed, or (``wait=False``) the first solve
+    at this temperature is still running in the background — a page never waits for it.
     """
     net = get_network(app)
     if net is None:
@@ -118,7 +119,10 @@ def station_results(app: FastAPI, at: datetime) -> dict[str, Any] | None:
             "stations": _station_rows(res.stations),
         }
 
-    return SOLVE_CACHE.get_or_compute((id(net), t_out), solve)
+    key = (id(net), t_out)
+    if wait:
+        return SOLVE_CACHE.get_or_compute(key, solve)
+    return SOLVE_CACHE.peek_or_start(key, solve)
 
 
 def _pick(row: dict[str, Any], *names: str) -> float | None:
