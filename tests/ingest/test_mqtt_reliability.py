@@ -1,7 +1,7 @@
 """Must show: ≥ 100,000 readings published at QoS 1 while the MQTT ingest process is
 SIGKILLed and restarted several times are afterwards stored exactly once.
 
-The ingest process is a real subprocess (``python -m nuanliu.ingest.cli mqtt``) against a
+The ingest process is a real subprocess (``nuanliu ingest mqtt ...``) against a
 private Mosquitto (see conftest: the system broker's default 1000-message queue per
 offline client would drop readings while the worker is down).
 """
@@ -58,7 +58,8 @@ class Worker:
 
     def __init__(self, broker: str, db_url: str, client_id: str, group: str, log: Path) -> None:
         self.cmd = [
-            sys.executable, "-m", "nuanliu.ingest.cli", "mqtt",
+            # Exactly what the `nuanliu ingest mqtt` console script runs.
+            sys.executable, "-c", "from nuanliu.cli import main; main()", "ingest", "mqtt",
             "--url", broker, "--db", db_url, "--client-id", client_id, "--group", group,
             "--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.1",
             "--batch-messages", "50",

@@ -9,6 +9,7 @@ quarantine with where they came from and why. The counts always add up:
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -83,12 +84,16 @@ def _quarantine_row(r: Rejection) -> QuarantineRow:
 _INGESTORS: weakref.WeakKeyDictionary[Store, Ingestor] = weakref.WeakKeyDictionary()
 
 
+_INGESTORS_LOCK = threading.Lock()
+
+
 def ingestor_for(store: Store) -> Ingestor:
     """The shared Ingestor of ``store`` (one sensor cache per open store)."""
-    ing = _INGESTORS.get(store)
-    if ing is None:
-        ing = _INGESTORS[store] = Ingestor(store)
-    return ing
+    with _INGESTORS_LOCK:
+        ing = _INGESTORS.get(store)
+        if ing is None:
+            ing = _INGESTORS[store] = Ingestor(store)
+        return ing
 
 
 def media_type(content_type: str) -> str:

@@ -8,6 +8,7 @@ reasons of refused rows.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ class KnownSensors:
 
     def __init__(self, lookup: Callable[[list[str]], Iterable[str]]) -> None:
         self._lookup = lookup
+        self._lock = threading.Lock()
         self._known: set[str] = set()
         self._known_arr = pa.array([], pa.string())
 
@@ -88,10 +90,11 @@ class KnownSensors:
         return known
 
     def _add(self, ids: Iterable[str]) -> None:
-        new = set(ids) - self._known
-        if new:
-            self._known |= new
-            self._known_arr = pa.array(sorted(self._known), pa.string())
+        with self._lock:  # web requests validate concurrently
+            new = set(ids) - self._known
+            if new:
+                self._known = self._known | new
+                self._known_arr = pa.array(sorted(self._known), pa.string())
 
     def mask(self, ids: pa.Array) -> np.ndarray:
         """True where the id is a registered sensor (nulls count as known: reported elsewhere)."""
