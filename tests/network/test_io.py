@@ -52,11 +52,7 @@ def test_generated_city_round_trips_through_every_format(tmp_path: Path) -> None
     net = generate_city(150, seed=5, sources=2, mesh_fraction=1.0)
     for name in ("city.geojson", "city_csv"):
         assert_same(net, read_network(write_network(net, tmp_path / name)))
-    back = read_network(
-        write_network(net, tmp_path / "city.json", "pandapipes")
-        if False
-        else _write_pp(net, tmp_path / "city.json")
-    )
+    back = read_network(_write_pp(net, tmp_path / "city.json"))
     assert_same(net, back, rel=1e-12)
 
 
@@ -136,7 +132,10 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_s
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     rows=st.lists(
@@ -190,7 +189,7 @@ def test_pandapipes_solves_the_exported_network_with_a_flow_source() -> None:
     net = generate_city(30, seed=3, sources=2)
     net.sources.loc[1, ["control", "mdot_kg_s"]] = ["flow", 2.0]
     ppn = to_pandapipes(net)
-    pandapipes.pipeflow(ppn, mode="sequential", iter=200)
+    pandapipes.pipeflow(ppn, mode="sequential", iter=200, use_numba=False)
     src = ppn.res_heat_consumer[ppn.heat_consumer["nuanliu_element"] == "source"].iloc[0]
     assert src["mdot_from_kg_per_s"] == pytest.approx(2.0)
     assert src["t_to_k"] == pytest.approx(393.15)  # injected at the set supply temperature
