@@ -200,3 +200,27 @@ def test_every_page_renders_for_every_role(duck_world: World, role: str) -> None
         for url in ["/", "/drill", "/map", "/alerts", "/households/HEA110", "/map/data.json"]:
             r = client.get(url, follow_redirects=True)
             assert r.status_code == 200, f"{role} {url}: {r.status_code}"
+
+
+def test_station_page_shows_the_twin_of_its_network_station(duck_world: World) -> None:
+    from nuanliu.network.examples import load_example
+    from nuanliu.web.data import REGISTRY_CACHE
+    from nuanliu.web.twin import set_network, station_results
+
+    net = load_example("tuoketuo-hohhot")
+    substation = str(net.stations.loc[net.stations["kind"] == "substation", "station_id"].iloc[0])
+    with duck_world.store.write() as w:
+        w.execute(
+            "UPDATE stations SET network_station_id = ? WHERE station_id = 'SEA1'", [substation]
+        )
+    REGISTRY_CACHE.clear()
+    with make_client(duck_world) as client:
+        set_network(client.app, net)
+        login(client, "operator_a")
+        first = client.get("/stations/SEA1")  # never waits for the solver
+        assert first.status_code == 200 and 'data-testid="twin' in first.text
+        results = station_results(client.app, duck_world.now, wait=True)
+        assert results is not None and set(results["stations"]) == set(net.stations["station_id"])
+        html = client.get("/stations/SEA1").text
+        assert 'data-testid="twin"' in html and "twin-missing" not in html
+        assert f"{results['outdoor_temp_c']:.1f}" in html

@@ -134,18 +134,19 @@ def _pick(row: dict[str, Any], *names: str) -> float | None:
 
 
 def _station_rows(df: Any) -> dict[str, dict[str, Any]]:
+    """Per station: primary in/out temperatures and flow, secondary temperatures and
+    flow, heat transferred (columns of ``SteadyResult.stations``)."""
     out: dict[str, dict[str, Any]] = {}
     frame = df.reset_index() if "station_id" not in df.columns else df
     for row in frame.to_dict("records"):
-        heat_w = _pick(row, "heat_w", "heat_transfer_w", "heat_delivered_w")
+        heat_w = _pick(row, "heat_w")
         out[str(row["station_id"])] = {
-            "primary_supply_temp_c": _pick(row, "primary_supply_temp_c", "primary_in_temp_c"),
-            "primary_return_temp_c": _pick(row, "primary_return_temp_c", "primary_out_temp_c"),
-            "secondary_supply_temp_c": _pick(
-                row, "secondary_supply_temp_c", "secondary_out_temp_c"
-            ),
-            "secondary_return_temp_c": _pick(row, "secondary_return_temp_c", "secondary_in_temp_c"),
-            "mdot_kg_s": _pick(row, "primary_mdot_kg_s", "mdot_kg_s"),
+            "primary_supply_temp_c": _pick(row, "temp_in_c"),
+            "primary_return_temp_c": _pick(row, "temp_out_c"),
+            "secondary_supply_temp_c": _pick(row, "secondary_supply_temp_c"),
+            "secondary_return_temp_c": _pick(row, "secondary_return_temp_c"),
+            "mdot_kg_s": _pick(row, "mdot_kg_s"),
+            "secondary_mdot_kg_s": _pick(row, "secondary_mdot_kg_s"),
             "heat_mw": heat_w / 1e6 if heat_w is not None else None,
         }
     return out
