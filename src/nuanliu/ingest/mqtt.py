@@ -76,15 +76,22 @@ class Stats:
     report: IngestReport = field(default_factory=IngestReport)
     started: float = field(default_factory=time.monotonic)
 
+    _last: tuple[float, int] | None = None
+
     def line(self) -> str:
-        secs = max(time.monotonic() - self.started, 1e-9)
+        now = time.monotonic()
+        secs = max(now - self.started, 1e-9)
         r = self.report
         per_batch = self.messages / self.batches if self.batches else 0.0
+        last_t, last_n = self._last or (self.started, 0)
+        recent = (r.received - last_n) / max(now - last_t, 1e-9)
+        self._last = (now, r.received)
         return (
             f"ingest mqtt: {self.messages} messages, {r.received} readings "
             f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}) in "
             f"{secs:.1f} s = {r.received / secs:,.0f} readings/s, "
-            f"{self.messages / secs:,.0f} messages/s, {per_batch:.0f} messages/batch"
+            f"{self.messages / secs:,.0f} messages/s, {per_batch:.0f} messages/batch; "
+            f"now {recent:,.0f} readings/s"
         )
 
 
