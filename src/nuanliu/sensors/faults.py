@@ -157,6 +157,29 @@ class FaultPlan:
 
     NEVER = np.iinfo(np.int64).max
 
+    def take(self, order: np.ndarray) -> FaultPlan:
+        """The plan with its sensors in ``order`` (daily events follow the new positions)."""
+        arrays = {
+            name: getattr(self, name)[order]
+            for name in (
+                "sensor_ids",
+                "household_ids",
+                "building_ids",
+                "cold",
+                "cold_target_c",
+                "overheat",
+                "overheat_target_c",
+                "offline_at_ns",
+                "stuck_from_ns",
+                "stuck_until_ns",
+                "jump_at_ns",
+                "jump_k",
+                "open_window",
+                "spike",
+            )
+        }
+        return FaultPlan(**arrays, config=self.config, seed=self.seed, step_ns=self.step_ns)
+
     def static_truth(self) -> pd.DataFrame:
         """Ground truth of the faults that do not repeat daily."""
         rows: list[pd.DataFrame] = []

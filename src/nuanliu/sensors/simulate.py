@@ -109,7 +109,7 @@ class StepReadings:
     """Readings of one reporting instant (only sensors that report)."""
 
     ts_ns: int
-    index: np.ndarray | None  # positions in the sensor table; None = all sensors
+    index: np.ndarray | None  # internal positions of the reporting sensors; None = all
     temp_c: np.ndarray
     humidity_pct: np.ndarray
     sensor_ids: pa.Array  # ids of the reporting sensors, aligned with the values
@@ -154,7 +154,7 @@ class SensorSimulator:
         n = len(self.sensors)
         self.n = n
         span = fault_span or self.faults.fault_span or timedelta(days=1)
-        self.plan: FaultPlan = plan_faults(
+        plan = plan_faults(
             self.sensors,
             self.faults,
             self.seed,
@@ -162,6 +162,21 @@ class SensorSimulator:
             int(span.total_seconds() * NS_PER_S),
             self.step_ns,
         )
+        # Internal order: sensors that go offline last, latest first, so the sensors still
+        # reporting are always a prefix (a zero-copy slice, no gather per step).
+        order = np.argsort(-plan.offline_at_ns.astype(np.float64), kind="stable")
+        order = np.concatenate(
+            [
+                np.flatnonzero(plan.offline_at_ns == FaultPlan.NEVER),
+                order[plan.offline_at_ns[order] != FaultPlan.NEVER],
+            ]
+        )
+        self.sensors = self.sensors.iloc[order].reset_index(drop=True)
+        self.plan: FaultPlan = plan.take(order)
+        self._offline_sorted_ns = np.sort(
+            self.plan.offline_at_ns[self.plan.offline_at_ns != FaultPlan.NEVER]
+        )
+        self._offsets: dict[int, int] = {}
         units = self.sensors.rename(columns={"sensor_id": "unit_id"})
         self.params: RoomParams = draw_params(units, self.curve, self.seed)
         self._apply_supply_faults()
@@ -171,7 +186,6 @@ class SensorSimulator:
         self._held_temp = np.full(n, np.nan)
         self._held_rh = np.full(n, np.nan)
         self._matrix_until_ns = -1
-        self._online_cache: tuple[int, np.ndarray, pa.Array] | None = None
         self._noise_pool: np.ndarray | None = None
         self._matrix = None
         spin_steps = int(spinup.total_seconds() * NS_PER_S // self.step_ns)
@@ -247,15 +261,28 @@ class SensorSimulator:
             self._reading_offset[bedroom] -= np.float32(0.5)
         self._stuck_idx = np.flatnonzero(self.plan.stuck_from_ns != FaultPlan.NEVER)
         self._jump_idx = np.flatnonzero(self.plan.jump_at_ns != FaultPlan.NEVER)
-        self._offline_idx = np.flatnonzero(self.plan.offline_at_ns != FaultPlan.NEVER)
         self._window_idx = np.flatnonzero(self.plan.open_window)
         self._window_dev = np.zeros(self.n, dtype=np.float32)
 
     # -- stepping ---------------------------------------------------------------------
 
+    def _utc_offset_ns(self, t_ns: int) -> int:
+        """The local zone's UTC offset at ``t_ns`` (cached per hour: DST-safe, cheap)."""
+        hour = t_ns // (3600 * NS_PER_S)
+        off = self._offsets.get(hour)
+        if off is None:
+            local = pd.Timestamp(t_ns, tz="UTC").tz_convert(self.tz)
+            off = int(local.utcoffset().total_seconds()) * NS_PER_S
+            if len(self._offsets) > 1000:
+                self._offsets.clear()
+            self._offsets[hour] = off
+        return off
+
     def local_day_start_ns(self, t_ns: int) -> int:
-        local = pd.Timestamp(t_ns, tz="UTC").tz_convert(self.tz)
-        return int(local.normalize().tz_convert("UTC").value)
+        """UTC instant of local midnight starting the local day of ``t_ns``."""
+        off = self._utc_offset_ns(t_ns)
+        day = 86400 * NS_PER_S
+        return (t_ns + off) // day * day - off
 
     def _open_windows(self, t_ns: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(sensor positions, strength) of windows open during [t, t+step)."""
@@ -271,11 +298,11 @@ class SensorSimulator:
     def _advance(self) -> dict[str, float]:
         """Advance the state from ``now`` by one step; inputs at the step's midpoint."""
         t = self.now_ns
-        mid = np.array([t + self.step_ns // 2])
-        w = self.weather.at(mid)
-        t_o = float(w["temp_c"][0])
-        ghi = float(w["ghi_w_m2"][0])
-        local_h = self._local_hour(int(mid[0]))
+        mid = t + self.step_ns // 2
+        w = self.weather.at_instant(mid)
+        t_o = w["temp_c"]
+        ghi = w["ghi_w_m2"]
+        local_h = self._local_hour(mid)
         mult = float(internal_gain_multiplier(local_h))
         p = self.params
         supply = self._supply_c(t_o)
@@ -312,11 +339,11 @@ class SensorSimulator:
             self._window_dev[idx] = target + (self._window_dev[idx] - target) * decay
         self.state = new
         self.now_ns = t + self.step_ns
-        return {"temp_c": t_o, "rh_pct": float(w["rh_pct"][0]), "gain": mult}
+        return {"temp_c": t_o, "rh_pct": w["rh_pct"], "gain": mult}
 
     def _local_hour(self, t_ns: int) -> float:
-        local = pd.Timestamp(t_ns, tz="UTC").tz_convert(self.tz)
-        return local.hour + local.minute / 60.0 + local.second / 3600.0
+        local_ns = t_ns + self._utc_offset_ns(t_ns)
+        return (local_ns % (86400 * NS_PER_S)) / (3600 * NS_PER_S)
 
     def next(self) -> StepReadings:
         """Readings at ``now`` (from sensors still reporting); then advance one step."""
@@ -328,9 +355,9 @@ class SensorSimulator:
             t_air = t_air + self._window_dev  # the sensor's (aired) room
         temp = t_air + self._reading_offset + TEMP_NOISE_K * noise_t
         # Humidity: outdoor vapour plus indoor moisture (less with the window open).
-        w = self.weather.at(np.array([t]))
-        t_o = float(w["temp_c"][0])
-        pv_out = float(w["rh_pct"][0]) / 100.0 * float(saturation_pressure_pa(t_o))
+        w = self.weather.at_instant(t)
+        t_o = w["temp_c"]
+        pv_out = w["rh_pct"] / 100.0 * float(saturation_pressure_pa(t_o))
         moist = self.params.moisture_pa * (
             0.8 + 0.2 * internal_gain_multiplier(self._local_hour(t))
         )
@@ -364,12 +391,11 @@ class SensorSimulator:
             temp[s[active]] = self._held_temp[s[active]]
             rh[s[active]] = self._held_rh[s[active]]
         index, ids = None, self.sensor_ids
-        if self._offline_idx.size:
-            o = self._offline_idx
-            gone = o[plan.offline_at_ns[o] <= t]
-            if gone.size:
-                index, ids = self._online(gone)
-                temp, rh = temp[index], rh[index]
+        gone = int(np.searchsorted(self._offline_sorted_ns, t, side="right"))
+        if gone:
+            keep = self.n - gone  # offline sensors sit at the end, earliest last
+            index, ids = np.arange(keep), self.sensor_ids.slice(0, keep)
+            temp, rh = temp[:keep], rh[:keep]
         self._advance()
         return StepReadings(t, index, temp, rh, ids)
 
@@ -387,31 +413,26 @@ class SensorSimulator:
         a, b = pick.integers(0, 2 * self.n + 4096, size=2)
         return self._noise_pool[a : a + self.n], self._noise_pool[b : b + self.n]
 
-    def _online(self, gone: np.ndarray) -> tuple[np.ndarray, pa.Array]:
-        """Positions and ids of sensors still reporting; cached until another goes offline."""
-        if self._online_cache is None or self._online_cache[0] != gone.size:
-            keep = np.ones(self.n, dtype=bool)
-            keep[gone] = False
-            index = np.flatnonzero(keep)
-            self._online_cache = (gone.size, index, self.sensor_ids.take(index))
-        return self._online_cache[1], self._online_cache[2]
-
     def table(self, readings: list[StepReadings]) -> pa.Table:
-        """One Arrow table (the ``insert_readings`` columns) from consecutive instants."""
-        ids: list[pa.Array] = []
-        ts: list[np.ndarray] = []
-        for r in readings:
-            ids.append(r.sensor_ids)
-            ts.append(np.full(len(r.temp_c), r.ts_ns // 1000, dtype=np.int64))
-        return pa.Table.from_arrays(
-            [
-                pa.concat_arrays(ids) if len(ids) > 1 else ids[0],
-                pa.array(np.concatenate(ts), pa.timestamp("us", tz="UTC")),
-                pa.array(np.concatenate([r.temp_c for r in readings]), pa.float64()),
-                pa.array(np.concatenate([r.humidity_pct for r in readings]), pa.float64()),
-            ],
-            schema=READINGS_SCHEMA,
-        )
+        """One Arrow table (the ``insert_readings`` columns) from consecutive instants.
+
+        One record batch per instant, no copying of ids: the columns are chunked arrays
+        (``combine_chunks()`` gives contiguous ones if a consumer needs them).
+        """
+        ts_type = pa.timestamp("us", tz="UTC")
+        batches = [
+            pa.RecordBatch.from_arrays(
+                [
+                    r.sensor_ids,
+                    pa.array(np.full(len(r.temp_c), r.ts_ns // 1000, dtype=np.int64), ts_type),
+                    pa.array(r.temp_c, pa.float64()),
+                    pa.array(r.humidity_pct, pa.float64()),
+                ],
+                schema=READINGS_SCHEMA,
+            )
+            for r in readings
+        ]
+        return pa.Table.from_batches(batches, schema=READINGS_SCHEMA)
 
     def truth(self, end: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
         """Ground truth of faults from the start up to ``end`` (default: now)."""

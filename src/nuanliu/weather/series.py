@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ from nuanliu.weather.epw import HOURS_PER_YEAR, EpwFile
 from nuanliu.weather.shipped import shipped_epw
 
 _NS_PER_H = 3_600_000_000_000
+_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,25 @@ class TypicalYearWeather:
             "rh_pct": np.interp(x, grid, self.rh_pct),
             "ghi_w_m2": np.interp(x, grid, self.ghi_w_m2),
             "wind_m_s": np.interp(x, grid, self.wind_m_s),
+        }
+
+    def at_instant(self, t_ns: int) -> dict[str, float]:
+        """Weather at one instant (ns since the epoch, UTC) without pandas overhead."""
+        local = _EPOCH + timedelta(microseconds=(t_ns + int(self.utc_offset_h * _NS_PER_H)) // 1000)
+        hours = (local - datetime(local.year, 1, 1)).total_seconds() / 3600.0
+        if calendar.isleap(local.year) and local.timetuple().tm_yday > 59:
+            hours -= 24.0
+        hours = min(max(hours, 0.0), float(HOURS_PER_YEAR))
+        i = min(int(hours), HOURS_PER_YEAR - 1)
+        f = hours - i
+        return {
+            name: float(arr[i] + (arr[i + 1] - arr[i]) * f)
+            for name, arr in (
+                ("temp_c", self.temp_c),
+                ("rh_pct", self.rh_pct),
+                ("ghi_w_m2", self.ghi_w_m2),
+                ("wind_m_s", self.wind_m_s),
+            )
         }
 
     def at_times(self, times: pd.DatetimeIndex | pd.Timestamp) -> dict[str, np.ndarray]:
