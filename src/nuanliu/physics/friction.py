@@ -34,10 +34,11 @@ def swamee_jain(re: FloatArray, rel_roughness: FloatArray) -> FloatArray:
     return 0.25 / np.log10(rel_roughness / 3.7 + 5.74 / re**0.9) ** 2
 
 
-def colebrook(re: FloatArray, rel_roughness: FloatArray, iterations: int = 6) -> FloatArray:
+def colebrook(re: FloatArray, rel_roughness: FloatArray, iterations: int = 3) -> FloatArray:
     """Colebrook–White 1/√λ = −2 log10(k/(3.71 d) + 2.51/(Re √λ)), by Newton on x = 1/√λ.
 
-    Started from Swamee–Jain, 4–6 iterations reach machine precision for Re ≥ 2,000.
+    Started from Swamee–Jain (±3 %), Newton converges quadratically: 3 iterations reach
+    machine precision for Re ≥ 4,000.
     """
     re = np.maximum(re, 1.0)
     a = rel_roughness / 3.71

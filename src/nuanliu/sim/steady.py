@@ -23,9 +23,11 @@ from nuanliu.sim.compile import CompiledNetwork, compile_network
 from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
 from nuanliu.sim.hydraulics import HydraulicResult, solve_hydraulics
 from nuanliu.sim.options import SolverOptions
-from nuanliu.sim.thermal import ThermalEdges, solve_temperatures
+from nuanliu.sim.thermal import STAGNANT_KG_S, ThermalEdges, solve_temperatures
 
 FloatArray = NDArray[np.float64]
+#: Smallest share of a property-temperature update applied per coupling iteration.
+MIN_PROPERTY_RELAXATION = 1.0 / 64.0
 Progress = Callable[[int, float], None]
 
 
@@ -185,6 +187,8 @@ def solve_steady(
     stations_passed = np.zeros(len(stat["ids"]))
     cs, ss, fs = cn.cons_slice, cn.stat_slice, cn.fsrc_slice
     it = 0
+    t_prop: FloatArray | None = None
+    relax = last_step = np.zeros(0)
     for it in range(1, opts.max_iter_coupling + 1):
         tn = st.node_temp_c
         # 1. fixed flows from current temperatures
@@ -221,13 +225,28 @@ def solve_steady(
         m_fixed = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
         _update_lift_temps(cn, st, law_s.mdot_kg_s, stations_passed, q_st, sec_ret, water)
 
-        # 2. hydraulics with properties at the current edge temperatures
-        t_mean = np.r_[
-            0.5 * (st.edge_in_c[:nr] + st.edge_out_c[:nr]), np.zeros(cn.n_resistive - nr)
-        ]
-        t_mean[nr:] = 20.0
-        rho = water.density(t_mean)
-        mu = water.viscosity(t_mean)
+        # 2. hydraulics with properties at the current edge temperatures. With elevation,
+        # density feeds back on loop flows (buoyancy); around a nearly stagnant loop pipe
+        # that feedback is steep and a plain update cycles. Each edge's update is damped
+        # by its own factor, halved whenever its update changes sign (an oscillation) and
+        # regrown by 20 % otherwise.
+        t_prop_new = _edge_mean_temp(cn, st, None if hyd is None else hyd.q_kg_s)
+        if t_prop is None:
+            t_prop = t_prop_new
+            relax = np.ones(len(t_prop))
+            last_step = np.zeros(len(t_prop))
+        else:
+            step = t_prop_new - t_prop
+            flipped = (step * last_step < 0) & (np.abs(step) > 1e-9)
+            relax = np.where(
+                flipped,
+                np.maximum(0.5 * relax, MIN_PROPERTY_RELAXATION),
+                np.minimum(1.2 * relax, 1.0),
+            )
+            last_step = relax * step
+            t_prop = t_prop + last_step
+        rho = water.density(t_prop)
+        mu = water.viscosity(t_prop)
         hyd = solve_hydraulics(
             cn,
             m_fixed,
@@ -312,6 +331,36 @@ def solve_steady(
             result=result,
         )
     return result
+
+
+def _edge_mean_temp(cn: CompiledNetwork, st: SteadyState, q: FloatArray | None) -> FloatArray:
+    """Length-averaged water temperature of each resistive edge (for ρ and μ).
+
+    Along a pipe T − T_amb decays exponentially with rate x = U L / (ṁ c_p), so its mean
+    is T_amb + (T_in − T_amb)(1 − e^−x)/x: continuous through zero flow (→ T_amb), which
+    keeps the buoyancy term continuous when a loop pipe's flow changes sign.
+    """
+    nr = cn.ref_slice.start
+    t = np.full(cn.n_resistive, 20.0)
+    t[:nr] = 0.5 * (st.edge_in_c[:nr] + st.edge_out_c[:nr])
+    sl = cn.pipe_slice
+    pp = cn.pipes
+    t_in = st.edge_in_c[sl]
+    t_out = st.edge_out_c[sl]
+    amb = pp["ambient_temp_c"]
+    span = t_in - amb
+    # x from the solved end temperatures: e^−x = (T_out − T_amb)/(T_in − T_amb)
+    ratio = np.where(
+        np.abs(span) > 1e-9, (t_out - amb) / np.where(np.abs(span) > 1e-9, span, 1.0), 1.0
+    )
+    ratio = np.clip(ratio, 1e-300, 1.0)
+    x = -np.log(ratio)
+    small = x < 1e-6
+    shape = np.where(small, 1.0 - 0.5 * x, -np.expm1(-x) / np.where(small, 1.0, x))
+    t[sl] = amb + span * shape
+    if q is not None:  # stagnant pipes hold water at the ambient temperature
+        t[sl] = np.where(np.abs(q[sl]) > STAGNANT_KG_S, t[sl], amb)
+    return t
 
 
 def _stagnant_temp(cn: CompiledNetwork) -> FloatArray:
