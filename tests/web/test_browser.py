@@ -149,3 +149,44 @@ def test_resident_sees_only_their_household(page, site) -> None:  # type: ignore
     assert "未找到" in page.inner_text("h1")
     page.goto(base + "/drill/city/HHHT")
     assert "无权" in page.inner_text("h1")
+
+
+def _png() -> bytes:
+    """A valid 1×1 PNG (a tile the fake tile server returns)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xee\xee\xee"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_map_draws_tiles_only_when_configured(page, site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    base, _ = site
+    requested: list[str] = []
+
+    def fake_tiles(route) -> None:  # type: ignore[no-untyped-def]
+        requested.append(route.request.url)
+        route.fulfill(status=200, body=_png(), content_type="image/png")
+
+    page.route("http://tiles.invalid/**", fake_tiles)
+    log_in(page, base, "regulator")
+    page.goto(base + "/map")
+    page.wait_for_selector("#map-chart[data-rendered]")
+    page.wait_for_timeout(500)
+    assert requested == []  # off by default: nothing leaves the machine
+    monkeypatch.setenv("NUANLIU_MAP_TILE_URL", "http://tiles.invalid/{z}/{x}/{y}.png")
+    page.reload()
+    page.wait_for_selector("#map-chart[data-rendered]")
+    page.wait_for_timeout(1000)
+    assert requested, "the configured tile layer was not requested"
+    z = {int(u.split("/")[3]) for u in requested}
+    assert min(z) >= 8  # a city-scale zoom, computed from the data's extent

@@ -112,6 +112,35 @@
     }
   };
 
+  // Optional raster tiles under the schematic map (NUANLIU_MAP_TILE_URL, off by default).
+  function tileLon(x, z) { return x / Math.pow(2, z) * 360 - 180; }
+  function tileLat(y, z) {
+    var n = Math.PI - 2 * Math.PI * y / Math.pow(2, z);
+    return 180 / Math.PI * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n)));
+  }
+  function lonTile(lon, z) { return Math.floor((lon + 180) / 360 * Math.pow(2, z)); }
+  function latTile(lat, z) {
+    var r = lat * Math.PI / 180;
+    return Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * Math.pow(2, z));
+  }
+  function drawTiles(chart, url) {
+    var x = chart.getModel().getComponent("xAxis", 0).axis.scale.getExtent();
+    var y = chart.getModel().getComponent("yAxis", 0).axis.scale.getExtent();
+    var width = chart.getWidth();
+    var z = Math.max(1, Math.min(18, Math.round(Math.log2(360 * width / 256 / Math.max(x[1] - x[0], 1e-6)))));
+    var images = [];
+    for (var tx = lonTile(x[0], z); tx <= lonTile(x[1], z) && images.length < 200; tx++) {
+      for (var ty = latTile(y[1], z); ty <= latTile(y[0], z) && images.length < 200; ty++) {
+        var a = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [tileLon(tx, z), tileLat(ty, z)]);
+        var b = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [tileLon(tx + 1, z), tileLat(ty + 1, z)]);
+        images.push({ type: "image", z: -10, silent: true, style: {
+          image: url.replace("{z}", z).replace("{x}", tx).replace("{y}", ty),
+          x: a[0], y: a[1], width: b[0] - a[0], height: b[1] - a[1], opacity: 0.7 } });
+      }
+    }
+    chart.setOption({ graphic: [{ id: "tiles", type: "group", children: images }] }, { replaceMerge: ["graphic"] });
+  }
+
   function init(el) {
     if (el.dataset.ready || typeof echarts === "undefined") return;
     el.dataset.ready = "1";
@@ -122,6 +151,11 @@
       el.dataset.rendered = "1";
       if (el.dataset.chart === "map") {
         chart.on("click", function (p) { if (p.data && p.data.href) window.location.href = p.data.href; });
+        if (data.tile_url) {
+          drawTiles(chart, data.tile_url);
+          chart.on("datazoom", function () { drawTiles(chart, data.tile_url); });
+          window.addEventListener("resize", function () { drawTiles(chart, data.tile_url); });
+        }
       }
     });
     window.addEventListener("resize", function () { chart.resize(); });
