@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nuanliu.errors import InvalidInput, NotFound
 from nuanliu.weather import (
@@ -17,6 +19,7 @@ from nuanliu.weather import (
     heating_period,
     load_weather,
     monthly_heating_degree_days,
+    parse_epw,
     read_epw,
     shipped_epw,
 )
@@ -161,3 +164,49 @@ def test_reads_the_harbin_file_too(shared_data: Path) -> None:
     w = epw.for_year(2025)
     assert heating_degree_days(w) == pytest.approx(5418, abs=15)
     assert heating_degree_days(w) > heating_degree_days(load_weather("hohhot", 2025))
+
+
+@given(
+    row=st.integers(min_value=0, max_value=8759),
+    col=st.sampled_from([6, 8, 13, 21]),
+    junk=st.sampled_from(["", "abc", "1e999", "nan?", "--5"]),
+)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_bad_cell_is_reported_at_its_line(
+    shared_data: Path, row: int, col: int, junk: str
+) -> None:
+    lines = _hohhot_lines(shared_data)
+    parts = lines[8 + row].split(",")
+    parts[col] = junk
+    text = "\n".join([*lines[: 8 + row], ",".join(parts), *lines[9 + row :]])
+    with pytest.raises(InvalidInput) as err:
+        parse_epw(text, "x.epw")
+    assert err.value.details["line"] == 9 + row
+    assert f"column {col + 1}" in err.value.message
+
+
+@given(
+    row=st.integers(min_value=0, max_value=8759),
+    temp=st.floats(min_value=-60, max_value=60, allow_nan=False).map(lambda x: round(x, 1)),
+)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_valid_value_is_read_back(shared_data: Path, row: int, temp: float) -> None:
+    lines = _hohhot_lines(shared_data)
+    parts = lines[8 + row].split(",")
+    parts[6] = f"{temp}"
+    text = "\n".join([*lines[: 8 + row], ",".join(parts), *lines[9 + row :]])
+    epw = parse_epw(text, "x.epw")
+    assert epw.hourly["temp_c"].iloc[row] == temp
+
+
+_LINES: list[str] = []
+
+
+def _hohhot_lines(shared_data: Path) -> list[str]:
+    if not _LINES:
+        _LINES.extend(_lines(shared_data))
+    return _LINES

@@ -155,7 +155,8 @@ def _simulate(console: Console, **o: Any) -> None:
     else:
         sink = StoreSink(store)
     console.print(
-        f"{len(sensors)} sensors, from {pd.Timestamp(begin).tz_convert('Asia/Shanghai')} "
+        f"{len(sensors)} sensors, from "
+        f"{pd.Timestamp(sim.start_ns, tz='UTC').tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M %Z} "
         f"every {o['step_min']:g} min → {'--' + chosen[0] if chosen else 'store'}"
     )
 
