@@ -275,7 +275,8 @@ STATIONS: tuple[Column, ...] = (
         "float",
         "°C",
         NAN,
-        "Secondary return temperature (unmodelled secondary).",
+        "Secondary return temperature: the set-point of an unmodelled secondary; for a "
+        "modelled one the design value (used by the pandapipes export).",
         gt=0.0,
         le=200.0,
     ),

@@ -425,6 +425,7 @@ def build_tuoketuo_hohhot() -> Network:
         "secondary_return_junction_id": "ISO.c.r",
         "heat_demand_w": total_w,
         "secondary_supply_temp_c": CITY_SUPPLY_TEMP_C,
+        "secondary_return_temp_c": round(city_return_c, 2),  # design value
         "secondary_supply_pressure_bar": CITY_RETURN_PRESSURE_BAR + city_lift,
         "secondary_return_pressure_bar": CITY_RETURN_PRESSURE_BAR,
         "ua_w_per_k": round(total_w / iso_lm, 0),

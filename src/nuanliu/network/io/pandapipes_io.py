@@ -376,6 +376,12 @@ def _export_consumers_and_stations(pp: Any, ppn: Any, net: Network, jpos: Any) -
             f"cannot export station {missing['station_id'].iloc[0]} to pandapipes: "
             "heat_demand_w is needed (for a modelled secondary: the design heat it passes on)"
         )
+    no_ret = st[st["secondary_return_temp_c"].isna()]
+    if len(no_ret):
+        raise InvalidInput(
+            f"cannot export station {no_ret['station_id'].iloc[0]} to pandapipes: "
+            "secondary_return_temp_c is needed (for a modelled secondary: its design value)"
+        )
     t1 = _part_supply_temp_c(net).reindex(st["primary_supply_junction_id"]).to_numpy()
     if np.isnan(t1).any():
         bad = st["station_id"][np.isnan(t1)].iloc[0]
@@ -384,8 +390,7 @@ def _export_consumers_and_stations(pp: Any, ppn: Any, net: Network, jpos: Any) -
         st["heat_demand_w"].to_numpy(),
         t1,
         st["secondary_supply_temp_c"].to_numpy(),
-        # a modelled secondary has no return set-point: assume a 20 K secondary spread
-        st["secondary_return_temp_c"].fillna(st["secondary_supply_temp_c"] - 20.0).to_numpy(),
+        st["secondary_return_temp_c"].to_numpy(),
         st["ua_w_per_k"].to_numpy(),
         st["effectiveness"].to_numpy(),
     )
