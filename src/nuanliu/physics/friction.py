@@ -83,3 +83,16 @@ def darcy_dp_pa(
         * np.abs(mdot_kg_s)
         / (2.0 * density_kg_m3 * area * area)
     )
+
+
+def colebrook_re_slope(re: FloatArray, rel_roughness: FloatArray, lam: FloatArray) -> FloatArray:
+    """Re · dλ/dRe of Colebrook–White at (Re, λ), by implicit differentiation (≤ 0)."""
+    x = 1.0 / np.sqrt(lam)
+    a = rel_roughness / 3.71
+    b = 2.51 / np.maximum(re, 1.0)
+    inner = a + b * x
+    # F(x, Re) = x + 2 log10(a + b x); ∂F/∂Re · Re = −2 b x / (ln10 · inner)
+    f_re = -2.0 * b * x / (_LN10 * inner)
+    f_x = 1.0 + 2.0 * b / (_LN10 * inner)
+    dx = -f_re / f_x  # Re · dx/dRe
+    return -2.0 * dx / x**3

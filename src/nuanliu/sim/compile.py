@@ -110,6 +110,8 @@ class CompiledNetwork:
     lu_tree: SuperLU = field(repr=False)
     a_chord: sp.csc_matrix = field(repr=False)  # rows in tree order
     m_chord: sp.csc_matrix = field(repr=False)  # A_T⁻¹ A_C
+    loop_rows: IntArray = field(repr=False)  # tree rows on some fundamental loop
+    m_loop: sp.csc_matrix = field(repr=False)  # m_chord restricted to loop_rows
     component_of_node: IntArray = field(repr=False)
     tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
 
@@ -338,6 +340,7 @@ def compile_network(net: Any) -> CompiledNetwork:
     lu = splu(a_tree, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
     a_chord = incidence(chord_edges)
     m_chord = _tree_solve_columns(lu, a_chord)
+    loop_rows = np.unique(m_chord.tocsc().indices).astype(np.int64)
 
     elevation = _f(junctions, "elevation_m", 0.0)
     elevation = np.where(np.isnan(elevation), 0.0, elevation)
@@ -462,6 +465,8 @@ def compile_network(net: Any) -> CompiledNetwork:
         lu_tree=lu,
         a_chord=a_chord,
         m_chord=m_chord,
+        loop_rows=loop_rows,
+        m_loop=m_chord[loop_rows, :].tocsc(),
         component_of_node=comp,
         tables={
             "p_sources": p_src,

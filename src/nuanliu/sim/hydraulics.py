@@ -16,16 +16,25 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import splu
 
-from nuanliu.physics.friction import FrictionModel, darcy_dp_pa, friction_factor, reynolds
+from nuanliu.physics.friction import (
+    RE_LAMINAR,
+    RE_TURBULENT,
+    FrictionModel,
+    colebrook_re_slope,
+    darcy_dp_pa,
+    friction_factor,
+    reynolds,
+)
 from nuanliu.physics.machines import (
     GRAVITY_M_S2,
     pump_curve_ddp_dmdot,
     pump_curve_dp_pa,
     valve_dp_pa,
 )
-from nuanliu.sim.compile import CompiledNetwork
+from nuanliu.sim.compile import K_LIFT, K_PIPE, K_PUMP, K_REF, K_VALVE, CompiledNetwork
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 #: Internal resistance of fixed-lift pumps (Pa per kg/s): negligible against any lift
 #: (100 kg/s → 0.001 bar), it makes identical fixed-lift pumps in parallel share the
@@ -55,69 +64,95 @@ class HydraulicResult:
 
 def edge_law(
     cn: CompiledNetwork,
+    idx: IntArray,
     q: FloatArray,
     rho_kg_m3: FloatArray,
     mu_pa_s: FloatArray,
     friction_model: FrictionModel,
 ) -> EdgeLaw:
-    """Vectorised pressure-difference law of every resistive edge at flows ``q``."""
-    ne = cn.n_resistive
-    dp = np.zeros(ne)
-    dd = np.zeros(ne)
+    """Pressure difference law of the resistive edges ``idx`` at flows ``q[idx]``.
+
+    ``rho_kg_m3`` and ``mu_pa_s`` are per edge (all edges). Vectorised per edge kind.
+    """
+    n = len(idx)
+    dp = np.zeros(n)
+    dd = np.zeros(n)
+    kind = cn.e_kind[idx]
+    elem = cn.e_elem[idx]
+    qi = q[idx]
+    rho = rho_kg_m3[idx]
     # Elevation: p_from − p_to includes ρ g (z_to − z_from) for every physical edge.
     z = np.r_[cn.elevation_m, 0.0]
-    phys = slice(0, cn.ref_slice.start)
-    dz = z[cn.e_to[phys]] - z[cn.e_from[phys]]
-    dp[phys] = rho_kg_m3[phys] * GRAVITY_M_S2 * dz
+    phys = kind != K_REF
+    dp[phys] = rho[phys] * GRAVITY_M_S2 * (z[cn.e_to[idx[phys]]] - z[cn.e_from[idx[phys]]])
+    lam_full = np.full(len(cn.pipes["ids"]), np.nan)
+    re_full = np.full(len(cn.pipes["ids"]), np.nan)
 
-    sl = cn.pipe_slice
-    pp = cn.pipes
-    qp = q[sl]
-    re = reynolds(qp, pp["diameter_m"], mu_pa_s[sl])
-    lam = friction_factor(re, pp["roughness_m"] / pp["diameter_m"], friction_model)
-    dpf = darcy_dp_pa(qp, pp["length_m"], pp["diameter_m"], lam, rho_kg_m3[sl], pp["zeta"])
-    dp[sl] += dpf
-    # Quasi-Newton slope 2Δp/q (exact for constant λ), never below the laminar slope.
-    area = 0.25 * np.pi * pp["diameter_m"] ** 2
-    lam_slope = 32.0 * mu_pa_s[sl] * pp["length_m"] / (rho_kg_m3[sl] * area * pp["diameter_m"] ** 2)
-    absq = np.abs(qp)
-    dd[sl] = np.maximum(2.0 * np.abs(dpf) / np.where(absq > 0, absq, 1.0), lam_slope)
+    m = kind == K_PIPE
+    if m.any():
+        pp = cn.pipes
+        e = elem[m]
+        d = pp["diameter_m"][e]
+        length = pp["length_m"][e]
+        rel = pp["roughness_m"][e] / d
+        qp = qi[m]
+        mu = mu_pa_s[idx[m]]
+        re = reynolds(qp, d, mu)
+        lam = friction_factor(re, rel, friction_model)
+        dpf = darcy_dp_pa(qp, length, d, lam, rho[m], pp["zeta"][e])
+        dp[m] += dpf
+        # d(Δp)/dṁ = Δp/ṁ · (2 + Re dλ/dRe · λL/d / (λL/d + ζ)); laminar: Δp ∝ ṁ.
+        fl = lam * length / d
+        share = fl / np.maximum(fl + pp["zeta"][e], 1e-300)
+        slope_re = np.where(
+            re >= RE_TURBULENT,
+            colebrook_re_slope(re, rel, lam) / lam if friction_model == "colebrook" else -0.0,
+            np.where(re <= RE_LAMINAR, -1.0, 0.0),
+        )
+        absq = np.abs(qp)
+        area = 0.25 * np.pi * d * d
+        lam_slope = 32.0 * mu * length / (rho[m] * area * d * d)
+        exact = np.abs(dpf) / np.where(absq > 0, absq, 1.0) * (2.0 + slope_re * share)
+        dd[m] = np.maximum(exact, lam_slope)
+        lam_full[e] = lam
+        re_full[e] = re
 
-    sl = cn.valve_slice
-    if sl.stop > sl.start:
+    m = kind == K_VALVE
+    if m.any():
         vv = cn.valves
-        dpv = valve_dp_pa(q[sl], rho_kg_m3[sl], vv["kv_m3_h"], vv["opening"])
-        dp[sl] += dpv
-        absq = np.abs(q[sl])
-        dd[sl] = np.maximum(2.0 * np.abs(dpv) / np.where(absq > 0, absq, 1.0), 1.0)
+        e = elem[m]
+        dpv = valve_dp_pa(qi[m], rho[m], vv["kv_m3_h"][e], vv["opening"][e])
+        dp[m] += dpv
+        absq = np.abs(qi[m])
+        dd[m] = np.maximum(2.0 * np.abs(dpv) / np.where(absq > 0, absq, 1.0), 1.0)
 
-    sl = cn.pump_slice
-    if sl.stop > sl.start:
+    m = kind == K_PUMP
+    if m.any():
         pu = cn.pumps
-        curve = pu["curve"]
+        e = elem[m]
+        curve = pu["curve"][e]
         gain = np.where(
             curve,
-            pump_curve_dp_pa(q[sl], rho_kg_m3[sl], pu["a0"], pu["a1"], pu["a2"], pu["speed"]),
-            pu["lift_pa"],
+            pump_curve_dp_pa(qi[m], rho[m], pu["a0"][e], pu["a1"][e], pu["a2"][e], pu["speed"][e]),
+            pu["lift_pa"][e],
         )
         slope = np.where(
             curve,
-            -pump_curve_ddp_dmdot(q[sl], rho_kg_m3[sl], pu["a1"], pu["a2"], pu["speed"]),
+            -pump_curve_ddp_dmdot(qi[m], rho[m], pu["a1"][e], pu["a2"][e], pu["speed"][e]),
             0.0,
         )
-        dp[sl] += -gain + LIFT_INTERNAL_PA_PER_KG_S * q[sl]
-        dd[sl] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
+        dp[m] += -gain + LIFT_INTERNAL_PA_PER_KG_S * qi[m]
+        dd[m] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
 
-    sl = cn.lift_slice
-    if sl.stop > sl.start:
+    m = kind == K_LIFT
+    if m.any():
         # pressure-holding elements hold both pressures exactly (no internal loss)
-        dp[sl] += -cn.lifts["lift_pa"]
-        dd[sl] = 0.0
+        dp[m] += -cn.lifts["lift_pa"][elem[m]]
 
-    sl = cn.ref_slice
-    dp[sl] = -cn.lifts["supply_pressure_pa"][cn.refs["lift"]]
-    dd[sl] = 0.0
-    return EdgeLaw(dp_pa=dp, ddp_dq=dd, friction=lam, reynolds=re)
+    m = kind == K_REF
+    if m.any():
+        dp[m] = -cn.lifts["supply_pressure_pa"][cn.refs["lift"][elem[m]]]
+    return EdgeLaw(dp_pa=dp, ddp_dq=dd, friction=lam_full, reynolds=re_full)
 
 
 def nodal_injection(cn: CompiledNetwork, m_fixed: FloatArray) -> FloatArray:
@@ -137,53 +172,67 @@ def solve_hydraulics(
     q_chord0: FloatArray | None,
     *,
     friction_model: FrictionModel = "colebrook",
-    tol_pa: float = 1e-2,
+    tol_pa: float = 1e-4,
     max_iter: int = 50,
 ) -> HydraulicResult:
-    """Flows on every resistive edge and pressures at every node."""
+    """Flows on every resistive edge and pressures at every node.
+
+    The loop residual r = Δp_C − Mᵀ Δp_T only involves the edges on some fundamental
+    loop, so Newton evaluates the pressure laws there; all edges once at the end.
+    """
     b = nodal_injection(cn, m_fixed)
     k = cn.n_chords
     qc = np.zeros(k) if q_chord0 is None or len(q_chord0) != k else q_chord0.copy()
     lu = cn.lu_tree
     tree = cn.tree_edges
     chords = cn.chord_edges
-    q = np.zeros(cn.n_resistive)
+    loop_rows = cn.loop_rows  # tree rows on some loop
+    m_sub = cn.m_loop  # M restricted to those rows
+    loop_idx = np.r_[tree[loop_rows], chords]
+    nl = len(loop_rows)
     history: list[float] = []
 
-    def evaluate(qc_: FloatArray) -> tuple[FloatArray, EdgeLaw, FloatArray, FloatArray]:
+    def flows(qc_: FloatArray) -> FloatArray:
         q_ = np.empty(cn.n_resistive)
-        rhs = b - cn.a_chord @ qc_ if k else b
-        q_[tree] = lu.solve(rhs)
+        q_[tree] = lu.solve(b - cn.a_chord @ qc_ if k else b)
         q_[chords] = qc_
-        law_ = edge_law(cn, q_, rho_kg_m3, mu_pa_s, friction_model)
-        p_rows = lu.solve(law_.dp_pa[tree], trans="T")
-        r_ = law_.dp_pa[chords] - cn.a_chord.T @ p_rows if k else np.zeros(0)
-        return q_, law_, p_rows, r_
+        return q_
 
-    q, law, p_rows, r = evaluate(qc)
-    norm = float(np.max(np.abs(r))) if k else 0.0
-    history.append(norm)
+    def loop_state(qc_: FloatArray) -> tuple[FloatArray, EdgeLaw, FloatArray]:
+        q_ = flows(qc_)
+        law_ = edge_law(cn, loop_idx, q_, rho_kg_m3, mu_pa_s, friction_model)
+        r_ = law_.dp_pa[nl:] - m_sub.T @ law_.dp_pa[:nl]
+        return q_, law_, r_
+
     it = 0
-    while norm > tol_pa and it < max_iter:
-        it += 1
-        d_t = law.ddp_dq[tree]
-        mm = cn.m_chord
-        jac = (mm.T @ sp.diags(d_t) @ mm + sp.diags(law.ddp_dq[chords])).tocsc()
-        # Sparse LU even for small k: dense LAPACK spins up BLAS threads, which costs
-        # more than the solve on a shared machine.
-        step = splu(jac).solve(-r)
-        # Backtracking: accept the step only if the loop residual decreases.
-        alpha = 1.0
-        for _ in range(8):
-            q_try, law_try, p_try, r_try = evaluate(qc + alpha * step)
-            n_try = float(np.max(np.abs(r_try)))
-            if n_try < norm or alpha < 0.01:
-                break
-            alpha *= 0.5
-        qc = qc + alpha * step
-        q, law, p_rows, r, norm = q_try, law_try, p_try, r_try, n_try
+    norm = 0.0
+    if k:
+        q, law, r = loop_state(qc)
+        norm = float(np.max(np.abs(r)))
         history.append(norm)
+        while norm > tol_pa and it < max_iter:
+            it += 1
+            jac = (m_sub.T @ sp.diags(law.ddp_dq[:nl]) @ m_sub + sp.diags(law.ddp_dq[nl:])).tocsc()
+            # Sparse LU even for small k: dense LAPACK spins up BLAS threads, which costs
+            # more than the solve on a shared machine.
+            step = splu(jac).solve(-r)
+            # Backtracking: accept the step only if the loop residual decreases.
+            alpha = 1.0
+            for _ in range(8):
+                q_try, law_try, r_try = loop_state(qc + alpha * step)
+                n_try = float(np.max(np.abs(r_try)))
+                if n_try < norm or alpha < 0.01:
+                    break
+                alpha *= 0.5
+            qc = qc + alpha * step
+            law, r, norm = law_try, r_try, n_try
+            history.append(norm)
+    else:
+        history.append(0.0)
 
+    q = flows(qc)
+    law = edge_law(cn, np.arange(cn.n_resistive), q, rho_kg_m3, mu_pa_s, friction_model)
+    p_rows = lu.solve(law.dp_pa[tree], trans="T")
     p = np.empty(cn.n_nodes)
     p[cn.tree_rows_node] = p_rows
     return HydraulicResult(

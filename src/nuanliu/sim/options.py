@@ -17,9 +17,11 @@ class SolverOptions:
     #: loop pressure residual (Pa) the chord Newton must reach
     tol_pressure_pa: float = 1e-4
     #: largest node-temperature change (K) between coupling iterations at convergence
-    tol_temp_k: float = 1e-7
+    tol_temp_k: float = 1e-5
     #: largest relative change of the fixed flows between coupling iterations
-    tol_mdot_rel: float = 1e-9
+    tol_mdot_rel: float = 1e-7
+    #: Anderson-acceleration memory of the coupling iteration (0 = plain fixed point)
+    anderson_memory: int = 0
     max_iter_hydraulic: int = 50
     max_iter_coupling: int = 100
     #: wall-clock guard for one solve (s)

@@ -188,6 +188,7 @@ def solve_steady(
     cs, ss, fs = cn.cons_slice, cn.stat_slice, cn.fsrc_slice
     it = 0
     t_prop: FloatArray | None = None
+    accel = _Anderson(memory=opts.anderson_memory)
     relax = last_step = np.zeros(0)
     for it in range(1, opts.max_iter_coupling + 1):
         tn = st.node_temp_c
@@ -222,7 +223,12 @@ def solve_steady(
             srcs["mdot_kg_s"],
             water=water,
         )
-        m_fixed = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
+        m_target = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
+        m_scale = max(float(np.max(np.abs(m_target))) if nf else 0.0, 1e-9)
+        d_m = float(np.max(np.abs(m_target - st.m_fixed))) / m_scale if nf else 0.0
+        # Anderson acceleration of the flow ↔ temperature fixed point (it converges
+        # linearly at ~0.2 per iteration on its own: heat loss depends on flow).
+        m_fixed = accel.step(st.m_fixed, m_target) if it > 1 else m_target
         _update_lift_temps(cn, st, law_s.mdot_kg_s, stations_passed, q_st, sec_ret, water)
 
         # 2. hydraulics with properties at the current edge temperatures. With elevation,
@@ -280,8 +286,6 @@ def solve_steady(
         )
 
         d_temp = float(np.max(np.abs(t_node - st.node_temp_c))) if n else 0.0
-        m_scale = max(float(np.max(np.abs(m_fixed))) if nf else 0.0, 1e-9)
-        d_m = float(np.max(np.abs(m_fixed - st.m_fixed))) / m_scale if nf else 0.0
         d_in = float(np.max(np.abs(t_in - st.edge_in_c))) if len(t_in) else 0.0
         st = SteadyState(
             node_temp_c=t_node,
@@ -331,6 +335,37 @@ def solve_steady(
             result=result,
         )
     return result
+
+
+class _Anderson:
+    """Anderson acceleration (type II) of a fixed point x = g(x), small memory."""
+
+    def __init__(self, memory: int) -> None:
+        self.memory = memory
+        self.xs: list[FloatArray] = []
+        self.gs: list[FloatArray] = []
+
+    def step(self, x: FloatArray, gx: FloatArray) -> FloatArray:
+        if self.memory <= 0 or len(x) == 0:
+            return gx
+        self.xs.append(x.copy())
+        self.gs.append(gx.copy())
+        if len(self.xs) > self.memory + 1:
+            self.xs.pop(0)
+            self.gs.pop(0)
+        if len(self.xs) < 2:
+            return gx
+        f = np.stack([g - xx for g, xx in zip(self.gs, self.xs, strict=True)], axis=1)
+        df = np.diff(f, axis=1)
+        dg = np.diff(np.stack(self.gs, axis=1), axis=1)
+        gamma, *_ = np.linalg.lstsq(df, f[:, -1], rcond=None)
+        out = gx - dg @ gamma
+        if not np.all(np.isfinite(out)):
+            self.xs.clear()
+            self.gs.clear()
+            return gx
+        # flows never turn negative; zero stays zero (zero-demand consumers)
+        return np.where(gx > 0, np.maximum(out, 0.0), gx)
 
 
 def _edge_mean_temp(cn: CompiledNetwork, st: SteadyState, q: FloatArray | None) -> FloatArray:
