@@ -32,6 +32,7 @@ DYNAMIC = {
     "severity.": ["info", "warning", "critical"],
     "error.": ["not_found", "forbidden"],
     "scope.": ["region", "enterprise", "community", "household"],
+    "solver.": ["converged", "not_converged", "time_limit", "other"],
 }
 
 
