@@ -189,7 +189,7 @@ def test_substation_with_ua_obeys_lmtd() -> None:
 
     res = solve_steady(isolation_network())
     sub = res.stations.set_index("station_id").loc["SUB"]
-    assert abs(sub["heat_w"] - 3e6) < 1e-3
+    assert abs(sub["heat_w"] - 3e6) < 1e-6 * 3e6
     q_ua = 1.2e5 * lmtd_k(sub["temp_in_c"] - 70.0, sub["temp_out_c"] - 45.0)
     assert abs(q_ua - 3e6) < 1e-4 * 3e6
 
