@@ -241,10 +241,14 @@ def build_result(
     other = float(heat_drop_w[:nr].sum() - pipes["heat_loss_w"].sum() + lift_heat_w.sum())
     residual = produced - delivered_final - lost - iso_net - other
     pump_el = float(pumps["electric_power_w"].sum() + sources["pump_power_w"].sum())
-    if len(consumers):
-        margin = dp_c - min_dp
-        worst = int(np.argmin(margin))
-        worst_id, worst_dp = str(bc["ids"][worst]), float(dp_c[worst])
+    # Worst differential pressure over everything that draws from the network:
+    # consumers and heat-exchange stations (primary side).
+    dp_all = np.r_[dp_c, bs["p_from_bar"] - bs["p_to_bar"]]
+    need_all = np.r_[min_dp, np.zeros(len(bs["ids"]))]
+    ids_all = np.r_[bc["ids"], bs["ids"]]
+    if len(dp_all):
+        worst = int(np.argmin(dp_all - need_all))
+        worst_id, worst_dp = str(ids_all[worst]), float(dp_all[worst])
     else:
         worst_id, worst_dp = "", float("nan")
     summary = {
