@@ -8,12 +8,20 @@ from fastapi.testclient import TestClient
 
 from nuanliu.api.audit import list_events
 from nuanliu.api.credentials import needs_rehash
-from nuanliu.api.sessions import create_token
+from nuanliu.api.deps import SESSION_COOKIE
+from nuanliu.api.sessions import create_session, create_token
 from tests.api.conftest import PASSWORD, World
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD):
     return client.post("/auth/login", json={"username": username, "password": password})
+
+
+def _session(world: World, who: str, client: TestClient | None = None) -> str:
+    """Log ``client`` in without the password round (argon2 is slow by design); the CSRF token."""
+    new = create_session(world.store, world.users[who])
+    (client or world.client).cookies.set(SESSION_COOKIE, new.session_id)
+    return new.csrf_token
 
 
 def test_json_login_sets_httponly_lax_cookie_and_returns_csrf(world: World) -> None:
@@ -73,7 +81,7 @@ def test_wrong_password_is_401_in_the_error_shape(world: World) -> None:
 
 
 def test_csrf_required_for_cookie_writes_not_for_bearer(world: World) -> None:
-    csrf = _login(world.client, "admin_a").json()["csrf_token"]
+    csrf = _session(world, "admin_a")
     new_user = {"username": "op-new", "password": "long-enough-1", "role": "enterprise_operator"}
     refused = world.client.post("/api/v1/users", json=new_user)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
@@ -96,7 +104,7 @@ def test_csrf_required_for_cookie_writes_not_for_bearer(world: World) -> None:
 
 
 def test_logout_without_csrf_is_refused_and_session_survives(world: World) -> None:
-    _login(world.client, "regulator")
+    _session(world, "regulator")
     assert world.client.post("/auth/logout").status_code == 403
     assert world.client.get("/api/v1/me").status_code == 200
 
@@ -140,7 +148,8 @@ def test_token_login_and_expiry_and_revocation(world: World) -> None:
 def test_deactivated_user_loses_sessions_and_tokens(world: World) -> None:
     victim = world.users["operator_a"]
     session = TestClient(world.app)
-    assert _login(session, "operator_a").status_code == 200
+    _session(world, "operator_a", session)
+    assert session.get("/api/v1/me").status_code == 200
     admin = TestClient(world.app)
     r = admin.patch(
         f"/api/v1/users/{victim.user_id}", json={"active": False}, headers=world.auth("admin_a")

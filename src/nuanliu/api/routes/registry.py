@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -164,7 +165,12 @@ def _import_sync(
     request: Request, store: Any, editor: User, data: bytes, filename: str, kind: Any
 ) -> dict[str, Any]:
     spec = kind_named(kind.value) if kind is not None else None
-    sheets = read_sheets(data, filename, spec)
+    try:
+        sheets = read_sheets(data, filename, spec)
+    except csv.Error as exc:  # the csv module's own error for malformed text
+        raise InvalidInput(
+            f"{filename} is not a readable CSV file: {exc}", details=[{"file": filename}]
+        ) from exc
     if not sheets:
         raise InvalidInput(f"{filename} holds no rows", details=[{"file": filename}])
     rows_by_kind: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
