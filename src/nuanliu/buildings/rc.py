@@ -114,8 +114,8 @@ def steady_state(
     """The state at rest under constant conditions (fixed point of the radiator law)."""
     phi_a, phi_m = gains_w(p, ghi_w_m2, gain_multiplier)
     n = len(p)
-    dtm = np.full(n, 25.0)
-    ta = tm = np.zeros(n)
+    dtm = np.full(n, 25.0, dtype=p.c_air_j_k.dtype)  # float32 params stay float32
+    ta = tm = np.zeros(n, dtype=dtm.dtype)
     for _ in range(iterations):
         g = radiator_conductance_w_k(p, dtm)
         ta, tm, *_ = _equilibrium(p, g, outdoor_c, supply_c, phi_a, phi_m, extra_h_air_out)

@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from nuanliu.buildings.params import unit_uniforms
+from nuanliu.buildings.params import id_hash, unit_uniforms
 from nuanliu.errors import InvalidInput
 
 NS_PER_S = 1_000_000_000
@@ -113,8 +113,12 @@ def pick(
     seed: int,
     kind: str,
     exclude: np.ndarray | None = None,
+    hashes: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Boolean mask: ``round(fraction·n)`` ids with the lowest hash draw, plus ``explicit``."""
+    """Boolean mask: ``round(fraction·n)`` ids with the lowest hash draw, plus ``explicit``.
+
+    ``hashes`` (``id_hash(ids)``) saves re-hashing when several kinds pick from one set.
+    """
     n = len(ids)
     mask = np.zeros(n, dtype=bool)
     if explicit:
@@ -122,11 +126,11 @@ def pick(
         mask |= pd.Index(ids).isin(list(wanted))
     count = int(round(fraction * n))
     if count:
-        u = unit_uniforms(ids, seed, f"fault:{kind}", 1)[:, 0]
+        u = unit_uniforms(ids if hashes is None else hashes, seed, f"fault:{kind}", 1)[:, 0]
         if exclude is not None:
             u = np.where(exclude, np.inf, u)
-        order = np.argsort(u, kind="stable")
-        chosen = order[:count]
+        count = min(count, n)
+        chosen = np.argpartition(u, count - 1)[:count] if count < n else np.arange(n)
         chosen = chosen[np.isfinite(u[chosen])]
         mask[chosen] = True
     return mask
@@ -361,9 +365,10 @@ def plan_faults(
         exclude=h_excl,
     )
     hot = hot_h[h_code] & ~cold
-    ub = unit_uniforms(bid, seed, "fault:cold-target", 1)[:, 0]
-    uh = unit_uniforms(hid, seed, "fault:hot-target", 1)[:, 0]
-    ur = unit_uniforms(sid, seed, "fault:room-target", 1)[:, 0]
+    s_hash = id_hash(sid)
+    ub = unit_uniforms(id_hash(b_unique), seed, "fault:cold-target", 1)[b_code, 0]
+    uh = unit_uniforms(id_hash(h_unique), seed, "fault:hot-target", 1)[h_code, 0]
+    ur = unit_uniforms(s_hash, seed, "fault:room-target", 1)[:, 0]
     lo, hi = config.cold_target_c
     cold_target = lo + (hi - lo) * (0.8 * ub + 0.2 * ur)
     lo, hi = config.overheat_target_c
@@ -379,11 +384,11 @@ def plan_faults(
         ("spike", config.spike_fraction, config.spike_sensors),
         ("open_window", config.open_window_fraction, config.open_window_sensors),
     ):
-        m = pick(sid, frac, explicit, seed, kind, exclude=taken) & ~taken
+        m = pick(sid, frac, explicit, seed, kind, exclude=taken, hashes=s_hash) & ~taken
         masks[kind] = m
         taken |= m
 
-    u = unit_uniforms(sid, seed, "fault:times", 4)
+    u = unit_uniforms(s_hash, seed, "fault:times", 4)
     span_steps = max(1, span_ns // step_ns)
     # Faults begin after the first reading so each sensor shows its healthy signal first.
     start_k = 1 + np.floor(u[:, 0] * span_steps).astype(np.int64)
