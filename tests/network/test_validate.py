@@ -198,3 +198,13 @@ def test_validation_is_fast_on_a_200k_element_network() -> None:
     elapsed = time.perf_counter() - t0
     assert probs == []
     assert elapsed < 3.0, f"check took {elapsed:.2f} s"
+
+
+def test_isolation_station_separates_hydraulic_parts() -> None:
+    from nuanliu.network.examples import load_example
+    from nuanliu.network.validate import hydraulic_parts
+
+    net = load_example("tuoketuo-hohhot")
+    parts = hydraulic_parts(net)
+    assert parts.nunique() == 2
+    assert parts["L00.s"] == parts["ISO.p.r"] != parts["ISO.c.s"] == parts["HH001.r"]

@@ -53,7 +53,7 @@ def _str_value(v: Any, default: str) -> str:
 
 
 def _coerce_str(kind: str, col: Column, s: pd.Series) -> pd.Series:
-    if s.dtype == object and all(type(v) is str for v in s.array):
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "string":
         return s
     return pd.Series([_str_value(v, col.default) for v in s.array], index=s.index, dtype=object)
 

@@ -284,6 +284,18 @@ def _parts(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return labels
 
 
+def hydraulic_parts(net: Network) -> pd.Series:
+    """Part label per junction id: junctions coupled by in-service elements share a label.
+
+    Stations couple their primary and secondary side only thermally, so a modelled
+    secondary is a part of its own (see the module docstring).
+    """
+    ids = net.junctions["junction_id"]
+    jindex = pd.Index(ids[ids != ""].drop_duplicates())
+    a, b = _edges(net, jindex)
+    return pd.Series(_parts(len(jindex), a, b), index=jindex, name="part")
+
+
 def _quote(ids: np.ndarray) -> str:
     shown = ", ".join(map(str, ids[:_QUOTE]))
     return shown + (", …" if len(ids) > _QUOTE else "")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nuanliu.errors import InvalidInput
-from nuanliu.network.io._common import dumps
+from nuanliu.network.io._common import jsonable
 from nuanliu.network.model import Network
 from nuanliu.network.schema import ELEMENT_KINDS, KIND_OF_SINGULAR, SINGULAR
 
@@ -40,8 +40,30 @@ _GEOMETRY: dict[str, tuple[str, str | None]] = {
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    obj = table.astype(object)
-    return obj.where(table.notna(), None).to_dict("records")
+    """Rows as dicts of plain Python values, NaN → None (faster than DataFrame.to_dict)."""
+    names = [str(c) for c in table.columns]
+    columns = []
+    for c in table.columns:
+        values = table[c].tolist()
+        if table[c].dtype.kind == "f":
+            values = [None if v != v else v for v in values]  # v != v only for NaN
+        columns.append(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _geometries(a: np.ndarray, b: np.ndarray | None) -> list[dict[str, Any] | None]:
+    if b is None:
+        ok = ~np.isnan(a).any(axis=1)
+        pts = a.tolist()
+        return [
+            {"type": "Point", "coordinates": p} if k else None
+            for p, k in zip(pts, ok.tolist(), strict=True)
+        ]
+    ok = ~(np.isnan(a).any(axis=1) | np.isnan(b).any(axis=1))
+    return [
+        {"type": "LineString", "coordinates": [p, q]} if k else None
+        for p, q, k in zip(a.tolist(), b.tolist(), ok.tolist(), strict=True)
+    ]
 
 
 def to_geojson(net: Network) -> dict[str, Any]:
@@ -54,28 +76,12 @@ def to_geojson(net: Network) -> dict[str, Any]:
         if table.empty:
             continue
         a_col, b_col = _GEOMETRY[kind]
-        a = xy.reindex(table[a_col]).to_numpy()
-        b = xy.reindex(table[b_col]).to_numpy() if b_col else None
+        a = xy.reindex(table[a_col]).to_numpy(dtype=float)
+        b = xy.reindex(table[b_col]).to_numpy(dtype=float) if b_col else None
         singular = SINGULAR[kind]
-        for i, props in enumerate(_records(table)):
-            geom: dict[str, Any] | None = None
-            if b is None:
-                if not np.isnan(a[i]).any():
-                    geom = {"type": "Point", "coordinates": [float(a[i, 0]), float(a[i, 1])]}
-            elif not (np.isnan(a[i]).any() or np.isnan(b[i]).any()):
-                geom = {
-                    "type": "LineString",
-                    "coordinates": [
-                        [float(a[i, 0]), float(a[i, 1])],
-                        [float(b[i, 0]), float(b[i, 1])],
-                    ],
-                }
+        for geom, props in zip(_geometries(a, b), _records(table), strict=True):
             features.append(
-                {
-                    "type": "Feature",
-                    "geometry": geom,
-                    "properties": {"element": singular, **props},
-                }
+                {"type": "Feature", "geometry": geom, "properties": {"element": singular, **props}}
             )
     out: dict[str, Any] = {
         "type": "FeatureCollection",
@@ -89,7 +95,13 @@ def to_geojson(net: Network) -> dict[str, Any]:
 
 def write_geojson(net: Network, path: str | Path) -> Path:
     path = Path(path)
-    path.write_text(dumps(to_geojson(net)), encoding="utf-8")
+    doc = to_geojson(net)
+    # features hold plain Python values already; only meta needs the numpy/NaN clean-up
+    doc["properties"] = jsonable(doc["properties"])
+    path.write_text(
+        json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+        encoding="utf-8",
+    )
     return path
 
 

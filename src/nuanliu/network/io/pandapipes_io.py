@@ -95,11 +95,10 @@ def _extras(table: pd.DataFrame, kind: str, mapped: set[str]) -> dict[str, Any]:
 
 def _part_supply_temp_c(net: Network) -> pd.Series:
     """Supply temperature reaching each junction's hydraulic part (NaN when none)."""
-    from nuanliu.network.validate import _edges, _parts
+    from nuanliu.network.validate import hydraulic_parts
 
-    jindex = pd.Index(net.junctions["junction_id"])
-    a, b = _edges(net, jindex)
-    label = _parts(len(jindex), a, b)
+    parts = hydraulic_parts(net)
+    jindex, label = parts.index, parts.to_numpy()
     temp = np.full(label.max() + 1 if len(label) else 0, np.nan)
     src = net.sources[net.sources["in_service"]]
     for j, t in zip(src["supply_junction_id"], src["supply_temp_c"], strict=True):
