@@ -200,3 +200,20 @@ def test_operator_curve_from_jiexiu(shared_data: Path) -> None:
     assert radiators.supply_temp_c(-15.0) > radiators.supply_temp_c(12.0)
     with pytest.raises(InvalidInput, match="no rows"):
         HeatingCurve.from_operator_csv(path, station="nope")
+
+
+def test_named_heating_curves(tmp_path: Path) -> None:
+    from nuanliu.buildings import heating_curve
+
+    assert heating_curve("default").supply_temp_c(-17.0) == 60.0
+    jiexiu = heating_curve("jiexiu")
+    assert jiexiu.supply_temp_c(-15.0) == 56.0 and jiexiu.supply_temp_c(12.0) == 52.0
+    own = tmp_path / "curve.csv"
+    own.write_text("tem,max,min\n-20,70,65\n10,40,35\n")
+    assert heating_curve(str(own)).supply_temp_c(-5.0) == pytest.approx(55.0)
+    with pytest.raises(InvalidInput, match="unknown heating curve"):
+        heating_curve("nonsense")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("tem,max\n-20,\n10,40\n")
+    with pytest.raises(InvalidInput, match="empty cells"):
+        heating_curve(str(broken))

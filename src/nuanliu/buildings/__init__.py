@@ -1,6 +1,6 @@
 """Building thermal models: heating curves, flat parameters, the vectorised 2R2C model."""
 
-from nuanliu.buildings.heating_curve import HeatingCurve, default_heating_curve
+from nuanliu.buildings.heating_curve import HeatingCurve, default_heating_curve, heating_curve
 from nuanliu.buildings.params import RoomParams, draw_params, specific_heat_loss_w_m2k
 from nuanliu.buildings.rc import (
     RoomState,
@@ -16,6 +16,7 @@ __all__ = [
     "RoomState",
     "default_heating_curve",
     "draw_params",
+    "heating_curve",
     "internal_gain_multiplier",
     "radiator_heat_w",
     "specific_heat_loss_w_m2k",

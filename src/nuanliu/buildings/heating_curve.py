@@ -121,6 +121,8 @@ class HeatingCurve:
             df = df[df["type"] == kind]
         if df.empty:
             raise InvalidInput(f"{p}: no rows for station={station!r} kind={kind!r}")
+        if df[column].isna().any() or df["tem"].isna().any():
+            raise InvalidInput(f"{p}: empty cells in 'tem' or {column!r}")
         curve = df.groupby("tem")[column].median().sort_index()
         t_o = curve.index.to_numpy(dtype=float)
         s = curve.to_numpy(dtype=float)
@@ -129,6 +131,23 @@ class HeatingCurve:
         r = s - design_drop_k * load
         label = station or (f"type {kind}" if kind is not None else "all")
         return cls(t_o, s, r, design_o, float(s[0]), float(r[0]), name=f"{p.name} {label}")
+
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def heating_curve(name: str = "default") -> HeatingCurve:
+    """A curve by name: ``default`` (quality regulation 60/42 °C at −17 °C), ``jiexiu``
+    (the shipped Jiexiu operator curve for radiator stations) or an operator CSV path."""
+    if name == "default":
+        return default_heating_curve()
+    if name == "jiexiu":
+        return HeatingCurve.from_operator_csv(DATA_DIR / "jiexiu_radiator_curve.csv")
+    if Path(name).is_file():
+        return HeatingCurve.from_operator_csv(name)
+    raise InvalidInput(
+        f"unknown heating curve {name!r}: use 'default', 'jiexiu' or an operator CSV file"
+    )
 
 
 def default_heating_curve(design_outdoor_c: float = -17.0) -> HeatingCurve:

@@ -78,6 +78,9 @@ def simulate_cmd(
     spike_fraction: float = typer.Option(0.0, "--spike-fraction", help="Sensors with spikes."),
     demo_faults: bool = typer.Option(False, "--demo-faults", help="A realistic mix of faults."),
     weather: str = typer.Option("hohhot", "--weather", help="Shipped weather name or EPW file."),
+    curve: str = typer.Option(
+        "default", "--curve", help="Heating curve: default, jiexiu or an operator CSV."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same readings)."),
     truth: Path | None = typer.Option(None, "--truth", help="Write the fault ground truth CSV."),
 ) -> None:
@@ -134,11 +137,14 @@ def _simulate(console: Console, **o: Any) -> None:
     span = timedelta(days=o["days"])
     now = datetime.now(UTC)
     begin = _parse_start(o["start"], now - span)
+    from nuanliu.buildings.heating_curve import heating_curve
+
     sim = SensorSimulator(
         sensors,
         begin,
         step=step,
         weather=o["weather"],
+        curve=heating_curve(o["curve"]),
         faults=faults,
         seed=o["seed"],
         fault_span=max(span, step),
