@@ -126,8 +126,13 @@ class WaterProperties:
         """Specific enthalpy in J/kg relative to the first cp grid point (exact ∫cp dT)."""
         t = np.atleast_1d(np.asarray(temp_c, dtype=np.float64))
         tc, cpv, hn = self._cp.temp_c, self._cp.values, self._h_nodes
-        # Segment index, clamped so the end segments extend linearly in cp.
-        i = np.clip(np.searchsorted(tc, t, side="right") - 1, 0, len(tc) - 2)
+        # Segment index, clamped so the end segments extend linearly in cp (arithmetic
+        # on a uniform grid: much cheaper than a search, and h is called a lot).
+        step = tc[1] - tc[0]
+        if np.allclose(np.diff(tc), step):
+            i = np.clip(np.floor((t - tc[0]) / step).astype(np.int64), 0, len(tc) - 2)
+        else:
+            i = np.clip(np.searchsorted(tc, t, side="right") - 1, 0, len(tc) - 2)
         t0 = tc[i]
         cp0 = cpv[i]
         slope = (cpv[i + 1] - cpv[i]) / (tc[i + 1] - tc[i])

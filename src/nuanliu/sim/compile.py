@@ -339,7 +339,7 @@ def compile_network(net: Any) -> CompiledNetwork:
     a_tree = incidence(tree_edges)
     lu = splu(a_tree, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
     a_chord = incidence(chord_edges)
-    m_chord = _tree_solve_columns(lu, a_chord)
+    m_chord = _loop_paths(e_from, e_to, chord_edges, tree_edges, row_of_node, pred, gg, ground, n)
     loop_rows = np.unique(m_chord.tocsc().indices).astype(np.int64)
 
     elevation = _f(junctions, "elevation_m", 0.0)
@@ -491,3 +491,52 @@ def _tree_solve_columns(lu: SuperLU, a: sp.csc_matrix, block: int = 256) -> sp.c
         dense[np.abs(dense) < 0.5] = 0.0
         parts.append(sp.csc_matrix(np.rint(dense)))
     return sp.hstack(parts, format="csc")
+
+
+def _loop_paths(
+    e_from: IntArray,
+    e_to: IntArray,
+    chords: IntArray,
+    tree_edges: IntArray,
+    row_of_node: IntArray,
+    pred: IntArray,
+    graph: sp.csr_matrix,
+    ground: int,
+    n: int,
+) -> sp.csc_matrix:
+    """M = A_T⁻¹ A_C from the tree paths: column c carries a unit flow from the chord's
+    start to its end along the tree (±1 by edge orientation).
+
+    All chords climb towards their lowest common ancestor together, one tree level per
+    step: the loop runs over tree depth, never over pipes.
+    """
+    k = len(chords)
+    if k == 0:
+        return sp.csc_matrix((n, 0))
+    depth = csgraph.dijkstra(graph, indices=ground, unweighted=True).astype(np.int64)
+    a = e_from[chords].copy()
+    b = e_to[chords].copy()
+    cols = np.arange(k)
+    rr: list[IntArray] = []
+    cc: list[IntArray] = []
+    vv: list[NDArray[np.float64]] = []
+
+    def climb(nodes: IntArray, which: NDArray[np.bool_], sign: float) -> None:
+        w = nodes[which]
+        row = row_of_node[w]
+        up = np.where(e_from[tree_edges[row]] == w, 1.0, -1.0)
+        rr.append(row)
+        cc.append(cols[which])
+        vv.append(sign * up)
+        nodes[which] = pred[w]
+
+    while True:
+        differ = a != b
+        if not differ.any():
+            break
+        da, db = depth[a], depth[b]
+        climb(a, differ & (da >= db), 1.0)
+        differ = a != b
+        climb(b, differ & (depth[b] > depth[a]) | (differ & (depth[b] == depth[a])), -1.0)
+    rows = np.concatenate(rr)
+    return sp.csc_matrix((np.concatenate(vv), (rows, np.concatenate(cc))), shape=(n, k))

@@ -189,6 +189,7 @@ def solve_steady(
     it = 0
     t_prop: FloatArray | None = None
     accel = _Anderson(memory=opts.anderson_memory)
+    thermal_cache: dict[str, Any] = {}
     relax = last_step = np.zeros(0)
     for it in range(1, opts.max_iter_coupling + 1):
         tn = st.node_temp_c
@@ -282,7 +283,7 @@ def solve_steady(
         beta[nr:] = np.r_[law_c.beta, law_s.beta, law_f.beta]
         edges = ThermalEdges(t_frm, t_to, np.r_[q[:nr], m_fixed], alpha, beta)
         t_node, t_in, t_out = solve_temperatures(
-            n, edges, st.node_temp_c, st.edge_out_c, stagnant_c, water
+            n, edges, st.node_temp_c, st.edge_out_c, stagnant_c, water, thermal_cache
         )
 
         d_temp = float(np.max(np.abs(t_node - st.node_temp_c))) if n else 0.0

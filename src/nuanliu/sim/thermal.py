@@ -43,8 +43,13 @@ def solve_temperatures(
     edge_out_prev_c: FloatArray,
     stagnant_temp_c: FloatArray,
     water: WaterProperties,
+    cache: dict | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Node temperatures, edge inlet and outlet temperatures (°C)."""
+    """Node temperatures, edge inlet and outlet temperatures (°C).
+
+    ``cache`` (a dict kept by the caller) holds the wave plan; it is reused while the
+    flow directions and dependency pattern stay the same.
+    """
     m = edges.m_kg_s
     fwd = m >= 0
     inlet = np.where(fwd, edges.frm, edges.to)
@@ -62,7 +67,18 @@ def solve_temperatures(
     rhs = np.where(stagnant, stagnant_temp_c, rhs)
     off = w * edges.alpha
     dep = (off != 0.0) & ~stagnant[outlet]
-    t_node = _forward_substitution(n_nodes, inlet[dep], outlet[dep], off[dep], diag, rhs)
+    dep_idx = np.flatnonzero(dep)
+    src, dst = inlet[dep_idx], outlet[dep_idx]
+    plan = cache.get("plan") if cache is not None else None
+    if (
+        plan is None
+        or not np.array_equal(plan.key_edges, dep_idx)
+        or not np.array_equal(plan.key_fwd, fwd[dep_idx])
+    ):
+        plan = plan_waves(n_nodes, src, dst, (dep_idx, fwd[dep_idx]))
+        if cache is not None:
+            cache["plan"] = plan
+    t_node = _forward_substitution(n_nodes, src, dst, off[dep_idx], diag, rhs, plan)
     if t_node is None:  # a closed flow cycle (rare): general sparse solve
         rows = np.r_[np.arange(n_nodes), outlet[dep]]
         cols = np.r_[np.arange(n_nodes), inlet[dep]]
@@ -88,6 +104,45 @@ def _gather(indptr: NDArray[np.int64], nodes: NDArray[np.int64]) -> NDArray[np.i
     return shift + np.arange(total)
 
 
+@dataclass
+class FlowSchedule:
+    """Topological waves of the dependency graph (reusable while flow directions hold)."""
+
+    key_edges: NDArray[np.int64]
+    key_fwd: NDArray[np.bool_]
+    order: NDArray[np.int64]  # dependency edges sorted by source node
+    first: NDArray[np.int64]  # nodes solvable at once
+    waves: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]]
+    complete: bool
+
+
+def plan_waves(
+    n: int, src: NDArray[np.int64], dst: NDArray[np.int64], key: tuple[NDArray, NDArray]
+) -> FlowSchedule:
+    """Plan the waves of the forward substitution: per wave the edge positions (in
+    source order), their distinct targets, the target of each edge and the nodes that
+    become known."""
+    order = np.argsort(src, kind="stable")
+    src_s, dst_s = src[order], dst[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src_s, minlength=n), out=indptr[1:])
+    remaining = np.bincount(dst, minlength=n)
+    frontier = np.flatnonzero(remaining == 0)
+    first = frontier
+    solved = len(frontier)
+    waves = []
+    while len(frontier):  # one pass per wave of the flow, not per pipe
+        pos = _gather(indptr, frontier)
+        if not len(pos):
+            break
+        uniq, inv = np.unique(dst_s[pos], return_inverse=True)
+        remaining[uniq] -= np.bincount(inv, minlength=len(uniq))
+        frontier = uniq[remaining[uniq] == 0]
+        waves.append((pos, uniq, inv, frontier))
+        solved += len(frontier)
+    return FlowSchedule(key[0], key[1], order, first, waves, solved == n)
+
+
 def _forward_substitution(
     n: int,
     src: NDArray[np.int64],
@@ -95,6 +150,7 @@ def _forward_substitution(
     weight: FloatArray,
     diag: FloatArray,
     rhs: FloatArray,
+    plan: FlowSchedule,
 ) -> FloatArray | None:
     """Solve diag·T − Σ weight·T[src] (into dst) = rhs in topological waves.
 
@@ -103,25 +159,14 @@ def _forward_substitution(
     (counting only edges whose outlet depends on their inlet). Returns None if a flow
     cycle leaves nodes unsolved.
     """
-    order = np.argsort(src, kind="stable")
-    src_s, dst_s, w_s = src[order], dst[order], weight[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src_s, minlength=n), out=indptr[1:])
-    remaining = np.bincount(dst, minlength=n)
+    if not plan.complete:
+        return None
+    src_s = src[plan.order]
+    w_s = weight[plan.order]
     acc = rhs.copy()
     t = np.full(n, np.nan)
-    frontier = np.flatnonzero(remaining == 0)
-    t[frontier] = acc[frontier] / diag[frontier]
-    solved = len(frontier)
-    while len(frontier):  # one pass per wave of the flow, not per pipe
-        pos = _gather(indptr, frontier)
-        if not len(pos):
-            break
-        targets = dst_s[pos]
-        uniq, inv = np.unique(targets, return_inverse=True)
+    t[plan.first] = acc[plan.first] / diag[plan.first]
+    for pos, uniq, inv, frontier in plan.waves:
         acc[uniq] += np.bincount(inv, weights=w_s[pos] * t[src_s[pos]], minlength=len(uniq))
-        remaining[uniq] -= np.bincount(inv, minlength=len(uniq))
-        frontier = uniq[remaining[uniq] == 0]
         t[frontier] = acc[frontier] / diag[frontier]
-        solved += len(frontier)
-    return t if solved == n else None
+    return t
