@@ -6,7 +6,7 @@
 The server is the real application (uvicorn, one process, embedded DuckDB) started as a
 separate process on a free loopback port; the load generator is this process: one
 ``httpx.AsyncClient`` per user, each logged in with its own session cookie, browsing
-pages of its scope with a think time, while gateway clients post JSON batches to
+pages of its scope with a think time of 1–4 s, while gateway clients post JSON batches to
 ``/api/v1/readings`` at the target rate. Prints a latency table per page (p50/p95/p99)
 and writes it to bench/results/web.md. Target: p95 ≤ 300 ms on every page.
 """
@@ -241,7 +241,7 @@ async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -
     who = [setup.users[i % len(setup.users)] for i in range(users)]
     logins = asyncio.Semaphore(2)
     tasks = [
-        asyncio.create_task(user_loop(base, setup, w, i, until, samples, (0.5, 1.5), logins))
+        asyncio.create_task(user_loop(base, setup, w, i, until, samples, (1.0, 4.0), logins))
         for i, w in enumerate(who)
     ]
     await asyncio.sleep(0)
@@ -270,7 +270,7 @@ async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -
 
 def table(samples: Samples, setup: Setup, users: int, seconds: float, rate: int) -> str:
     lines = [
-        f"Dashboard under load: {users} users (think time 0.5–1.5 s) for {seconds:.0f} s, "
+        f"Dashboard under load: {users} users (think time 1–4 s) for {seconds:.0f} s, "
         f"ingest target {rate:,} readings/s over HTTP; {setup.n_households:,} households, "
         f"{setup.history_rows:,} readings of history; DuckDB, one uvicorn process, "
         f"{os.cpu_count()} CPU cores.",

@@ -101,7 +101,7 @@
         ],
         series: [
           { name: d.labels.pipes, type: "lines", coordinateSystem: "cartesian2d", polyline: false, data: lines,
-            lineStyle: { color: "#c2410c", width: 2, opacity: 0.5 }, z: 1 },
+            lineStyle: { color: "#c2410c", width: 2, opacity: 0.5 }, z: 1, clip: true },
           { name: d.labels.buildings, type: "scatter", data: buildings, symbolSize: 8, z: 2,
             itemStyle: { borderColor: "#fff", borderWidth: 0.5 } },
           { name: d.labels.stations, type: "scatter", data: stations, symbol: "rect", symbolSize: 13, z: 3,
