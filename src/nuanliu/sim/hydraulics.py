@@ -56,7 +56,7 @@ class EdgeLaw:
 class HydraulicResult:
     q_kg_s: FloatArray  # resistive edges
     p_pa: FloatArray  # hydraulic nodes
-    law: EdgeLaw
+    law: EdgeLaw | None
     iterations: int
     residual_history: list[float]
     converged: bool
@@ -65,12 +65,12 @@ class HydraulicResult:
 def edge_law(
     cn: CompiledNetwork,
     idx: IntArray,
-    q: FloatArray,
+    qi: FloatArray,
     rho_kg_m3: FloatArray,
     mu_pa_s: FloatArray,
     friction_model: FrictionModel,
 ) -> EdgeLaw:
-    """Pressure difference law of the resistive edges ``idx`` at flows ``q[idx]``.
+    """Pressure difference law of the resistive edges ``idx`` at their flows ``qi``.
 
     ``rho_kg_m3`` and ``mu_pa_s`` are per edge (all edges). Vectorised per edge kind.
     """
@@ -79,7 +79,6 @@ def edge_law(
     dd = np.zeros(n)
     kind = cn.e_kind[idx]
     elem = cn.e_elem[idx]
-    qi = q[idx]
     rho = rho_kg_m3[idx]
     # Elevation: p_from − p_to includes ρ g (z_to − z_from) for every physical edge.
     z = np.r_[cn.elevation_m, 0.0]
@@ -174,11 +173,14 @@ def solve_hydraulics(
     friction_model: FrictionModel = "colebrook",
     tol_pa: float = 1e-4,
     max_iter: int = 50,
+    with_pressures: bool = True,
 ) -> HydraulicResult:
-    """Flows on every resistive edge and pressures at every node.
+    """Flows on every resistive edge (and pressures at every node if asked).
 
-    The loop residual r = Δp_C − Mᵀ Δp_T only involves the edges on some fundamental
-    loop, so Newton evaluates the pressure laws there; all edges once at the end.
+    Tree flows are q_T = q_T0 − M q_C with q_T0 = A_T⁻¹ b (one triangular solve). The
+    loop residual r = Δp_C − Mᵀ Δp_T only involves the edges on some fundamental loop,
+    so Newton evaluates flows and pressure laws there only; pressures (one transposed
+    solve and all laws) are computed once, when asked.
     """
     b = nodal_injection(cn, m_fixed)
     k = cn.n_chords
@@ -190,24 +192,20 @@ def solve_hydraulics(
     m_sub = cn.m_loop  # M restricted to those rows
     loop_idx = np.r_[tree[loop_rows], chords]
     nl = len(loop_rows)
+    q_t0 = lu.solve(b)
+    q_t0_loop = q_t0[loop_rows]
     history: list[float] = []
 
-    def flows(qc_: FloatArray) -> FloatArray:
-        q_ = np.empty(cn.n_resistive)
-        q_[tree] = lu.solve(b - cn.a_chord @ qc_ if k else b)
-        q_[chords] = qc_
-        return q_
-
-    def loop_state(qc_: FloatArray) -> tuple[FloatArray, EdgeLaw, FloatArray]:
-        q_ = flows(qc_)
-        law_ = edge_law(cn, loop_idx, q_, rho_kg_m3, mu_pa_s, friction_model)
+    def loop_state(qc_: FloatArray) -> tuple[EdgeLaw, FloatArray]:
+        q_loop = np.r_[q_t0_loop - m_sub @ qc_, qc_]
+        law_ = edge_law(cn, loop_idx, q_loop, rho_kg_m3, mu_pa_s, friction_model)
         r_ = law_.dp_pa[nl:] - m_sub.T @ law_.dp_pa[:nl]
-        return q_, law_, r_
+        return law_, r_
 
     it = 0
     norm = 0.0
     if k:
-        q, law, r = loop_state(qc)
+        law, r = loop_state(qc)
         norm = float(np.max(np.abs(r)))
         history.append(norm)
         while norm > tol_pa and it < max_iter:
@@ -219,7 +217,7 @@ def solve_hydraulics(
             # Backtracking: accept the step only if the loop residual decreases.
             alpha = 1.0
             for _ in range(8):
-                q_try, law_try, r_try = loop_state(qc + alpha * step)
+                law_try, r_try = loop_state(qc + alpha * step)
                 n_try = float(np.max(np.abs(r_try)))
                 if n_try < norm or alpha < 0.01:
                     break
@@ -230,16 +228,33 @@ def solve_hydraulics(
     else:
         history.append(0.0)
 
-    q = flows(qc)
-    law = edge_law(cn, np.arange(cn.n_resistive), q, rho_kg_m3, mu_pa_s, friction_model)
-    p_rows = lu.solve(law.dp_pa[tree], trans="T")
-    p = np.empty(cn.n_nodes)
-    p[cn.tree_rows_node] = p_rows
-    return HydraulicResult(
+    q = np.empty(cn.n_resistive)
+    q[tree] = q_t0 - cn.m_chord @ qc if k else q_t0
+    q[chords] = qc
+    res = HydraulicResult(
         q_kg_s=q,
-        p_pa=p,
-        law=law,
+        p_pa=np.full(cn.n_nodes, np.nan),
+        law=None,
         iterations=it,
         residual_history=history,
         converged=norm <= tol_pa,
     )
+    if with_pressures:
+        add_pressures(cn, res, rho_kg_m3, mu_pa_s, friction_model)
+    return res
+
+
+def add_pressures(
+    cn: CompiledNetwork,
+    res: HydraulicResult,
+    rho_kg_m3: FloatArray,
+    mu_pa_s: FloatArray,
+    friction_model: FrictionModel,
+) -> None:
+    """All edge laws at the solved flows and the node pressures (one transposed solve)."""
+    law = edge_law(cn, np.arange(cn.n_resistive), res.q_kg_s, rho_kg_m3, mu_pa_s, friction_model)
+    p_rows = cn.lu_tree.solve(law.dp_pa[cn.tree_edges], trans="T")
+    p = np.empty(cn.n_nodes)
+    p[cn.tree_rows_node] = p_rows
+    res.p_pa = p
+    res.law = law

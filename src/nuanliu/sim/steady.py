@@ -21,7 +21,7 @@ from nuanliu.errors import InvalidInput, NotConverged
 from nuanliu.physics.heat_loss import decay_factor
 from nuanliu.sim.compile import CompiledNetwork, compile_network
 from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
-from nuanliu.sim.hydraulics import HydraulicResult, solve_hydraulics
+from nuanliu.sim.hydraulics import HydraulicResult, add_pressures, solve_hydraulics
 from nuanliu.sim.options import SolverOptions
 from nuanliu.sim.thermal import STAGNANT_KG_S, ThermalEdges, solve_temperatures
 
@@ -263,6 +263,7 @@ def solve_steady(
             friction_model=opts.friction_model,
             tol_pa=opts.tol_pressure_pa,
             max_iter=opts.max_iter_hydraulic,
+            with_pressures=False,
         )
         q = hyd.q_kg_s
 
@@ -321,6 +322,7 @@ def solve_steady(
             break
 
     assert hyd is not None
+    add_pressures(cn, hyd, rho, mu, opts.friction_model)
     result = build_result(
         cn, st, hyd, opts, status, it, history, q_cons, q_st, stations_passed, scale
     )
