@@ -214,18 +214,19 @@ def test_native_pandapipes_net_is_imported() -> None:
     import pandapipes as pp
 
     ppn = pp.create_empty_network(fluid="water")
-    j = pp.create_junctions(ppn, 4, pn_bar=5, tfluid_k=363.15)
-    pp.create_circ_pump_const_pressure(ppn, j[3], j[0], p_flow_bar=6, plift_bar=3, t_flow_k=363.15)
+    j = pp.create_junctions(ppn, 5, pn_bar=5, tfluid_k=363.15)
+    pp.create_circ_pump_const_pressure(ppn, j[4], j[0], p_flow_bar=6, plift_bar=3, t_flow_k=363.15)
     pp.create_pipe_from_parameters(ppn, j[0], j[1], length_km=0.5, inner_diameter_mm=100)
     pp.create_heat_consumer(ppn, j[1], j[2], qext_w=2e5, treturn_k=323.15)
     pp.create_pipe_from_parameters(ppn, j[2], j[3], length_km=0.5, inner_diameter_mm=100)
-    pp.create_pump_from_parameters(ppn, j[1], j[2], "p", poly_coefficents=[0.5])
+    pp.create_pump_from_parameters(ppn, j[3], j[4], "p", poly_coefficents=[0.5])
     net = from_pandapipes(ppn)
     assert net.sources.loc[
         0, ["control", "supply_pressure_bar", "return_pressure_bar"]
     ].tolist() == ["pressure", 6.0, 3.0]
     assert net.consumers.loc[0, "return_temp_c"] == pytest.approx(50.0)
     assert net.pipes["length_m"].tolist() == pytest.approx([500.0, 500.0])
+    assert net.pipes["side"].tolist() == ["supply", "return"]  # inferred from the pump
     assert net.pumps.loc[0, ["control", "lift_bar"]].tolist() == ["lift", 0.5]
     pp.create_ext_grid(ppn, j[0], p_bar=5, t_k=350)
     with pytest.raises(InvalidInput, match="ext_grid"):

@@ -140,7 +140,7 @@ def normalize_table(kind: str, data: TableLike) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
-@dataclass
+@dataclass(eq=False)  # DataFrames have no truth value: compare with .equals()
 class Network:
     """A district-heating network: element tables + ``name`` + free-form ``meta``.
 

@@ -564,6 +564,8 @@ def from_pandapipes(ppn: Any) -> Network:
         "in_service": _col(p, "in_service", True).to_numpy(bool),
     }
     _restore_extras(p, "pipes", pipes)
+    if len(p) and f"{_PREFIX}side" not in p.columns:
+        pipes["side"] = _infer_sides(ppn, p)
 
     sources: list[dict[str, Any]] = []
     cp = _table(ppn, "circ_pump_pressure")
@@ -679,6 +681,36 @@ def from_pandapipes(ppn: Any) -> Network:
         pumps=pumps,
         valves=valves,
     )
+
+
+def _infer_sides(ppn: Any, p: pd.DataFrame) -> np.ndarray:
+    """Pipe sides of a native net: what a circulation pump's flow junction reaches through
+    pipes, valves and pumps (not through consumers) is supply, the rest return."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = int(_table(ppn, "junction").index.max()) + 1
+    a = [p["from_junction"].to_numpy(int)]
+    b = [p["to_junction"].to_numpy(int)]
+    for name, fa, fb in (
+        ("pump", "from_junction", "to_junction"),
+        ("valve", "junction", "element"),
+    ):
+        t = _table(ppn, name)
+        if len(t) and fa in t.columns:
+            a.append(t[fa].to_numpy(int))
+            b.append(t[fb].to_numpy(int))
+    aa, bb = np.concatenate(a), np.concatenate(b)
+    adj = coo_matrix((np.ones(len(aa)), (aa, bb)), shape=(n, n))
+    _, label = connected_components(adj, directed=False)
+    flow = [
+        int(j)
+        for name in ("circ_pump_pressure", "circ_pump_mass")
+        for j in _table(ppn, name).get("flow_junction", pd.Series(dtype=int))
+    ]
+    supply_parts = set(label[flow].tolist()) if flow else set()
+    is_supply = np.isin(label[p["from_junction"].to_numpy(int)], list(supply_parts))
+    return np.where(is_supply, "supply", "return")
 
 
 def _reorder(table: pd.DataFrame | None, kind: str, order: list[str]) -> pd.DataFrame | None:
