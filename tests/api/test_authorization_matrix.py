@@ -68,6 +68,8 @@ POST   @/users                                     new_user   401  403 ok   403 
 PATCH  @/users/{user_op_a}                         rename     401  403 ok   403 403 403  403  403
 PATCH  @/users/{user_op_b}                         rename     401  403 404  403 403 403  403  403
 GET    @/audit                                     -          401  403 ok   403 403 403  403  403
+GET    @/simulation/networks                       -          401  ok  ok   ok  ok  403  403  403
+GET    @/simulation/networks/jiexiu/steady         -          401  ok  ok   ok  ok  403  403  403
 """
 
 

@@ -200,3 +200,22 @@ def test_alert_acknowledge_is_scoped_and_audited(world: World) -> None:
     assert ack.status_code == 200
     assert ack.json()["state"] == "acknowledged" and ack.json()["acknowledged_by"] == "steward_a"
     assert any(e["action"] == "alert_acknowledge" for e in list_events(world.store, limit=10))
+
+
+def test_simulation_of_the_example_twin_is_cached_per_temperature(world: World) -> None:
+    c = TestClient(world.app)
+    url = "/api/v1/simulation/networks/jiexiu/steady"
+    names = [n["name"] for n in _get(world, "regulator", "/api/v1/simulation/networks").json()]
+    assert "jiexiu" in names
+    mild = c.get(url, params={"outdoor_temp_c": 0.0}, headers=world.auth("operator_a")).json()
+    assert mild["status"] == "converged" and mild["cached"] is False
+    assert len(mild["stations"]) == 109  # Jiexiu's heat-exchange stations
+    s = mild["summary"]
+    assert s["heat_produced_w"] >= s["heat_delivered_w"] > 0
+    again = c.get(url, params={"outdoor_temp_c": 0.04}, headers=world.auth("regulator")).json()
+    assert again["cached"] is True and again["summary"] == s
+    cold = c.get(url, params={"outdoor_temp_c": -20.0}, headers=world.auth("admin_a")).json()
+    assert cold["summary"]["heat_delivered_w"] > s["heat_delivered_w"]  # colder: more heat
+    assert world.app.state.sim_cache.solves == 2
+    unknown = c.get("/api/v1/simulation/networks/atlantis/steady", headers=world.auth("admin_a"))
+    assert unknown.status_code == 404 and "jiexiu" in unknown.json()["error"]["message"]

@@ -22,6 +22,7 @@ from nuanliu.api.metrics import ApiMetrics, MetricsMiddleware
 from nuanliu.api.ratelimit import LoginLimiter
 from nuanliu.api.routes import auth, system
 from nuanliu.api.sessions import SESSION_TTL
+from nuanliu.api.simcache import SimCache
 from nuanliu.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def create_app(
     app.state.session_ttl = session_ttl
     app.state.login_url = "/login"
     app.state.secure_cookies = settings.env != "development"
-    app.state.sim_cache = {}
+    app.state.sim_cache = SimCache()
     if store is not None:
         _register_hooks(app, store)
 

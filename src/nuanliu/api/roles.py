@@ -8,6 +8,9 @@
 | steward | communities | shown | read its communities; acknowledge alerts there |
 | resident | own household | shown | read own household |
 | gateway | one enterprise | masked | ingest readings only (API token) |
+
+Network twin results (operations data, not households) are open to regulators,
+enterprise admins and operators.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ class Permission(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # acknowledge alerts
     MANAGE_USERS = "manage_users"  # users of one's own enterprise
     READ_AUDIT = "read_audit"
+    READ_NETWORK = "read_network"  # network twin results (operations data, not households)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.REGULATOR: frozenset({Permission.READ}),
+    Role.REGULATOR: frozenset({Permission.READ, Permission.READ_NETWORK}),
     Role.ENTERPRISE_ADMIN: frozenset(
         {
             Permission.READ,
@@ -43,10 +47,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACKNOWLEDGE,
             Permission.MANAGE_USERS,
             Permission.READ_AUDIT,
+            Permission.READ_NETWORK,
         }
     ),
     Role.ENTERPRISE_OPERATOR: frozenset(
-        {Permission.READ, Permission.INGEST, Permission.ACKNOWLEDGE}
+        {Permission.READ, Permission.INGEST, Permission.ACKNOWLEDGE, Permission.READ_NETWORK}
     ),
     Role.STEWARD: frozenset({Permission.READ, Permission.ACKNOWLEDGE}),
     Role.RESIDENT: frozenset({Permission.READ}),
