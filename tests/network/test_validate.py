@@ -208,3 +208,20 @@ def test_isolation_station_separates_hydraulic_parts() -> None:
     parts = hydraulic_parts(net)
     assert parts.nunique() == 2
     assert parts["L00.s"] == parts["ISO.p.r"] != parts["ISO.c.s"] == parts["HH001.r"]
+
+
+def test_modelled_secondary_joined_to_its_primary_is_reported() -> None:
+    from nuanliu.network.examples import load_example
+
+    net = load_example("tuoketuo-hohhot")
+    extra = {
+        "pipe_id": "shortcut",
+        "from_junction_id": "ISO.p.s",
+        "to_junction_id": "ISO.c.s",
+        "length_m": 10.0,
+        "inner_diameter_m": 0.3,
+    }
+    net.pipes = Network.from_tables(pipes=[*net.pipes.to_dict("records"), extra]).pipes
+    assert any(
+        "hydraulically connected to the primary" in m for m in messages(net, "stations", "ISO")
+    )

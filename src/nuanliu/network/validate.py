@@ -343,6 +343,14 @@ def _check_graph(
     st_prim, st_live = part_of("stations", "primary_supply_junction_id")
     st_sec, st_sec_live = part_of("stations", "secondary_supply_junction_id")
     has_ref[st_sec[st_sec_live]] = True
+    # A modelled secondary must be hydraulically separate from the primary it is fed by.
+    joined = st_live & st_sec_live & (st_prim == st_sec)
+    out.add(
+        "stations",
+        ids["stations"][joined],
+        "secondary side is hydraulically connected to the primary side "
+        "(a station with a modelled secondary must separate two networks)",
+    )
     # Heat reaches a secondary part through a station whose primary part is heated:
     # propagate along the (few) station links until nothing changes.
     link = st_live & st_sec_live
