@@ -105,23 +105,31 @@ BUILDING_CONTEXT = """bc AS (
         LEFT JOIN regions r2 ON r2.region_id = r1.parent_id
     )"""
 
+# ``hd``: every household in scope with its daily facts over the window (one row each).
 _DAILY_ONE_DAY = """
-        SELECT d.household_id, 1 AS days,
-               CASE WHEN d.sum_temp_c / d.n >= hh.std_c THEN 1 ELSE 0 END AS compliant_days,
-               d.n, d.sum_temp_c AS sum_c, d.min_temp_c AS min_c, d.max_temp_c AS max_c
-        FROM mon_household_daily d JOIN hh ON hh.household_id = d.household_id
-        WHERE d.local_day >= ? AND d.local_day < ?
+    hd AS (
+        SELECT hh.*, CASE WHEN x.n IS NULL THEN 0 ELSE 1 END AS days,
+               CASE WHEN x.sum_temp_c / x.n >= hh.std_c THEN 1 ELSE 0 END AS compliant_days,
+               x.n, x.sum_temp_c AS sum_c, x.min_temp_c AS min_c, x.max_temp_c AS max_c
+        FROM hh LEFT JOIN mon_household_daily x
+          ON x.household_id = hh.household_id AND x.local_day >= ? AND x.local_day < ?
     )"""
 
 _DAILY_MANY_DAYS = """
-        SELECT d.household_id, COUNT(*) AS days,
-               SUM(CASE WHEN d.sum_temp_c / d.n >= hh.std_c THEN 1 ELSE 0 END)
-                   AS compliant_days,
-               SUM(d.n) AS n, SUM(d.sum_temp_c) AS sum_c,
-               MIN(d.min_temp_c) AS min_c, MAX(d.max_temp_c) AS max_c
-        FROM mon_household_daily d JOIN hh ON hh.household_id = d.household_id
-        WHERE d.local_day >= ? AND d.local_day < ?
-        GROUP BY d.household_id
+    hd AS (
+        SELECT hh.*, COALESCE(d.days, 0) AS days,
+               COALESCE(d.compliant_days, 0) AS compliant_days,
+               d.n, d.sum_c, d.min_c, d.max_c
+        FROM hh LEFT JOIN (
+            SELECT x.household_id, COUNT(*) AS days,
+                   SUM(CASE WHEN x.sum_temp_c / x.n >= hh.std_c THEN 1 ELSE 0 END)
+                       AS compliant_days,
+                   SUM(x.n) AS n, SUM(x.sum_temp_c) AS sum_c,
+                   MIN(x.min_temp_c) AS min_c, MAX(x.max_temp_c) AS max_c
+            FROM mon_household_daily x JOIN hh ON hh.household_id = x.household_id
+            WHERE x.local_day >= ? AND x.local_day < ?
+            GROUP BY x.household_id
+        ) d ON d.household_id = hh.household_id
     )"""
 
 
@@ -163,7 +171,7 @@ def _facts_sql(cond: str, hours: bool, one_day: bool = False) -> str:
         ) hc
         WHERE {cond}
     ),
-    d AS ({daily},
+    {daily},
     off AS (
         SELECT s.household_id, COUNT(*) AS offline_sensors
         FROM sensors s JOIN hh ON hh.household_id = s.household_id
@@ -173,22 +181,19 @@ def _facts_sql(cond: str, hours: bool, one_day: bool = False) -> str:
         GROUP BY s.household_id
     ){hourly},
     f AS (
-        SELECT hh.household_id, hh.region_id, hh.city_id, hh.county_id, hh.enterprise_id,
-               hh.station_id, hh.community_id, hh.building_id, hh.std_c,
-               COALESCE(d.days, 0) AS days,
-               COALESCE(d.compliant_days, 0) AS compliant_days,
-               d.n, d.sum_c, d.min_c, d.max_c,
-               CASE WHEN d.days > 0 THEN 1 ELSE 0 END AS reporting,
-               CASE WHEN d.days > 0 AND d.compliant_days = d.days THEN 1 ELSE 0 END
+        SELECT hd.household_id, hd.region_id, hd.city_id, hd.county_id, hd.enterprise_id,
+               hd.station_id, hd.community_id, hd.building_id, hd.std_c,
+               hd.days, hd.compliant_days, hd.n, hd.sum_c, hd.min_c, hd.max_c,
+               CASE WHEN hd.days > 0 THEN 1 ELSE 0 END AS reporting,
+               CASE WHEN hd.days > 0 AND hd.compliant_days = hd.days THEN 1 ELSE 0 END
                    AS compliant,
-               CASE WHEN d.sum_c / d.n < ? THEN 1 ELSE 0 END AS cold,
-               CASE WHEN d.sum_c / d.n > ? THEN 1 ELSE 0 END AS overheated,
+               CASE WHEN hd.sum_c / hd.n < ? THEN 1 ELSE 0 END AS cold,
+               CASE WHEN hd.sum_c / hd.n > ? THEN 1 ELSE 0 END AS overheated,
                COALESCE(off.offline_sensors, 0) AS offline_sensors,
                {hourly_cols}
-        FROM hh
-        LEFT JOIN d ON d.household_id = hh.household_id
-        LEFT JOIN off ON off.household_id = hh.household_id
-        {"LEFT JOIN hrs ON hrs.household_id = hh.household_id" if hours else ""}
+        FROM hd
+        LEFT JOIN off ON off.household_id = hd.household_id
+        {"LEFT JOIN hrs ON hrs.household_id = hd.household_id" if hours else ""}
     )
     """
 
