@@ -20,7 +20,14 @@ from nuanliu.registry import build_demo_registry
 from nuanliu.sensors import FaultConfig, SensorSimulator, simulate_readings, synthetic_sensors
 from nuanliu.sensors.registry import sensors_from_csv, sensors_from_store
 from nuanliu.sensors.runner import SimulatorRunner
-from nuanliu.sensors.sinks import FileSink, HttpSink, MqttSink, StoreSink, gateway_map
+from nuanliu.sensors.sinks import (
+    FileSink,
+    HttpSink,
+    MqttSink,
+    SinkError,
+    StoreSink,
+    gateway_map,
+)
 from nuanliu.store import open_store
 
 START = "2026-01-20T00:00:00+08:00"
@@ -253,6 +260,12 @@ def test_post_to_the_running_api(tmp_path: Path) -> None:
         for tbl in simulate_readings(sensors, START, "2026-01-20T01:00:00+08:00", seed=4):
             sink.send(tbl)
         sink.close()
+        intruder = HttpSink(
+            f"http://127.0.0.1:{port}/api/v1/readings", gateway_map(sensors), token="bogus"
+        )
+        with pytest.raises(SinkError, match="401"):
+            intruder.send(tbl)
+        intruder.close()
     finally:
         server.should_exit = True
         th.join(10)
@@ -347,3 +360,14 @@ def test_cli_backfills_then_follows_into_a_store(tmp_path: Path) -> None:
     assert n * 15 <= stored <= n * 19
     assert pd.Timestamp(newest) <= pd.Timestamp.now(tz="UTC")
     assert "done:" in result.output
+
+
+def test_unreachable_broker_and_bad_file_names(tmp_path: Path) -> None:
+    from nuanliu.errors import ConfigError, InvalidInput
+
+    with pytest.raises(ConfigError, match="cannot connect"):
+        MqttSink(f"mqtt://127.0.0.1:{_free_port()}", {})
+    with pytest.raises(ConfigError, match="not understood"):
+        MqttSink("http://127.0.0.1:1883", {})
+    with pytest.raises(InvalidInput, match="unknown output format"):
+        FileSink(tmp_path / "readings.xlsx")

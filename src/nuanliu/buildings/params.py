@@ -163,7 +163,9 @@ def draw_params(
     floor = col("floor", np.floor(uh[:, 1] * floors) + 1.0)
     floor = np.clip(floor, 1.0, floors)
     corner = (
-        units["corner"].astype(bool).to_numpy() if "corner" in units else uh[:, 2] < 0.35
+        units["corner"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if "corner" in units
+        else uh[:, 2] < 0.35
     ).astype(float)
 
     position = 1.0 + 0.35 * (floor >= floors) + 0.15 * (floor <= 1.0) + 0.20 * corner

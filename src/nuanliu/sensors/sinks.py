@@ -26,9 +26,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from nuanliu.errors import ConfigError, InvalidInput, StoreError
+from nuanliu.errors import ConfigError, InvalidInput, NuanliuError
 
 TOPIC_ROOT = "nuanliu/v1/readings"
+
+
+class SinkError(NuanliuError, RuntimeError):
+    """A sink could not deliver readings (broker or server unreachable, refused)."""
+
+    code = "sink_error"
 
 
 @dataclass
@@ -187,9 +193,12 @@ class MqttSink:
             self.report.messages += 1
         deadline = time.monotonic() + self.timeout_s
         for info in pending:  # QoS 1: wait for the broker's PUBACKs
-            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            try:
+                info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as exc:  # not queued: connection lost
+                raise SinkError(f"MQTT publish failed: {exc}") from exc
             if not info.is_published():
-                raise StoreError("MQTT broker did not acknowledge a published batch in time")
+                raise SinkError("MQTT broker did not acknowledge a published batch in time")
         self.report.rows += table.num_rows
 
     def close(self) -> None:
@@ -232,9 +241,9 @@ class HttpSink:
             try:
                 resp = self._client.post(self.url, content=("\n".join(lines) + "\n").encode())
             except httpx.HTTPError as exc:
-                raise StoreError(f"POST {self.url} failed: {exc}") from exc
+                raise SinkError(f"POST {self.url} failed: {exc}") from exc
             if resp.status_code >= 400:
-                raise StoreError(
+                raise SinkError(
                     f"POST {self.url} answered {resp.status_code}: {resp.text[:300]}",
                     details={"status": resp.status_code},
                 )
