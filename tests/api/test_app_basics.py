@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from nuanliu.api.app import create_app
@@ -75,3 +77,16 @@ def test_apps_are_independent_and_operation_ids_unique(world: World, tmp_path) -
     ops = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len(ops) == len(set(ops)) and "registry_list" in ops and "alerts_acknowledge" in ops
     assert all(op.get("tags") for path in spec["paths"].values() for op in path.values())
+
+
+def test_every_operation_is_documented() -> None:
+    app = create_app(load_settings({"NUANLIU_DB_URL": "duckdb:///:memory:"}))
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    spec = app.openapi()
+    missing = [
+        f"{method.upper()} {path} ({op['operationId']})"
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if f"`{op['operationId']}`" not in doc or path not in doc
+    ]
+    assert not missing, f"document in docs/api.md: {missing}"
