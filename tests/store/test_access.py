@@ -183,3 +183,53 @@ def test_writer_recovers_after_its_connection_is_killed(store: Store) -> None:
         w.execute("INSERT INTO regions (region_id, level, name_zh) VALUES ('a', 'region', 'x')")
     with store.read() as q:
         assert q.scalar("SELECT count(*) FROM regions") == 1
+
+
+def test_arrow_results_keep_types_nulls_and_empty_strings(store: Store) -> None:
+    with store.write() as w:
+        w.executemany(
+            "INSERT INTO households (household_id, building_id, address, floor_area_m2,"
+            " metered, resident_name) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ("h1", "b1", "", 88.5, True, None),
+                ("h2", "b1", 'a "quoted", comma\naddress', None, False, "张三"),
+            ],
+        )
+    with store.read() as q:
+        tbl = q.arrow(
+            "SELECT household_id, address, floor_area_m2, metered, resident_name,"
+            " CAST('2026-01-15 08:00:00+00' AS TIMESTAMPTZ) AS at,"
+            " CAST(1.25 AS DECIMAL(10, 2)) AS money"
+            " FROM households WHERE household_id LIKE ? ORDER BY household_id",
+            ["h%"],
+        )
+    rows = tbl.to_pylist()
+    assert [r["address"] for r in rows] == ["", 'a "quoted", comma\naddress']
+    assert [r["floor_area_m2"] for r in rows] == [88.5, None]
+    assert [r["metered"] for r in rows] == [True, False]
+    assert [r["resident_name"] for r in rows] == [None, "张三"]
+    assert tbl.schema.field("metered").type == pa.bool_()
+    assert tbl.schema.field("at").type == pa.timestamp("us", tz="UTC")
+    assert rows[0]["at"] == T0
+    assert str(rows[0]["money"]) == "1.25"  # exact decimal, never a float
+
+
+def test_bulk_and_row_wise_arrow_reads_agree(store: Store) -> None:
+    """PostgreSQL streams plain-typed results through COPY and others row by row."""
+    with store.write() as w:
+        w.executemany(
+            "INSERT INTO households (household_id, building_id, address, metered)"
+            " VALUES (?, ?, ?, ?)",
+            [("h1", "b1", "", True), ("h2", "b1", None, False), ("h3", "b2", "100% ok?", False)],
+        )
+    sql = "SELECT household_id, address, metered FROM households WHERE building_id = ? ORDER BY 1"
+    with store.read() as q:
+        plain = q.arrow(sql, ["b1"]).to_pylist()
+        exact = q.arrow(sql.replace("metered", "metered, CAST(1 AS DECIMAL(4, 1)) AS d"), ["b1"])
+        literal = q.arrow("SELECT address FROM households WHERE address LIKE '100%'")
+    assert plain == [
+        {"household_id": "h1", "address": "", "metered": True},
+        {"household_id": "h2", "address": None, "metered": False},
+    ]
+    assert [{k: r[k] for k in plain[0]} for r in exact.to_pylist()] == plain
+    assert literal.column("address").to_pylist() == ["100% ok?"]

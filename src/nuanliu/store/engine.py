@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import queue
+import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -389,6 +390,10 @@ _PG_ARROW_TYPES: dict[int, pa.DataType] = {
 }
 
 
+_READ_ONLY_QUERY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
+_MODIFYING = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+UPDATE|FOR\s+SHARE)\b", re.IGNORECASE)
+
+
 class PostgresEngine(Engine):
     """PostgreSQL server: a dedicated writer connection plus a pool of readers.
 
@@ -504,6 +509,9 @@ class PostgresEngine(Engine):
             return [d.name for d in cur.description], cur.fetchall()
 
     def fetch_arrow(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        fast = self._fetch_arrow_copy(conn, sql, params)
+        if fast is not None:
+            return fast
         with self._cursor(conn, sql, params) as cur:
             if cur.description is None:
                 return pa.table({})
@@ -518,6 +526,53 @@ class PostgresEngine(Engine):
                 arrays.append(pa.array(values, type=typ))
                 names.append(d.name)
             return pa.Table.from_arrays(arrays, names=names)
+
+    def _fetch_arrow_copy(
+        self, conn: Any, sql: str, params: Sequence[Any] | None
+    ) -> pa.Table | None:
+        """Large results: ``COPY (query) TO STDOUT`` parsed by Arrow, ~10x faster than
+        building Python tuples. None when the query or its column types do not qualify
+        (then the caller fetches rows)."""
+        text = sql.strip().rstrip(";")
+        if not _READ_ONLY_QUERY.match(text) or _MODIFYING.search(text):
+            return None
+        inner = self.caps.sql(text) if params else text
+        try:
+            with self._psycopg.ClientCursor(conn) as cur:
+                # The column types, without running the query for real.
+                probe = f"SELECT * FROM ({inner}) AS _q LIMIT 0"
+                cur.execute(probe, list(params) if params else None)
+                desc = cur.description or []
+                names = [d.name for d in desc]
+                types = [_PG_ARROW_TYPES.get(d.type_code) for d in desc]
+                if not names or None in types or len(set(names)) != len(names):
+                    return None
+                query = cur.mogrify(inner, list(params)) if params else inner
+                buf = io.BytesIO()
+                with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)".encode()) as copy:
+                    for chunk in copy:
+                        buf.write(chunk)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL refused: {exc}", details={"sql": _clip(sql)}) from exc
+        schema = pa.schema(list(zip(names, types, strict=True)))
+        data = buf.getvalue()
+        if not data:
+            return schema.empty_table()
+        try:
+            return pacsv.read_csv(
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(column_names=names),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict(zip(names, types, strict=True)),
+                    true_values=["t"],
+                    false_values=["f"],
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                ),
+            ).cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None  # e.g. 'infinity' timestamps: fall back to rows
 
     def _copy_in(self, conn: Any, table: str, tbl: pa.Table) -> None:
         buf = io.BytesIO()
