@@ -43,7 +43,7 @@ _MERGE_HOURLY = """
 INSERT INTO mon_sensor_hourly
     (sensor_id, hour_ts, n, sum_temp_c, min_temp_c, max_temp_c, first_ts, last_ts)
 SELECT sensor_id, hour_ts, n, sum_temp_c, min_temp_c, max_temp_c, first_ts, last_ts
-FROM mon_stage_hourly
+FROM mon_stage_hourly{order}
 ON CONFLICT (sensor_id, hour_ts) DO UPDATE SET
     n = mon_sensor_hourly.n + excluded.n,
     sum_temp_c = mon_sensor_hourly.sum_temp_c + excluded.sum_temp_c,
@@ -61,7 +61,7 @@ SELECT s.household_id, st.local_day, SUM(st.n), SUM(st.sum_temp_c),
 FROM mon_stage_daily st
 JOIN sensors s ON s.sensor_id = st.sensor_id
 WHERE s.household_id IS NOT NULL
-GROUP BY s.household_id, st.local_day
+GROUP BY s.household_id, st.local_day{order}
 ON CONFLICT (household_id, local_day) DO UPDATE SET
     n = mon_household_daily.n + excluded.n,
     sum_temp_c = mon_household_daily.sum_temp_c + excluded.sum_temp_c,
@@ -71,7 +71,7 @@ ON CONFLICT (household_id, local_day) DO UPDATE SET
 
 _MERGE_LAST_SEEN = """
 INSERT INTO mon_sensor_last_seen (sensor_id, last_ts)
-SELECT sensor_id, MAX(last_ts) FROM mon_stage_hourly GROUP BY sensor_id
+SELECT sensor_id, MAX(last_ts) FROM mon_stage_hourly GROUP BY sensor_id{order}
 ON CONFLICT (sensor_id) DO UPDATE SET
     last_ts = GREATEST(mon_sensor_last_seen.last_ts, excluded.last_ts)
 """
@@ -114,9 +114,12 @@ class AggregatesHook:
             w.execute(f"DELETE FROM {name}")
         w.append_arrow("mon_stage_hourly", hourly)
         w.append_arrow("mon_stage_daily", daily)
-        w.execute(_MERGE_HOURLY)
-        w.execute(_MERGE_DAILY)
-        w.execute(_MERGE_LAST_SEEN)
+        # Several writer processes (PostgreSQL) upsert in key order, so two ingest
+        # transactions touching the same rows wait for each other instead of deadlocking.
+        order = " ORDER BY 1, 2" if w.caps.writer_processes == "many" else ""
+        w.execute(_MERGE_HOURLY.format(order=order))
+        w.execute(_MERGE_DAILY.format(order=order))
+        w.execute(_MERGE_LAST_SEEN.format(order=order.replace(", 2", "")))
         for name in _STAGE_DDL:
             w.execute(f"DELETE FROM {name}")
 
