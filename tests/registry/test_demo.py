@@ -139,3 +139,25 @@ def test_demo_scales_to_100k_households_quickly() -> None:
             assert q.scalar("SELECT count(*) FROM household_context") == 100_000
     assert demo.counts["sensors"] > 100_000
     assert elapsed < 30  # seconds, on a busy 2-core machine (≈4 s when idle)
+
+
+def test_demo_on_the_tuoketuo_hohhot_network(store: Store) -> None:
+    from nuanliu.network.examples import load_example
+
+    net = load_example("tuoketuo-hohhot")
+    subs = net.stations[net.stations["kind"] == "substation"]
+    demo = build_demo_registry(store, network=net, households=600, seed=0)
+    assert demo.counts["stations"] == len(subs)
+    xy = net.junctions.set_index("junction_id")
+    with store.read() as q:
+        rows = q.all("SELECT network_station_id, lon, lat FROM stations")
+        unserved = q.scalar(
+            "SELECT count(*) FROM stations s WHERE NOT EXISTS"
+            " (SELECT 1 FROM household_context hc WHERE hc.station_id = s.station_id)"
+        )
+    assert {r[0] for r in rows} == set(subs["station_id"])
+    junction_of = dict(zip(subs["station_id"], subs["primary_supply_junction_id"], strict=True))
+    for nid, lon, lat in rows:
+        j = junction_of[nid]
+        assert (lon, lat) == pytest.approx((xy.at[j, "x"], xy.at[j, "y"]), abs=1e-6)
+    assert unserved == 0  # every substation has monitored households
