@@ -145,11 +145,17 @@ class WaterProperties:
         t2 = np.atleast_1d(np.asarray(t2_c, dtype=np.float64))
         if self.cp_rule == "trapezoid":
             return 0.5 * (self.cp(t1) + self.cp(t2))
-        dt = t1 - t2
-        close = np.abs(dt) < 1e-6
-        safe = np.where(close, 1.0, dt)
-        secant = (self.h(t1) - self.h(t2)) / safe
-        return np.where(close, self.cp(0.5 * (t1 + t2)), secant)
+        # c_p is linear within a table segment, so there the secant is c_p at the
+        # midpoint (exact); only pairs in different segments need the enthalpies.
+        out = self.cp(0.5 * (t1 + t2))
+        tc = self._cp.temp_c
+        seg1 = np.clip(np.searchsorted(tc, t1, side="right"), 1, len(tc) - 1)
+        seg2 = np.clip(np.searchsorted(tc, t2, side="right"), 1, len(tc) - 1)
+        cross = (seg1 != seg2) & (np.abs(t1 - t2) >= 1e-6)
+        if cross.any():
+            a, b = t1[cross], t2[cross]
+            out[cross] = (self.h(a) - self.h(b)) / (a - b)
+        return out
 
     def dh(self, t1_c: ArrayLike, t2_c: ArrayLike) -> FloatArray:
         """Specific enthalpy difference h(t1) − h(t2) in J/kg (per ``cp_rule``)."""
