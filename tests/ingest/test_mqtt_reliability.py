@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,6 +90,12 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def close(self) -> None:
+        """Never leave a worker behind, whatever the test's outcome."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
     def stop_when_idle(self, idle_s: float = 1.5, timeout_s: float = 60) -> int:
         """SIGTERM once no message arrived for ``idle_s``; the exit code."""
         assert self.proc is not None
@@ -105,8 +112,16 @@ class Worker:
         return self.proc.wait(timeout=20)
 
 
+@pytest.fixture
+def workers() -> Iterator[list[Worker]]:
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.close()
+
+
 def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
-    db_url: str, mosquitto: str, tmp_path: Path
+    db_url: str, mosquitto: str, tmp_path: Path, workers: list[Worker]
 ) -> None:
     store = open_store(db_url)
     register_sensors(store, SENSORS)
@@ -115,6 +130,7 @@ def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
     run = uuid.uuid4().hex[:8]
     group = f"rel{run}"
     worker = Worker(mosquitto, db_url, f"ingest-{run}", group, tmp_path / "ingest.log")
+    workers.append(worker)
     worker.start()
 
     host, port = mosquitto.removeprefix("mqtt://").split(":")
