@@ -233,3 +233,30 @@ def test_bulk_and_row_wise_arrow_reads_agree(store: Store) -> None:
     ]
     assert [{k: r[k] for k in plain[0]} for r in exact.to_pylist()] == plain
     assert literal.column("address").to_pylist() == ["100% ok?"]
+
+
+def test_a_second_process_cannot_open_a_duckdb_file_for_writing(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    url = f"duckdb:///{tmp_path / 'one.duckdb'}"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from nuanliu.store import open_store; s = open_store(sys.argv[1]);"
+            " print('ready', flush=True); sys.stdin.read()",
+            url,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreError, match="one process"):
+            open_store(url)
+    finally:
+        holder.communicate("", timeout=30)
+    with open_store(url) as store:  # free again once the other process is gone
+        assert store.schema_version() > 0

@@ -203,9 +203,9 @@ class DuckDBEngine(Engine):
                 details={"path": url.path},
             ) from exc
         self._setup(self._db)
-        self._writer = self._new_cursor()
+        self._cursor_lock = threading.Lock()  # cursor() on the shared instance
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._cursor_lock = threading.Lock()
+        self._writer = self._new_cursor()
 
     @staticmethod
     def _setup(conn: Any) -> None:
@@ -213,7 +213,7 @@ class DuckDBEngine(Engine):
         conn.execute("SET TimeZone = 'UTC'")
 
     def _new_cursor(self) -> Any:
-        with getattr(self, "_cursor_lock", threading.Lock()):
+        with self._cursor_lock:
             cur = self._db.cursor()
         self._setup(cur)
         return cur
@@ -234,10 +234,17 @@ class DuckDBEngine(Engine):
         conn.execute("BEGIN TRANSACTION")
 
     def commit(self, conn: Any) -> None:
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except self._duckdb.Error as exc:
+            self.rollback(conn)
+            raise StoreError(f"DuckDB could not commit: {exc}") from exc
 
     def rollback(self, conn: Any) -> None:
-        conn.execute("ROLLBACK")
+        try:
+            conn.execute("ROLLBACK")
+        except self._duckdb.Error:
+            return  # no transaction left to undo (DuckDB already aborted it)
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any] | None) -> Any:
         try:
