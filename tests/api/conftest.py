@@ -129,3 +129,14 @@ def world(db_url: str, tmp_path: Path) -> Iterator[World]:
             yield w
     finally:
         store.close()
+
+
+@pytest.fixture
+def duck_world(tmp_path: Path) -> Iterator[World]:
+    """A world on DuckDB only, for behaviour that does not depend on the engine."""
+    w, store = make_world(f"duckdb:///{tmp_path / 'api.duckdb'}", tmp_path)
+    try:
+        with w.client:
+            yield w
+    finally:
+        store.close()

@@ -1,4 +1,7 @@
-"""The app factory: one error shape everywhere, health, metrics, OpenAPI ids."""
+"""The app factory: one error shape everywhere, health, metrics, OpenAPI ids.
+
+None of this depends on the store engine, so it runs on DuckDB only.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,23 @@ from fastapi.testclient import TestClient
 from nuanliu.api.app import create_app
 from nuanliu.config import load_settings
 from nuanliu.errors import Conflict
+from nuanliu.store import open_store
 from tests.api.conftest import World
 
 SHAPE = {"code", "message", "message_zh", "details"}
 
 
-def test_framework_errors_use_the_error_shape(world: World) -> None:
-    c = TestClient(world.app)
+def test_framework_errors_use_the_error_shape(duck_world: World) -> None:
+    c = TestClient(duck_world.app)
     missing = c.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and set(missing.json()["error"]) == SHAPE
     wrong_method = c.delete("/healthz")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
     invalid = c.get(
-        "/api/v1/monitoring/cold", params={"min_hours": "many"}, headers=world.auth("operator_a")
+        "/api/v1/monitoring/cold",
+        params={"min_hours": "many"},
+        headers=duck_world.auth("operator_a"),
     )
     assert invalid.status_code == 422
     err = invalid.json()["error"]
@@ -30,8 +36,8 @@ def test_framework_errors_use_the_error_shape(world: World) -> None:
     assert err["details"][0]["loc"] == ["query", "min_hours"]
 
 
-def test_unexpected_exception_is_a_plain_500_and_domain_errors_map(tmp_path, world: World) -> None:
-    app = world.app
+def test_unexpected_exception_is_a_plain_500_and_domain_errors_map(duck_world: World) -> None:
+    app = duck_world.app
 
     @app.get("/boom", include_in_schema=False)
     def boom() -> None:
@@ -56,24 +62,32 @@ def test_unexpected_exception_is_a_plain_500_and_domain_errors_map(tmp_path, wor
     }
 
 
-def test_health_metrics_and_route_templates(world: World) -> None:
-    c = TestClient(world.app)
+def test_health_metrics_and_route_templates(duck_world: World) -> None:
+    c = TestClient(duck_world.app)
     health = c.get("/healthz").json()
     assert health["status"] == "ok" and health["engine"] in ("duckdb", "postgresql")
-    hh = world.ids["household_a"]
-    c.get(f"/api/v1/registry/households/{hh}", headers=world.auth("regulator"))
+    hh = duck_world.ids["household_a"]
+    c.get(f"/api/v1/registry/households/{hh}", headers=duck_world.auth("regulator"))
     text = c.get("/metrics").text
     assert 'route="/api/v1/registry/{kind}/{record_id}"' in text
     assert hh not in text  # raw ids never become label values
     assert "nuanliu_http_request_duration_seconds_bucket" in text
 
 
-def test_apps_are_independent_and_operation_ids_unique(world: World, tmp_path) -> None:
-    other = create_app(load_settings({"NUANLIU_DATA_DIR": str(tmp_path)}), store=world.store)
-    TestClient(world.app).get("/healthz")
+def test_health_is_503_when_the_store_is_gone(tmp_path: Path) -> None:
+    store = open_store(f"duckdb:///{tmp_path / 'gone.duckdb'}")
+    store.close()
+    app = create_app(load_settings({"NUANLIU_DATA_DIR": str(tmp_path)}), store=store)
+    r = TestClient(app, raise_server_exceptions=False).get("/healthz")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "store_error"
+
+
+def test_apps_are_independent_and_operation_ids_unique(duck_world: World, tmp_path) -> None:
+    other = create_app(load_settings({"NUANLIU_DATA_DIR": str(tmp_path)}), store=duck_world.store)
+    TestClient(duck_world.app).get("/healthz")
     own = TestClient(other).get("/metrics").text
     assert 'route="/healthz"' not in own  # the other app's request is not counted here
-    spec = world.app.openapi()
+    spec = duck_world.app.openapi()
     ops = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len(ops) == len(set(ops)) and "registry_list" in ops and "alerts_acknowledge" in ops
     assert all(op.get("tags") for path in spec["paths"].values() for op in path.values())
