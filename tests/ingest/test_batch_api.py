@@ -49,6 +49,16 @@ def test_csv_body_and_gateway_batch_body(store: Store) -> None:
     gw = {"gateway_id": "gw-9", "sensor_id": ["S0005", "S0006"], "ts": [ms, ms], "temp_c": [1, 2]}
     rep = ingest_payload(store, json.dumps(gw).encode(), "application/json")
     assert (rep.stored, rep.rejected) == (2, 0)
+    envelope = {
+        "gateway": "gw-9",
+        "readings": [
+            {"sensor_id": "S0007", "ts": TS.isoformat(), "temp_c": 18.0},
+            {"sensor_id": "S0008", "ts": TS.isoformat(), "temp_c": 61.0},
+        ],
+    }
+    rep = ingest_payload(store, json.dumps(envelope).encode(), "application/json")
+    assert (rep.stored, rep.rejected) == (1, 1)
+    assert rep.reasons == ["http: temp_c=61 out of range −40…60 °C"]
 
 
 def test_unsupported_content_type_is_an_error(store: Store) -> None:

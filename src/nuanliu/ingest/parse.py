@@ -4,6 +4,7 @@ Accepted JSON values (docs/ingest.md):
 
 - a reading object ``{"sensor_id", "ts", "temp_c", "humidity_pct"?}``;
 - an array of reading objects (or of gateway batches);
+- an envelope ``{"gateway_id": "gw-17", "readings": [reading objects]}``;
 - a gateway batch, columns instead of rows, for throughput on MQTT:
   ``{"gateway_id": "gw-17", "sensor_id": [...], "ts": [...], "temp_c": [...],
   "humidity_pct": [...]}`` (``humidity_pct`` may be left out).
@@ -47,7 +48,10 @@ class Accumulator:
     def add(self, value: Any, source: str, raw: str | None = None) -> None:
         """Add one JSON value; ``raw`` is its text when it is a single reading (NDJSON line)."""
         kind = type(value)
-        if kind is dict and not _is_gateway_batch(value):
+        if kind is dict and type(value.get("readings")) is list and "sensor_id" not in value:
+            # Envelope: {"gateway_id": ..., "readings": [reading, ...]}
+            self.add(value["readings"], source)
+        elif kind is dict and not _is_gateway_batch(value):
             self.records.append(value)
             self.sources.append(source)
             self.raws.append(raw)
