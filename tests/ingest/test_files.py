@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +11,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nuanliu.cli import app as nuanliu_app
 from nuanliu.errors import InvalidInput
 from nuanliu.ingest.batch import ingestor_for
-from nuanliu.ingest.files import ingest_file
+from nuanliu.ingest.files import csv_chunks, ingest_file
+from nuanliu.ingest.validate import Validator
 from nuanliu.store import Store, open_store
 
 from .conftest import SENSORS, register_sensors
@@ -151,3 +155,45 @@ def test_cli_both_forms(db_url: str, tmp_path: Path) -> None:
     # `ingest mqtt` is the sub-command, not a file called "mqtt".
     bad = runner.invoke(nuanliu_app, ["ingest", "mqtt", "--url", "http://x", "--db", db_url])
     assert bad.exit_code == 1 and "expected mqtt://host:port" in bad.output
+
+
+LINE_KINDS = st.sampled_from(["good", "short", "long", "blank", "badnum", "crlf"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(LINE_KINDS, min_size=1, max_size=60), st.integers(16, 400), st.booleans())
+def test_csv_line_numbers_hold_for_any_layout_and_chunking(
+    kinds: list[str], chunk: int, final_newline: bool
+) -> None:
+    """Whatever the mix of good, malformed and blank lines and wherever the chunks are cut,
+    each refused row is reported under its own physical line with its own text."""
+    ts = "2026-11-20T10:00:00Z"
+    text = ["sensor_id,ts,temp_c"]
+    expect_bad: dict[int, str] = {}
+    good = 0
+    for k, kind in enumerate(kinds):
+        line = {
+            "good": f"S{k},{ts},20",
+            "short": f"S{k},{ts}",
+            "long": f"S{k},{ts},20,1",
+            "blank": "",
+            "badnum": f"S{k},{ts},x{k}",
+            "crlf": f"S{k},{ts},21\r",
+        }[kind]
+        text.append(line)
+        n = len(text)
+        if kind in ("good", "crlf"):
+            good += 1
+        elif kind != "blank":
+            expect_bad[n] = line
+    body = ("\n".join(text) + ("\n" if final_newline else "")).encode()
+    checker = Validator(None)
+    got_bad: dict[int, str] = {}
+    stored = 0
+    for batch, rejected in csv_chunks(io.BytesIO(body), "f", chunk_bytes=chunk):
+        result = checker.validate(batch, rejected)
+        stored += result.valid.num_rows
+        for r in result.rejected:
+            got_bad[int(r.source.rsplit(":", 1)[1])] = r.raw
+    assert stored == good
+    assert got_bad == expect_bad
