@@ -8,6 +8,7 @@ city, …) above at least one household in scope.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -55,12 +56,16 @@ def _visible_clause(scope: Scope) -> tuple[str, list[Any]]:
 
 
 def _has_alert_table(store: Any) -> bool:
+    if getattr(store, "_nuanliu_web_has_alerts", False):
+        return True
     try:
         with store.read() as q:
             q.all("SELECT 1 FROM mon_alerts WHERE 1 = 0", [])
-        return True
     except Exception:  # the monitoring migration may not be installed
         return False
+    with contextlib.suppress(AttributeError):  # the table never goes away once migrated
+        store._nuanliu_web_has_alerts = True
+    return True
 
 
 def open_count(store: Any, scope: Scope) -> int | None:
@@ -89,6 +94,7 @@ def list_alerts(
     state: str = "open",
     household_id: str | None = None,
     alert_id: int | None = None,
+    sensor_ids: list[str] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Alerts newest first (``open`` = not cleared; ``all``), from the monitoring service."""
@@ -96,24 +102,16 @@ def list_alerts(
         return []
     from nuanliu.monitor.alerts import list_alerts as monitor_alerts
 
-    wide = household_id is not None or alert_id is not None
-    df = monitor_alerts(
-        store, scope, state="open" if state == "open" else None, limit=5000 if wide else limit
-    )
-    if household_id is not None:
-        with store.read() as q:
-            sensors = {
-                r[0]
-                for r in q.all(
-                    "SELECT sensor_id FROM sensors WHERE household_id = ?", [household_id]
-                )
-            }
-        mine = ((df["subject_kind"] == "household") & (df["subject_id"] == household_id)) | (
-            (df["subject_kind"] == "sensor") & df["subject_id"].isin(sensors)
+    if household_id is not None or alert_id is not None:
+        df = _alerts_of(store, household_id, alert_id, sensor_ids)
+        if state == "open":
+            df = df[df["cleared_at"].isna()]
+    else:
+        mon_state = "open" if state == "open" else None
+        df = ALERT_CACHE.get_or_compute(
+            ("list", store_key(store), scope_key(scope), mon_state, limit),
+            lambda: monitor_alerts(store, scope, state=mon_state, limit=limit),
         )
-        df = df[mine]
-    if alert_id is not None:
-        df = df[df["alert_id"] == alert_id]
     out = []
     for r in df.head(limit).to_dict("records"):
         out.append(
@@ -142,19 +140,36 @@ ALERT_COLUMNS = (
 )
 
 
-def _alerts_of(store: Any, household_id: str | None, alert_id: int | None) -> pd.DataFrame:
-    """One household's alerts (the caller checked the household is visible) or one alert
-    (the caller checked it is visible), newest first."""
-    if alert_id is not None:
-        cond, params = "a.alert_id = ?", [alert_id]
-    else:
-        cond = (
-            "(a.subject_kind = 'household' AND a.subject_id = ?) OR (a.subject_kind = 'sensor'"
-            " AND a.subject_id IN (SELECT sensor_id FROM sensors WHERE household_id = ?))"
-        )
-        params = [household_id, household_id]
+ALERT_NAMES = [
+    "alert_id", "rule_id", "rule_name_zh", "rule_name_en", "severity", "subject_kind",
+    "subject_id", "state", "raised_at", "raised_value", "last_value", "acknowledged_at",
+    "acknowledged_by", "cleared_at", "message_zh", "message_en",
+]  # fmt: skip
+
+
+def _alerts_of(
+    store: Any, household_id: str | None, alert_id: int | None, sensor_ids: list[str] | None
+) -> pd.DataFrame:
+    """One household's alerts (the caller checked the household is visible; pass its
+    ``sensor_ids`` when known) or one alert (checked visible), newest first."""
     with store.read() as q:
-        return q.df(f"{ALERT_COLUMNS} WHERE {cond} ORDER BY a.raised_at DESC LIMIT 200", params)
+        if alert_id is not None:
+            cond, params = "a.alert_id = ?", [alert_id]
+        else:
+            if sensor_ids is None:
+                sensor_ids = [
+                    r[0]
+                    for r in q.all(
+                        "SELECT sensor_id FROM sensors WHERE household_id = ?", [household_id]
+                    )  # fmt: skip
+                ]
+            cond, params = "(a.subject_kind = 'household' AND a.subject_id = ?)", [household_id]
+            if sensor_ids:
+                marks = ", ".join("?" for _ in sensor_ids)
+                cond += f" OR (a.subject_kind = 'sensor' AND a.subject_id IN ({marks}))"
+                params += sensor_ids
+        rows = q.all(f"{ALERT_COLUMNS} WHERE {cond} ORDER BY a.raised_at DESC LIMIT 200", params)
+    return pd.DataFrame(rows, columns=ALERT_NAMES)
 
 
 def _ts(value: Any) -> Any:

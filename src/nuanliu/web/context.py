@@ -11,7 +11,7 @@ from fastapi import Request
 
 from nuanliu.api.deps import csrf_token
 from nuanliu.config import Settings, load_settings
-from nuanliu.web.data import CHAIN, Thresholds, ancestors, now_utc, registry
+from nuanliu.web.data import CHAIN, Thresholds, ancestors, names, now_utc
 from nuanliu.web.i18n import choose_lang, local_name, translate
 
 
@@ -55,7 +55,7 @@ def label(store: Any, level: str, entity_id: Any, lang: str) -> str:
     """Display name of a registry entity (its id when it has no name)."""
     if entity_id is None or (isinstance(entity_id, float) and pd.isna(entity_id)):
         return translate("common.unassigned", lang)
-    reg = registry(store)
+    reg = names(store)
     table = {
         "region": "regions",
         "city": "regions",
@@ -67,10 +67,8 @@ def label(store: Any, level: str, entity_id: Any, lang: str) -> str:
     }.get(level)
     if table is None:
         return str(entity_id)
-    frame = reg[table]
-    if entity_id in frame.index:
-        return local_name(frame.loc[entity_id].to_dict(), lang) or str(entity_id)
-    return str(entity_id)
+    row = reg[table].get(str(entity_id))
+    return (local_name(row, lang) or str(entity_id)) if row else str(entity_id)
 
 
 def href(level: str, entity_id: str) -> str:

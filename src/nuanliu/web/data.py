@@ -87,6 +87,18 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+def names(store: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """``registry(store)`` as plain dicts ``{table: {id: row}}`` for fast label lookups."""
+
+    def load() -> dict[str, dict[str, dict[str, Any]]]:
+        return {
+            table: {str(k): v for k, v in frame.to_dict("index").items()}
+            for table, frame in registry(store).items()
+        }
+
+    return REGISTRY_CACHE.get_or_compute(("names", store_key(store)), load)
+
+
 def registry(store: Any) -> dict[str, pd.DataFrame]:
     """Names and coordinates of regions, enterprises, stations, buildings (cached labels).
 
@@ -197,7 +209,7 @@ class Snapshot:
     at: datetime
     ctx: pd.DataFrame  # one row per household in scope, indexed by household_id
     units: dict[str, dict[str, dict[str, Any]]]  # level -> unit id -> KPI row
-    parents: dict[tuple[str, str], dict[str, str]]  # (child, parent level) -> unit -> parent
+    parents: dict[tuple[str, str], dict[str, Any]]  # memoised lookups built from ctx
 
     def children(self, level: str | None, entity_id: str | None, child: str) -> list[dict]:
         rows = self.units.get(child, {})
@@ -313,12 +325,18 @@ def first_split_level(store: Any, scope: Scope, th: Thresholds | None = None) ->
 
 def ancestors(store: Any, scope: Scope, level: str, entity_id: str) -> dict[str, str]:
     """Ids of the chain above a visible unit (empty when the unit is not visible)."""
-    ctx = snapshot(store, scope).ctx
-    rows = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
-    if rows.empty:
-        return {}
-    first = rows.iloc[0]
-    return {lv: str(first[LEVEL_COLUMN[lv]]) for lv in CHAIN if pd.notna(first[LEVEL_COLUMN[lv]])}
+    snap = snapshot(store, scope)
+    key = ("chain", level)
+    if key not in snap.parents:  # one table per level and snapshot, then dict lookups
+        cols = [LEVEL_COLUMN[lv] for lv in CHAIN]
+        first = snap.ctx.drop_duplicates(LEVEL_COLUMN[level])[cols]
+        snap.parents[key] = {
+            str(row[LEVEL_COLUMN[level]]): {
+                lv: str(row[LEVEL_COLUMN[lv]]) for lv in CHAIN if pd.notna(row[LEVEL_COLUMN[lv]])
+            }
+            for row in first.to_dict("records")
+        }
+    return dict(snap.parents[key].get(entity_id, {}))
 
 
 STATUS_ORDER = {"offline": 0, "cold": 1, "low": 2, "overheated": 3, "ok": 4}

@@ -27,8 +27,8 @@ from nuanliu.web.data import (
     household_detail,
     household_series,
     household_status,
+    names,
     now_utc,
-    registry,
     rollup,
 )
 from nuanliu.web.i18n import choose_lang, local_name, translate
@@ -196,10 +196,7 @@ def station_page(
         return not_found_page(request, user)
     twin = None
     results = station_results(request.app, now_utc())
-    stations = registry(store)["stations"]
-    net_id = (
-        stations.loc[station_id, "network_station_id"] if station_id in stations.index else None
-    )
+    net_id = names(store)["stations"].get(station_id, {}).get("network_station_id")
     if results and net_id and str(net_id) in results["stations"]:
         twin = {
             **results["stations"][str(net_id)],
@@ -260,7 +257,13 @@ def household_page(
         "station_label": None if is_resident else label(store, "station", h["station_id"], lang),
         "station_href": None if is_resident else href("station", h["station_id"]),
         "stewards": _stewards(store, h["community_id"]),
-        "alerts": alerts_view.list_alerts(store, scope, lang, household_id=household_id),
+        "alerts": alerts_view.list_alerts(
+            store,
+            scope,
+            lang,
+            household_id=household_id,
+            sensor_ids=[x["sensor_id"] for x in h["sensors"]],
+        ),  # fmt: skip
         "can_ack": alerts_view.can_acknowledge(user),
     }
     return render(request, "household.html", ctx)

@@ -10,14 +10,13 @@ import math
 import os
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from nuanliu.api.deps import OptionalUser, StoreDep
 from nuanliu.web.cache import TTLCache
 from nuanliu.web.context import base_context, thresholds
-from nuanliu.web.data import registry, rollup
+from nuanliu.web.data import names, rollup, scope_key, snapshot, store_key
 from nuanliu.web.i18n import choose_lang, local_name, translate
 from nuanliu.web.pages import page_gate
 from nuanliu.web.templating import render
@@ -25,6 +24,7 @@ from nuanliu.web.twin import get_network
 
 router = APIRouter(include_in_schema=False)
 PIPE_CACHE = TTLCache(ttl_s=3600.0, max_entries=4)
+MAP_CACHE = TTLCache(ttl_s=60.0, max_entries=256)
 
 
 def tile_url() -> str:
@@ -71,39 +71,44 @@ def map_data(request: Request, user: OptionalUser, store: StoreDep) -> Response:
         return JSONResponse({"error": {"code": code}}, status_code=401 if user is None else 403)
     lang, _ = choose_lang(request)
     scope, th = user.scope(), thresholds(request)
-    reg = registry(store)
-    _, station_rows = rollup(store, scope, None, None, "station", th=th)
-    _, building_rows = rollup(store, scope, None, None, "building", th=th)
-    stations = _points(reg["stations"], station_rows, "/stations/", lang)
-    buildings = _points(reg["buildings"], building_rows, "/drill/building/", lang)
-    payload = {
-        "pipes": network_segments(request.app),
-        "stations": stations,
-        "buildings": buildings,
-        "tile_url": tile_url(),
-        "standard": base_context(request, user, "map")["standard"],
-        "labels": {
-            "pipes": translate("map.pipes", lang),
-            "stations": translate("map.stations", lang),
-            "buildings": translate("map.buildings", lang),
-            "rate": translate("col.rate", lang),
-            "temp": translate("col.mean_temp", lang),
-            "households": translate("col.households", lang),
-            "lon": translate("map.lon", lang),
-            "lat": translate("map.lat", lang),
-        },
-    }
+    snap = snapshot(store, scope, th=th)
+
+    def build() -> dict[str, Any]:
+        reg = names(store)
+        _, station_rows = rollup(store, scope, None, None, "station", th=th)
+        _, building_rows = rollup(store, scope, None, None, "building", th=th)
+        return {
+            "pipes": network_segments(request.app),
+            "stations": _points(reg["stations"], station_rows, "/stations/", lang),
+            "buildings": _points(reg["buildings"], building_rows, "/drill/building/", lang),
+            "tile_url": tile_url(),
+            "standard": th.standard_temp_c,
+            "labels": {
+                "pipes": translate("map.pipes", lang),
+                "stations": translate("map.stations", lang),
+                "buildings": translate("map.buildings", lang),
+                "rate": translate("col.rate", lang),
+                "temp": translate("col.mean_temp", lang),
+                "households": translate("col.households", lang),
+                "lon": translate("map.lon", lang),
+                "lat": translate("map.lat", lang),
+            },
+        }
+
+    # One payload per snapshot, scope, language and tile setting.
+    key = (store_key(store), scope_key(scope), lang, snap.at, tile_url())
+    payload = MAP_CACHE.get_or_compute(key, build)
     return JSONResponse(payload, headers={"Cache-Control": "private, max-age=10"})
 
 
 def _points(
-    table: pd.DataFrame, rows: list[dict[str, Any]], prefix: str, lang: str
+    table: dict[str, dict[str, Any]], rows: list[dict[str, Any]], prefix: str, lang: str
 ) -> list[dict[str, Any]]:
     out = []
     for r in rows:
-        if r["id"] not in table.index:
+        rec = table.get(r["id"])
+        if rec is None:
             continue
-        rec = table.loc[r["id"]].to_dict()
         lon, lat = rec.get("lon"), rec.get("lat")
         if not _finite(lon, lat):
             continue
