@@ -163,7 +163,13 @@ def mqtt_cmd(
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        worker.run()
+        try:
+            worker.run()
+        except NuanliuError as exc:
+            # Nothing of the failed batch was acked: the broker re-sends it to the session
+            # when this worker (or another of its group) is back.
+            print(f"error: {exc.message}; unacknowledged messages stay queued", file=sys.stderr)
+            raise typer.Exit(1) from exc
 
 
 if __name__ == "__main__":  # python -m nuanliu.ingest.cli mqtt ... (used by the tests)

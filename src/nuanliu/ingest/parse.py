@@ -223,7 +223,8 @@ def parse_ndjson(
     except ValueError:
         values = None
     if values is not None and all(
-        type(v) is dict and type(v.get("sensor_id")) is not list for v in values
+        type(v) is dict and type(v.get("sensor_id")) is not list and "readings" not in v
+        for v in values
     ):
         # The common case, every line one reading: build columns without per-line calls.
         columns = {f: [v.get(f) for v in values] for f in FIELDS}
