@@ -19,7 +19,7 @@ class SolverOptions:
     #: largest node-temperature change (K) between coupling iterations at convergence
     tol_temp_k: float = 1e-5
     #: largest relative change of the fixed flows between coupling iterations
-    tol_mdot_rel: float = 1e-7
+    tol_mdot_rel: float = 1e-6
     #: Anderson-acceleration memory of the coupling iteration (0 = plain fixed point)
     anderson_memory: int = 0
     max_iter_hydraulic: int = 50

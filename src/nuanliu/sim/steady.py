@@ -28,6 +28,7 @@ from nuanliu.sim.thermal import STAGNANT_KG_S, ThermalEdges, solve_temperatures
 FloatArray = NDArray[np.float64]
 #: Smallest share of a property-temperature update applied per coupling iteration.
 MIN_PROPERTY_RELAXATION = 1.0 / 64.0
+INITIAL_PROPERTY_RELAXATION = 0.5
 Progress = Callable[[int, float], None]
 
 
@@ -240,7 +241,7 @@ def solve_steady(
         t_prop_new = _edge_mean_temp(cn, st, None if hyd is None else hyd.q_kg_s)
         if t_prop is None:
             t_prop = t_prop_new
-            relax = np.ones(len(t_prop))
+            relax = np.full(len(t_prop), INITIAL_PROPERTY_RELAXATION)
             last_step = np.zeros(len(t_prop))
         else:
             step = t_prop_new - t_prop
