@@ -219,3 +219,16 @@ def test_simulation_of_the_example_twin_is_cached_per_temperature(world: World) 
     assert world.app.state.sim_cache.solves == 2
     unknown = c.get("/api/v1/simulation/networks/atlantis/steady", headers=world.auth("admin_a"))
     assert unknown.status_code == 404 and "jiexiu" in unknown.json()["error"]["message"]
+
+
+def test_csv_upload_is_scope_checked_like_json(world: World) -> None:
+    c = TestClient(world.app)
+    ts = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    headers = {**world.auth("operator_b"), "Content-Type": "text/csv"}
+    own = f"sensor_id,ts,temp_c\n{world.ids['sensor_b']},{ts},20.5\n"
+    ok = c.post("/api/v1/readings", content=own.encode(), headers=headers)
+    assert ok.status_code == 200 and ok.json()["stored"] == 1
+    foreign = own + f"{world.ids['sensor_a']},{ts},20.5\n"
+    refused = c.post("/api/v1/readings", content=foreign.encode(), headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"]["sensor_ids"] == [world.ids["sensor_a"]]

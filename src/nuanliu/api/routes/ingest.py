@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from nuanliu.ingest.batch import (
     ingest_payload,
     media_type,
 )
+from nuanliu.ingest.files import csv_chunks
 from nuanliu.ingest.parse import parse_json, parse_ndjson, split_lines
 
 router = APIRouter(
@@ -58,26 +58,30 @@ _BODY = {
 }
 
 
-def sensor_ids_in(body: bytes, content_type: str) -> set[str]:
-    """The sensor ids a body names (unparseable rows name none; ingest quarantines them)."""
-    kind = media_type(content_type)
-    if kind in JSON_TYPES or kind.endswith("+json"):
-        batch, _ = parse_json(body, "scope-check")
-    elif kind in NDJSON_TYPES:
-        batch = parse_ndjson(split_lines(body), "scope-check").build()
-    elif kind in CSV_TYPES:
-        text = body.decode("utf-8-sig", errors="replace")
-        reader = csv.DictReader(io.StringIO(text))
-        return {str(r.get("sensor_id") or "").strip() for r in reader} - {""}
-    else:
-        raise InvalidInput(
-            f"unsupported content type {content_type!r}; send application/json, "
-            "application/x-ndjson or text/csv",
-            details={"content_type": content_type},
-        )
+def _batch_ids(batch: Any) -> set[str]:
     column = batch.columns["sensor_id"]
     values = column.to_pylist() if hasattr(column, "to_pylist") else list(column)
     return {str(v) for v in values if v is not None and str(v)}
+
+
+def sensor_ids_in(body: bytes, content_type: str) -> set[str]:
+    """The sensor ids a body names, read by the same parsers ingest uses (rows they
+    cannot parse name no sensor; ingest quarantines them)."""
+    kind = media_type(content_type)
+    if kind in JSON_TYPES or kind.endswith("+json"):
+        return _batch_ids(parse_json(body, "scope-check")[0])
+    if kind in NDJSON_TYPES:
+        return _batch_ids(parse_ndjson(split_lines(body), "scope-check").build())
+    if kind in CSV_TYPES:
+        ids: set[str] = set()
+        for batch, _ in csv_chunks(io.BytesIO(body), "scope-check"):
+            ids |= _batch_ids(batch)
+        return ids
+    raise InvalidInput(
+        f"unsupported content type {content_type!r}; send application/json, "
+        "application/x-ndjson or text/csv",
+        details={"content_type": content_type},
+    )
 
 
 def foreign_sensors(store: Any, user: User, sensor_ids: set[str]) -> list[str]:
