@@ -124,7 +124,10 @@ def registry(store: Any) -> dict[str, pd.DataFrame]:
                     [],
                 ).set_index("station_id", drop=False),
                 "communities": q.df(
-                    "SELECT community_id, region_id, name_zh, name_en FROM communities", []
+                    "SELECT community_id, region_id, name_zh, name_en, enterprise_steward_name,"
+                    " enterprise_steward_phone, government_steward_name, government_steward_phone"
+                    " FROM communities",
+                    [],
                 ).set_index("community_id", drop=False),
                 "buildings": q.df(
                     "SELECT building_id, station_id, community_id, name_zh, name_en, address, "
@@ -460,21 +463,25 @@ def _mask(value: Any, keep: int = 1) -> str:
 
 SERIES_SQL = """
 SELECT h.sensor_id, h.hour_ts, h.sum_temp_c / h.n AS temp_c
-FROM mon_sensor_hourly h JOIN sensors s ON s.sensor_id = h.sensor_id
-WHERE s.household_id = ? AND h.hour_ts >= ? AND h.hour_ts <= ?
+FROM mon_sensor_hourly h
+WHERE h.sensor_id IN ({marks}) AND h.hour_ts >= ? AND h.hour_ts <= ?
 ORDER BY h.sensor_id, h.hour_ts
 """
 
 
 def household_series(
-    store: Any, household_id: str, *, days: int = 3, now: datetime | None = None
+    store: Any, sensor_ids: list[str], *, days: int = 3, now: datetime | None = None
 ) -> dict[str, list[tuple[int, float]]]:
     """Hourly mean temperature per sensor (epoch ms at mid-hour, °C) for a chart, from
-    the monitoring hourly aggregates. The caller checks scope with ``household_detail``.
+    the monitoring hourly aggregates. The caller checks scope with ``household_detail``
+    and passes the household's sensors.
     """
+    if not sensor_ids:
+        return {}
     at = now or now_utc()
+    marks = ", ".join("?" for _ in sensor_ids)
     with store.read() as q:
-        rows = q.all(SERIES_SQL, [household_id, at - timedelta(days=days), at])
+        rows = q.all(SERIES_SQL.format(marks=marks), [*sensor_ids, at - timedelta(days=days), at])
     out: dict[str, list[tuple[int, float]]] = {}
     for sensor_id, hour_ts, temp in rows:
         ts = pd.Timestamp(hour_ts)

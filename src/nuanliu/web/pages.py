@@ -230,7 +230,8 @@ def household_page(
     except NotFound:
         return not_found_page(request, user)
     current = h["now"]
-    series = household_series(store, household_id, days=3)
+    sensor_ids = [x["sensor_id"] for x in h["sensors"]]
+    series = household_series(store, sensor_ids, days=3)
     rooms = {s["sensor_id"]: s["room"] for s in h["sensors"]}
     series_json = {
         "standard": h["standard_temp_c"],
@@ -262,7 +263,7 @@ def household_page(
             scope,
             lang,
             household_id=household_id,
-            sensor_ids=[x["sensor_id"] for x in h["sensors"]],
+            sensor_ids=sensor_ids,
         ),  # fmt: skip
         "can_ack": alerts_view.can_acknowledge(user),
     }
@@ -270,18 +271,13 @@ def household_page(
 
 
 def _stewards(store: Any, community_id: str | None) -> dict[str, str] | None:
-    if not community_id:
+    """The community's two stewards (enterprise and government) with their phones."""
+    row = names(store)["communities"].get(community_id or "")
+    if not row:
         return None
-    with store.read() as q:
-        rows = q.all(
-            "SELECT enterprise_steward_name, enterprise_steward_phone, government_steward_name,"
-            " government_steward_phone FROM communities WHERE community_id = ?",
-            [community_id],
-        )
-    if not rows:
-        return None
-    en, ep, gn, gp = rows[0]
-    return {
-        "enterprise": " ".join(str(x) for x in (en, ep) if x),
-        "government": " ".join(str(x) for x in (gn, gp) if x),
-    }
+
+    def person(kind: str) -> str:
+        parts = (row.get(f"{kind}_steward_name"), row.get(f"{kind}_steward_phone"))
+        return " ".join(str(x) for x in parts if x and x == x)  # x == x drops NaN
+
+    return {"enterprise": person("enterprise"), "government": person("government")}
