@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nuanliu.buildings import (
     HeatingCurve,
@@ -217,3 +219,31 @@ def test_named_heating_curves(tmp_path: Path) -> None:
     broken.write_text("tem,max\n-20,\n10,40\n")
     with pytest.raises(InvalidInput, match="empty cells"):
         heating_curve(str(broken))
+
+
+@given(
+    t_o=st.floats(min_value=-30.0, max_value=15.0),
+    t_s=st.floats(min_value=25.0, max_value=90.0),
+    dt_supply=st.floats(min_value=0.5, max_value=20.0),
+    ghi=st.floats(min_value=0.0, max_value=800.0),
+    mult=st.floats(min_value=0.3, max_value=2.5),
+)
+@settings(max_examples=40, deadline=None)
+def test_balance_and_monotonicity_hold_everywhere(
+    t_o: float, t_s: float, dt_supply: float, ghi: float, mult: float
+) -> None:
+    p = _PARAMS
+    s = steady_state(p, t_o, t_s, ghi, mult)
+    air, mass = _balance_residual(p, s, t_o, t_s, ghi, mult)
+    scale = p.h_total_w_k * 40.0
+    assert np.max(np.abs(air) / scale) < 1e-3 and np.max(np.abs(mass) / scale) < 1e-6
+    assert np.all(s.t_air_c > t_o)  # heated and with gains: always warmer than outside
+    hotter = steady_state(p, t_o, t_s + dt_supply, ghi, mult)
+    heated = s.t_air_c < t_s  # rooms the sun has not already warmed above the water
+    assert np.all(hotter.t_air_c[heated] > s.t_air_c[heated])
+    assert np.all(hotter.t_air_c >= s.t_air_c - 1e-9)
+    colder = steady_state(p, t_o - dt_supply, t_s, ghi, mult)
+    assert np.all(colder.t_air_c < s.t_air_c)
+
+
+_PARAMS = draw_params(_units(60), CURVE, seed=12)

@@ -34,3 +34,11 @@ def test_every_fault_kind_is_documented() -> None:
     kinds.discard("cold_building")
     for kind in kinds:
         assert f"| `{kind}` |" in text, kind
+
+
+def test_climate_command_prints_the_hohhot_facts() -> None:
+    result = CliRunner().invoke(app, ["sensors", "climate"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "4525" in result.output and "-17.0" in result.output and "-21.9" in result.output
+    bad = CliRunner().invoke(app, ["sensors", "climate", "--weather", "/nope.epw"])
+    assert bad.exit_code == 2 and "not found" in bad.output

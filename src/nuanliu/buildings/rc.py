@@ -56,6 +56,8 @@ class RoomState:
 def radiator_conductance_w_k(p: RoomParams, dt_mean_k: np.ndarray) -> np.ndarray:
     """G in Q = G (T_s − T_a), linearised at ``dt_mean_k``."""
     k_lin = p.rad_k_w_k13 * np.maximum(dt_mean_k, 0.5) ** (RADIATOR_EXPONENT - 1.0)
+    # Water no warmer than the room: the radiator gives nothing (and never cools the room).
+    k_lin = np.where(dt_mean_k > 0.0, k_lin, 0.0).astype(k_lin.dtype, copy=False)
     g = k_lin / (1.0 + k_lin / (2.0 * p.mcp_w_k))
     return np.minimum(g, p.mcp_w_k)  # never more than cooling the water to room temperature
 

@@ -198,6 +198,56 @@ def _simulate(console: Console, **o: Any) -> None:
         console.print(f"  quarantined: {reason}")
 
 
+@app.command("climate")
+def climate_cmd(
+    weather: str = typer.Option("hohhot", "--weather", help="Shipped weather name or EPW file."),
+    year: int = typer.Option(2025, "--year", help="Calendar year to lay the typical year on."),
+    base_c: float = typer.Option(18.0, "--base", help="Degree-day base temperature °C."),
+) -> None:
+    """Climate facts of the weather the simulator uses: degree days, heating period."""
+    from rich.table import Table
+
+    from nuanliu.weather import (
+        design_facts,
+        heating_degree_days,
+        heating_period,
+        monthly_heating_degree_days,
+        read_epw,
+        shipped_epw,
+    )
+    from nuanliu.weather.shipped import SHIPPED
+
+    console = Console()
+    try:
+        epw = shipped_epw(weather) if weather.lower() in SHIPPED else read_epw(weather)
+        hourly = epw.for_year(year)
+        hp = heating_period(hourly)
+    except NuanliuError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    loc = epw.location
+    table = Table(title=f"{loc.city} ({loc.wmo}, {loc.source}) 气候 climate")
+    table.add_column("fact")
+    table.add_column("value", justify="right")
+    table.add_row(f"HDD{base_c:g} K·d / 采暖度日数", f"{heating_degree_days(hourly, base_c):.0f}")
+    table.add_row("min / mean °C", f"{hourly['temp_c'].min():.1f} / {hourly['temp_c'].mean():.1f}")
+    table.add_row(
+        "heating period (5-day mean ≤ 5 °C) / 供暖期",
+        f"{hp.first_day:%m-%d} – {hp.last_day:%m-%d}, {hp.days} d, mean {hp.mean_temp_c:.1f} °C",
+    )
+    if epw.design is not None:
+        table.add_row(
+            "ASHRAE DB99.6 / DB99 °C",
+            f"{epw.design.heating_db996_c} / {epw.design.heating_db990_c}",
+        )
+    if weather.lower() in SHIPPED:
+        facts = design_facts(weather)
+        table.add_row("GB 50736 design outdoor °C / 供暖室外计算温度", f"{facts.gb_design_temp_c}")
+    monthly = monthly_heating_degree_days(hourly, base_c)
+    table.add_row("HDD by month", " ".join(f"{v:.0f}" for v in monthly))
+    console.print(table)
+
+
 def _with_progress(console: Console, sim: Any, end_ns: int, work: Any) -> Any:
     """Run ``work(on_step)`` while a progress bar follows the simulation clock."""
     first = sim.now_ns
