@@ -187,7 +187,7 @@ class SensorSimulator:
         spin_steps = int(spinup.total_seconds() * NS_PER_S // self.step_ns)
         t0 = self.start_ns - spin_steps * self.step_ns
         # Rest at the mean conditions of the coming days (the mass then starts near its
-        # daily mean, which a 12 h spin-up could not reach from an arbitrary instant).
+        # daily mean, which a short spin-up could not reach from an arbitrary instant).
         t_ref, ghi_ref = self._reference_conditions()
         rest = steady_state(self.params, t_ref, self._supply_c(t_ref), ghi_ref, 1.0)
         self.state = RoomState(
