@@ -148,3 +148,37 @@ def test_quarantine_keeps_source_reason_and_raw_text(store: Store) -> None:
     assert rows[1]["sensor_id"] is None and rows[1]["received_at"].tzinfo is not None
     assert rows[0]["quarantine_id"] < rows[1]["quarantine_id"]
     assert store.insert_quarantine([]) == 0
+
+
+def test_a_key_committed_by_another_process_meanwhile_is_a_duplicate(store: Store) -> None:
+    """PostgreSQL with several writers: the race ends in a duplicate, not an error."""
+    if store.caps.writer_processes != "many":
+        pytest.skip("an embedded engine has one writing process")
+    import threading
+
+    import psycopg
+
+    schema = store.url.schema
+    options = f"-c search_path={schema}" if schema else ""
+    other = psycopg.connect(store.url.conninfo, options=options)
+    try:
+        other.execute(
+            "INSERT INTO readings (sensor_id, ts, temp_c, received_at) VALUES (%s, %s, %s, now())",
+            ["s1", T0, 30.0],
+        )  # uncommitted: our insert cannot see it yet and will wait on its key
+        result: list[object] = []
+        worker = threading.Thread(
+            target=lambda: result.append(
+                store.insert_readings(batch([("s1", 0, 18.0), ("s2", 0, 19.0)]))
+            )
+        )
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive()  # blocked on the other transaction's key
+        other.commit()
+        worker.join(30)
+    finally:
+        other.close()
+    [report] = result
+    assert (report.inserted, report.duplicates) == (1, 1)
+    assert [r[2] for r in stored(store)] == [30.0, 19.0]  # the other writer's value stands
