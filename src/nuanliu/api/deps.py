@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from nuanliu.api.accounts import User
 from nuanliu.api.credentials import same
@@ -112,7 +113,7 @@ async def csrf_protect(request: Request) -> None:
     """Refuse a cookie-authenticated unsafe request without the session's CSRF token."""
     if request.method in SAFE_METHODS:
         return
-    auth = resolve_auth(request)
+    auth = await run_in_threadpool(resolve_auth, request)  # store lookups block
     if auth is None or auth.via != "session":
         return
     sent = request.headers.get(CSRF_HEADER)
