@@ -83,6 +83,7 @@ class WaterProperties:
     _mu: _Table = field(init=False, repr=False)
     _cp: _Table = field(init=False, repr=False)
     _h_nodes: FloatArray = field(init=False, repr=False)
+    _cp_uniform: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         tables = {}
@@ -109,6 +110,7 @@ class WaterProperties:
         tc, cpv = self._cp.temp_c, self._cp.values
         h_nodes = np.concatenate([[0.0], np.cumsum(0.5 * (cpv[1:] + cpv[:-1]) * np.diff(tc))])
         object.__setattr__(self, "_h_nodes", h_nodes)
+        object.__setattr__(self, "_cp_uniform", bool(np.allclose(np.diff(tc), tc[1] - tc[0])))
 
     def density(self, temp_c: ArrayLike) -> FloatArray:
         """Density in kg/m³."""
@@ -129,7 +131,7 @@ class WaterProperties:
         # Segment index, clamped so the end segments extend linearly in cp (arithmetic
         # on a uniform grid: much cheaper than a search, and h is called a lot).
         step = tc[1] - tc[0]
-        if np.allclose(np.diff(tc), step):
+        if self._cp_uniform:
             i = np.clip(np.floor((t - tc[0]) / step).astype(np.int64), 0, len(tc) - 2)
         else:
             i = np.clip(np.searchsorted(tc, t, side="right") - 1, 0, len(tc) - 2)

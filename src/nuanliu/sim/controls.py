@@ -105,6 +105,8 @@ def station_flows(
     tpi = primary_in_c
     q = np.maximum(heat_w, 0.0)
     n = len(tpi)
+    if n == 0:
+        return FlowLaw(np.zeros(0), np.zeros(0), np.zeros(0)), np.zeros(0)
     cap = q / (water.cp(tpi) * min_delta_t_k)
     use_ua = ~np.isnan(ua_w_per_k)
     eps = np.where(np.isnan(effectiveness), 1.0, effectiveness)

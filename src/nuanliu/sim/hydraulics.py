@@ -210,7 +210,9 @@ def solve_hydraulics(
         history.append(norm)
         while norm > tol_pa and it < max_iter:
             it += 1
-            jac = (m_sub.T @ sp.diags(law.ddp_dq[:nl]) @ m_sub + sp.diags(law.ddp_dq[nl:])).tocsc()
+            jac = (
+                m_sub.T @ m_sub.multiply(law.ddp_dq[:nl, None]) + sp.diags(law.ddp_dq[nl:])
+            ).tocsc()
             # Sparse LU even for small k: dense LAPACK spins up BLAS threads, which costs
             # more than the solve on a shared machine.
             step = splu(jac).solve(-r)
