@@ -124,6 +124,7 @@ def test_resident_sees_only_their_household(duck_world: World) -> None:
         assert r.status_code == 303 and r.headers["location"] == "/households/HEA110"
         html = client.get("/households/HEA110").text
         assert "张HEA110" in html  # their own name, unmasked
+        assert "王管家 13900000001" in html  # who to call: the enterprise steward
         assert "/drill" not in html and "/map" not in html  # no regulator navigation
         assert client.get("/households/HEA111").status_code == 404
         for url in ["/stations/SEA1", "/drill/city/HHHT", "/drill", "/map"]:
