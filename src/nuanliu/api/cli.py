@@ -64,17 +64,22 @@ def users_create(
     """Create a user bound to a role and scope (创建用户)."""
     from nuanliu.api.accounts import create_user
     from nuanliu.api.audit import record_event
+    from nuanliu.errors import NuanliuError
 
     store = _open(db)
     try:
-        user = create_user(
-            store,
-            username=username,
-            password=password,
-            role=role,
-            scope_ids=scope,
-            display_name=display_name,
-        )
+        try:
+            user = create_user(
+                store,
+                username=username,
+                password=password,
+                role=role,
+                scope_ids=scope,
+                display_name=display_name,
+            )
+        except NuanliuError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from exc
         record_event(
             store,
             action="user_create",
@@ -123,3 +128,67 @@ def users_demo(
             )
     finally:
         store.close()
+
+
+@users_app.command("token")
+def users_token(
+    username: str = typer.Argument(..., help="Login name (e.g. a gateway user)."),
+    name: str = typer.Option("cli", "--name", help="What the token is for."),
+    days: float = typer.Option(365.0, "--days", min=0.01, max=3650, help="Lifetime in days."),
+    db: str = typer.Option("", "--db", help="Store URL."),
+) -> None:
+    """Mint a bearer token for a user, e.g. a data gateway (签发令牌). Shown once."""
+    from datetime import timedelta
+
+    from nuanliu.api.accounts import find_user
+    from nuanliu.api.audit import record_event
+    from nuanliu.api.sessions import create_token
+
+    store = _open(db)
+    try:
+        user = find_user(store, username)
+        if user is None or not user.active:
+            typer.echo(f"no active user {username!r}", err=True)
+            raise typer.Exit(1)
+        new = create_token(store, user, name=name, ttl=timedelta(days=days))
+        record_event(
+            store,
+            action="token_create",
+            username="cli",
+            object_type="api_token",
+            object_id=new.token_id,
+            after={"for": username, "name": name, "expires_at": new.expires_at.isoformat()},
+        )
+    finally:
+        store.close()
+    typer.echo(new.token)
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    username: str = typer.Argument(..., help="Login name."),
+    db: str = typer.Option("", "--db", help="Store URL."),
+) -> None:
+    """Deactivate a user: ends their sessions and revokes their tokens (停用用户)."""
+    from nuanliu.api.accounts import find_user, set_active
+    from nuanliu.api.audit import record_event
+
+    store = _open(db)
+    try:
+        user = find_user(store, username)
+        if user is None:
+            typer.echo(f"no user {username!r}", err=True)
+            raise typer.Exit(1)
+        set_active(store, user.user_id, False)
+        record_event(
+            store,
+            action="user_update",
+            username="cli",
+            object_type="user",
+            object_id=user.user_id,
+            before={"active": user.active},
+            after={"active": False},
+        )
+    finally:
+        store.close()
+    typer.echo(f"deactivated {username}")
