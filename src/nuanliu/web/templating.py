@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,7 @@ def fmt_time(value: Any) -> str:
         value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
     if not isinstance(value, datetime):
         return str(value)
-    if value.tzinfo is None:
-        from datetime import UTC
-
+    if value.tzinfo is None:  # the store returns UTC; a naive value is UTC too
         value = value.replace(tzinfo=UTC)
     return value.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
 
