@@ -323,3 +323,19 @@ def test_loop_paths_equal_the_tree_solve() -> None:
     assert cn.n_chords >= 2
     dense = _tree_solve_columns(cn.lu_tree, cn.a_chord)
     assert abs(dense - cn.m_chord).max() == 0.0
+
+
+def test_supply_temperature_override_for_schedules() -> None:
+    cn = compile_network(generate_city(300, seed=4, sources=3))
+    base = solve_steady(cn)
+    cool = solve_steady(cn, supply_temp_c=95.0, warm_start=base)
+    assert np.allclose(cool.sources["supply_temp_c"], 95.0)
+    # lower supply temperature → more flow for the same heat
+    assert cool.consumers["mdot_kg_s"].sum() > 1.2 * base.consumers["mdot_kg_s"].sum()
+    assert abs(cool.summary["heat_delivered_w"] - base.summary["heat_delivered_w"]) < (
+        1e-6 * base.summary["heat_delivered_w"]
+    )
+    one = solve_steady(cn, supply_temp_c={"SRC1": 110.0})
+    assert one.sources.set_index("source_id").loc["SRC1", "supply_temp_c"] == 110.0
+    with pytest.raises(InvalidInput, match="unknown source"):
+        solve_steady(cn, supply_temp_c={"nope": 90.0})

@@ -129,6 +129,7 @@ def solve_steady(
     options: SolverOptions | None = None,
     raise_on_failure: bool | None = None,
     progress: Progress | None = None,
+    supply_temp_c: float | Mapping[str, float] | None = None,
 ) -> SteadyResult:
     """Solve the steady thermo-hydraulic state of a network.
 
@@ -136,6 +137,8 @@ def solve_steady(
     network, or a mapping id → W that may also name unmodelled stations); otherwise
     the design demands scaled by ``outdoor_temp_c`` (see :func:`demand_scale`).
     ``warm_start``: a previous result or state on the same compiled network.
+    ``supply_temp_c``: override the sources' supply set-points (one value for all, or
+    source id → °C), e.g. from a supply-temperature schedule.
     Raises :class:`NotConverged` (``.result`` holds the partial result) unless
     ``raise_on_failure`` is False.
     """
@@ -166,12 +169,13 @@ def solve_steady(
     t_to = np.r_[cn.e_to[:nr], cn.f_to]
     stagnant_c = _stagnant_temp(cn)
 
+    src_temp_c, lift_set_c = _supply_overrides(cn, supply_temp_c)
     if isinstance(warm_start, SteadyResult):
         warm_start = warm_start.state
     if warm_start is not None and len(warm_start.node_temp_c) == n:
         st = SteadyState(**{k: np.array(v, copy=True) for k, v in warm_start.__dict__.items()})
     else:
-        hot = float(np.nanmax(np.r_[lifts["supply_temp_c"], srcs["supply_temp_c"], 0.0]))
+        hot = float(np.nanmax(np.r_[lift_set_c, src_temp_c, 0.0]))
         tn = np.full(n, hot)
         st = SteadyState(
             node_temp_c=tn,
@@ -179,8 +183,11 @@ def solve_steady(
             edge_out_c=np.full(nr + nf, hot),
             q_chord=np.zeros(cn.n_chords),
             m_fixed=np.zeros(nf),
-            lift_temp_c=lifts["supply_temp_c"].copy(),
+            lift_temp_c=lift_set_c.copy(),
         )
+    # pressure sources supply their (possibly overridden) set-point; stations keep theirs
+    src_lift = ~lifts["is_station"]
+    st.lift_temp_c[src_lift] = lift_set_c[src_lift]
 
     history: list[dict[str, float]] = []
     status = "not_converged"
@@ -219,7 +226,7 @@ def solve_steady(
         )
         law_f = source_flows(
             tn[cn.f_from[fs]],
-            srcs["supply_temp_c"],
+            src_temp_c,
             srcs["heat_control"],
             srcs["heat_w"],
             srcs["mdot_kg_s"],
@@ -400,6 +407,31 @@ def _edge_mean_temp(cn: CompiledNetwork, st: SteadyState, q: FloatArray | None) 
     if q is not None:  # stagnant pipes hold water at the ambient temperature
         t[sl] = np.where(np.abs(q[sl]) > STAGNANT_KG_S, t[sl], amb)
     return t
+
+
+def _supply_overrides(
+    cn: CompiledNetwork, supply_temp_c: float | Mapping[str, float] | None
+) -> tuple[FloatArray, FloatArray]:
+    """Supply set-points of flow/heat sources and of every lift, with overrides applied."""
+    src = cn.sources["supply_temp_c"].copy()
+    lift = cn.lifts["supply_temp_c"].copy()
+    if supply_temp_c is None:
+        return src, lift
+    is_src = ~cn.lifts["is_station"]
+    if isinstance(supply_temp_c, Mapping):
+        known = set(cn.sources["ids"]) | set(cn.lifts["ids"][is_src])
+        unknown = sorted(set(map(str, supply_temp_c)) - known)
+        if unknown:
+            raise InvalidInput(f"supply_temp_c: unknown source id(s) {', '.join(unknown)}")
+        for sid, t in supply_temp_c.items():  # per source: a handful
+            src[cn.sources["ids"] == str(sid)] = float(t)
+            lift[is_src & (cn.lifts["ids"] == str(sid))] = float(t)
+    else:
+        src[:] = float(supply_temp_c)
+        lift[is_src] = float(supply_temp_c)
+    if np.any(~np.isfinite(src)) or np.any(~np.isfinite(lift)):
+        raise InvalidInput("supply_temp_c must be finite")
+    return src, lift
 
 
 def _stagnant_temp(cn: CompiledNetwork) -> FloatArray:
