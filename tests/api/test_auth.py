@@ -202,3 +202,18 @@ def test_audit_records_logins_logouts_and_writes(world: World) -> None:
     assert all("password" not in (e["after_summary"] or "") for e in api_events)
     denied = TestClient(world.app).get("/api/v1/audit", headers=world.auth("operator_a"))
     assert denied.status_code == 403
+
+
+def test_password_reset_by_admin_logs_the_user_out(world: World) -> None:
+    victim = world.users["operator_a"]
+    c = TestClient(world.app)
+    assert c.get("/api/v1/me", headers=world.auth("operator_a")).status_code == 200
+    r = c.patch(
+        f"/api/v1/users/{victim.user_id}",
+        json={"password": "brand-new-pass-9"},
+        headers=world.auth("admin_a"),
+    )
+    assert r.status_code == 200
+    assert c.get("/api/v1/me", headers=world.auth("operator_a")).status_code == 401
+    assert _login(TestClient(world.app), "operator_a", "brand-new-pass-9").status_code == 200
+    assert _login(TestClient(world.app), "operator_a").status_code == 401  # old password

@@ -237,7 +237,9 @@ def set_active(store: Any, user_id: str, active: bool) -> None:
             )
 
 
-def set_password(store: Any, user_id: str, password: str) -> None:
+def set_password(store: Any, user_id: str, password: str, *, end_sessions: bool = True) -> None:
+    """Replace the password; by default also log the user out everywhere (a reset after a
+    leak must lock out whoever had it). Upgrading a hash at login keeps sessions."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password must have at least {MIN_PASSWORD_LENGTH} characters",
@@ -246,6 +248,12 @@ def set_password(store: Any, user_id: str, password: str) -> None:
     password_hash = hash_password(password)
     with store.write() as w:
         w.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", [password_hash, user_id])
+        if end_sessions:
+            w.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+            w.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                [datetime.now(UTC), user_id],
+            )
 
 
 def authenticate(store: Any, username: str, password: str) -> User | None:
@@ -262,5 +270,5 @@ def authenticate(store: Any, username: str, password: str) -> User | None:
     if row is None or not row["active"]:
         return None
     if needs_rehash(row["password_hash"]):
-        set_password(store, row["user_id"], password)
+        set_password(store, row["user_id"], password, end_sessions=False)
     return get_user(store, row["user_id"])
