@@ -43,3 +43,12 @@ def test_simulate_unknown_input_is_a_usage_error() -> None:
     r = runner.invoke(app, ["simulate", "no-such-network"])
     assert r.exit_code == 2
     assert "example" in r.output
+
+
+def test_simulate_invalid_network_names_the_problem(tmp_path: Path) -> None:
+    net = line_network()
+    net.pipes.loc[0, "inner_diameter_m"] = -1.0
+    path = write_network(net, tmp_path / "bad.geojson")
+    r = runner.invoke(app, ["simulate", str(path)])
+    assert r.exit_code == 2
+    assert "P0S" in r.output

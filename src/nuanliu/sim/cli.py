@@ -78,11 +78,13 @@ def simulate(
     Prints a summary; with -o writes one Parquet file with a row per element (column
     ``element`` = kind) and the summary in the file metadata.
     """
+    from nuanliu.network.validate import validate
     from nuanliu.sim import compile_network, solve_steady, write_parquet
 
     console = Console()
     try:
         net = _load(file)
+        validate(net)  # one clear list of problems instead of a solver error
         t0 = time.perf_counter()
         with Progress(
             SpinnerColumn(),
