@@ -172,7 +172,13 @@ def solve_steady(
     src_temp_c, lift_set_c = _supply_overrides(cn, supply_temp_c)
     if isinstance(warm_start, SteadyResult):
         warm_start = warm_start.state
-    if warm_start is not None and len(warm_start.node_temp_c) == n:
+    if warm_start is not None and (
+        len(warm_start.node_temp_c) == n
+        and len(warm_start.edge_in_c) == nr + nf
+        and len(warm_start.m_fixed) == nf
+        and len(warm_start.q_chord) == cn.n_chords
+        and len(warm_start.lift_temp_c) == len(lifts["ids"])
+    ):
         st = SteadyState(**{k: np.array(v, copy=True) for k, v in warm_start.__dict__.items()})
     else:
         hot = float(np.nanmax(np.r_[lift_set_c, src_temp_c, 0.0]))
