@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pytest
 
 from nuanliu.store import open_store
 from nuanliu.store.migrate import load_migrations
@@ -81,3 +82,24 @@ def test_migrations_are_numbered_once_with_engine_variants_paired() -> None:
     for mig in migrations:
         # An engine-specific part must exist for both engines or be shared.
         assert mig.shared or set(mig.per_engine) == {"duckdb", "postgresql"}, mig.name
+
+
+def test_a_failing_migration_leaves_the_previous_version(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nuanliu.errors import StoreError
+    from nuanliu.store import migrate as migrate_module
+    from nuanliu.store.migrate import Migration
+
+    with open_store(db_url, migrate=False) as store:
+        store.migrate(target=1)
+        real = load_migrations()
+        broken = Migration(9999, "broken", shared="CREATE TABLE half_done (x INTEGER);\nSELEC 1;")
+        monkeypatch.setattr(migrate_module, "load_migrations", lambda: [*real, broken])
+        with pytest.raises(StoreError, match="9999_broken") as err:
+            store.migrate()
+        assert err.value.details == {"version": 9999, "name": "broken"}
+        assert store.schema_version() == 1
+        with store.read() as q:
+            names = q.table_names()
+        assert "half_done" not in names and "registry_imports" not in names
