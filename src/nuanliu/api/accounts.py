@@ -169,7 +169,8 @@ def create_user(
     return user
 
 
-def _load(q: Any, where: str, params: list[Any]) -> list[User]:
+def load_users(q: Any, where: str, params: list[Any]) -> list[User]:
+    """Users matching a condition on alias ``u`` of ``users``, with their scope ids."""
     cols = ", ".join("u." + c for c in _USER_COLUMNS)
     rows = records(
         q, f"SELECT {cols} FROM users u WHERE {where} ORDER BY u.username", params, _USER_COLUMNS
@@ -201,7 +202,7 @@ def _load(q: Any, where: str, params: list[Any]) -> list[User]:
 
 def get_user(store: Any, user_id: str) -> User:
     with store.read() as q:
-        found = _load(q, "u.user_id = ?", [user_id])
+        found = load_users(q, "u.user_id = ?", [user_id])
     if not found:
         raise NotFound(f"user {user_id!r} not found", details={"user_id": user_id})
     return found[0]
@@ -209,7 +210,7 @@ def get_user(store: Any, user_id: str) -> User:
 
 def find_user(store: Any, username: str) -> User | None:
     with store.read() as q:
-        found = _load(q, "u.username = ?", [username])
+        found = load_users(q, "u.username = ?", [username])
     return found[0] if found else None
 
 
@@ -217,8 +218,8 @@ def list_users(store: Any, *, enterprise_id: str | None = None) -> list[User]:
     """All users, or those bound to one enterprise."""
     with store.read() as q:
         if enterprise_id is None:
-            return _load(q, "TRUE", [])
-        return _load(
+            return load_users(q, "TRUE", [])
+        return load_users(
             q,
             "u.user_id IN (SELECT user_id FROM user_scopes"
             " WHERE kind = 'enterprise' AND ref_id = ?)",

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nuanliu.api.accounts import User, get_user
+from nuanliu.api.accounts import User, load_users
 from nuanliu.api.credentials import digest, new_secret
 from nuanliu.api.sql import record
-from nuanliu.errors import NotFound
 
 SESSION_TTL = timedelta(hours=12)
 TOKEN_TTL = timedelta(days=30)
@@ -68,7 +67,7 @@ def create_session(
 
 def lookup_session(store: Any, session_id: str) -> SessionInfo | None:
     """The live session's active user and CSRF token, or None if unknown or expired."""
-    with store.read() as q:
+    with store.read() as q:  # one connection for both lookups
         row = record(
             q,
             "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.user_id = s.user_id"
@@ -76,12 +75,10 @@ def lookup_session(store: Any, session_id: str) -> SessionInfo | None:
             [digest(session_id), datetime.now(UTC)],
             ("user_id", "csrf_token"),
         )
-    if row is None:
+        users = load_users(q, "u.user_id = ?", [row["user_id"]]) if row else []
+    if not users:
         return None
-    try:
-        return SessionInfo(user=get_user(store, row["user_id"]), csrf_token=row["csrf_token"])
-    except NotFound:
-        return None
+    return SessionInfo(user=users[0], csrf_token=row["csrf_token"])  # type: ignore[index]
 
 
 def delete_session(store: Any, session_id: str) -> None:
@@ -103,7 +100,7 @@ def create_token(store: Any, user: User, *, name: str = "", ttl: timedelta = TOK
 
 def lookup_token(store: Any, token: str) -> tuple[User, str] | None:
     """The active user and token id of a live (unexpired, unrevoked) token, or None."""
-    with store.read() as q:
+    with store.read() as q:  # one connection for both lookups
         row = record(
             q,
             "SELECT t.user_id, t.token_id FROM api_tokens t JOIN users u ON u.user_id = t.user_id"
@@ -111,12 +108,10 @@ def lookup_token(store: Any, token: str) -> tuple[User, str] | None:
             [digest(token), datetime.now(UTC)],
             ("user_id", "token_id"),
         )
-    if row is None:
+        users = load_users(q, "u.user_id = ?", [row["user_id"]]) if row else []
+    if not users:
         return None
-    try:
-        return get_user(store, row["user_id"]), row["token_id"]
-    except NotFound:
-        return None
+    return users[0], row["token_id"]  # type: ignore[index]
 
 
 def revoke_token(store: Any, token_id: str) -> None:
