@@ -1,5 +1,7 @@
 """Login rate limiting per username and per client address, kept in the store.
 
+Defaults: 5 failures per username and 20 per address within 5 minutes.
+
 Failures are rows in ``login_failures``; a key that has ``max_failures`` within the
 window is refused until its oldest failure in the window ages out. Keeping them in the
 store (not process memory) holds the limit across restarts and worker processes.
@@ -18,8 +20,12 @@ from nuanliu.errors import RateLimited
 
 @dataclass(frozen=True)
 class LoginLimiter:
-    max_failures: int = 5
+    max_failures: int = 5  # per username
+    max_failures_per_ip: int = 20  # an office behind one NAT address shares this
     window: timedelta = timedelta(minutes=5)
+
+    def _limit(self, key: str) -> int:
+        return self.max_failures_per_ip if key.startswith("ip:") else self.max_failures
 
     @staticmethod
     def keys(username: str, client_ip: str | None) -> list[str]:
@@ -41,7 +47,7 @@ class LoginLimiter:
                 [*keys, now - self.window],
                 ("key", "count", "oldest"),
             )
-        blocked = [r for r in rows if r["count"] >= self.max_failures]
+        blocked = [r for r in rows if r["count"] >= self._limit(r["key"])]
         if not blocked:
             return
         # Retry once the oldest counted failure of the worst key leaves the window.
@@ -50,7 +56,8 @@ class LoginLimiter:
             "too many failed logins; try again later",
             details={
                 "retry_after_s": max(1, math.ceil(retry_s)),
-                "limit": self.max_failures,
+                "limit": self._limit(blocked[0]["key"]),
+                "by": blocked[0]["key"].split(":", 1)[0],
                 "window_s": int(self.window.total_seconds()),
             },
         )
