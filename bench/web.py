@@ -49,6 +49,8 @@ class Setup:
     gateway_tokens: dict[str, str]  # enterprise -> bearer token
     history_rows: int
     n_households: int
+    ingest: str = "http"  # or "inprocess"
+    stats_path: str = ""
 
 
 def prepare(db_path: Path, households: int, history_days: float) -> Setup:
@@ -110,17 +112,56 @@ def prepare(db_path: Path, households: int, history_days: float) -> Setup:
         store.close()
 
 
-def serve(db_path: str, port: int) -> None:
-    """The server process: the real app over the prepared DuckDB file."""
+def serve(db_path: str, port: int, inprocess_rate: int, stats_path: str) -> None:
+    """The server process: the real app over the prepared DuckDB file; with
+    ``inprocess_rate`` > 0 it also ingests that many readings/s through the in-process
+    ingest path (validation, idempotent insert, aggregates), as an MQTT worker or the
+    demo's simulator inside the DuckDB process does, once ``stats_path`` + ".go" exists."""
+    import json
+    import threading
+
+    import pyarrow as pa
     import uvicorn
 
     from nuanliu.api.app import create_app
     from nuanliu.config import load_settings
+    from nuanliu.ingest.batch import ingestor_for
+    from nuanliu.ingest.model import RawBatch
     from nuanliu.monitor import open_monitored_store
 
     store = open_monitored_store(f"duckdb:///{db_path}")
     app = create_app(load_settings({}), store=store)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+    def feed() -> None:
+        with store.read() as q:
+            ids = [r[0] for r in q.all("SELECT sensor_id FROM sensors ORDER BY sensor_id", [])]
+        go = Path(stats_path + ".go")
+        while not go.exists():
+            time.sleep(0.1)
+        batch, k, stored, spent = inprocess_rate // 2, 0, 0, []
+        next_at = time.monotonic()
+        while True:
+            now_us = int(time.time() * 1e6)
+            idx = np.arange(k, k + batch)
+            k += batch
+            sensor = pa.array([ids[i % len(ids)] for i in idx], pa.string())
+            ts = pa.array(now_us - (idx // len(ids)) * 1000, pa.timestamp("us", tz="UTC"))
+            temp = pa.array(20.0 + (idx % 7) * 0.3, pa.float64())
+            hum = pa.nulls(batch, pa.float64())
+            cols = {"sensor_id": sensor, "ts": ts, "temp_c": temp, "humidity_pct": hum}
+            t0 = time.perf_counter()
+            stored += (
+                ingestor_for(store).ingest(RawBatch(cols, lambda i: "bench", lambda i: "")).stored
+            )
+            spent.append((time.perf_counter() - t0) * 1000.0)
+            Path(stats_path).write_text(json.dumps({"stored": stored, "batch_ms": spent[-2000:]}))
+            next_at += 0.5
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    if inprocess_rate > 0:
+        threading.Thread(target=feed, daemon=True).start()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_keep_alive=30)  # fmt: skip
 
 
 def free_port() -> int:
@@ -259,6 +300,20 @@ async def alone(base: str, setup: Setup, samples: Samples, per_page: int = 10) -
             samples.alone_ms.setdefault(page, []).append((time.perf_counter() - t0) * 1000.0)
 
 
+def _inprocess_stats(setup: Setup) -> dict[str, Any]:
+    import json
+
+    path = Path(setup.stats_path)
+    if not path.exists():
+        return {"stored": 0, "batch_ms": []}
+    for _ in range(20):  # the server rewrites it twice a second
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            time.sleep(0.05)
+    return {"stored": 0, "batch_ms": []}
+
+
 async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -> Samples:
     samples = Samples()
     await alone(base, setup, samples)
@@ -283,8 +338,17 @@ async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -
     samples.latency_ms.clear()
     samples.errors.clear()
     t0 = time.monotonic()
-    ingest = asyncio.create_task(ingest_loop(base, setup, rate, t0 + seconds, samples))
+    if setup.ingest == "http":
+        ingest = asyncio.create_task(ingest_loop(base, setup, rate, t0 + seconds, samples))
+    else:
+        ingest = asyncio.create_task(asyncio.sleep(0))
+        Path(setup.stats_path + ".go").touch()
+        before = _inprocess_stats(setup)
     await asyncio.sleep(seconds)
+    if setup.ingest != "http":
+        after = _inprocess_stats(setup)
+        samples.ingested = after["stored"] - before["stored"]
+        samples.ingest_ms = after["batch_ms"][len(before["batch_ms"]) :]
     failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
     if failed:
         print(f"{len(failed)} user(s) failed, first: {failed[0]!r}")
@@ -299,7 +363,9 @@ async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -
 def table(samples: Samples, setup: Setup, users: int, seconds: float, rate: int) -> str:
     lines = [
         f"Dashboard under load: {users} users (think time 1–4 s) for {seconds:.0f} s, "
-        f"ingest target {rate:,} readings/s over HTTP; {setup.n_households:,} households, "
+        f"ingest target {rate:,} readings/s "
+        f"{'as HTTP batches' if setup.ingest == 'http' else 'through the in-process path'}; "
+        f"{setup.n_households:,} households, "
         f"{setup.history_rows:,} readings of history; DuckDB, one uvicorn process, "
         f"{os.cpu_count()} CPU cores.",
         "",
@@ -327,9 +393,9 @@ def table(samples: Samples, setup: Setup, users: int, seconds: float, rate: int)
     lines += [
         "",
         f"Ingest: {samples.ingested:,} readings stored in {elapsed:.0f} s = "
-        f"**{samples.ingested / elapsed:,.0f} readings/s** (target {rate:,}); batch POST p50 "
-        f"{np.percentile(ing, 50):.0f} ms, p95 {np.percentile(ing, 95):.0f} ms, "
-        f"{samples.ingest_errors} failed batches.",
+        f"**{samples.ingested / elapsed:,.0f} readings/s** (target {rate:,}); batch p50 "
+        f"{np.percentile(ing, 50):.0f} ms, p95 {np.percentile(ing, 95):.0f} ms "
+        f"(batches of {rate // 2:,}), {samples.ingest_errors} failed batches.",
         "",
         f"Worst page p95: {worst:.0f} ms — target ≤ {TARGET_P95_MS:.0f} ms: "
         f"{'met' if worst <= TARGET_P95_MS else 'NOT met'}. Machine load average during the "
@@ -348,10 +414,15 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=5000, help="readings per second to ingest")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--households", type=int, default=None)
-    ap.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--ingest", choices=["inprocess", "http"], default="inprocess",
+        help="readings through the in-process ingest path of the server (the DuckDB "
+        "deployment: one process owns the file) or as HTTP batches from gateways",
+    )  # fmt: skip
+    ap.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(args.serve[0], int(args.serve[1]), int(args.serve[2]), args.serve[3])
         return
     seconds = args.seconds or (20.0 if args.quick else 60.0)
     households = args.households or (3000 if args.quick else 10000)
@@ -359,12 +430,23 @@ def main() -> None:
         db = Path(tmp) / "web.duckdb"
         t0 = time.perf_counter()
         setup = prepare(db, households, history_days=2.0 if args.quick else 3.0)
+        setup.ingest = args.ingest
+        setup.stats_path = str(Path(tmp) / "ingest-stats.json")
         print(f"prepared {households:,} households, {setup.history_rows:,} readings "
               f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
         port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(db), str(port)], env=env
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                str(db),
+                str(port),
+                str(args.rate if args.ingest == "inprocess" else 0),
+                setup.stats_path,
+            ],
+            env=env,
         )
         base = f"http://127.0.0.1:{port}"
         try:
