@@ -2,7 +2,8 @@
 
 Store tests run on every engine: the ``db_url`` fixture is parametrized over the URLs
 given with ``--dburl`` (repeatable) or ``NUANLIU_TEST_DBURLS`` (comma-separated); by
-default both the embedded DuckDB and the local PostgreSQL.
+default both the embedded DuckDB and the local PostgreSQL. ``store`` is a migrated
+store on that database, closed after the test.
 """
 
 from __future__ import annotations

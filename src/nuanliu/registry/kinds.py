@@ -58,7 +58,7 @@ KINDS: dict[str, Kind] = {
 # Names a sheet, file or --kind may use for a kind (singular, Chinese).
 KIND_ALIASES: dict[str, str] = {}
 for _kind in KINDS.values():
-    for alias in (_kind.name, _kind.name.rstrip("s"), _kind.name_zh, _kind.key[:-3]):
+    for alias in (_kind.name, _kind.key[:-3], _kind.name_zh):  # households, household, 住户
         KIND_ALIASES[alias.lower()] = _kind.name
 KIND_ALIASES.update(
     {
