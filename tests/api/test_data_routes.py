@@ -232,3 +232,31 @@ def test_csv_upload_is_scope_checked_like_json(world: World) -> None:
     refused = c.post("/api/v1/readings", content=foreign.encode(), headers=headers)
     assert refused.status_code == 403
     assert refused.json()["error"]["details"]["sensor_ids"] == [world.ids["sensor_a"]]
+
+
+def test_xlsx_import_with_a_building_and_its_households(world: World) -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    buildings = book.active
+    buildings.title = "buildings"
+    buildings.append(["building_id", "station_id", "community_id", "name_zh"])
+    buildings.append(["B-XLSX-1", world.ids["station_a"], world.ids["community_a"], "新楼1号"])
+    households = book.create_sheet("households")
+    households.append(["household_id", "building_id", "address", "resident_name"])
+    households.append(["H-XLSX-1", "B-XLSX-1", "新楼1号101室", "王五"])
+    data = io.BytesIO()
+    book.save(data)
+    r = TestClient(world.app).post(
+        "/api/v1/registry/import",
+        files={"file": ("registry.xlsx", data.getvalue(), "application/vnd.ms-excel")},
+        headers=world.auth("admin_a"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["inserted"] == {"buildings": 1, "households": 1}
+    # The new household is the enterprise's: its operator sees it (masked), B's does not.
+    seen = _get(world, "operator_a", "/api/v1/registry/households/H-XLSX-1").json()
+    assert seen["resident_name"] == "王*"
+    assert _get(world, "operator_b", "/api/v1/registry/households/H-XLSX-1").status_code == 404
