@@ -52,6 +52,8 @@ POST   @/readings                                  readings_b 401  403 403  403 
 GET    @/monitoring/compliance?level=enterprise    -          401  ok  ok   ok  ok  ok   ok   403
 GET    @/monitoring/compliance                     parent_b   401  404 404  404 ok  404  404  403
 GET    @/monitoring/compliance/trend               -          401  ok  ok   ok  ok  ok   ok   403
+GET    @/monitoring/drilldown                      -          401  ok  ok   ok  ok  ok   ok   403
+GET    @/monitoring/drilldown                      drill_b    401  404 404  404 ok  404  404  403
 GET    @/monitoring/compliance/trend               unit_hh_n  401  ok  ok   ok  404 ok   404  403
 GET    @/monitoring/cold                           -          401  ok  ok   ok  ok  ok   ok   403
 GET    @/monitoring/overheated                     -          401  ok  ok   ok  ok  ok   ok   403
@@ -135,6 +137,14 @@ def _body(world: World, kind: str | None) -> dict[str, Any]:
         return {}
     if kind == "parent_b":
         return {"params": {"level": "station", "parent_id": ids["enterprise_b"]}}
+    if kind == "drill_b":
+        return {
+            "params": {
+                "levels": ["station", "building"],
+                "parent_level": "enterprise",
+                "parent_id": ids["enterprise_b"],
+            }
+        }
     if kind == "unit_hh_n":
         return {"params": {"level": "household", "unit_id": ids["household_neighbour"]}}
     if kind in ("hh_a", "hh_b"):

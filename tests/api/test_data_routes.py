@@ -260,3 +260,21 @@ def test_xlsx_import_with_a_building_and_its_households(world: World) -> None:
     seen = _get(world, "operator_a", "/api/v1/registry/households/H-XLSX-1").json()
     assert seen["resident_name"] == "王*"
     assert _get(world, "operator_b", "/api/v1/registry/households/H-XLSX-1").status_code == 404
+
+
+def test_drilldown_gives_every_level_in_one_answer(world: World) -> None:
+    r = _get(
+        world,
+        "operator_a",
+        "/api/v1/monitoring/drilldown",
+        params={"levels": ["enterprise", "station", "building"]},
+    )
+    assert r.status_code == 200
+    levels = r.json()["levels"]
+    assert list(levels) == ["enterprise", "station", "building"]
+    assert [u["unit_id"] for u in levels["enterprise"]] == [world.ids["enterprise_a"]]
+    stations = {u["unit_id"] for u in levels["station"]}
+    assert world.ids["station_a"] in stations and world.ids["station_b"] not in stations
+    # Households add up across levels.
+    total = sum(u["households"] for u in levels["enterprise"])
+    assert total == sum(u["households"] for u in levels["station"]) > 0

@@ -20,12 +20,13 @@ from nuanliu.monitor import (
     cold_homes,
     compliance,
     compliance_trend,
+    drilldown,
     offline_sensors,
     overheated_homes,
     suspicious_readings,
     timeseries,
 )
-from nuanliu.monitor.units import LEVELS, floor_hour, level_column
+from nuanliu.monitor.units import DEFAULT_PARENT, LEVELS, floor_hour, level_column
 from nuanliu.scope import Scope
 
 router = APIRouter(
@@ -124,10 +125,7 @@ def monitoring_compliance(
     if end is not None and (end - first).days > MAX_TREND_DAYS:
         raise InvalidInput(f"window longer than {MAX_TREND_DAYS} days")
     if parent_id is not None:
-        plevel = parent_level.value if parent_level else None
-        from nuanliu.monitor.units import DEFAULT_PARENT
-
-        plevel = plevel or DEFAULT_PARENT.get(level.value)
+        plevel = parent_level.value if parent_level else DEFAULT_PARENT.get(level.value)
         if plevel is None:
             raise InvalidInput(f"level {level.value} has no parent level; pass parent_level")
         require_unit(store, scope, plevel, parent_id)
@@ -147,6 +145,50 @@ def monitoring_compliance(
         "start": first.isoformat(),
         "end": (end or first + timedelta(days=1)).isoformat(),
         "units": frame_records(df),
+    }
+
+
+@router.get(
+    "/drilldown",
+    operation_id="monitoring_drilldown",
+    summary="Compliance at several levels at once (one query), e.g. city → enterprise → station",
+)
+def monitoring_drilldown(
+    request: Request,
+    store: StoreDep,
+    user: Reader,
+    levels: list[Level] = Query(
+        default=[Level("city"), Level("enterprise"), Level("station")], max_length=8
+    ),
+    parent_level: Level | None = Query(default=None),
+    parent_id: str | None = Query(default=None, max_length=64),
+    start: date | None = Query(default=None, description="first local day (default today)"),
+    end: date | None = Query(default=None, description="day after the last (default start+1)"),
+) -> dict[str, Any]:
+    scope = user.scope()
+    first = _day(request, start)
+    if end is not None and (end - first).days > MAX_TREND_DAYS:
+        raise InvalidInput(f"window longer than {MAX_TREND_DAYS} days")
+    names = list(dict.fromkeys(lv.value for lv in levels))  # unique, in the order given
+    if parent_id is not None:
+        plevel = parent_level.value if parent_level else DEFAULT_PARENT.get(names[0])
+        if plevel is None:
+            raise InvalidInput(f"level {names[0]} has no parent level; pass parent_level")
+        require_unit(store, scope, plevel, parent_id)
+    frames = drilldown(
+        store,
+        scope,
+        first,
+        end,
+        levels=names,
+        parent_id=parent_id,
+        parent_level=parent_level.value if parent_level else None,
+    )
+    return {
+        "parent_id": parent_id,
+        "start": first.isoformat(),
+        "end": (end or first + timedelta(days=1)).isoformat(),
+        "levels": {lv: frame_records(df) for lv, df in frames.items()},
     }
 
 
