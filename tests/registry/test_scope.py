@@ -88,3 +88,8 @@ def test_typed_accessors_return_models_of_their_kind(store: Store, demo: DemoReg
     assert len(homes) == 3 and all(isinstance(h, Household) for h in homes)
     assert get_household(store, homes[0].household_id, scope).address == homes[0].address
     assert all(isinstance(s, Station) for s in list_stations(store, scope))
+
+
+def test_search_ignores_case_of_english_names(store: Store, demo: DemoRegistry) -> None:
+    found = list_records(store, "communities", Scope.everything(), search="GARDEN")
+    assert found and all("garden" in c.name_en.lower() for c in found)

@@ -283,7 +283,7 @@ def list_records(
         params.append(value)
     if search:
         fields = [c for c in (spec.key, "name_zh", "name_en", "address") if c in cols]
-        clauses.append("(" + " OR ".join(f"t.{c} LIKE ?" for c in fields) + ")")
+        clauses.append("(" + " OR ".join(f"lower(t.{c}) LIKE lower(?)" for c in fields) + ")")
         params.extend([f"%{search}%"] * len(fields))
     sql = (
         f"SELECT {', '.join('t.' + c for c in cols)} FROM {spec.name} t "
