@@ -18,8 +18,9 @@ from nuanliu.scope import Scope
 from nuanliu.web.cache import TTLCache
 from nuanliu.web.data import scope_key, store_key
 
-# Lists and counts per scope; acknowledging clears it, new alerts show within 15 s.
-ALERT_CACHE = TTLCache(ttl_s=15.0, stale_s=300.0, max_entries=512)
+# Lists and counts per scope; acknowledging clears it, new alerts show within 30 s
+# (alerts are evaluated once a minute).
+ALERT_CACHE = TTLCache(ttl_s=30.0, stale_s=300.0, max_entries=512)
 
 # subject_kind -> household_context column that identifies it
 _UNIT_COLUMNS = {

@@ -25,10 +25,12 @@ from nuanliu.errors import NotFound
 from nuanliu.scope import Scope
 from nuanliu.web.cache import TTLCache
 
-# Figures of a scope are recomputed at most every 15 s; a stale copy (≤ 5 min) is served
-# while one background thread refreshes it, so no page waits on the roll-up query.
-SNAPSHOT_CACHE = TTLCache(ttl_s=15.0, stale_s=300.0, max_entries=256)
-TREND_CACHE = TTLCache(ttl_s=120.0, stale_s=1800.0, max_entries=256)
+# Figures of a scope are recomputed at most once a minute (compliance is per day and
+# sensors report every few minutes; the roll-up of a city costs about a second of CPU);
+# a stale copy (≤ 10 min) is served while one background thread refreshes it, so no
+# page waits on the roll-up query.
+SNAPSHOT_CACHE = TTLCache(ttl_s=60.0, stale_s=600.0, max_entries=256)
+TREND_CACHE = TTLCache(ttl_s=600.0, stale_s=3600.0, max_entries=256)
 REGISTRY_CACHE = TTLCache(ttl_s=60.0, stale_s=3600.0)
 
 LEVEL_COLUMN = {
