@@ -213,7 +213,7 @@ def test_warm_start_reuses_the_compiled_network() -> None:
     a = solve_steady(cn, demands=demands)
     b = solve_steady(cn, demands=demands, warm_start=a)
     assert b.iterations < a.iterations
-    assert np.allclose(a.pipes["mdot_kg_s"], b.pipes["mdot_kg_s"], rtol=1e-6, atol=1e-9)
+    assert np.allclose(a.pipes["mdot_kg_s"], b.pipes["mdot_kg_s"], rtol=1e-5, atol=1e-9)
     assert a.summary["heat_delivered_w"] < cold.summary["heat_delivered_w"]
 
 

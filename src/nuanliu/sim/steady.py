@@ -29,6 +29,8 @@ FloatArray = NDArray[np.float64]
 #: Smallest share of a property-temperature update applied per coupling iteration.
 MIN_PROPERTY_RELAXATION = 1.0 / 64.0
 INITIAL_PROPERTY_RELAXATION = 0.5
+#: Smallest share of a fixed-flow update applied per coupling iteration.
+MIN_FLOW_RELAXATION = 1.0 / 1024.0
 Progress = Callable[[int, float], None]
 
 
@@ -204,7 +206,7 @@ def solve_steady(
     t_prop: FloatArray | None = None
     accel = _Anderson(memory=opts.anderson_memory)
     thermal_cache: dict[str, Any] = {}
-    relax = last_step = np.zeros(0)
+    relax = last_step = m_relax = m_last = np.zeros(0)
     for it in range(1, opts.max_iter_coupling + 1):
         tn = st.node_temp_c
         # 1. fixed flows from current temperatures
@@ -241,9 +243,22 @@ def solve_steady(
         m_target = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
         m_scale = max(float(np.max(np.abs(m_target))) if nf else 0.0, 1e-9)
         d_m = float(np.max(np.abs(m_target - st.m_fixed))) / m_scale if nf else 0.0
-        # Anderson acceleration of the flow ↔ temperature fixed point (it converges
-        # linearly at ~0.2 per iteration on its own: heat loss depends on flow).
-        m_fixed = accel.step(st.m_fixed, m_target) if it > 1 else m_target
+        # Flow ↔ temperature fixed point. At low load a consumer's own pipes can lose
+        # more heat than it draws: then its flow and supply temperature see-saw (less
+        # flow → colder → valve opens). Each element's update is damped by its own
+        # factor, halved when the update changes direction, regrown by 20 % otherwise.
+        if it == 1:
+            m_fixed = m_target
+            m_relax = np.ones(nf)
+            m_last = np.zeros(nf)
+        else:
+            m_step = m_target - st.m_fixed
+            flip = (m_step * m_last < 0) & (np.abs(m_step) > 1e-12 * m_scale)
+            m_relax = np.where(
+                flip, np.maximum(0.5 * m_relax, MIN_FLOW_RELAXATION), np.minimum(1.2 * m_relax, 1.0)
+            )
+            m_last = m_relax * m_step
+            m_fixed = accel.step(st.m_fixed, st.m_fixed + m_last)
         _update_lift_temps(cn, st, law_s.mdot_kg_s, stations_passed, q_st, sec_ret, water)
 
         # 2. hydraulics with properties at the current edge temperatures. With elevation,
