@@ -182,3 +182,34 @@ def test_a_key_committed_by_another_process_meanwhile_is_a_duplicate(store: Stor
     [report] = result
     assert (report.inserted, report.duplicates) == (1, 1)
     assert [r[2] for r in stored(store)] == [30.0, 19.0]  # the other writer's value stands
+
+
+def test_two_stores_on_one_duckdb_file_share_the_writer(tmp_path) -> None:
+    """One process, one file, two Store objects (e.g. web app and ingest): no double rows."""
+    import threading
+
+    from nuanliu.store import open_store
+
+    url = f"duckdb:///{tmp_path / 'shared.duckdb'}"
+    stores = [open_store(url), open_store(url)]
+    rows = [(f"s{i % 50}", i // 50, 18.0) for i in range(2_000)]
+    reports = []
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda s=s: reports.extend(
+                    s.insert_readings(batch(rows[k : k + 200])) for k in range(0, len(rows), 200)
+                )
+            )
+            for s in stores
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        with stores[0].read() as q:
+            assert q.scalar("SELECT count(*) FROM readings") == len(rows)
+        assert sum(r.inserted for r in reports) == len(rows)
+    finally:
+        for s in stores:
+            s.close()

@@ -28,7 +28,7 @@ class Store:
     def __init__(self, url: StoreUrl, engine: Engine) -> None:
         self.url = url
         self._engine = engine
-        self._write_lock = threading.RLock()
+        self._write_lock = engine.write_lock
         self._local = threading.local()  # the open Writer of this thread, if any
         self._readings_hooks: list[ReadingsHook] = []
         self._closed = False

@@ -12,6 +12,7 @@ choose (e.g. a benchmark printing what it ran on); nothing outside this module s
 from __future__ import annotations
 
 import io
+import os
 import queue
 import re
 import threading
@@ -95,10 +96,17 @@ def _qmark_to_format(text: str) -> str:
     return "".join(out)
 
 
+# DuckDB hands every connect() of one file in a process the same database instance, so
+# two Store objects on one file must share one writer lock (the anti-join relies on it).
+_FILE_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_FILE_WRITE_LOCKS_GUARD = threading.Lock()
+
+
 class Engine(ABC):
     """Connections and the non-portable operations of one database."""
 
     caps: Capabilities
+    write_lock: threading.RLock  # held by the store around every write transaction
 
     @abstractmethod
     def writer(self) -> Any:
@@ -192,8 +200,12 @@ class DuckDBEngine(Engine):
         import duckdb
 
         self._duckdb = duckdb
+        self.write_lock = threading.RLock()
         if url.path != ":memory:":
             Path(url.path).parent.mkdir(parents=True, exist_ok=True)
+            with _FILE_WRITE_LOCKS_GUARD:
+                key = os.path.realpath(url.path)
+                self.write_lock = _FILE_WRITE_LOCKS.setdefault(key, threading.RLock())
         try:
             self._db = duckdb.connect(url.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -431,6 +443,7 @@ class PostgresEngine(Engine):
         from psycopg_pool import ConnectionPool
 
         self._psycopg = psycopg
+        self.write_lock = threading.RLock()  # the primary key guards other processes
         self.schema = url.schema
         options = "-c TimeZone=UTC"
         if url.schema:
