@@ -22,6 +22,8 @@ class SolverOptions:
     tol_mdot_rel: float = 1e-6
     #: Anderson-acceleration memory of the coupling iteration (0 = plain fixed point)
     anderson_memory: int = 0
+    #: property (ρ, μ) temperatures are updated only by more than this (K)
+    tol_property_temp_k: float = 0.0
     max_iter_hydraulic: int = 50
     max_iter_coupling: int = 100
     #: wall-clock guard for one solve (s)

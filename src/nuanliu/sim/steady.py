@@ -273,6 +273,8 @@ def solve_steady(
             last_step = np.zeros(len(t_prop))
         else:
             step = t_prop_new - t_prop
+            # optional dead band: changes below it are not worth a property update
+            step = np.where(np.abs(step) > opts.tol_property_temp_k, step, 0.0)
             flipped = (step * last_step < 0) & (np.abs(step) > 1e-9)
             relax = np.where(
                 flipped,
