@@ -47,6 +47,9 @@ def test_pages_ask_for_login_first(duck_world: World) -> None:
             assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
         page = client.get("/login")
         assert page.status_code == 200 and 'action="/auth/login"' in page.text
+        for evil in ["//evil.example/", "/\\evil.example/", "https://evil.example/"]:
+            form = client.get("/login", params={"next": evil}).text
+            assert 'name="next" value="/"' in form  # never sent off-site after login
         bad = client.post("/auth/login", data={"username": "regulator", "password": "nope"})
         assert "error=" in bad.headers["location"]
         assert 'data-testid="login-error"' in client.get(bad.headers["location"]).text

@@ -84,6 +84,10 @@ class TTLCache:
 
         threading.Thread(target=run, name="web-cache-refresh", daemon=True).start()
 
+    def forget(self, key: Hashable) -> None:
+        with self._guard:
+            self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._guard:
             self._items.clear()

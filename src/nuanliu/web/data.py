@@ -32,6 +32,7 @@ from nuanliu.web.cache import TTLCache
 SNAPSHOT_CACHE = TTLCache(ttl_s=60.0, stale_s=600.0, max_entries=256)
 TREND_CACHE = TTLCache(ttl_s=600.0, stale_s=3600.0, max_entries=256)
 REGISTRY_CACHE = TTLCache(ttl_s=60.0, stale_s=3600.0)
+ADDRESS_CACHE = TTLCache(ttl_s=300.0, max_entries=4096)
 
 LEVEL_COLUMN = {
     "region": "region_id",
@@ -364,13 +365,16 @@ def household_status(
     if part.empty:
         return []
     ids = part["household_id"].tolist()
-    marks = ", ".join("?" for _ in ids)
-    with store.read() as q:
-        addresses = dict(
-            q.all(
-                f"SELECT household_id, address FROM households WHERE household_id IN ({marks})", ids
-            )  # fmt: skip
-        )
+
+    def load_addresses() -> dict[str, str]:
+        marks = ", ".join("?" for _ in ids)
+        with store.read() as q:
+            sql = f"SELECT household_id, address FROM households WHERE household_id IN ({marks})"
+            return {str(h): a for h, a in q.all(sql, ids)}
+
+    addresses = ADDRESS_CACHE.get_or_compute(
+        ("addresses", store_key(store), level, entity_id, len(ids)), load_addresses
+    )
     out = []
     for r in part.to_dict("records"):
         last = r.get("last_ts")

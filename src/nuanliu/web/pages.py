@@ -9,9 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from nuanliu.api.deps import OptionalUser, StoreDep
+from nuanliu.api.deps import StoreDep
 from nuanliu.errors import NotFound
 from nuanliu.web import alerts_view
+from nuanliu.web.auth import PageUser
 from nuanliu.web.context import (
     base_context,
     breadcrumbs,
@@ -69,15 +70,18 @@ def labelled(rows: list[dict[str, Any]], level: str, lang: str) -> list[dict[str
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, user: OptionalUser, next: str = "/", error: str = "") -> Response:
-    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
+def login_page(request: Request, user: PageUser, next: str = "/", error: str = "") -> Response:
+    # Same-site paths only ("//x" and "/\\x" would leave the site).
+    safe_next = (
+        next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+    )
     if user is not None:
         return RedirectResponse(safe_next, status_code=303)
     return render(request, "login.html", {"next_url": safe_next, "error": bool(error)})
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+def overview(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     if str(user.role) == "resident" and user.household_id:
@@ -112,7 +116,7 @@ def overview(request: Request, user: OptionalUser, store: StoreDep) -> Response:
 
 
 @router.get("/partials/kpis", response_class=HTMLResponse)
-def kpis_partial(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+def kpis_partial(request: Request, user: PageUser, store: StoreDep) -> Response:
     if user is None:
         return Response(status_code=401)
     scope = user.scope()
@@ -127,7 +131,7 @@ def kpis_partial(request: Request, user: OptionalUser, store: StoreDep) -> Respo
 
 
 @router.get("/drill", response_class=HTMLResponse)
-def drill_root(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
@@ -148,7 +152,7 @@ def drill_root(request: Request, user: OptionalUser, store: StoreDep) -> Respons
 
 @router.get("/drill/{level}/{entity_id}", response_class=HTMLResponse)
 def drill(
-    request: Request, level: str, entity_id: str, user: OptionalUser, store: StoreDep
+    request: Request, level: str, entity_id: str, user: PageUser, store: StoreDep
 ) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
@@ -183,9 +187,7 @@ def drill(
 
 
 @router.get("/stations/{station_id}", response_class=HTMLResponse)
-def station_page(
-    request: Request, station_id: str, user: OptionalUser, store: StoreDep
-) -> Response:
+def station_page(request: Request, station_id: str, user: PageUser, store: StoreDep) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
@@ -219,7 +221,7 @@ def station_page(
 
 @router.get("/households/{household_id}", response_class=HTMLResponse)
 def household_page(
-    request: Request, household_id: str, user: OptionalUser, store: StoreDep
+    request: Request, household_id: str, user: PageUser, store: StoreDep
 ) -> Response:
     if (gate := page_gate(request, user, resident=True)) is not None:
         return gate

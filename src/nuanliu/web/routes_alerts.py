@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from nuanliu.api.deps import CurrentUser, OptionalUser, StoreDep, csrf_protect
+from nuanliu.api.deps import CurrentUser, StoreDep, csrf_protect
 from nuanliu.errors import NotFound
 from nuanliu.web import alerts_view
+from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.i18n import choose_lang
 from nuanliu.web.pages import not_found_page, page_gate
@@ -17,9 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(
-    request: Request, user: OptionalUser, store: StoreDep, state: str = "open"
-) -> Response:
+def alerts_page(request: Request, user: PageUser, store: StoreDep, state: str = "open") -> Response:
     if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     lang, _ = choose_lang(request)

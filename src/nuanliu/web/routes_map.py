@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from nuanliu.api.deps import OptionalUser, StoreDep
+from nuanliu.api.deps import StoreDep
+from nuanliu.web.auth import PageUser
 from nuanliu.web.cache import TTLCache
 from nuanliu.web.context import base_context, thresholds
 from nuanliu.web.data import names, rollup, scope_key, snapshot, store_key
@@ -33,7 +34,7 @@ def tile_url() -> str:
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, user: OptionalUser) -> Response:
+def map_page(request: Request, user: PageUser) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     return render(request, "map.html", {**base_context(request, user, "map")})
@@ -65,7 +66,7 @@ def network_segments(app: Any) -> list[list[float]]:
 
 
 @router.get("/map/data.json")
-def map_data(request: Request, user: OptionalUser, store: StoreDep) -> Response:
+def map_data(request: Request, user: PageUser, store: StoreDep) -> Response:
     if user is None or str(user.role) in ("resident", "gateway"):
         code = "not_authenticated" if user is None else "permission_denied"
         return JSONResponse({"error": {"code": code}}, status_code=401 if user is None else 403)
