@@ -430,18 +430,18 @@ def household_detail(
     if household_id not in ctx.index:
         raise NotFound(f"household {household_id!r} not found", details={"household": household_id})
     chain = ctx.loc[household_id]
-    with store.read() as q:
-        rows = q.all(
-            "SELECT household_id, building_id, address, floor_area_m2, metered, resident_name,"
-            " resident_phone FROM households WHERE household_id = ?",
+    with store.read() as q:  # the record and its sensors in one round trip
+        joined = q.all(
+            "SELECT h.household_id, h.building_id, h.address, h.floor_area_m2, h.metered,"
+            " h.resident_name, h.resident_phone, s.sensor_id, s.room, s.model"
+            " FROM households h LEFT JOIN sensors s ON s.household_id = h.household_id"
+            " WHERE h.household_id = ? ORDER BY s.sensor_id",
             [household_id],
         )
-        sensors = q.all(
-            "SELECT sensor_id, room, model FROM sensors WHERE household_id = ? ORDER BY sensor_id",
-            [household_id],
-        )
-    if not rows:
+    if not joined:
         raise NotFound(f"household {household_id!r} not found", details={"household": household_id})
+    rows = [r[:7] for r in joined]
+    sensors = [r[7:] for r in joined if r[7] is not None]
     cols = ["household_id", "building_id", "address", "floor_area_m2", "metered",
             "resident_name", "resident_phone"]  # fmt: skip
     rec = dict(zip(cols, rows[0], strict=True))
