@@ -171,15 +171,7 @@ def _facts_sql(cond: str, hours: bool, one_day: bool = False) -> str:
         ) hc
         WHERE {cond}
     ),
-    {daily},
-    off AS (
-        SELECT s.household_id, COUNT(*) AS offline_sensors
-        FROM sensors s JOIN hh ON hh.household_id = s.household_id
-        {LAST_SEEN_JOIN.format(s="s")}
-        WHERE (s.installed_at IS NULL OR s.installed_at <= ?)
-          AND {offline_condition("s")}
-        GROUP BY s.household_id
-    ){hourly},
+    {daily}{hourly},
     f AS (
         SELECT hd.household_id, hd.region_id, hd.city_id, hd.county_id, hd.enterprise_id,
                hd.station_id, hd.community_id, hd.building_id, hd.std_c,
@@ -189,10 +181,8 @@ def _facts_sql(cond: str, hours: bool, one_day: bool = False) -> str:
                    AS compliant,
                CASE WHEN hd.sum_c / hd.n < ? THEN 1 ELSE 0 END AS cold,
                CASE WHEN hd.sum_c / hd.n > ? THEN 1 ELSE 0 END AS overheated,
-               COALESCE(off.offline_sensors, 0) AS offline_sensors,
                {hourly_cols}
         FROM hd
-        LEFT JOIN off ON off.household_id = hd.household_id
         {"LEFT JOIN hrs ON hrs.household_id = hd.household_id" if hours else ""}
     )
     """
@@ -209,10 +199,11 @@ def _facts_params(
     hours: bool,
 ) -> list[Any]:
     params: list[Any] = [standard_c, *scope_params, window.first_day, window.end_day]
-    params += [as_of, *offline_params(as_of, offline_after)]
     if hours:
         params += [window.start_utc, window.end_utc]
     params += [cold_c, overheat_c]
+    # the offline CTE of _drill_sql
+    params += [as_of, *offline_params(as_of, offline_after)]
     return params
 
 
@@ -226,10 +217,11 @@ _CHAIN_COLS = [
     "region_id",
 ]
 
-# Per building (or per household): the facts summed once; every level rolls these up.
+# Per building (or per household): the facts summed once, offline sensors counted per
+# unit, the chain columns joined to the few unit rows; every level rolls these up.
 _UNIT_AGG = """
-    u AS MATERIALIZED (
-        SELECT {chain},
+    fu AS (
+        SELECT {key} AS unit_key,
                COUNT(*) AS households,
                SUM(reporting) AS reporting_households,
                SUM(compliant) AS compliant_households,
@@ -241,10 +233,23 @@ _UNIT_AGG = """
                MAX(max_c) AS max_temp_c,
                SUM(cold) AS cold_households,
                SUM(overheated) AS overheated_households,
-               SUM(offline_sensors) AS offline_sensors,
                SUM(hours) AS reporting_hours,
                SUM(compliant_hours) AS compliant_hours
         FROM f GROUP BY {key}
+    ),
+    off AS (
+        SELECT hh.{key} AS unit_key, COUNT(*) AS offline_sensors
+        FROM sensors s JOIN hh ON hh.household_id = s.household_id
+        {last_seen_join}
+        WHERE (s.installed_at IS NULL OR s.installed_at <= ?)
+          AND {offline}
+        GROUP BY hh.{key}
+    ),
+    u AS MATERIALIZED (
+        SELECT fu.*, COALESCE(off.offline_sensors, 0) AS offline_sensors, {chain}
+        FROM fu
+        LEFT JOIN off ON off.unit_key = fu.unit_key
+        JOIN {chain_src} ON c.{key} = fu.unit_key
     )
 """
 
@@ -269,12 +274,24 @@ GROUP BY u.{col}, nm.name_zh, nm.name_en
 
 
 def _drill_sql(facts: str, levels: Sequence[str], key: str) -> str:
-    chain = ", ".join([f"MIN({c}) AS {c}" for c in _CHAIN_COLS if c != key] + [key])
+    chain = ", ".join(
+        f"c.{col}"
+        for col in [*_CHAIN_COLS, "household_id"]
+        if col != "household_id" or key == "household_id"
+    )
+    chain_src = "bc c" if key == "building_id" else "hh c"
     parts = []
     for lv in levels:
         col = level_column(lv)
         parts.append(_LEVEL_ROLLUP.format(level=lv, col=col, names=names_sql(lv)))
-    return facts + "," + _UNIT_AGG.format(key=key, chain=chain) + " UNION ALL ".join(parts)
+    agg = _UNIT_AGG.format(
+        key=key,
+        chain=chain,
+        chain_src=chain_src,
+        last_seen_join=LAST_SEEN_JOIN.format(s="s"),
+        offline=offline_condition("s"),
+    )
+    return facts + "," + agg + " UNION ALL ".join(parts)
 
 
 def drilldown(
