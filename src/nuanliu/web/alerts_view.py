@@ -104,17 +104,17 @@ def list_alerts(
     from nuanliu.monitor.alerts import list_alerts as monitor_alerts
 
     if household_id is not None or alert_id is not None:
-        df = _alerts_of(store, household_id, alert_id, sensor_ids)
+        records = _alerts_of(store, household_id, alert_id, sensor_ids)
         if state == "open":
-            df = df[df["cleared_at"].isna()]
+            records = [r for r in records if r["cleared_at"] is None]
     else:
         mon_state = "open" if state == "open" else None
-        df = ALERT_CACHE.get_or_compute(
+        records = ALERT_CACHE.get_or_compute(
             ("list", store_key(store), scope_key(scope), mon_state, limit),
-            lambda: monitor_alerts(store, scope, state=mon_state, limit=limit),
+            lambda: monitor_alerts(store, scope, state=mon_state, limit=limit).to_dict("records"),
         )
     out = []
-    for r in df.head(limit).to_dict("records"):
+    for r in records[:limit]:
         out.append(
             {
                 "alert_id": int(r["alert_id"]),
@@ -150,7 +150,7 @@ ALERT_NAMES = [
 
 def _alerts_of(
     store: Any, household_id: str | None, alert_id: int | None, sensor_ids: list[str] | None
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     """One household's alerts (the caller checked the household is visible; pass its
     ``sensor_ids`` when known) or one alert (checked visible), newest first."""
     with store.read() as q:
@@ -170,7 +170,7 @@ def _alerts_of(
                 cond += f" OR (a.subject_kind = 'sensor' AND a.subject_id IN ({marks}))"
                 params += sensor_ids
         rows = q.all(f"{ALERT_COLUMNS} WHERE {cond} ORDER BY a.raised_at DESC LIMIT 200", params)
-    return pd.DataFrame(rows, columns=ALERT_NAMES)
+    return [dict(zip(ALERT_NAMES, row, strict=True)) for row in rows]
 
 
 def _ts(value: Any) -> Any:
