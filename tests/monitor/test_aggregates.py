@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from nuanliu.monitor import rebuild_aggregates
 from nuanliu.monitor.aggregates import partial_aggregates
@@ -156,3 +157,28 @@ def test_partial_aggregates_group_by_utc_hour_and_local_day() -> None:
     assert by_hour[DAY_START_UTC]["min_temp_c"] == 18.0
     days = {r["local_day"].isoformat(): r["n"] for r in daily.to_pylist()}
     assert days == {"2025-01-14": 1, "2025-01-15": 2}
+
+
+def test_time_zone_change_rebuilds_local_days(store: Any) -> None:
+    from nuanliu.errors import InvalidInput
+    from nuanliu.monitor import register_aggregates, set_monitor_timezone
+
+    city = build_city(store)
+    assert register_aggregates(store) is register_aggregates(store)  # one hook per store
+    sid = next(iter(city.sensors))
+    # 23:00 and 01:00 local (Asia/Shanghai) are different local days, one UTC day.
+    rows = [
+        (sid, DAY_START_UTC - timedelta(hours=1), 18.0),
+        (sid, DAY_START_UTC + timedelta(hours=1), 22.0),
+    ]
+    store.insert_readings(readings_table(rows))
+    assert len(snapshot(store)["daily"]) == 2
+    set_monitor_timezone(store, "UTC")
+    daily = snapshot(store)["daily"]
+    assert len(daily) == 1 and daily.iloc[0]["n"] == 2
+    # New readings follow the new zone too.
+    store.insert_readings(readings_table([(sid, DAY_START_UTC + timedelta(hours=2), 20.0)]))
+    daily = snapshot(store)["daily"]
+    assert len(daily) == 1 and daily.iloc[0]["n"] == 3
+    with pytest.raises(InvalidInput):
+        set_monitor_timezone(store, "Mars/Olympus_Mons")
