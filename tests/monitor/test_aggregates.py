@@ -182,3 +182,31 @@ def test_time_zone_change_rebuilds_local_days(store: Any) -> None:
     assert len(daily) == 1 and daily.iloc[0]["n"] == 3
     with pytest.raises(InvalidInput):
         set_monitor_timezone(store, "Mars/Olympus_Mons")
+
+
+def test_upgrade_from_indexed_aggregates_keeps_them(db_url: str) -> None:
+    """Aggregates written before migration 0013 (unique keys) survive it unchanged."""
+    from nuanliu.monitor import register_aggregates
+    from nuanliu.store import open_store
+
+    old = open_store(db_url, migrate=False)
+    try:
+        old.migrate(target=12)
+        register_aggregates(old)
+        city = build_city(old)
+        for batch in random_batches(list(city.sensors)[:4], np.random.default_rng(5))[:10]:
+            old.insert_readings(batch)
+        before = snapshot(old)
+    finally:
+        old.close()
+    new = open_store(db_url)
+    try:
+        register_aggregates(new)
+        assert_same(before, snapshot(new))
+        for batch in random_batches(list(city.sensors)[:4], np.random.default_rng(6))[:10]:
+            new.insert_readings(batch)
+        maintained = snapshot(new)
+        rebuild_aggregates(new)
+        assert_same(maintained, snapshot(new))
+    finally:
+        new.close()

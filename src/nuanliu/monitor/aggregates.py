@@ -37,7 +37,82 @@ _STAGE_DDL = {
         "sensor_id TEXT, local_day DATE, n BIGINT, sum_temp_c DOUBLE PRECISION,"
         " min_temp_c DOUBLE PRECISION, max_temp_c DOUBLE PRECISION"
     ),
+    "mon_stage_hh_daily": (
+        "household_id TEXT, local_day DATE, n BIGINT, sum_temp_c DOUBLE PRECISION,"
+        " min_temp_c DOUBLE PRECISION, max_temp_c DOUBLE PRECISION"
+    ),
 }
+
+# Without unique indexes (DuckDB, see migration 0013) the merge is an UPDATE of the rows
+# that exist and an anti-joined INSERT of the rest — in that order, so nothing is added
+# twice — each bounded to the batch's hours or days so zone maps skip the rest.
+_STAGE_HH_DAILY = """
+INSERT INTO mon_stage_hh_daily
+SELECT s.household_id, st.local_day, SUM(st.n), SUM(st.sum_temp_c),
+       MIN(st.min_temp_c), MAX(st.max_temp_c)
+FROM mon_stage_daily st
+JOIN sensors s ON s.sensor_id = st.sensor_id
+WHERE s.household_id IS NOT NULL
+GROUP BY s.household_id, st.local_day
+"""
+
+_UNINDEXED_MERGES = [
+    """
+    UPDATE mon_sensor_hourly SET
+        n = mon_sensor_hourly.n + s.n,
+        sum_temp_c = mon_sensor_hourly.sum_temp_c + s.sum_temp_c,
+        min_temp_c = LEAST(mon_sensor_hourly.min_temp_c, s.min_temp_c),
+        max_temp_c = GREATEST(mon_sensor_hourly.max_temp_c, s.max_temp_c),
+        first_ts = LEAST(mon_sensor_hourly.first_ts, s.first_ts),
+        last_ts = GREATEST(mon_sensor_hourly.last_ts, s.last_ts)
+    FROM mon_stage_hourly s
+    WHERE mon_sensor_hourly.sensor_id = s.sensor_id AND mon_sensor_hourly.hour_ts = s.hour_ts
+      AND mon_sensor_hourly.hour_ts >= :hour_lo AND mon_sensor_hourly.hour_ts <= :hour_hi
+    """,
+    """
+    INSERT INTO mon_sensor_hourly
+        (sensor_id, hour_ts, n, sum_temp_c, min_temp_c, max_temp_c, first_ts, last_ts)
+    SELECT s.sensor_id, s.hour_ts, s.n, s.sum_temp_c, s.min_temp_c, s.max_temp_c,
+           s.first_ts, s.last_ts
+    FROM mon_stage_hourly s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM mon_sensor_hourly t
+        WHERE t.hour_ts >= :hour_lo AND t.hour_ts <= :hour_hi
+          AND t.sensor_id = s.sensor_id AND t.hour_ts = s.hour_ts)
+    """,
+    """
+    UPDATE mon_household_daily SET
+        n = mon_household_daily.n + s.n,
+        sum_temp_c = mon_household_daily.sum_temp_c + s.sum_temp_c,
+        min_temp_c = LEAST(mon_household_daily.min_temp_c, s.min_temp_c),
+        max_temp_c = GREATEST(mon_household_daily.max_temp_c, s.max_temp_c)
+    FROM mon_stage_hh_daily s
+    WHERE mon_household_daily.household_id = s.household_id
+      AND mon_household_daily.local_day = s.local_day
+      AND mon_household_daily.local_day >= :day_lo AND mon_household_daily.local_day <= :day_hi
+    """,
+    """
+    INSERT INTO mon_household_daily
+        (household_id, local_day, n, sum_temp_c, min_temp_c, max_temp_c)
+    SELECT s.household_id, s.local_day, s.n, s.sum_temp_c, s.min_temp_c, s.max_temp_c
+    FROM mon_stage_hh_daily s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM mon_household_daily t
+        WHERE t.local_day >= :day_lo AND t.local_day <= :day_hi
+          AND t.household_id = s.household_id AND t.local_day = s.local_day)
+    """,
+    """
+    UPDATE mon_sensor_last_seen SET last_ts = GREATEST(mon_sensor_last_seen.last_ts, s.last_ts)
+    FROM (SELECT sensor_id, MAX(last_ts) AS last_ts FROM mon_stage_hourly GROUP BY sensor_id) s
+    WHERE mon_sensor_last_seen.sensor_id = s.sensor_id
+    """,
+    """
+    INSERT INTO mon_sensor_last_seen (sensor_id, last_ts)
+    SELECT s.sensor_id, MAX(s.last_ts) FROM mon_stage_hourly s
+    WHERE NOT EXISTS (SELECT 1 FROM mon_sensor_last_seen t WHERE t.sensor_id = s.sensor_id)
+    GROUP BY s.sensor_id
+    """,
+]
 
 _MERGE_HOURLY = """
 INSERT INTO mon_sensor_hourly
@@ -114,12 +189,16 @@ class AggregatesHook:
             w.execute(f"DELETE FROM {name}")
         w.append_arrow("mon_stage_hourly", hourly)
         w.append_arrow("mon_stage_daily", daily)
-        # Several writer processes (PostgreSQL) upsert in key order, so two ingest
-        # transactions touching the same rows wait for each other instead of deadlocking.
-        order = " ORDER BY 1, 2" if w.caps.writer_processes == "many" else ""
-        w.execute(_MERGE_HOURLY.format(order=order))
-        w.execute(_MERGE_DAILY.format(order=order))
-        w.execute(_MERGE_LAST_SEEN.format(order=order.replace(", 2", "")))
+        if w.caps.readings_idempotency == "anti-join":
+            # No unique indexes on this engine; its single writer makes this race-free.
+            _merge_unindexed(w, hourly, daily)
+        else:
+            # Several writer processes (PostgreSQL) upsert in key order, so two ingest
+            # transactions touching the same rows wait instead of deadlocking.
+            order = " ORDER BY 1, 2" if w.caps.writer_processes == "many" else ""
+            w.execute(_MERGE_HOURLY.format(order=order))
+            w.execute(_MERGE_DAILY.format(order=order))
+            w.execute(_MERGE_LAST_SEEN.format(order=order.replace(", 2", "")))
         for name in _STAGE_DDL:
             w.execute(f"DELETE FROM {name}")
 
@@ -139,6 +218,30 @@ def _whole_hour_offsets(hour_starts: pa.Array, tz: str) -> bool:
         if offset is None or offset.total_seconds() % 3600:
             return False
     return True
+
+
+def _merge_unindexed(w: Any, hourly: pa.Table, daily: pa.Table) -> None:
+    hours = pc.min_max(hourly.column("hour_ts"))
+    days = pc.min_max(daily.column("local_day"))
+    bounds = {
+        ":hour_lo": hours["min"].as_py(),
+        ":hour_hi": hours["max"].as_py(),
+        ":day_lo": days["min"].as_py(),
+        ":day_hi": days["max"].as_py(),
+    }
+    w.execute(_STAGE_HH_DAILY)
+    for sql in _UNINDEXED_MERGES:
+        # Named bounds become positional ``?`` in the order they appear.
+        params = []
+        text = sql
+        while True:
+            found = [(text.find(k), k) for k in bounds if text.find(k) >= 0]
+            if not found:
+                break
+            _, key = min(found)
+            params.append(bounds[key])
+            text = text.replace(key, "?", 1)
+        w.execute(text, params)
 
 
 def partial_aggregates(rows: pa.Table, tz: str) -> tuple[pa.Table, pa.Table]:
