@@ -419,6 +419,7 @@ def main() -> None:
         help="readings through the in-process ingest path of the server (the DuckDB "
         "deployment: one process owns the file) or as HTTP batches from gateways",
     )  # fmt: skip
+    ap.add_argument("--append", action="store_true", help="add to the results file")
     ap.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -468,10 +469,11 @@ def main() -> None:
     print(out)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     mode = "quick" if args.quick else "full"
-    RESULTS.write_text(
-        f"# bench/web.py ({mode})\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n{out}\n",
-        encoding="utf-8",
-    )
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    text = f"# bench/web.py ({mode}, ingest {args.ingest})\n\n{stamp}\n\n{out}\n"
+    if args.append and RESULTS.exists():
+        text = RESULTS.read_text(encoding="utf-8") + "\n" + text
+    RESULTS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
