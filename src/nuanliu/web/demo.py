@@ -182,9 +182,9 @@ class LiveFeed:
         if self.sensors.empty:
             return
         step_ns = int(self.opts.live_step.total_seconds() * 1e9)
-        sim = SensorSimulator(
+        sim = SensorSimulator(  # one step back: the first readings go out right away
             self.sensors,
-            datetime.now(UTC),
+            datetime.now(UTC) - self.opts.live_step,
             step=self.opts.live_step,
             seed=self.opts.seed,
             spinup=self.opts.live_spinup,
