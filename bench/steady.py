@@ -103,14 +103,18 @@ def main(argv: list[str] | None = None) -> None:
         _pandapipes(generate_city(50, seed=1))
 
     header = (
-        "| consumers | pipes | loops | Nuanliu compile s | Nuanliu solve s | Nuanliu total s "
+        "| consumers | terrain | pipes | loops | Nuanliu compile s | Nuanliu solve s "
+        "| Nuanliu total s "
         "| iterations | pandapipes set-up s | pandapipes pipeflow s | pandapipes total s "
         "| speed-up (total) | speed-up (solve) | Δ source flow |"
     )
-    rows = [header, "|" + "---|" * 13]
+    rows = [header, "|" + "---|" * 14]
     print(header)
-    for n in sizes:
+    cases = [(n, terrain) for n in sizes for terrain in ("hilly", "flat")]
+    for n, terrain in cases:
         net = generate_city(n, seed=args.seed)
+        if terrain == "flat":
+            net.junctions["elevation_m"] = 0.0
         nu = _nuanliu(net, args.repeats)
         if args.no_pandapipes:
             pp_ = {"setup": float("nan"), "solve": float("nan"), "total": float("nan")}
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
             pp_ = _pandapipes(net)
         nc = "" if pp_.get("converged", True) else " (n/c)"
         row = (
-            f"| {n:,} | {len(net.pipes):,} | {int(nu['chords'])} | {nu['compile']:.3f} "
+            f"| {n:,} | {terrain} | {len(net.pipes):,} | {int(nu['chords'])} | {nu['compile']:.3f} "
             f"| {nu['solve']:.3f} | {nu['total']:.3f} | {int(nu['iterations'])} "
             f"| {pp_['setup']:.2f} | {pp_['solve']:.2f}{nc} "
             f"| {pp_['total']:.2f} "
@@ -136,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
         f"`python bench/steady.py{' --quick' if args.quick else ''}` on {platform.node()} "
         f"({platform.processor() or platform.machine()}, Python {platform.python_version()}), "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Networks from "
-        f"`generate_city(n, seed={args.seed})` (meshed mains, elevation ±25 m). Seconds, wall "
+        f"`generate_city(n, seed={args.seed})` (meshed mains; hilly = its elevations, ±25 m; "
+        "flat = the same network with all elevations 0). Seconds, wall "
         "clock, on a shared machine (other jobs were running: treat ratios as indicative).\n"
         "pandapipes: numba on (warmed up), mode `bidirectional`, Colebrook–White; Nuanliu: "
         f"best of {args.repeats}. Δ source flow: relative difference of the total source "
