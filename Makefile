@@ -28,8 +28,10 @@ format: install
 services:
 	@bash scripts/ensure-services.sh
 
+# Debian's Chromium for the browser tests, and a CJK font so Chinese pages render.
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi
 
 test: install services browser lint
 	$(PY) -m pytest
