@@ -30,6 +30,16 @@ def test_cold_and_overheated_homes(store: Any, city: City) -> None:
     assert list(hot["household_id"]) == ["B4-H4", "B2-H2"]  # the warmest first
 
 
+def test_a_window_without_readings_lists_no_homes(store: Any, city: City) -> None:
+    # A dispatcher opening the lists for a week before any sensor reported gets empty
+    # lists with the usual columns, not an error.
+    quiet_start = DAY_START_UTC - timedelta(days=7)
+    for listing in (cold_homes, overheated_homes):
+        out = listing(store, EVERYTHING, quiet_start, DAY_START_UTC)
+        assert out.empty
+        assert {"household_id", "longest_run_h", "mean_temp_c"} <= set(out.columns)
+
+
 def test_cold_needs_consecutive_hours(store: Any, city: City) -> None:
     # B1-H1 (20 °C) gets a 5 h cold spell the next day, then a 7 h one.
     start = END

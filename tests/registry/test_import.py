@@ -176,6 +176,14 @@ def test_gbk_csv_from_chinese_excel_and_bytes_upload(store: Store, tmp_path: Pat
         assert q.scalar("SELECT name_zh FROM regions WHERE region_id = '150000'") == "内蒙古"
 
 
+def test_csv_with_old_mac_line_ends_imports_every_row(store: Store) -> None:
+    # Spreadsheets saved as "CSV (Macintosh)" end lines with a bare carriage return.
+    data = REGIONS_CSV.replace("\r\n", "\n").replace("\n", "\r").encode()
+    report = import_registry(store, data, filename="regions.csv")
+    assert report.inserted == {"regions": 3}
+    assert report.errors == []
+
+
 def test_unusable_files_raise(store: Store, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="does not exist"):
         import_registry(store, tmp_path / "missing.csv")

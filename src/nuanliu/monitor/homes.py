@@ -55,7 +55,14 @@ def _runs(df: pd.DataFrame, flag: np.ndarray) -> pd.DataFrame:
     """Per household: flagged hours and the longest run of consecutive flagged hours."""
     sub = df.loc[flag, ["household_id", "hour_ts"]]
     if sub.empty:
-        return pd.DataFrame({"household_id": [], "hours": [], "longest_run_h": [], "since": []})
+        return pd.DataFrame(
+            {
+                "household_id": pd.Series(dtype="object"),
+                "hours": pd.Series(dtype="int64"),
+                "longest_run_h": pd.Series(dtype="int64"),
+                "since": pd.Series(dtype="datetime64[ns, UTC]"),
+            }
+        )
     hid = sub["household_id"].to_numpy()
     epoch = pd.Timestamp(0, tz="UTC")
     hours = ((pd.to_datetime(sub["hour_ts"], utc=True) - epoch) // pd.Timedelta(hours=1)).to_numpy()
@@ -150,6 +157,8 @@ def _finish(store: Any, hours: pd.DataFrame, runs: pd.DataFrame, ascending: bool
         .agg(mean_temp_c=("mean_c", "mean"), min_temp_c=("min_c", "min"))
         .reset_index()
     )
+    # An empty window yields untyped frames; align the key so the merge is well-defined.
+    stats["household_id"] = stats["household_id"].astype("object")
     out = runs.merge(stats, on="household_id", how="left")
     out = _with_context(store, out)
     cols = [

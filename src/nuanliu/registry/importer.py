@@ -145,7 +145,15 @@ def _read_csv(data: bytes, file: str, kind: Kind | None) -> list[Sheet]:
             kind = kind_named(stem)
         except KeyError:
             kind = None
-    sheet = _sheet_from_rows(file, None, iter(csv.reader(io.StringIO(text))), kind)
+    # newline="" lets the csv module handle \r, \n and \r\n line ends itself.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        sheet = _sheet_from_rows(file, None, reader, kind)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"{file} line {reader.line_num}: malformed CSV ({exc})",
+            details=[{"file": file, "row": reader.line_num, "problem": str(exc)}],
+        ) from exc
     return [sheet] if sheet else []
 
 
