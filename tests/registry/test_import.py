@@ -181,7 +181,8 @@ def test_csv_with_old_mac_line_ends_imports_every_row(store: Store) -> None:
     data = REGIONS_CSV.replace("\r\n", "\n").replace("\n", "\r").encode()
     report = import_registry(store, data, filename="regions.csv")
     assert report.inserted == {"regions": 3}
-    assert report.errors == []
+    # Only the deliberate orphan is refused, and it is still named by its line.
+    assert [(e["row"], e["column"]) for e in report.errors] == [(5, "parent_id")]
 
 
 def test_unusable_files_raise(store: Store, tmp_path: Path) -> None:
