@@ -80,14 +80,14 @@ def test_search_by_name(store: Store, demo: DemoRegistry) -> None:
     assert found and all("花园" in c.name_zh for c in found)
 
 
-def test_typed_accessors_return_models_of_their_kind(store: Store, demo: DemoRegistry) -> None:
-    from nuanliu.registry import Household, Station, get_household, list_households, list_stations
+def test_records_come_back_as_models_of_their_kind(store: Store, demo: DemoRegistry) -> None:
+    from nuanliu.registry import Household, Station, get_record
 
     scope = Scope(enterprise_ids=frozenset({demo.enterprise_ids[0]}))
-    homes = list_households(store, scope, limit=3)
+    homes = list_records(store, "households", scope, limit=3)
     assert len(homes) == 3 and all(isinstance(h, Household) for h in homes)
-    assert get_household(store, homes[0].household_id, scope).address == homes[0].address
-    assert all(isinstance(s, Station) for s in list_stations(store, scope))
+    assert get_record(store, "households", homes[0].household_id, scope).address == homes[0].address
+    assert all(isinstance(s, Station) for s in list_records(store, "stations", scope))
 
 
 def test_search_ignores_case_of_english_names(store: Store, demo: DemoRegistry) -> None:

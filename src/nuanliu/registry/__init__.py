@@ -4,22 +4,6 @@ Typed models (``models``), import from CSV/Excel (``importer``), scoped reads an
 drill-down (``repository``), masking of personal data and the demo city (``demo``).
 """
 
-from nuanliu.registry.access import (
-    get_building,
-    get_community,
-    get_enterprise,
-    get_household,
-    get_region,
-    get_sensor,
-    get_station,
-    list_buildings,
-    list_communities,
-    list_enterprises,
-    list_households,
-    list_regions,
-    list_sensors,
-    list_stations,
-)
 from nuanliu.registry.demo import DemoRegistry, build_demo_registry
 from nuanliu.registry.importer import ImportReport, import_registry
 from nuanliu.registry.kinds import KINDS, Kind
@@ -62,23 +46,9 @@ __all__ = [
     "build_demo_registry",
     "children",
     "count_records",
-    "get_building",
-    "get_community",
-    "get_enterprise",
-    "get_household",
     "get_record",
-    "get_region",
-    "get_sensor",
-    "get_station",
     "import_registry",
-    "list_buildings",
-    "list_communities",
-    "list_enterprises",
-    "list_households",
     "list_records",
-    "list_regions",
-    "list_sensors",
-    "list_stations",
     "mask_name",
     "mask_phone",
     "upsert",

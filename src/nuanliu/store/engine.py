@@ -167,8 +167,14 @@ class Engine(ABC):
     def lock_for_migration(self, conn: Any) -> None:
         """Serialise migrations between processes (inside the writer transaction)."""
 
-    @abstractmethod
-    def table_names(self, conn: Any) -> list[str]: ...
+    def table_names(self, conn: Any) -> list[str]:
+        """Tables of the store's schema; both engines speak information_schema."""
+        _, rows = self.fetch(
+            conn,
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() ORDER BY table_name",
+        )
+        return [r[0] for r in rows]
 
     @abstractmethod
     def close(self) -> None: ...
@@ -370,14 +376,6 @@ class DuckDBEngine(Engine):
     def lock_for_migration(self, conn: Any) -> None:
         # One process holds the file; the store's writer lock serialises threads.
         return None
-
-    def table_names(self, conn: Any) -> list[str]:
-        _, rows = self.fetch(
-            conn,
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() ORDER BY table_name",
-        )
-        return [r[0] for r in rows]
 
     def close(self) -> None:
         while True:
@@ -670,14 +668,6 @@ class PostgresEngine(Engine):
             conn,
             "SELECT pg_advisory_xact_lock(hashtext('nuanliu-migrate:' || current_schema()))",
         )
-
-    def table_names(self, conn: Any) -> list[str]:
-        _, rows = self.fetch(
-            conn,
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() ORDER BY table_name",
-        )
-        return [r[0] for r in rows]
 
     def close(self) -> None:
         self._pool.close()
