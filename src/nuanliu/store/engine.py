@@ -352,11 +352,25 @@ class DuckDBEngine(Engine):
 
         view = f"_readings_{uuid.uuid4().hex}"
         bounds = pc.min_max(batch.column("ts"))
+        params = [bounds["min"].as_py(), bounds["max"].as_py()]
         conn.register(view, batch)
         try:
-            # No unique index on DuckDB (see docs/store.md): the batch is anti-joined
-            # against the stored rows of its own time window, which zone maps on ts
-            # narrow to a few row groups; the single writer makes this race-free.
+            # No unique index on DuckDB (see docs/store.md); the single writer makes
+            # both paths race-free. Live data usually lands after everything stored:
+            # when zone maps on ts find no stored row in the batch's time window, the
+            # whole batch is new and is appended as it is, without anti-join or
+            # RETURNING (~30 % of the insert's time).
+            window = "SELECT 1 FROM readings WHERE ts >= ? AND ts <= ? LIMIT 1"
+            if not self._run(conn, window, params).fetchall():
+                self._run(
+                    conn,
+                    "INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)"
+                    f" SELECT sensor_id, ts, temp_c, humidity_pct, now() FROM {view}",
+                    None,
+                ).fetchall()
+                return batch
+            # Otherwise the batch is anti-joined against the stored rows of its own
+            # time window, which zone maps narrow to a few row groups.
             sql = f"""
                 INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)
                 SELECT b.sensor_id, b.ts, b.temp_c, b.humidity_pct, now()
@@ -367,7 +381,6 @@ class DuckDBEngine(Engine):
                       AND r.sensor_id = b.sensor_id AND r.ts = b.ts)
                 RETURNING sensor_id, ts, temp_c, humidity_pct
             """
-            params = [bounds["min"].as_py(), bounds["max"].as_py()]
             new = self.fetch_arrow(conn, sql, params)
         finally:
             conn.unregister(view)
