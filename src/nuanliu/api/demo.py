@@ -7,7 +7,6 @@ from typing import Any
 
 from nuanliu.api.accounts import create_user, find_user
 from nuanliu.api.roles import Role
-from nuanliu.api.sql import scalar
 from nuanliu.errors import InvalidInput
 
 
@@ -20,7 +19,7 @@ class DemoLogin:
 
 
 def _first(q: Any, sql: str, params: list[Any], what: str) -> str:
-    value = scalar(q, sql, params)
+    value = q.scalar(sql, params)
     if value is None:
         raise InvalidInput(f"the registry has no {what}; import or build one before demo users")
     return str(value)

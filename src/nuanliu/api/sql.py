@@ -20,16 +20,3 @@ def records(q: Any, sql: str, params: Sequence[Any], columns: Sequence[str]) -> 
 def record(q: Any, sql: str, params: Sequence[Any], columns: Sequence[str]) -> dict | None:
     rows = records(q, sql, params, columns)
     return rows[0] if rows else None
-
-
-def scalar(q: Any, sql: str, params: Sequence[Any]) -> Any:
-    rows = q.all(sql, list(params))
-    if not rows:
-        return None
-    row = rows[0]
-    return next(iter(row.values())) if isinstance(row, Mapping) else row[0]
-
-
-def select_list(columns: Sequence[str], alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + c for c in columns)

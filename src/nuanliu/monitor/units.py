@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from nuanliu.errors import InvalidInput
 from nuanliu.monitor.aggregates import local_midnight_utc
 from nuanliu.scope import Scope
@@ -80,15 +78,6 @@ def names_sql(level: str) -> str:
     _, sql = LEVELS[level]
     key, rest = sql.split(",", 1)
     return f"{key.strip()} AS unit_id,{rest}"
-
-
-def unit_names(q: Any, level: str) -> pd.DataFrame:
-    """``unit_id, name_zh, name_en`` of every unit of ``level``."""
-    level_column(level)
-    _, sql = LEVELS[level]
-    df = q.df(sql, [])
-    df.columns = ["unit_id", "name_zh", "name_en"]
-    return df
 
 
 @dataclass(frozen=True)

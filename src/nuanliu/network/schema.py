@@ -415,11 +415,6 @@ def column(kind: str, name: str) -> Column:
     raise KeyError(f"{kind} has no column {name!r}")
 
 
-def reference_columns(kind: str) -> tuple[str, ...]:
-    """Columns of ``kind`` that hold junction ids."""
-    return tuple(c.name for c in columns(kind) if c.ref == "junctions")
-
-
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 

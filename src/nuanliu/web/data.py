@@ -86,10 +86,6 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _minute(at: datetime) -> datetime:
-    return at.replace(second=0, microsecond=0)
-
-
 def names(store: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """``registry(store)`` as plain dicts ``{table: {id: row}}`` for fast label lookups."""
 

@@ -8,7 +8,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from nuanliu.api.deps import StoreDep
 from nuanliu.api.schemas import ERROR_RESPONSES
-from nuanliu.api.sql import scalar
 from nuanliu.errors import StoreError
 
 router = APIRouter(tags=["system"])
@@ -23,7 +22,7 @@ router = APIRouter(tags=["system"])
 def healthz(store: StoreDep) -> dict[str, str]:
     try:
         with store.read() as q:
-            ok = scalar(q, "SELECT 1", [])
+            ok = q.scalar("SELECT 1")
     except Exception as exc:  # any driver failure means "not healthy", said as StoreError
         raise StoreError(f"store unreachable: {type(exc).__name__}") from exc
     if ok != 1:

@@ -509,10 +509,6 @@ def _ids(t: pd.DataFrame, prefix: str) -> np.ndarray:
     return np.where(ids.isna().to_numpy(), native, ids.astype(str).to_numpy())
 
 
-def _k_to_c(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype=float) - K0
-
-
 def from_pandapipes(ppn: Any) -> Network:
     """A Network from a pandapipesNet (made by :func:`to_pandapipes` or natively)."""
     for unsupported in (
