@@ -3,23 +3,29 @@
 ``ingest_payload(store, body, content_type)`` takes a JSON, NDJSON or CSV body;
 ``ingest_rows(store, rows)`` takes already-parsed dicts. Valid rows are stored through
 ``Store.insert_readings`` (idempotent, hooks run in its transaction); refused rows go to
-quarantine with where they came from and why. The counts always add up:
-``received == stored + duplicates + rejected``.
+quarantine with where they came from and why; a body whose processing raises becomes
+a dead letter (``ingest.deadletters``). Readings, quarantine rows and dead letters of one
+call commit in one transaction (``Store.write_batch``). The counts always add up:
+``received == stored + duplicates + rejected + dead_lettered``.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from nuanliu.errors import InvalidInput
-from nuanliu.ingest.model import IngestReport, RawBatch, Rejection
+from nuanliu.ingest.deadletters import dead_letter_for, is_outage, reason_of
+from nuanliu.ingest.model import READINGS_SCHEMA, IngestReport, RawBatch, Rejection
 from nuanliu.ingest.parse import Accumulator, parse_json, parse_ndjson, split_lines
 from nuanliu.ingest.validate import KnownSensors, Limits, ValidationResult, Validator
-from nuanliu.store import QuarantineRow, Store
+from nuanliu.store import DeadLetter, QuarantineRow, Store
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
 NDJSON_TYPES = frozenset(
@@ -58,21 +64,100 @@ class Ingestor:
         unparsed = list(rejected)  # each unparseable line or body counts as one received
         return self.validator.validate(batch, unparsed), len(batch) + len(unparsed)
 
-    def commit(self, result: ValidationResult, received: int) -> IngestReport:
-        """Write a checked batch: readings first, then its quarantine rows."""
-        report = IngestReport(received=received)
-        if result.valid.num_rows:
-            ins = self.store.insert_readings(result.valid)
-            report.stored, report.duplicates = ins.inserted, ins.duplicates
-        if result.rejected:
-            # After the readings commit: a crash in between re-sends the message, the
-            # readings dedupe and the quarantine rows are written then (at least once).
-            self.store.insert_quarantine([_quarantine_row(r) for r in result.rejected])
-        report.rejected = len(result.rejected)
-        report.reasons = [
-            f"{r.source}: {r.reason}" for r in result.rejected[: report.REASON_SAMPLE]
-        ]
+    def commit(
+        self,
+        result: ValidationResult,
+        received: int,
+        dead_letters: Sequence[DeadLetter] = (),
+    ) -> IngestReport:
+        """Write a checked batch — readings (and their hooks), quarantine rows and dead
+        letters — in one transaction; each dead letter counts as one received input."""
+        ins = self.store.write_batch(
+            result.valid, [_quarantine_row(r) for r in result.rejected], dead_letters
+        )
+        report = IngestReport(
+            received=received + len(dead_letters),
+            stored=ins.inserted,
+            duplicates=ins.duplicates,
+            rejected=len(result.rejected),
+            dead_lettered=len(dead_letters),
+            dead_letter_ids=list(ins.dead_letter_ids),
+        )
+        reasons = [reason_of(d) for d in dead_letters]
+        reasons += [f"{r.source}: {r.reason}" for r in result.rejected]
+        report.reasons = reasons[: report.REASON_SAMPLE]
         return report
+
+    def dead_letter(self, letter: DeadLetter) -> IngestReport:
+        """Keep one input that could not be processed (and count it)."""
+        return self.commit(empty_result(), 0, [letter])
+
+    def check_bytes(
+        self, body: bytes, content_type: str, source: str
+    ) -> tuple[ValidationResult, int]:
+        """Parse and validate a JSON, NDJSON or CSV body; no writes, nothing caught.
+
+        ``InvalidInput`` when the content type is not one of those or the body is not of
+        its format at all (a CSV without its header).
+        """
+        kind = media_type(content_type)
+        if kind in JSON_TYPES or kind.endswith("+json"):
+            return self.check(*parse_json(body, source))
+        if kind in NDJSON_TYPES:
+            acc = parse_ndjson(split_lines(body), source)
+            return self.check(acc.build(), acc.rejected)
+        if kind in CSV_TYPES:
+            from nuanliu.ingest.files import csv_chunks
+
+            checked = [self.check(b, r) for b, r in csv_chunks(io.BytesIO(body), source)]
+            return merge_results([c[0] for c in checked]), sum(c[1] for c in checked)
+        raise InvalidInput(
+            f"unsupported content type {content_type!r}; send application/json, "
+            "application/x-ndjson or text/csv",
+            details={"content_type": content_type},
+        )
+
+    def ingest_bytes(
+        self, body: bytes, content_type: str, source: str, *, transport: str = "http"
+    ) -> IngestReport:
+        """``check_bytes`` then ``commit``; whatever raises (other than ``InvalidInput``
+        for a body that is not of its format, and a store outage) makes the body a dead
+        letter instead — one input, counted once."""
+        try:
+            result, received = self.check_bytes(body, content_type, source)
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            if is_outage(exc, self.store):
+                raise
+            letter = dead_letter_for(
+                exc, body, transport=transport, source=source, content_type=content_type
+            )
+            return self.dead_letter(letter)
+        try:
+            return self.commit(result, received)
+        except Exception as exc:
+            # The store refused what the checks let through (e.g. text PostgreSQL cannot
+            # hold): keep the body for replay after a fix, unless the store is down.
+            if is_outage(exc, self.store):
+                raise
+            letter = dead_letter_for(
+                exc, body, transport=transport, source=source, content_type=content_type
+            )
+            return self.dead_letter(letter)
+
+
+def empty_result() -> ValidationResult:
+    return ValidationResult(READINGS_SCHEMA.empty_table())
+
+
+def merge_results(results: Sequence[ValidationResult]) -> ValidationResult:
+    """One ValidationResult of several (valid rows concatenated, rejections in order)."""
+    if len(results) == 1:
+        return results[0]
+    tables = [r.valid for r in results if r.valid.num_rows]
+    valid = pa.concat_tables(tables) if tables else READINGS_SCHEMA.empty_table()
+    return ValidationResult(valid, [rej for r in results for rej in r.rejected])
 
 
 def _quarantine_row(r: Rejection) -> QuarantineRow:
@@ -101,30 +186,16 @@ def media_type(content_type: str) -> str:
 
 
 def ingest_payload(
-    store: Store, body: bytes, content_type: str, source: str = "http"
+    store: Store, body: bytes, content_type: str, source: str = "http", *, transport: str = "http"
 ) -> IngestReport:
     """Ingest one request body: JSON (reading, array, gateway batch), NDJSON or CSV.
 
-    Raises ``InvalidInput`` only for an unsupported content type; everything wrong
-    inside the body is quarantined and counted in the report.
+    Raises ``InvalidInput`` only for an unsupported content type or a CSV body without
+    its header; everything wrong inside the body is quarantined, and a body whose
+    processing raises is kept as a dead letter — all counted in the report, committed in
+    one transaction. A store outage propagates (``StoreError``).
     """
-    kind = media_type(content_type)
-    if kind in JSON_TYPES or kind.endswith("+json"):
-        batch, rejected = parse_json(body, source)
-    elif kind in NDJSON_TYPES:
-        acc = parse_ndjson(split_lines(body), source)
-        batch, rejected = acc.build(), acc.rejected
-    elif kind in CSV_TYPES:
-        from nuanliu.ingest.files import ingest_csv_bytes
-
-        return ingest_csv_bytes(ingestor_for(store), body, source)
-    else:
-        raise InvalidInput(
-            f"unsupported content type {content_type!r}; send application/json, "
-            "application/x-ndjson or text/csv",
-            details={"content_type": content_type},
-        )
-    return ingestor_for(store).ingest(batch, rejected)
+    return ingestor_for(store).ingest_bytes(body, content_type, source, transport=transport)
 
 
 def ingest_rows(
