@@ -323,6 +323,14 @@ class DuckDBEngine(Engine):
         except self._duckdb.Error as exc:
             raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
 
+    def _unregister(self, conn: Any, view: str) -> None:
+        # After a failed statement DuckDB refuses even this until the rollback; raising
+        # here would hide the statement's own error (the one worth reporting).
+        try:
+            conn.unregister(view)
+        except self._duckdb.Error:
+            return
+
     def append_arrow(self, conn: Any, table: str, tbl: pa.Table) -> int:
         if tbl.num_rows == 0:
             return 0
@@ -332,7 +340,7 @@ class DuckDBEngine(Engine):
         try:
             self._run(conn, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}", None)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
         return tbl.num_rows
 
     def upsert_arrow(self, conn: Any, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
@@ -343,7 +351,7 @@ class DuckDBEngine(Engine):
         try:
             self._run(conn, _upsert_select(table, tbl.column_names, key, view), None)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
 
     def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
         if batch.num_rows == 0:
@@ -383,7 +391,7 @@ class DuckDBEngine(Engine):
             """
             new = self.fetch_arrow(conn, sql, params)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
         return new.cast(READINGS_BATCH_SCHEMA)
 
     def lock_for_migration(self, conn: Any) -> None:
