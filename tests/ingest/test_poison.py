@@ -379,3 +379,76 @@ def test_replay_after_a_fix_stores_and_is_idempotent(
     assert letter.replayed_at is not None and letter.replay_result["stored"] == 1
     assert replay_dead_letters(store) == []  # idempotent: nothing pending
     assert stored_at(store, "S0001") == [BASE]
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def test_a_file_run_never_dies_poison_rows_become_dead_letters(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows whose checking raises (here: an injected bug on sensor S0950) are found by
+    halving the chunk; exactly they are dead-lettered, everything else is stored, and
+    replay stores them once the bug is fixed."""
+    from nuanliu.ingest import validate
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.files import ingest_file
+
+    real = validate.Validator.validate
+
+    def buggy(self, batch, unparsed=()):
+        col = batch.columns["sensor_id"]
+        ids = col.to_pylist() if hasattr(col, "to_pylist") else col
+        if "S0950" in ids:
+            raise OverflowError("injected: Python int too large to convert to C long")
+        return real(self, batch, unparsed)
+
+    monkeypatch.setattr(validate.Validator, "validate", buggy)
+    rows = [f"{SENSORS[i]},{(BASE + timedelta(seconds=i)).isoformat()},20.5" for i in range(900)]
+    for k in (17, 400, 401):
+        rows[k] = f"S0950,{(BASE + timedelta(seconds=k)).isoformat()},21.5"
+    rows.insert(500, "S0001,not a time,20")  # an ordinary bad row: quarantined
+    path = tmp_path / "readings.csv"
+    path.write_text("sensor_id,ts,temp_c\n" + "\n".join(rows) + "\n")
+
+    rep = ingest_file(Ingestor(store), path)
+    assert (rep.received, rep.stored, rep.rejected, rep.dead_lettered) == (901, 897, 1, 3)
+    assert rep.balanced, rep.summary()
+    letters = store.list_dead_letters(transport="file")
+    assert [d.source for d in letters] == [
+        "file:readings.csv:19",
+        "file:readings.csv:402",
+        "file:readings.csv:403",
+    ]
+    assert all(d.content_type == "text/csv" and b"S0950" in d.payload for d in letters)
+
+    monkeypatch.setattr(validate.Validator, "validate", real)  # the fix
+    outcomes = replay_dead_letters(store, transport="file")
+    assert [o.replayed for o in outcomes] == [True, True, True]
+    assert sorted(stored_at(store, "S0950")) == [
+        BASE + timedelta(seconds=k) for k in (17, 400, 401)
+    ]
+
+
+def test_hostile_values_in_a_csv_file_are_accounted(store: Store, tmp_path: Path) -> None:
+    """Epoch µs/ns and out-of-range integers in a CSV: whatever path each takes (stored
+    correctly, quarantined, dead letter), the run ends and the counts add up."""
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.files import ingest_file
+
+    odd = [BASE_MS * 1000, BASE_MS * 1_000_000, 2**53 + 1, 2305844744903293952]
+    lines = [f"S0001,{BASE.isoformat()},20.5"]
+    lines += [f"S09{20 + i},{v},20.5" for i, v in enumerate(odd)]
+    lines += [f"S0002,{BASE.isoformat()},20.5"]
+    path = tmp_path / "odd.csv"
+    path.write_text("sensor_id,ts,temp_c\n" + "\n".join(lines) + "\n")
+    rep = ingest_file(Ingestor(store), path)
+    assert rep.received == len(lines) and rep.balanced, rep.summary()
+    assert stored_at(store, "S0001") == stored_at(store, "S0002") == [BASE]
+    for i in range(len(odd)):
+        got = stored_at(store, f"S09{20 + i}")
+        if i >= 2 and got:  # 2^53+1 and the wrapping value have no right reading
+            WRONG_VALUES.append(f"CSV ts={odd[i]} stored at {got}")
+        elif any(ts != BASE for ts in got):
+            WRONG_VALUES.append(f"CSV ts={odd[i]} (µs/ns) stored at {got}")
+    xfail_if_parsers_missing()

@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from nuanliu.errors import InvalidInput
 from nuanliu.ingest.deadletters import dead_letter_for, is_outage, reason_of
-from nuanliu.ingest.model import READINGS_SCHEMA, IngestReport, RawBatch, Rejection
+from nuanliu.ingest.model import FIELDS as FIELDS_ORDER
+from nuanliu.ingest.model import READINGS_SCHEMA, IngestReport, RawBatch, Rejection, json_text
 from nuanliu.ingest.parse import Accumulator, parse_json, parse_ndjson, split_lines
 from nuanliu.ingest.validate import KnownSensors, Limits, ValidationResult, Validator
 from nuanliu.store import DeadLetter, QuarantineRow, Store
@@ -49,9 +50,70 @@ class Ingestor:
             KnownSensors.from_store(store), limits, clock or (lambda: datetime.now(UTC))
         )
 
-    def ingest(self, batch: RawBatch, rejected: Iterable[Rejection] = ()) -> IngestReport:
-        """Store the valid rows of ``batch``; quarantine its refused rows and ``rejected``."""
-        return self.commit(*self.check(batch, rejected))
+    def ingest(
+        self, batch: RawBatch, rejected: Iterable[Rejection] = (), *, transport: str = "file"
+    ) -> IngestReport:
+        """Store the valid rows of ``batch``; quarantine its refused rows and ``rejected``.
+
+        Poison-safe (what file chunks go through): when checking or writing the batch
+        raises, it is split in halves until the rows that raise are found; those become
+        dead letters (one per row, or per part once ``ISOLATION_SPLITS`` splits are
+        spent), the rest is stored. A store outage propagates.
+        """
+        rejected = list(rejected)
+        try:
+            return self.commit(*self.check(batch, rejected))
+        except Exception as exc:
+            if is_outage(exc, self.store):
+                raise
+            first = exc
+        report = IngestReport()
+        if rejected:
+            try:
+                report.add(self.commit(empty_result(rejected), len(rejected)))
+            except Exception as exc:
+                if is_outage(exc, self.store):
+                    raise
+                text = "\n".join(r.raw or "" for r in rejected)
+                letter = dead_letter_for(
+                    exc,
+                    text.encode("utf-8", "surrogatepass"),
+                    transport=transport,
+                    source=rejected[0].source,
+                    content_type="text/plain",
+                )
+                report.add(self.dead_letter(letter, count=len(rejected)))
+        report.add(self._isolate(batch, first, transport, [ISOLATION_SPLITS]))
+        return report
+
+    def _isolate(
+        self, batch: RawBatch, exc: BaseException, transport: str, splits: list[int]
+    ) -> IngestReport:
+        """``batch`` raised ``exc``: store what of it does not, dead-letter the rest."""
+        n = len(batch)
+        if n == 0:
+            return IngestReport()
+        if n == 1 or splits[0] <= 0:
+            payload, content_type = batch_payload(batch)
+            letter = dead_letter_for(
+                exc,
+                payload,
+                transport=transport,
+                source=_first_source(batch),
+                content_type=content_type,
+            )
+            return self.dead_letter(letter, count=n)
+        splits[0] -= 1
+        report = IngestReport()
+        mid = n // 2
+        for part in (slice_batch(batch, 0, mid), slice_batch(batch, mid, n)):
+            try:
+                report.add(self.commit(*self.check(part)))
+            except Exception as part_exc:
+                if is_outage(part_exc, self.store):
+                    raise
+                report.add(self._isolate(part, part_exc, transport, splits))
+        return report
 
     def check(
         self, batch: RawBatch, rejected: Iterable[Rejection] = ()
@@ -88,9 +150,12 @@ class Ingestor:
         report.reasons = reasons[: report.REASON_SAMPLE]
         return report
 
-    def dead_letter(self, letter: DeadLetter) -> IngestReport:
-        """Keep one input that could not be processed (and count it)."""
-        return self.commit(empty_result(), 0, [letter])
+    def dead_letter(self, letter: DeadLetter, count: int = 1) -> IngestReport:
+        """Keep one input that could not be processed; it counts as ``count`` received
+        and dead-lettered inputs (1 for a message or body, the rows of a file part)."""
+        report = self.commit(empty_result(), 0, [letter])
+        report.received = report.dead_lettered = count
+        return report
 
     def check_bytes(
         self, body: bytes, content_type: str, source: str
@@ -147,8 +212,69 @@ class Ingestor:
             return self.dead_letter(letter)
 
 
-def empty_result() -> ValidationResult:
-    return ValidationResult(READINGS_SCHEMA.empty_table())
+ISOLATION_SPLITS = 256  # halvings spent per batch to find its poison rows
+
+
+def empty_result(rejected: Sequence[Rejection] = ()) -> ValidationResult:
+    return ValidationResult(READINGS_SCHEMA.empty_table(), list(rejected))
+
+
+def slice_batch(batch: RawBatch, lo: int, hi: int) -> RawBatch:
+    """Rows ``lo:hi`` of ``batch`` (columns may be Python lists or Arrow arrays)."""
+    columns = {
+        f: c.slice(lo, hi - lo) if isinstance(c, pa.Array | pa.ChunkedArray) else c[lo:hi]
+        for f, c in batch.columns.items()
+    }
+    return RawBatch(
+        columns,  # type: ignore[arg-type]
+        lambda i: batch.source_of(lo + i),
+        lambda i: batch.raw_of(lo + i),
+    )
+
+
+def _first_source(batch: RawBatch) -> str:
+    try:
+        return batch.source_of(0)
+    except Exception:
+        return "unknown"
+
+
+def batch_payload(batch: RawBatch) -> tuple[bytes, str]:
+    """A dead-lettered part of a batch as bytes replay can parse, and its content type.
+
+    Arrow columns (CSV, Parquet) as CSV text with a header; Python values (JSON) as
+    NDJSON; failing both, the rows' raw text (``text/plain``: re-run the file instead).
+    """
+    cols = [batch.columns[f] for f in FIELDS_ORDER]
+    try:
+        if all(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
+            import pyarrow.csv as pacsv
+
+            tbl = pa.table(
+                {
+                    f: pa.chunked_array([c]) if isinstance(c, pa.Array) else c
+                    for f, c in zip(FIELDS_ORDER, cols, strict=True)
+                }
+            )
+            tbl = tbl.cast(pa.schema([(f, pa.string()) for f in FIELDS_ORDER]))
+            buf = io.BytesIO()
+            pacsv.write_csv(tbl, buf)
+            return buf.getvalue(), "text/csv"
+        if not any(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
+            lines = [
+                json_text({f: c[i] for f, c in zip(FIELDS_ORDER, cols, strict=True)})
+                for i in range(len(batch))
+            ]
+            return "\n".join(lines).encode("utf-8", "surrogatepass"), "application/x-ndjson"
+    except Exception:
+        pass
+    texts = []
+    for i in range(len(batch)):
+        try:
+            texts.append(batch.raw_of(i))
+        except Exception:
+            texts.append(f"<row {i}: raw text unavailable>")
+    return "\n".join(texts).encode("utf-8", "surrogatepass"), "text/plain"
 
 
 def merge_results(results: Sequence[ValidationResult]) -> ValidationResult:
@@ -204,4 +330,4 @@ def ingest_rows(
     """Ingest reading dicts (``sensor_id``, ``ts``, ``temp_c``, ``humidity_pct``)."""
     acc = Accumulator()
     acc.add([dict(r) for r in rows], source)
-    return ingestor_for(store).ingest(acc.build(), acc.rejected)
+    return ingestor_for(store).ingest(acc.build(), acc.rejected, transport="python")
