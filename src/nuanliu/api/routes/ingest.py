@@ -148,6 +148,9 @@ def _ingest_sync(request: Request, user: User, body: bytes, content_type: str) -
     metrics.readings_duplicate.inc(report.duplicates)
     metrics.readings_quarantined.inc(report.rejected)
     out = report.to_dict()
+    # Reasons quote the input: a lone surrogate in them would make the JSON response
+    # itself fail to encode (a 500), so such characters travel escaped.
+    out["reasons"] = [r.encode("utf-8", "backslashreplace").decode() for r in out["reasons"]]
     record_event(
         store,
         action="readings_ingest",
