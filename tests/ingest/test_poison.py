@@ -452,3 +452,40 @@ def test_hostile_values_in_a_csv_file_are_accounted(store: Store, tmp_path: Path
         elif any(ts != BASE for ts in got):
             WRONG_VALUES.append(f"CSV ts={odd[i]} (µs/ns) stored at {got}")
     xfail_if_parsers_missing()
+
+
+def test_cli_lists_and_replays_dead_letters(db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from nuanliu.ingest.cli import app
+    from nuanliu.store import DeadLetter
+
+    with open_store(db_url) as store:
+        register_sensors(store, SENSORS[:3])
+        store.insert_dead_letters(
+            [
+                DeadLetter(
+                    "mqtt",
+                    "mqtt:nuanliu/v1/readings/gw1",
+                    _reading("S0001", BASE_MS),  # fine now: the bug was fixed meanwhile
+                    "OverflowError",
+                    "date value out of range",
+                    content_type="application/json",
+                ),
+                DeadLetter("http", "http:gw", b"[" * 3000 + b"]" * 3000, "RecursionError", "deep"),
+            ]
+        )
+    runner = CliRunner(env={"COLUMNS": "240"})  # rich tables must not wrap the text
+    listed = runner.invoke(app, ["dead-letters", "--db", db_url, "--pending"])
+    assert listed.exit_code == 0, listed.output
+    assert "2 dead letter(s), 2 pending" in listed.output and "OverflowError" in listed.output
+    first = runner.invoke(app, ["replay", "--db", db_url, "--no-aggregates"])
+    assert first.exit_code == 1, first.output  # the deep one still fails
+    assert "replayed 1 of 2" in first.output and "still failing: RecursionError" in first.output
+    again = runner.invoke(app, ["replay", "--db", db_url, "--transport", "mqtt"])
+    assert again.exit_code == 0 and "replayed 0 of 0" in again.output, again.output
+    with open_store(db_url) as store:
+        assert stored_at(store, "S0001") == [BASE]
+        letters = store.list_dead_letters()
+        assert [d.replayed_at is not None for d in letters] == [True, False]
+        assert [d.attempts for d in letters] == [2, 2]  # the second run was mqtt only
