@@ -117,27 +117,36 @@ def test_ingestor_commit_surfaces_the_failure_and_stores_nothing(store: Store) -
     assert (rep.stored, rep.rejected) == (1, 1) and rep.balanced
 
 
-class FakeClient:
-    """Records acks instead of sending them."""
+class FakeAcks:
+    """Stands in for the broker connection: records acks instead of sending them
+    (``ack(mid, qos)`` of a paho client, or ``ack(msg)`` of a session)."""
 
     def __init__(self) -> None:
         self.acked: list[int] = []
 
-    def ack(self, mid: int, qos: int) -> None:
-        self.acked.append(mid)
+    def ack(self, msg_or_mid: Any, qos: int | None = None) -> None:
+        self.acked.append(getattr(msg_or_mid, "mid", msg_or_mid))
 
 
-def _worker(store: Store) -> tuple[MqttIngest, FakeClient]:
+def _worker(store: Store) -> tuple[MqttIngest, FakeAcks]:
     worker = MqttIngest(Ingestor(store), MqttConfig(client_id="atomic-test"))
-    fake = FakeClient()
-    worker.client = fake  # type: ignore[assignment]
+    fake = FakeAcks()
+    for name in ("client", "session"):
+        if hasattr(worker, name):
+            setattr(worker, name, fake)
     return worker, fake
+
+
+def _msg(mid: int, payload: bytes) -> _Msg:
+    fields = {"topic": "nuanliu/v1/readings/gw", "payload": payload, "mid": mid, "qos": 1}
+    fields |= {"generation": 0, "conn": None}
+    return _Msg(**{k: v for k, v in fields.items() if k in _Msg.__dataclass_fields__})
 
 
 def _messages() -> list[_Msg]:
     good = f'{{"sensor_id": "S0001", "ts": "{TS.isoformat()}", "temp_c": 20}}'.encode()
     refused = f'{{"sensor_id": "S0002", "ts": "{TS.isoformat()}", "temp_c": 99}}'.encode()
-    return [_Msg("nuanliu/v1/readings/gw", p, mid, 1, 0) for mid, p in ((1, good), (2, refused))]
+    return [_msg(1, good), _msg(2, refused)]
 
 
 def test_mqtt_does_not_ack_while_the_store_is_down_and_acks_after(

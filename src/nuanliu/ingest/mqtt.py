@@ -91,7 +91,8 @@ class Stats:
         self._last = (now, r.received)
         return (
             f"ingest mqtt: {self.messages} messages, {r.received} readings "
-            f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}) in "
+            f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}, "
+            f"dead-lettered {r.dead_lettered}) in "
             f"{secs:.1f} s = {r.received / secs:,.0f} readings/s, "
             f"{self.messages / secs:,.0f} messages/s, {per_batch:.0f} messages/batch; "
             f"now {recent:,.0f} readings/s"
