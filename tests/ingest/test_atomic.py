@@ -4,6 +4,7 @@ batch is stored and the error surfaces, so the message is not acknowledged."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -132,10 +133,8 @@ def _worker(store: Store) -> tuple[MqttIngest, FakeAcks]:
     worker = MqttIngest(Ingestor(store), MqttConfig(client_id="atomic-test"))
     fake = FakeAcks()
     for name in ("client", "session"):  # whichever object acks in this version
-        try:
+        with contextlib.suppress(AttributeError):  # a read-only view of the other one
             setattr(worker, name, fake)
-        except AttributeError:
-            pass  # a read-only view of the other one
     return worker, fake
 
 

@@ -387,12 +387,12 @@ def test_replay_after_a_fix_stores_and_is_idempotent(
     from nuanliu.ingest import batch
 
     good = _reading("S0001", BASE_MS)
-    real_check = batch.Ingestor.check
+    real_check = batch.Ingestor.validate
 
     def broken(self, raw, rejected=()):  # the bug of the day: validation raises
         raise OverflowError("Python int too large to convert to C long")
 
-    monkeypatch.setattr(batch.Ingestor, "check", broken)
+    monkeypatch.setattr(batch.Ingestor, "validate", broken)
     rep = ingest_payload(store, good, "application/json", "http:gw", transport="http")
     assert (rep.received, rep.dead_lettered, rep.stored) == (1, 1, 0)
     failed = replay_dead_letters(store)  # not fixed yet: stays, with the new error
@@ -400,7 +400,7 @@ def test_replay_after_a_fix_stores_and_is_idempotent(
     letter = store.list_dead_letters()[0]
     assert letter.attempts == 2 and letter.error_type == "OverflowError"
 
-    monkeypatch.setattr(batch.Ingestor, "check", real_check)  # the fix
+    monkeypatch.setattr(batch.Ingestor, "validate", real_check)  # the fix
     outcomes = replay_dead_letters(store)
     assert [o.replayed for o in outcomes] == [True]
     assert outcomes[0].report is not None and outcomes[0].report.stored == 1
@@ -521,3 +521,43 @@ def test_cli_lists_and_replays_dead_letters(db_url: str) -> None:
         letters = store.list_dead_letters()
         assert [d.replayed_at is not None for d in letters] == [True, False]
         assert [d.attempts for d in letters] == [2, 2]  # the second run was mqtt only
+
+
+def test_check_and_commit_apart_isolate_poison_too(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that validates the next chunk while the last one is written calls
+    ``check`` and ``commit`` apart; poison rows are isolated all the same."""
+    from nuanliu.ingest import validate
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.model import RawBatch, Rejection
+
+    real = validate.Validator.validate
+
+    def buggy(self, batch, unparsed=()):
+        if POISON_SENSOR in batch.columns["sensor_id"]:
+            raise OverflowError("injected")
+        return real(self, batch, unparsed)
+
+    monkeypatch.setattr(validate.Validator, "validate", buggy)
+    ids = [SENSORS[i] for i in range(40)]
+    ids[7] = POISON_SENSOR
+    ts = [BASE_MS + i for i in range(40)]
+    batch = RawBatch(
+        {"sensor_id": ids, "ts": ts, "temp_c": [20.5] * 40, "humidity_pct": [None] * 40},
+        lambda i: f"file:x.ndjson:{i + 1}",
+        lambda i: f"row {i}",
+    )
+    unparsed = [Rejection("file:x.ndjson:41", "malformed JSON at line 41", "{")]
+    ing = Ingestor(store)
+    checked, received = ing.check(batch, unparsed)  # does not raise
+    rep = ing.commit(checked, received)
+    assert (rep.received, rep.stored, rep.rejected, rep.dead_lettered) == (41, 39, 1, 1)
+    [letter] = store.list_dead_letters()
+    assert letter.source == "file:x.ndjson:8" and letter.content_type == "application/x-ndjson"
+    assert json.loads(letter.payload) == {
+        "sensor_id": POISON_SENSOR,
+        "ts": BASE_MS + 7,
+        "temp_c": 20.5,
+        "humidity_pct": None,
+    }

@@ -15,6 +15,7 @@ import io
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,22 +56,100 @@ class Ingestor:
     ) -> IngestReport:
         """Store the valid rows of ``batch``; quarantine its refused rows and ``rejected``.
 
-        Poison-safe (what file chunks go through): when checking or writing the batch
-        raises, it is split in halves until the rows that raise are found; those become
-        dead letters (one per row, or per part once ``ISOLATION_SPLITS`` splits are
-        spent), the rest is stored. A store outage propagates.
+        Poison-safe, like ``check`` + ``commit``: rows whose checking or writing raises
+        become dead letters, the rest is stored; a store outage propagates.
         """
-        rejected = list(rejected)
+        return self.commit(*self.check(batch, rejected), transport=transport)
+
+    def validate(
+        self, batch: RawBatch, rejected: Iterable[Rejection] = ()
+    ) -> tuple[ValidationResult, int]:
+        """Validate only (no writes), raising whatever the checks raise: the result and
+        how many inputs it accounts for. For callers that isolate poison themselves
+        (MQTT per message, HTTP per body, replay per letter)."""
+        unparsed = list(rejected)  # each unparseable line or body counts as one received
+        return self.validator.validate(batch, unparsed), len(batch) + len(unparsed)
+
+    def check(
+        self, batch: RawBatch, rejected: Iterable[Rejection] = ()
+    ) -> tuple[ValidationResult, int]:
+        """Validate only (no writes): the result and how many inputs it accounts for.
+
+        Split from ``commit`` so file ingest can validate the next chunk while the store
+        writes this one. Never raises for the input: a batch whose checks raise comes
+        back as a ``Checked`` carrying the error, and ``commit`` then isolates its poison
+        rows (a store outage still raises).
+        """
+        unparsed = list(rejected)
         try:
-            return self.commit(*self.check(batch, rejected))
+            result, received = self.validate(batch, unparsed)
         except Exception as exc:
             if is_outage(exc, self.store):
                 raise
-            first = exc
+            return Checked(empty_result().valid, [], batch, unparsed, exc), len(batch) + len(
+                unparsed
+            )
+        return Checked(result.valid, result.rejected, batch, unparsed), received
+
+    def commit(
+        self,
+        result: ValidationResult,
+        received: int,
+        dead_letters: Sequence[DeadLetter] = (),
+        *,
+        transport: str = "file",
+    ) -> IngestReport:
+        """Write a checked batch — readings (and their hooks), quarantine rows and dead
+        letters — in one transaction; each dead letter counts as one received input.
+
+        For a ``Checked`` result (from ``check``): if its checks raised, or the store
+        refuses the write while it is up, the batch is split in halves until the rows
+        that raise are found; those become dead letters (one per row, or per part once
+        ``ISOLATION_SPLITS`` halvings are spent) and the rest is stored. Any other
+        failure propagates, nothing of the batch stored.
+        """
+        poisoned = isinstance(result, Checked) and result.error is not None
+        if not poisoned:
+            try:
+                return self._write(result, received, dead_letters)
+            except Exception as exc:
+                if not isinstance(result, Checked) or is_outage(exc, self.store):
+                    raise
+                result = Checked(result.valid, [], result.batch, result.unparsed, exc)
+        assert isinstance(result, Checked) and result.error is not None
         report = IngestReport()
+        if dead_letters:
+            report.add(self._write(empty_result(), 0, dead_letters))
+        report.add(self._recover(result, transport))
+        return report
+
+    def _write(
+        self, result: ValidationResult, received: int, dead_letters: Sequence[DeadLetter]
+    ) -> IngestReport:
+        ins = self.store.write_batch(
+            result.valid, [_quarantine_row(r) for r in result.rejected], dead_letters
+        )
+        report = IngestReport(
+            received=received + len(dead_letters),
+            stored=ins.inserted,
+            duplicates=ins.duplicates,
+            rejected=len(result.rejected),
+            dead_lettered=len(dead_letters),
+            dead_letter_ids=list(ins.dead_letter_ids),
+        )
+        reasons = [reason_of(d) for d in dead_letters]
+        reasons += [f"{r.source}: {r.reason}" for r in result.rejected]
+        report.reasons = reasons[: report.REASON_SAMPLE]
+        return report
+
+    def _recover(self, result: Checked, transport: str) -> IngestReport:
+        """A batch raised: quarantine its unparseable lines, isolate its poison rows."""
+        assert result.error is not None
+        report = IngestReport()
+        rejected = result.unparsed
         if rejected:
             try:
-                report.add(self.commit(empty_result(rejected), len(rejected)))
+                report.add(self._write(empty_result(rejected), len(rejected), ()))
             except Exception as exc:
                 if is_outage(exc, self.store):
                     raise
@@ -83,7 +162,7 @@ class Ingestor:
                     content_type="text/plain",
                 )
                 report.add(self.dead_letter(letter, count=len(rejected)))
-        report.add(self._isolate(batch, first, transport, [ISOLATION_SPLITS]))
+        report.add(self._isolate(result.batch, result.error, transport, [ISOLATION_SPLITS]))
         return report
 
     def _isolate(
@@ -108,52 +187,17 @@ class Ingestor:
         mid = n // 2
         for part in (slice_batch(batch, 0, mid), slice_batch(batch, mid, n)):
             try:
-                report.add(self.commit(*self.check(part)))
+                report.add(self._write(*self.validate(part), ()))
             except Exception as part_exc:
                 if is_outage(part_exc, self.store):
                     raise
                 report.add(self._isolate(part, part_exc, transport, splits))
         return report
 
-    def check(
-        self, batch: RawBatch, rejected: Iterable[Rejection] = ()
-    ) -> tuple[ValidationResult, int]:
-        """Validate only (no writes): the result and how many inputs it accounts for.
-
-        Split from ``commit`` so file ingest can validate the next chunk while the store
-        writes this one.
-        """
-        unparsed = list(rejected)  # each unparseable line or body counts as one received
-        return self.validator.validate(batch, unparsed), len(batch) + len(unparsed)
-
-    def commit(
-        self,
-        result: ValidationResult,
-        received: int,
-        dead_letters: Sequence[DeadLetter] = (),
-    ) -> IngestReport:
-        """Write a checked batch — readings (and their hooks), quarantine rows and dead
-        letters — in one transaction; each dead letter counts as one received input."""
-        ins = self.store.write_batch(
-            result.valid, [_quarantine_row(r) for r in result.rejected], dead_letters
-        )
-        report = IngestReport(
-            received=received + len(dead_letters),
-            stored=ins.inserted,
-            duplicates=ins.duplicates,
-            rejected=len(result.rejected),
-            dead_lettered=len(dead_letters),
-            dead_letter_ids=list(ins.dead_letter_ids),
-        )
-        reasons = [reason_of(d) for d in dead_letters]
-        reasons += [f"{r.source}: {r.reason}" for r in result.rejected]
-        report.reasons = reasons[: report.REASON_SAMPLE]
-        return report
-
     def dead_letter(self, letter: DeadLetter, count: int = 1) -> IngestReport:
         """Keep one input that could not be processed; it counts as ``count`` received
         and dead-lettered inputs (1 for a message or body, the rows of a file part)."""
-        report = self.commit(empty_result(), 0, [letter])
+        report = self._write(empty_result(), 0, [letter])
         report.received = report.dead_lettered = count
         return report
 
@@ -167,14 +211,14 @@ class Ingestor:
         """
         kind = media_type(content_type)
         if kind in JSON_TYPES or kind.endswith("+json"):
-            return self.check(*parse_json(body, source))
+            return self.validate(*parse_json(body, source))
         if kind in NDJSON_TYPES:
             acc = parse_ndjson(split_lines(body), source)
-            return self.check(acc.build(), acc.rejected)
+            return self.validate(acc.build(), acc.rejected)
         if kind in CSV_TYPES:
             from nuanliu.ingest.files import csv_chunks
 
-            checked = [self.check(b, r) for b, r in csv_chunks(io.BytesIO(body), source)]
+            checked = [self.validate(b, r) for b, r in csv_chunks(io.BytesIO(body), source)]
             return merge_results([c[0] for c in checked]), sum(c[1] for c in checked)
         raise InvalidInput(
             f"unsupported content type {content_type!r}; send application/json, "
@@ -213,6 +257,16 @@ class Ingestor:
 
 
 ISOLATION_SPLITS = 256  # halvings spent per batch to find its poison rows
+
+
+@dataclass
+class Checked(ValidationResult):
+    """What ``Ingestor.check`` returns: the result plus what ``commit`` needs to isolate
+    poison rows — the batch, its unparseable lines, and the error if the checks raised."""
+
+    batch: RawBatch = field(default_factory=RawBatch.empty)
+    unparsed: list[Rejection] = field(default_factory=list)
+    error: BaseException | None = None
 
 
 def empty_result(rejected: Sequence[Rejection] = ()) -> ValidationResult:

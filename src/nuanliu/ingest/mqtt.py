@@ -316,7 +316,7 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
         merged = Accumulator()
         for p in live:
             _extend(merged, p.acc)  # type: ignore[arg-type]
-        result, received = ingestor.check(merged.build(), merged.rejected)
+        result, received = ingestor.validate(merged.build(), merged.rejected)
     except Exception as exc:
         if is_outage(exc, store):
             raise
@@ -354,7 +354,7 @@ def _check_each(ingestor: Ingestor, parts: list[_Part]) -> tuple[ValidationResul
     for p in parts:
         assert p.acc is not None
         try:
-            p.result, p.received = ingestor.check(p.acc.build(), p.acc.rejected)
+            p.result, p.received = ingestor.validate(p.acc.build(), p.acc.rejected)
         except Exception as exc:
             if is_outage(exc, ingestor.store):
                 raise

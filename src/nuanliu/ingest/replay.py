@@ -36,7 +36,7 @@ def check_letter(ingestor: Ingestor, letter: DeadLetter) -> tuple[ValidationResu
         from nuanliu.ingest.mqtt import parse_message
 
         acc = parse_message(letter.payload, letter.source)
-        return ingestor.check(acc.build(), acc.rejected)
+        return ingestor.validate(acc.build(), acc.rejected)
     return ingestor.check_bytes(
         letter.payload, letter.content_type or "application/json", letter.source
     )
