@@ -161,22 +161,22 @@ def _ingest_sync(request: Request, user: User, body: bytes, content_type: str) -
         },
         client_ip=client_ip(request),
     )
-    refusal = _refusal(report)
+    refusal = _refusal(report, out["reasons"])
     if refusal:
         raise InvalidInput(refusal, details=out)
     return out
 
 
-def _refusal(report: IngestReport) -> str | None:
+def _refusal(report: IngestReport, reasons: list[str]) -> str | None:
     """Why the whole body is refused (4xx), or None when any of it was accepted."""
+    first = reasons[0] if reasons else "no reason"
     if report.dead_lettered:
         ids = ", ".join(str(i) for i in report.dead_letter_ids) or "?"
         return (
-            "the body could not be processed and was kept as dead letter "
-            f"{ids} for replay ({report.reasons[0] if report.reasons else 'no reason'})"
+            f"the body could not be processed and was kept as dead letter {ids} for replay "
+            f"({first})"
         )
     if report.received and not (report.stored or report.duplicates):
-        first = report.reasons[0] if report.reasons else "no reason"
         return f"no reading in the body was accepted; {report.rejected} quarantined ({first})"
     if not report.received:
         return "the body holds no readings"
