@@ -300,9 +300,10 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
     """Parse, validate and commit a batch, isolating poison messages as dead letters.
 
     The clean path validates and commits all messages together (one vectorised pass,
-    one transaction). Only when that raises are messages validated — and, if the store
-    then refuses the batch, committed — one by one, so one bad message cannot hold back
-    the rest. A ``StoreError`` while the store is down propagates instead.
+    one transaction). Only when validation raises are the messages halved until the
+    poison ones are found; if the store refuses the batch, they are committed one by
+    one, so one bad message cannot hold back the rest. A ``StoreError`` while the store
+    is down propagates instead.
     """
     store = ingestor.store
     parts = [_Part(m) for m in batch]
@@ -311,16 +312,8 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
             p.acc = parse_message(p.msg.payload, p.source)
         except Exception as exc:  # RecursionError on deep nesting, and anything else
             p.poison(exc)
-    live = [p for p in parts if p.acc is not None]
-    try:
-        merged = Accumulator()
-        for p in live:
-            _extend(merged, p.acc)  # type: ignore[arg-type]
-        result, received = ingestor.validate(merged.build(), merged.rejected)
-    except Exception as exc:
-        if is_outage(exc, store):
-            raise
-        result, received = _check_each(ingestor, live)
+    results, received = _check_halving(ingestor, [p for p in parts if p.acc is not None])
+    result = merge_results(results) if results else empty_result()
     letters = [p.letter for p in parts if p.letter is not None]
     try:
         return ingestor.commit(result, received, letters)
@@ -345,6 +338,30 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
         if p.letter is not None:
             report.add(ingestor.dead_letter(p.letter))
     return report
+
+
+def _check_halving(ingestor: Ingestor, parts: list[_Part]) -> tuple[list[ValidationResult], int]:
+    """Validate the messages together; a group that raises is halved until the messages
+    that raise are found (they become dead letters): ~2·log2(n) passes per poison
+    message instead of n."""
+    if not parts:
+        return [], 0
+    try:
+        merged = Accumulator()
+        for p in parts:
+            _extend(merged, p.acc)  # type: ignore[arg-type]
+        result, received = ingestor.validate(merged.build(), merged.rejected)
+        return [result], received
+    except Exception as exc:
+        if is_outage(exc, ingestor.store):
+            raise
+        if len(parts) == 1:
+            parts[0].poison(exc)
+            return [], 0
+    mid = len(parts) // 2
+    left, n_left = _check_halving(ingestor, parts[:mid])
+    right, n_right = _check_halving(ingestor, parts[mid:])
+    return left + right, n_left + n_right
 
 
 def _check_each(ingestor: Ingestor, parts: list[_Part]) -> tuple[ValidationResult, int]:
