@@ -561,3 +561,25 @@ def test_check_and_commit_apart_isolate_poison_too(
         "temp_c": 20.5,
         "humidity_pct": None,
     }
+
+
+def test_poison_messages_are_found_among_many_in_one_batch(store: Store) -> None:
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.mqtt import _Msg, process_messages
+
+    def msg(i: int, payload: bytes) -> _Msg:
+        fields = {"topic": f"nuanliu/v1/readings/gw{i}", "payload": payload, "mid": i}
+        fields |= {"qos": 1, "generation": 0, "conn": None}
+        return _Msg(**{k: v for k, v in fields.items() if k in _Msg.__dataclass_fields__})
+
+    poison = {3: b"[" * 3000 + b"]" * 3000, 77: b'{"sensor_id": "\\ud800"}', 150: b"\xff"}
+    batch = [msg(i, poison.get(i, _reading(SENSORS[i], BASE_MS))) for i in range(200)]
+    rep = process_messages(Ingestor(store), batch)
+    assert rep.balanced and rep.received == 200, rep.summary()
+    assert rep.stored == 197 and rep.rejected + rep.dead_lettered == 3
+    for i in range(200):
+        if i not in poison:
+            assert stored_at(store, SENSORS[i]) == [BASE]
+    by_topic = {d.source: d.payload for d in store.list_dead_letters()}
+    for source, payload in by_topic.items():
+        assert payload == poison[int(source.rsplit("gw", 1)[1])]
