@@ -53,7 +53,9 @@ def test_dead_letters_keep_payload_bytes_exactly(store: Store) -> None:
     assert unescape_text(back[0].error_message) == letters[0].error_message
     assert unescape_text(back[1].source) == letters[1].source
 
-    store.mark_dead_letter_replayed(ids[1], {"received": 1, "stored": 1})
+    assert store.mark_dead_letter_replayed(ids[1], {"received": 1, "stored": 1})
+    # A second (concurrent) replay finds it taken and must roll back.
+    assert not store.mark_dead_letter_replayed(ids[1], {"received": 1, "stored": 0})
     store.record_dead_letter_failure(ids[2], "ValueError", "still bad", None)
     assert [d.dead_letter_id for d in store.list_dead_letters(pending_only=True)] == [
         ids[0],

@@ -21,6 +21,10 @@ from nuanliu.ingest.validate import ValidationResult
 from nuanliu.store import DeadLetter, Store
 
 
+class _AlreadyReplayed(Exception):
+    """Rolls back a replay whose letter another replay marked meanwhile."""
+
+
 @dataclass
 class ReplayOutcome:
     dead_letter_id: int
@@ -65,7 +69,10 @@ def replay_dead_letters(
             result, received = check_letter(ing, letter)
             with store.write():  # the readings and the mark commit together
                 report = ing.commit(result, received)
-                store.mark_dead_letter_replayed(lid, report.to_dict())
+                if not store.mark_dead_letter_replayed(lid, report.to_dict()):
+                    raise _AlreadyReplayed
+        except _AlreadyReplayed:
+            continue  # a concurrent replay took it; its transaction holds the rows
         except Exception as exc:
             if is_outage(exc, store):
                 raise

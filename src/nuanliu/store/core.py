@@ -129,9 +129,10 @@ class Store:
         """Dead letters oldest first; filters as ``store.dead_letters.list_dead_letters``."""
         return _dl.list_dead_letters(self, **filters)  # type: ignore[arg-type]
 
-    def mark_dead_letter_replayed(self, dead_letter_id: int, result: dict[str, object]) -> None:
-        """A replay succeeded: ``result`` is its report (joins the caller's transaction)."""
-        _dl.mark_replayed(self, dead_letter_id, result)
+    def mark_dead_letter_replayed(self, dead_letter_id: int, result: dict[str, object]) -> bool:
+        """A replay succeeded: ``result`` is its report (joins the caller's transaction).
+        False if the letter was no longer pending (roll back: another replay won)."""
+        return _dl.mark_replayed(self, dead_letter_id, result)
 
     def record_dead_letter_failure(
         self, dead_letter_id: int, error_type: str, error_message: str, traceback: str | None

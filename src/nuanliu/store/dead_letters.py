@@ -188,16 +188,20 @@ def list_dead_letters(
     return out
 
 
-def mark_replayed(store: Store, dead_letter_id: int, result: dict[str, Any]) -> None:
+def mark_replayed(store: Store, dead_letter_id: int, result: dict[str, Any]) -> bool:
     """Record a successful replay (joins the caller's transaction: commit it with the
-    replay's readings, so a crash cannot store them without marking the letter)."""
+    replay's readings, so a crash cannot store them without marking the letter).
+
+    False when the letter was not pending any more (a concurrent replay marked it
+    first): the caller should roll back its transaction."""
     now = dt.datetime.now(dt.UTC)
     with store.write() as w:
-        w.execute(
+        changed = w.execute(
             "UPDATE dead_letters SET replayed_at = ?, replay_result = ?, last_attempt_at = ?,"
-            " attempts = attempts + 1 WHERE dead_letter_id = ?",
+            " attempts = attempts + 1 WHERE dead_letter_id = ? AND replayed_at IS NULL",
             [now, json.dumps(result, ensure_ascii=False), now, int(dead_letter_id)],
         )
+    return changed != 0
 
 
 def record_failed_replay(
