@@ -85,7 +85,9 @@ def test_quarantine_text_with_nul_and_surrogates_is_stored_and_recoverable(store
         QuarantineRow(source=f"mqtt:t{i}", reason=f"reason {t}", raw=t, sensor_id=t, ts_text=t)
         for i, t in enumerate(HOSTILE)
     ]
-    rows.append(QuarantineRow(source="file:x.csv:2", reason="bad bytes", raw=raw))
+    rows.append(
+        QuarantineRow(source="file:x.csv:2", reason="bad bytes", raw=raw, raw_bytes=raw_bytes)
+    )
     assert store.insert_quarantine(rows) == len(rows)
     with store.read() as q:
         got = q.all(
@@ -103,6 +105,11 @@ def test_quarantine_text_with_nul_and_surrogates_is_stored_and_recoverable(store
     assert got[2][5] is False and got[2][2] == HOSTILE[2]
     assert got[-1][5] is True
     assert unescape_text(got[-1][2]).encode("utf-8", "surrogateescape") == raw_bytes
+    with store.read() as q:
+        kept = q.all("SELECT raw_bytes FROM quarantine ORDER BY quarantine_id")
+    assert [bytes(b) if b is not None else None for (b,) in kept] == [None] * (len(rows) - 1) + [
+        raw_bytes
+    ]
 
 
 def test_upgrade_to_0014_keeps_quarantine_rows(db_url: str) -> None:

@@ -342,7 +342,12 @@ def merge_results(results: Sequence[ValidationResult]) -> ValidationResult:
 
 def _quarantine_row(r: Rejection) -> QuarantineRow:
     return QuarantineRow(
-        source=r.source, reason=r.reason, raw=r.raw, sensor_id=r.sensor_id, ts_text=r.ts_text
+        source=r.source,
+        reason=r.reason,
+        raw=r.raw,
+        sensor_id=r.sensor_id,
+        ts_text=r.ts_text,
+        raw_bytes=getattr(r, "raw_bytes", None),  # parsers keep undecodable input's bytes
     )
 
 

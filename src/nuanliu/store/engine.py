@@ -710,7 +710,8 @@ class PostgresEngine(Engine):
 
 
 def _csv_ready(tbl: pa.Table) -> pa.Table:
-    """Timestamps as ISO text with an explicit UTC offset, which COPY parses exactly."""
+    """Timestamps as ISO text with an explicit UTC offset, which COPY parses exactly;
+    binary as bytea hex text."""
     import pyarrow.compute as pc
 
     cols = []
@@ -720,6 +721,10 @@ def _csv_ready(tbl: pa.Table) -> pa.Table:
             # the fraction of the column's unit.
             utc = col.cast(pa.timestamp(field.type.unit, tz="UTC"))
             cols.append(pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S+00:00"))
+        elif pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            # bytea's hex input form; raw bytes (NUL, quotes, newlines) cannot go in CSV.
+            hexed = [None if v is None else "\\x" + v.hex() for v in col.to_pylist()]
+            cols.append(pa.array(hexed, pa.string()))
         else:
             cols.append(col)
     return pa.Table.from_arrays(cols, names=tbl.column_names)

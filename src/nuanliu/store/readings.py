@@ -36,6 +36,7 @@ class QuarantineRow:
     sensor_id: str | None = None
     ts_text: str | None = None
     received_at: dt.datetime | None = None  # default: now (UTC)
+    raw_bytes: bytes | None = None  # the exact input when ``raw`` cannot show it
 
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -47,6 +48,7 @@ QUARANTINE_SCHEMA = pa.schema(
         ("raw", pa.string()),
         ("reason", pa.string()),
         ("escaped", pa.bool_()),
+        ("raw_bytes", pa.binary()),
     ]
 )
 _QUARANTINE_TEXT = ("source", "sensor_id", "ts_text", "raw", "reason")
@@ -173,7 +175,12 @@ def insert_quarantine(store: Store, rows: Sequence[QuarantineRow]) -> int:
             columns[c].append(t)
         escaped.append(flag)
     tbl = pa.table(
-        {"received_at": [r.received_at or now for r in rows], **columns, "escaped": escaped},
+        {
+            "received_at": [r.received_at or now for r in rows],
+            **columns,
+            "escaped": escaped,
+            "raw_bytes": [r.raw_bytes for r in rows],
+        },
         schema=QUARANTINE_SCHEMA,
     )
     with store.write() as w:

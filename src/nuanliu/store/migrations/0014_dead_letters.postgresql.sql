@@ -1,3 +1,7 @@
+-- The exact bytes of a quarantined input whose text cannot show them (e.g. a line
+-- that is not valid in its encoding); NULL when ``raw`` is the input itself.
+ALTER TABLE quarantine ADD COLUMN raw_bytes BYTEA;
+
 CREATE TABLE dead_letters (
     dead_letter_id BIGINT PRIMARY KEY DEFAULT nextval('dead_letter_id_seq'),
     received_at TIMESTAMPTZ NOT NULL,
