@@ -114,7 +114,7 @@ def refusals(store: Store, source: str) -> tuple[list[str], list[str]]:
         dead = q.all(
             "SELECT error_type, error_message FROM dead_letters WHERE source = ?", [source]
         )
-    reasons = [unescape_text(r) if esc else r for _, r, esc in quarantined]
+    reasons = [unescape_text(r) if "reason" in (esc or "") else r for _, r, esc in quarantined]
     return reasons, [f"{t}: {m}" for t, m in dead]
 
 

@@ -95,15 +95,18 @@ def test_quarantine_text_with_nul_and_surrogates_is_stored_and_recoverable(store
             " ORDER BY quarantine_id"
         )
     assert len(got) == len(rows)
-    for row, (source, reason, text, sid, ts_text, escaped) in zip(rows, got, strict=True):
-        fix = unescape_text if escaped else (lambda t: t)
-        assert (fix(source), fix(reason), fix(text)) == (row.source, row.reason, row.raw)
-        assert (fix(sid) if sid is not None else None) == row.sensor_id
-        assert (fix(ts_text) if ts_text is not None else None) == row.ts_text
-    # Rows that needed no escape are stored verbatim (and say so).
-    assert got[0][5] is False and got[0][2] == "plain"
-    assert got[2][5] is False and got[2][2] == HOSTILE[2]
-    assert got[-1][5] is True
+    names = ("source", "reason", "raw", "sensor_id", "ts_text")
+    for row, stored in zip(rows, got, strict=True):
+        escaped = set((stored[5] or "").split(",")) - {""}
+        for name, value in zip(names, stored[:5], strict=True):
+            back = unescape_text(value) if name in escaped else value
+            assert back == getattr(row, name), (name, value)
+            # Only a value that needed it is escaped; the others are stored verbatim.
+            assert (name in escaped) == (value is not None and value != getattr(row, name))
+    assert got[0][5] is None and got[0][2] == "plain"
+    assert got[2][5] is None and got[2][2] == HOSTILE[2]  # backslashes alone: verbatim
+    assert got[1][5] == "sensor_id,ts_text,raw,reason"  # NUL everywhere but the source
+    assert got[-1][5] == "raw"
     assert unescape_text(got[-1][2]).encode("utf-8", "surrogateescape") == raw_bytes
     with store.read() as q:
         kept = q.all("SELECT raw_bytes FROM quarantine ORDER BY quarantine_id")
@@ -124,7 +127,7 @@ def test_upgrade_to_0014_keeps_quarantine_rows(db_url: str) -> None:
         assert store.schema_version() >= 14
         with store.read() as q:
             assert q.all("SELECT source, raw, reason, escaped FROM quarantine") == [
-                ("http", "x", "why", False)
+                ("http", "x", "why", None)
             ]
             assert "dead_letters" in q.table_names()
         assert store.list_dead_letters() == []

@@ -47,7 +47,7 @@ QUARANTINE_SCHEMA = pa.schema(
         ("ts_text", pa.string()),
         ("raw", pa.string()),
         ("reason", pa.string()),
-        ("escaped", pa.bool_()),
+        ("escaped", pa.string()),  # the columns stored escaped, comma-separated
         ("raw_bytes", pa.binary()),
     ]
 )
@@ -146,14 +146,16 @@ def insert_readings(store: Store, tbl: pa.Table) -> InsertReport:
     return InsertReport(inserted=new_rows.num_rows, duplicates=tbl.num_rows - new_rows.num_rows)
 
 
-def _storable(row: QuarantineRow) -> tuple[list[str | None], bool]:
-    """The row's text columns, all escaped (``escape_text``) when any holds NUL or a lone
-    surrogate: PostgreSQL refuses NUL in text and neither engine can encode a surrogate.
-    One flag per row keeps the escape reversible (``unescape_text`` when ``escaped``)."""
+def _storable(row: QuarantineRow) -> tuple[list[str | None], str | None]:
+    """The row's text columns, each holding NUL or a lone surrogate escaped
+    (``escape_text``): PostgreSQL refuses NUL in text and neither engine can encode a
+    surrogate. The second value names the escaped columns (``unescape_text`` them)."""
     texts = [getattr(row, c) for c in _QUARANTINE_TEXT]
-    if not any(t is not None and needs_escape(t) for t in texts):
-        return texts, False
-    return [escape_text(t) if t is not None else None for t in texts], True
+    marked = [t is not None and needs_escape(t) for t in texts]
+    if not any(marked):
+        return texts, None
+    out = [escape_text(t) if m else t for t, m in zip(texts, marked, strict=True)]  # type: ignore[arg-type]
+    return out, ",".join(c for c, m in zip(_QUARANTINE_TEXT, marked, strict=True) if m)
 
 
 def insert_quarantine(store: Store, rows: Sequence[QuarantineRow]) -> int:
@@ -168,7 +170,7 @@ def insert_quarantine(store: Store, rows: Sequence[QuarantineRow]) -> int:
         if row.received_at is not None and row.received_at.tzinfo is None:
             raise InvalidInput(f"quarantine row from {row.source} has a naive received_at; use UTC")
     columns: dict[str, list[object]] = {c: [] for c in _QUARANTINE_TEXT}
-    escaped: list[bool] = []
+    escaped: list[str | None] = []
     for row in rows:
         texts, flag = _storable(row)
         for c, t in zip(_QUARANTINE_TEXT, texts, strict=True):
