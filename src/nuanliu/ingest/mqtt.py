@@ -52,6 +52,7 @@ DEFAULT_TOPIC = f"{TOPIC_ROOT}/#"
 BARRIER_ROOT = "nuanliu/v1/control/drain"
 SESSION_TAKEN_OVER = 142  # MQTT 5 DISCONNECT reason: another client connected with our id
 DAY_S = 86_400
+CAUGHT_UP_S = 1.0  # no message for this long after a busy spell: print a stats line
 
 
 @dataclass
@@ -367,11 +368,17 @@ class MqttIngest:
         self.session.start()
         next_stats = time.monotonic() + self.cfg.stats_interval_s
         keep_session = True
+        busy_since_line, last_batch = False, time.monotonic()
         try:
             while not self.stop.is_set():
                 batch = self._gather()
                 if batch:
                     self._process(batch)
+                    busy_since_line, last_batch = True, time.monotonic()
+                elif busy_since_line and time.monotonic() - last_batch >= CAUGHT_UP_S:
+                    # The broker had nothing more for us for a while: say where we are.
+                    self._say(f"{self.stats.line()} (caught up)")
+                    busy_since_line = False
                 if time.monotonic() >= next_stats:
                     self._say(self.stats.line())
                     next_stats = time.monotonic() + self.cfg.stats_interval_s
