@@ -254,7 +254,9 @@ class _Session:
             self.lost.set()
             return
         if getattr(reason, "value", None) == SESSION_TAKEN_OVER:
-            self.worker._taken_over()
+            if not self.worker._taken_over():
+                self.ended = True
+                client.disconnect()  # no socket: only stops paho from reconnecting
             return
         self.worker._say(f"ingest mqtt: disconnected ({reason}); reconnecting")
 
@@ -337,10 +339,13 @@ class MqttIngest:
         self.error = message
         self.stop.set()
 
-    def _taken_over(self) -> None:
-        """Another client connected with our id. A peer adopting us while we were silent
-        too long: take the session back (paho reconnects; the adopter gives up). A second
-        worker started with our id: it owns the row now, so we stop."""
+    def _taken_over(self) -> bool:
+        """Another client connected with our id; whether to take the session back.
+
+        A peer adopting us while we were silent too long: yes (paho reconnects, the
+        adopter never does). Another process that took our row (a second worker or a
+        ``--drain`` started with our identity): no, we stop and leave it the session.
+        """
         member = self.membership.get() if self.membership is not None else None
         if (
             self.membership is not None
@@ -349,13 +354,15 @@ class MqttIngest:
             and member.adopted_by is None
         ):
             self.fail(
-                f"another worker ({member.host}, pid {member.pid}) runs as {self.client_id}; "
-                "give each worker its own --instance"
+                f"another process ({member.host}, pid {member.pid}) connected as "
+                f"{self.client_id}; it has the session now (give each worker its own "
+                "--instance; stop a worker before --drain)"
             )
-            return
+            return False
         self._say(f"ingest mqtt: session {self.client_id} taken over; taking it back")
         if self.membership is not None:
             self.membership.join(DRAINING if self.cfg.drain else "running")
+        return True
 
     # -------------------------------------------------------------- main loop
 
