@@ -30,6 +30,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from nuanliu.ingest.batch import Ingestor
+from nuanliu.ingest.membership import Membership
+from nuanliu.ingest.mqtt import MqttConfig, MqttIngest
 from nuanliu.store import open_store
 
 from .conftest import SENSORS, free_port, register_sensors
@@ -339,3 +342,114 @@ def test_c_sigkilled_worker_never_restarted_is_adopted(group: Group) -> None:
     settle(group, stream, wait_pattern=rf"adopted {victim}: \d+ messages drained")
     assert_exactly_once(group.db_url, stream.readings)
     assert members(group.db_url)[victim] == ("left", "nuanliu-ingest-ingest-0")
+
+
+def test_d_a_presumed_dead_worker_that_comes_back_keeps_its_share(group: Group) -> None:
+    """The killed worker is restarted right when its adoption begins: whichever of the
+    two holds the session at any moment, nothing is lost or stored twice, and the
+    returning worker stays a running member."""
+    if group.one_at_a_time:
+        pytest.skip("DuckDB: one process per file, the returning worker cannot join the adopter")
+    victim = "nuanliu-ingest-ingest-1"
+    stream = Stream(group.broker, 360, per_s=10)  # 180,000 readings over ~36 s
+    group.start(0)
+    group.start(1)
+    stream.start().wait_until(0.1)
+    group.worker(1).kill()
+    assert wait_for(group.worker(0), rf"adopting {victim}", timeout_s=60)
+    returned = group.start(1)
+    assert stream.flowing, "the returning worker should take part in the stream"
+    stream.finish()
+    settle(group, stream)
+    assert_exactly_once(group.db_url, stream.readings)
+    assert members(group.db_url)[victim] == ("running", None)
+    assert "subscribed to" in log_since(returned, returned.offset)
+
+
+class _Lines:
+    """A thread-safe ``out`` for in-process workers."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            self.lines.extend(t for t in text.splitlines() if t)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def has(self, pattern: str) -> bool:
+        with self.lock:
+            return any(re.search(pattern, line) for line in self.lines)
+
+
+def test_e_owner_returning_mid_adoption_takes_its_session_back(db_url: str, broker: str) -> None:
+    """In-process, to land the return inside the adoption: a dead member's session holds
+    400 queued gateway batches; a live worker adopts it and, as soon as it starts, the
+    owner comes back with the same client id. The broker gives the owner the session,
+    the adopter gives up without ending it, and every reading is stored exactly once."""
+    victim, n_messages = "nuanliu-ingest-ingest-1", 400
+    store = open_store(db_url)
+    register_sensors(store, SENSORS)
+    fast: dict[str, float] = {"heartbeat_s": 0.2, "orphan_timeout_s": 1.0}
+    fast |= {"batch_messages": 20, "receive_maximum": 20}  # a slow adoption
+    try:
+        # The victim's session: subscribed to the group, then gone without a trace but
+        # its (now old) membership row.
+        owner = MqttIngest(Ingestor(store), MqttConfig(url=broker, instance=1, **fast))
+        thread = threading.Thread(target=owner.run)
+        thread.start()
+        assert owner.subscribed.wait(10)
+        owner.stop.set()
+        thread.join(10)
+        Membership(store, "ingest", victim, MqttConfig().subscription()).join()
+        with store.write() as w:
+            w.execute(
+                "UPDATE ingest_members SET last_seen = ?",
+                [datetime.now(UTC) - timedelta(minutes=5)],
+            )
+        stream = Stream(broker, n_messages, per_s=10_000).start()
+        stream.finish()  # all 400 queued in the victim's session
+
+        out_a, out_b = _Lines(), _Lines()
+        adopter = MqttIngest(
+            Ingestor(store), MqttConfig(url=broker, instance=0, **fast),
+            membership_store=store, out=out_a,
+        )  # fmt: skip
+        threads = [threading.Thread(target=adopter.run)]
+        threads[0].start()
+        deadline = time.monotonic() + 30
+        while not out_a.has(rf"draining {victim}") and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert out_a.has(rf"adopting {victim}"), out_a.lines
+        back = MqttIngest(
+            Ingestor(store), MqttConfig(url=broker, instance=1, **fast),
+            membership_store=store, out=out_b,
+        )  # fmt: skip
+        threads.append(threading.Thread(target=back.run))
+        threads[1].start()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with store.read() as q:
+                if q.scalar("SELECT count(*) FROM readings", []) >= stream.readings:
+                    break
+            time.sleep(0.2)
+        time.sleep(1.5)  # anything still arriving would be a duplicate or an extra
+        adopter.stop.set()
+        back.stop.set()
+        for t in threads:
+            t.join(30)
+        assert out_a.has(rf"gave up adopting {victim}"), out_a.lines
+        assert not out_a.has(rf"adopted {victim}"), out_a.lines
+        assert back.error is None and back.stats.messages > 0, out_b.lines
+        with store.read() as q:
+            state = q.one(
+                "SELECT state, adopted_by FROM ingest_members WHERE client_id = ?", [victim]
+            )
+        assert state == ("running", None)
+    finally:
+        store.close()
+    assert_exactly_once(db_url, stream.readings)
