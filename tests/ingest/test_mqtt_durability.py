@@ -3,7 +3,8 @@
 
 (a) its worker is SIGKILLed and restarted 5 times during 150,000 readings;
 (b) a second worker leaves the group cleanly with ``--drain`` mid-stream;
-(c) one of two workers is SIGKILLed and never restarted (the other adopts its session).
+(c) one of two workers is SIGKILLed and never restarted (the other adopts its session);
+(d, e) a presumed-dead worker comes back just after, or during, its adoption.
 
 Each test starts its own Mosquitto from the documented config
 (``mosquitto -c deploy/mosquitto/nuanliu.conf -p PORT``) so sessions of one scenario

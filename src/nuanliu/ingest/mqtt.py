@@ -437,8 +437,10 @@ class MqttIngest:
                 self, member.client_id, member.subscription, drain=True, adopted=True
             )
             with self._adopt_lock:
+                if self.stop.is_set():  # stopping: the claim lapses, a peer takes it later
+                    return
                 self._adoptions[member.client_id] = session
-            session.start()
+                session.start()
 
     def _finish_adoptions(self) -> None:
         if not self._adoptions:
