@@ -22,6 +22,8 @@ def test_the_client_id_is_stable_and_derived_from_group_and_instance() -> None:
     assert MqttConfig().session_expiry_s == 86_400
     with pytest.raises(ConfigError, match="--instance -1"):
         MqttConfig(instance=-1).identity()
+    with pytest.raises(ConfigError, match="--orphan-timeout-s 5 must be at least twice"):
+        MqttConfig(heartbeat_s=5, orphan_timeout_s=5).identity()
 
 
 def _silence(store: Store, client_id: str, seconds: float) -> None:

@@ -90,6 +90,13 @@ class MqttConfig:
 
     def identity(self) -> str:
         """The client id: configured, else derived from the group and instance number."""
+        if self.orphan_timeout_s < 2 * self.heartbeat_s:
+            # Else a live member whose heartbeat is a little late is adopted.
+            raise ConfigError(
+                f"--orphan-timeout-s {self.orphan_timeout_s} must be at least twice "
+                f"--heartbeat-s {self.heartbeat_s} (3× or more recommended)",
+                details={"orphan_timeout_s": self.orphan_timeout_s},
+            )
         if self.client_id:
             return self.client_id
         if self.instance < 0:
