@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -36,51 +34,21 @@ from nuanliu.ingest.membership import Membership
 from nuanliu.ingest.mqtt import MqttConfig, MqttIngest
 from nuanliu.store import open_store
 
-from .conftest import SENSORS, free_port, register_sensors
+from .conftest import SENSORS, register_sensors, running_mosquitto
 from .test_mqtt_reliability import Worker, gateway_message, ingest_command, reading
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
-CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "nuanliu.conf"
 PER_MESSAGE = 500  # readings per gateway batch
 MESSAGES_PER_S = 40  # 20,000 readings/s offered
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[str]:
-    """Mosquitto on a free loopback port, configured from the documented file."""
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(exe).exists():
-        pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
-    port = free_port()
-    workdir = tmp_path / "broker"  # persistence writes mosquitto.db here
-    workdir.mkdir()
-    proc = subprocess.Popen(
-        [exe, "-c", str(CONF), "-p", str(port)],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"mosquitto -c {CONF} did not start on port {port}: {err}")
-            time.sleep(0.05)
-    try:
-        yield f"mqtt://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    """A broker of the test's own, from the documented config: no session of one
+    scenario can leak into the next."""
+    with running_mosquitto(tmp_path) as url:
+        yield url
 
 
 class Stream:
