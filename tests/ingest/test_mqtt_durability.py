@@ -335,6 +335,28 @@ def test_d_a_presumed_dead_worker_that_comes_back_keeps_its_share(group: Group) 
     assert "subscribed to" in log_since(returned, returned.offset)
 
 
+def test_f_drain_started_while_the_worker_still_runs(group: Group) -> None:
+    """Operator error: ``--drain`` while the worker of that identity still runs. The
+    broker gives the session to the drain, the worker exits 1 naming it instead of
+    taking it back, and nothing is lost or stored twice."""
+    if group.one_at_a_time:
+        pytest.skip("DuckDB: the drain cannot open the file while the worker holds it")
+    stream = Stream(group.broker, 200, per_s=12)
+    group.start(0)
+    group.start(1)
+    stream.start().wait_until(0.3)
+    out = group.drain(1)
+    assert "nuanliu-ingest-ingest-1 drained and left the group" in out, out
+    running = group.worker(1)
+    assert running.proc is not None and running.proc.wait(timeout=30) == 1
+    assert "error: another process" in running.log.read_text()
+    assert stream.flowing
+    stream.finish()
+    settle(group, stream)
+    assert_exactly_once(group.db_url, stream.readings)
+    assert members(group.db_url)["nuanliu-ingest-ingest-1"] == ("left", None)
+
+
 class _Lines:
     """A thread-safe ``out`` for in-process workers."""
 

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 TOPIC_ROOT = "nuanliu/v1/readings"
 DEFAULT_TOPIC = f"{TOPIC_ROOT}/#"
 BARRIER_ROOT = "nuanliu/v1/control/drain"
-SESSION_TAKEN_OVER = 142  # MQTT 5 DISCONNECT reason: another client connected with our id
 DAY_S = 86_400
 CAUGHT_UP_S = 1.0  # no message for this long after a busy spell: print a stats line
 
@@ -260,10 +259,11 @@ class _Session:
             self.worker._say(f"ingest mqtt: gave up adopting {self.client_id} ({reason})")
             self.lost.set()
             return
-        if getattr(reason, "value", None) == SESSION_TAKEN_OVER:
-            if not self.worker._taken_over():
-                self.ended = True
-                client.disconnect()  # no socket: only stops paho from reconnecting
+        # Mosquitto 2.0 just closes the socket of a session taken over (no DISCONNECT
+        # 0x8E), so the store says whether another process has our identity now.
+        if not self.worker._may_reconnect():
+            self.ended = True
+            client.disconnect()  # no socket: only stops paho from reconnecting
             return
         self.worker._say(f"ingest mqtt: disconnected ({reason}); reconnecting")
 
@@ -346,28 +346,32 @@ class MqttIngest:
         self.error = message
         self.stop.set()
 
-    def _taken_over(self) -> bool:
-        """Another client connected with our id; whether to take the session back.
+    def _may_reconnect(self) -> bool:
+        """After losing the connection: reconnect, unless another process took our
+        identity (a second worker, or a ``--drain``, started with it — the newest wins).
 
-        A peer adopting us while we were silent too long: yes (paho reconnects, the
-        adopter never does). Another process that took our row (a second worker or a
-        ``--drain`` started with our identity): no, we stop and leave it the session.
+        A peer that adopted us while we were silent too long has claimed our row but not
+        taken it: we take the session back (paho reconnects; the adopter never does).
         """
-        member = self.membership.get() if self.membership is not None else None
-        if (
-            self.membership is not None
-            and member is not None
-            and not self.membership.owns_row(member)
-            and member.adopted_by is None
-        ):
+        if self.membership is None:
+            return True
+        try:
+            member = self.membership.get()
+        except Exception:  # the store is away too: keep trying the broker
+            return True
+        if member is None:
+            return True
+        if not self.membership.owns_row(member) and member.adopted_by is None:
             self.fail(
                 f"another process ({member.host}, pid {member.pid}) connected as "
                 f"{self.client_id}; it has the session now (give each worker its own "
                 "--instance; stop a worker before --drain)"
             )
             return False
-        self._say(f"ingest mqtt: session {self.client_id} taken over; taking it back")
-        if self.membership is not None:
+        if member.adopted_by is not None:
+            self._say(
+                f"ingest mqtt: {member.adopted_by} was adopting {self.client_id}; taking it back"
+            )
             self.membership.join(DRAINING if self.cfg.drain else "running")
         return True
 
