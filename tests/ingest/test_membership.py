@@ -41,8 +41,11 @@ def test_a_silent_member_is_claimed_once_and_left(store: Store) -> None:
     for m in (a, b, c):
         m.join()
     assert a.orphans(10) == [] and not a.claim("w1", 10)  # alive: nobody may take it
+    assert a.others_alive(10)
     _silence(store, "w1", 60)
     assert [m.client_id for m in a.orphans(10)] == ["w1"]
+    _silence(store, "w2", 60)
+    assert not a.others_alive(10)  # a --drain of w0 now would leave nobody subscribed
     assert a.claim("w1", 10)
     assert not c.claim("w1", 10)  # the claim refreshed last_seen: one winner
     assert not a.claim("w0", 0)  # never itself

@@ -144,6 +144,17 @@ class Membership:
             )
         return [Member(*r) for r in rows]
 
+    def others_alive(self, timeout_s: float) -> bool:
+        """Whether another member of the group is running and heard from recently."""
+        cutoff = _now() - timedelta(seconds=timeout_s)
+        with self.store.read() as q:
+            n = q.scalar(
+                "SELECT count(*) FROM ingest_members WHERE group_name = ? AND client_id <> ? "
+                "AND state = 'running' AND last_seen >= ?",
+                [self.group, self.client_id, cutoff],
+            )
+        return bool(n)
+
     def claim(self, client_id: str, timeout_s: float) -> bool:
         """Claim a silent member for adoption; True for exactly one of concurrent claimants.
 

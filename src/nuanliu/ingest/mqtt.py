@@ -383,6 +383,12 @@ class MqttIngest:
             # Before connecting: every session the group creates is in the table.
             self.membership.join(DRAINING if self.cfg.drain else "running")
             threading.Thread(target=self._heartbeats, name="ingest-heartbeat", daemon=True).start()
+            if self.cfg.drain and not self.membership.others_alive(self.cfg.orphan_timeout_s):
+                self._say(
+                    f"ingest mqtt: warning: {self.client_id} is the last live member of group "
+                    f"{self.cfg.group!r}; once it has left, the broker keeps nothing for the "
+                    "group until a worker joins (stop with SIGTERM instead to keep queueing)"
+                )
         self.session.start()
         next_stats = time.monotonic() + self.cfg.stats_interval_s
         keep_session = True
