@@ -148,7 +148,7 @@ class Worker:
             "ingest", "mqtt",
             "--url", broker, "--db", db_url, "--client-id", f"poison-{run}", "--group", run,
             "--topic", f"nuanliu/v1/readings/{run}/#", "--stats-interval-s", "0.1",
-            "--batch-messages", "50", "--no-aggregates",
+            "--batch-messages", "50",
         ]  # fmt: skip
         self.log = log
         root = Path(__file__).resolve().parents[2]
