@@ -26,8 +26,9 @@ AMBIENT_C = 8.0  # the generator's ground temperature; pandapipes' stagnant-node
 
 def _compare(net, *, expect_reverse: bool = False) -> dict[str, float]:
     water = dataclasses.replace(pandapipes_water(), cp_rule="trapezoid")
-    res = solve_steady(net, options=SolverOptions(water=water))
-    assert res.converged
+    # the reverse-flow city and Jiexiu at design exceed velocity limits: compare anyway
+    res = solve_steady(net, options=SolverOptions(water=water), raise_on_failure=False)
+    assert res.solved, res.status
     ppn, jix = to_pandapipes(net)
     run_pandapipes(ppn, ambient_k=AMBIENT_C + 273.15, use_numba=False)
     ref = pandapipes_results(net, ppn, jix)

@@ -67,6 +67,22 @@ _IN_SERVICE = Column(
     "in_service", "bool", "", True, "False takes the element out of the model (open circuit)."
 )
 
+#: pressure rating (bar gauge) of elements whose ``pn_bar`` is NaN, unless the network's
+#: ``meta["limits"]["pn_bar"]`` sets another (physical-limit check, nuanliu.sim.limits)
+DEFAULT_PN_BAR = 16.0
+
+
+def _pn(what: str) -> Column:
+    return Column(
+        "pn_bar",
+        "float",
+        "bar(g)",
+        NAN,
+        f"Pressure rating (PN) of the {what}: highest allowed gauge pressure. NaN = the "
+        f"network's `meta.limits.pn_bar`, else PN{DEFAULT_PN_BAR:g}.",
+        gt=0.0,
+    )
+
 
 JUNCTIONS: tuple[Column, ...] = (
     _id("junction_id", "junction (node)"),
@@ -86,6 +102,7 @@ JUNCTIONS: tuple[Column, ...] = (
         NAN,
         "Northing; latitude when meta['crs'] == 'EPSG:4326'. NaN if unknown.",
     ),
+    _pn("junction (fittings, branches)"),
 )
 
 SOURCES: tuple[Column, ...] = (
@@ -173,6 +190,24 @@ PUMPS: tuple[Column, ...] = (
         "`circulation` (at a source), `relay` (on a long line), `booster` (in the network).",
         choices=("circulation", "relay", "booster"),
     ),
+    Column(
+        "min_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Smallest allowed flow (operating range); NaN = 0 (no reverse flow).",
+        ge=0.0,
+    ),
+    Column(
+        "max_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Largest allowed flow; NaN = the curve's end, where the head falls to 0 at the "
+        "running speed (no limit for a `lift` pump).",
+        gt=0.0,
+    ),
+    _pn("pump casing"),
     _IN_SERVICE,
 )
 
@@ -206,6 +241,16 @@ PIPES: tuple[Column, ...] = (
         "minor_loss_zeta", "float", "", 0.0, "Sum of local loss coefficients (bends, tees).", ge=0.0
     ),
     Column("dn_mm", "float", "mm", NAN, "Nominal diameter DN (informative).", gt=0.0),
+    Column(
+        "max_velocity_m_s",
+        "float",
+        "m/s",
+        NAN,
+        "Highest allowed flow velocity; NaN = the default by DN (`dn_mm`, else the inner "
+        "diameter), see docs/solver.md 'Physical limits'.",
+        gt=0.0,
+    ),
+    _pn("pipe"),
     _IN_SERVICE,
 )
 
@@ -224,6 +269,7 @@ VALVES: tuple[Column, ...] = (
         gt=0.0,
     ),
     Column("opening", "float", "", 1.0, "Opening 0…1 (0 = closed).", ge=0.0, le=1.0),
+    _pn("valve"),
     _IN_SERVICE,
 )
 
@@ -319,6 +365,14 @@ STATIONS: tuple[Column, ...] = (
         "m²",
         NAN,
         "Heated floor area served (informative; links to the registry).",
+        ge=0.0,
+    ),
+    Column(
+        "min_dp_bar",
+        "float",
+        "bar",
+        0.0,
+        "Differential pressure the station needs across its primary supply/return.",
         ge=0.0,
     ),
     _IN_SERVICE,

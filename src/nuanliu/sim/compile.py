@@ -469,6 +469,7 @@ def compile_network(net: Any) -> CompiledNetwork:
         m_loop=m_chord[loop_rows, :].tocsc(),
         component_of_node=comp,
         tables={
+            "junctions": junctions,
             "p_sources": p_src,
             "f_sources": f_src,
             "stations": stations,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nuanliu.errors import InvalidInput, NotConverged
+from nuanliu.errors import Infeasible, InvalidInput, NotConverged
 from nuanliu.physics.heat_loss import decay_factor
 from nuanliu.sim.compile import CompiledNetwork, compile_network
 from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
@@ -50,7 +50,9 @@ class SteadyState:
 class SteadyResult:
     """Result of :func:`solve_steady`: status, iteration record and tables per kind."""
 
-    status: str  # "converged", "not_converged" or "time_limit"
+    #: "converged", "infeasible" (converged but breaks a physical limit, see
+    #: ``violations``), "not_converged" or "time_limit"
+    status: str
     iterations: int
     residual_history: list[dict[str, float]]
     junctions: Any = None
@@ -63,10 +65,17 @@ class SteadyResult:
     summary: dict[str, Any] = field(default_factory=dict)
     state: SteadyState | None = None
     elapsed_s: float = 0.0
+    #: physical-limit violations, worst first (nuanliu.sim.limits.check_limits)
+    violations: Any = None
 
     @property
     def converged(self) -> bool:
         return self.status == "converged"
+
+    @property
+    def solved(self) -> bool:
+        """The iteration converged (the state may still break a physical limit)."""
+        return self.status in ("converged", "infeasible")
 
     def tables(self) -> dict[str, Any]:
         """Element kind → result table."""
@@ -141,8 +150,9 @@ def solve_steady(
     ``warm_start``: a previous result or state on the same compiled network.
     ``supply_temp_c``: override the sources' supply set-points (one value for all, or
     source id → °C), e.g. from a supply-temperature schedule.
-    Raises :class:`NotConverged` (``.result`` holds the partial result) unless
-    ``raise_on_failure`` is False.
+    Raises :class:`NotConverged` (``.result`` holds the partial result), or
+    :class:`Infeasible` when the state breaks a physical limit (``result.violations``),
+    unless ``raise_on_failure`` is False.
     """
     from nuanliu.sim.results import build_result  # local: results imports this module
 
@@ -366,6 +376,14 @@ def solve_steady(
             f"flow change {last.get('max_flow_change_rel', np.nan):.3g} (relative), loop "
             f"residual {last.get('loop_residual_pa', np.nan):.3g} Pa",
             details={"status": status, "iterations": it, "history": history[-5:]},
+            result=result,
+        )
+    if result.status == "infeasible" and opts.raise_on_failure:
+        from nuanliu.sim.limits import summary_message
+
+        raise Infeasible(
+            f"steady state of {cn.name!r} is infeasible: {summary_message(result.violations)}",
+            details={"violations": result.violations.head(20).to_dict(orient="records")},
             result=result,
         )
     return result
