@@ -162,7 +162,8 @@ def simulate(
         console.print(
             f"[red]infeasible 不可行（超出物理限值）:[/red] {escape(summary_message(violations))}"
         )
-        console.print("nothing written; --allow-violations keeps the result for inspection")
+        written = f"{output} not written; " if output is not None else ""
+        console.print(f"{written}--allow-violations keeps the result for inspection")
         raise typer.Exit(EXIT_INFEASIBLE)
     if output is not None:
         write_parquet(res, output)
