@@ -316,3 +316,12 @@ def test_cli_allow_violations_keeps_the_result(tmp_path: Path) -> None:
     violations = json.loads(meta[b"nuanliu.violations"])
     assert {"consumer", "pipe"} <= {v["kind"][:-1] for v in violations}
     assert any(v["element_id"] == "C" and v["quantity"] == "dp_bar" for v in violations)
+
+
+def test_a_result_that_did_not_converge_keeps_its_status() -> None:
+    from nuanliu.sim import SolverOptions
+
+    net = loop(consumer={"min_dp_bar": 5.0})
+    res = solve_steady(net, options=SolverOptions(max_iter_coupling=1), raise_on_failure=False)
+    assert res.status == "not_converged" and not res.solved
+    assert rows(res) == {("consumers", "C", "dp_bar")}  # checked all the same
