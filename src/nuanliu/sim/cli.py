@@ -104,14 +104,14 @@ def simulate(
         help="Outdoor temperature °C: design demand × (18 − T)/(18 − T_design), T_design from "
         "the network's meta design_outdoor_temp_c (default −19 °C), clipped at 0.",
     ),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write all result tables to this Parquet file."
-    ),
     allow_violations: bool = typer.Option(
         False,
         "--allow-violations",
         help="Keep (and with -o write) a result that breaks a physical limit and exit 0 "
         "with a warning, for inspection. 允许越限结果（仅供检查）。",
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write all result tables to this Parquet file."
     ),
 ) -> None:
     """Solve the steady thermo-hydraulic state of a network (稳态水力热力计算).

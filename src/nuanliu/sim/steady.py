@@ -144,15 +144,16 @@ def solve_steady(
 ) -> SteadyResult:
     """Solve the steady thermo-hydraulic state of a network.
 
+    A converged state that breaks a physical limit has status ``infeasible`` and raises
+    :class:`Infeasible` like a failure (``result.violations`` lists every violation).
     ``demands``: consumer heat demands in W (array in consumer order of the compiled
     network, or a mapping id → W that may also name unmodelled stations); otherwise
     the design demands scaled by ``outdoor_temp_c`` (see :func:`demand_scale`).
     ``warm_start``: a previous result or state on the same compiled network.
     ``supply_temp_c``: override the sources' supply set-points (one value for all, or
     source id → °C), e.g. from a supply-temperature schedule.
-    Raises :class:`NotConverged` (``.result`` holds the partial result), or
-    :class:`Infeasible` when the state breaks a physical limit (``result.violations``),
-    unless ``raise_on_failure`` is False.
+    Raises :class:`NotConverged` (``.result`` holds the partial result) unless
+    ``raise_on_failure`` is False.
     """
     from nuanliu.sim.results import build_result  # local: results imports this module
 
