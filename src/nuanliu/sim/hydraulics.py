@@ -144,7 +144,10 @@ def edge_law(
             ),
             0.0,
         )
-        dp[m] += -gain + LIFT_INTERNAL_PA_PER_KG_S * qi[m]
+        # curve pumps lift exactly their curve; the internal resistance stays in the slope
+        # only, which keeps the Jacobian regular on a flat curve
+        internal = np.where(curve, 0.0, LIFT_INTERNAL_PA_PER_KG_S)
+        dp[m] += -gain + internal * qi[m]
         dd[m] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
 
     m = kind == K_LIFT

@@ -911,9 +911,9 @@ def _native_curve(ppn: Any, i: Any, coef: list[float]) -> dict[str, Any]:
         )
     c2, c1, c0 = [0.0] * (3 - len(coef)) + [float(x) for x in coef]
     if c2 > 0.0:
-        # a quadratic term below round-off (a straight line fitted as degree 2) is none
-        x_ref = c0 / abs(c1) if c1 < 0.0 else 3600.0
-        if c2 * x_ref * x_ref > 1e-9 * abs(c0):
+        # a quadratic term below round-off (a straight line fitted as degree 2, like the
+        # std type P3) is none: it changes the lift by < 1e-9 up to 10,000 m³/h
+        if c2 * 1e4**2 > 1e-9 * abs(c0):
             raise InvalidInput(
                 f"cannot import pandapipes pump {i}: its curve bends upwards "
                 f"(quadratic coefficient {c2:g} bar/(m³/h)² > 0)"
@@ -995,10 +995,11 @@ def write_pandapipes_json(net: Network, path: Any, **kwargs: Any) -> Any:
     return path
 
 
-def read_pandapipes_json(path: Any) -> Network:
-    """Read a pandapipes JSON file (``pandapipes.from_json``) as a Network."""
+def read_pandapipes_json(path: Any, *, strict: bool = False) -> Network:
+    """Read a pandapipes JSON file (``pandapipes.from_json``) as a Network (``strict``:
+    see :func:`from_pandapipes`)."""
     try:
         ppn = _pp().from_json(str(path))
     except (ValueError, KeyError, OSError) as exc:
         raise InvalidInput(f"{path}: not a pandapipes JSON file: {exc}") from None
-    return from_pandapipes(ppn)
+    return from_pandapipes(ppn, strict=strict)
