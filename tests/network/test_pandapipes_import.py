@@ -269,3 +269,16 @@ def test_cli_reports_dropped_junctions_and_strict_refuses(tmp_path: Path) -> Non
     assert "J9" not in ids
     with pytest.warns(UnconnectedJunctionsWarning):
         assert len(read_pandapipes_json(path).junctions) == 4
+
+
+def test_simulate_solves_a_pandapipes_file_with_a_stray_junction(tmp_path: Path) -> None:
+    net, _ = _loop()
+    pp.create_junction(net, pn_bar=5.0, tfluid_k=300.0, index=12)
+    path = tmp_path / "stray.json"
+    pp.to_json(net, str(path))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["simulate", str(path)])
+    assert ok.exit_code == 0, ok.output
+    assert "J12" in ok.output
+    strict = runner.invoke(app, ["simulate", "--strict", str(path)])
+    assert strict.exit_code == 2 and "J12" in strict.output

@@ -17,7 +17,10 @@ source, control ``flow``              heat_consumer run backwards (return → su
                                       junction) with ``treturn_k`` = supply temperature
                                       and ``controlled_mdot_kg_per_s`` = mdot: it injects
                                       the flow at the set outlet temperature without
-                                      holding a pressure, exactly like the Nuanliu source
+                                      holding a pressure, exactly like the Nuanliu source;
+                                      with ``supply_pressure_bar``: circ_pump_const_mass_flow
+                                      (type ``pt`` where it is its part's pressure
+                                      reference, else ``t``)
 source, control ``heat``              raises (pandapipes does not converge with a set
                                       heat at a set outlet temperature) unless
                                       ``heat_source_return_temp_c`` is given: then a flow
@@ -33,9 +36,11 @@ station, modelled secondary           primary: heat_consumer as above with ``qex
                                       pressures and supply temperature
 pump, control ``lift``                pump with a constant curve (poly coefficients
                                       [lift_bar])
-pump, control ``curve``               pump with the quadratic curve converted to bar over
-                                      m³/h at ``rho_kg_m3`` (speed ratio applied by the
-                                      affinity laws)
+pump, control ``curve``               pump with the quadratic curve as bar over m³/h of
+                                      ṁ/ρ(0 °C) (pandapipes' law; speed ratio applied by
+                                      the affinity laws): exact with a fixed
+                                      ``curve_density_kg_m3``, else exact for water of
+                                      density ``rho_kg_m3``
 valve                                 valve between junctions, ``opened`` = opening > 0,
                                       diameter and ``loss_coefficient`` chosen so that the
                                       valve passes ``kv·opening`` m³/h at 1 bar (linear
@@ -45,7 +50,28 @@ valve                                 valve between junctions, ``opened`` = open
 Every pandapipes row also carries ``nuanliu_id`` and the Nuanliu columns pandapipes has
 no field for as ``nuanliu_<column>``, so Network → pandapipes → Network restores the
 whole network; a native pandapipes net (without those columns) is imported from its
-own fields. ``InvalidInput`` names what cannot be exported or imported.
+own fields so that Nuanliu computes what pandapipes computes:
+
+* ids: junction ``J<i>``, pipe ``P<i>``, pump ``PU<i>``, valve ``V<i>``, consumer
+  ``C<i>`` (``i`` = pandapipes index); sources ``S<i>`` (circ_pump_const_pressure),
+  ``SM<i>`` (circ_pump_const_mass_flow), ``SC<i>`` (heat_consumer used as a source);
+* pump curves keep pandapipes' law Δp[bar] = poly(3600·ṁ/ρ0) with ρ0 the net fluid's
+  density at 0 °C: head coefficients at ``curve_density_kg_m3`` = ρ0 (a std type whose
+  quadratic term is round-off, like P3, is a straight line); pandapipes also cuts the
+  lift to 0 for reverse flow and beyond the curve's end, Nuanliu extrapolates;
+* a pipe without ``text_k`` gets the ambient temperature pandapipes gives it: the
+  net's ``user_pf_options`` or pandapipes' default pipeflow option (20 °C);
+* ``circ_pump_const_mass_flow``: a flow source; types ``p``/``pt`` also hold
+  ``p_flow_bar`` at the outlet (``supply_pressure_bar``, the part's reference);
+* a heat_consumer setting ``treturn_k`` and ``controlled_mdot_kg_per_s`` without
+  ``qext_w``, or with a negative ``qext_w`` (a source, run return → supply), becomes a
+  flow (heat) source at the outlet temperature ``treturn_k``;
+* junctions no element refers to, which pandapipes ignores, are dropped with an
+  :class:`UnconnectedJunctionsWarning` listing them; ``strict=True`` refuses the net.
+
+Conventions that stay different: pandapipes uses g = 9.81 m/s² (Nuanliu 9.80665) and
+reports gauge pressure against the barometric air pressure at each junction's height
+(Nuanliu: one atmosphere). ``InvalidInput`` names what cannot be exported or imported.
 """
 
 from __future__ import annotations
