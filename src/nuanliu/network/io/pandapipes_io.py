@@ -194,8 +194,10 @@ def to_pandapipes(
 ) -> Any:
     """``net`` as a pandapipesNet (see the module docstring for the mapping).
 
-    ``rho_kg_m3`` converts pump heads (m) to pressure; ``heat_source_return_temp_c``
-    allows exporting ``heat`` sources as flow sources (mdot = heat / (cp·ΔT)).
+    ``rho_kg_m3``: the water density at curve pumps without a fixed
+    ``curve_density_kg_m3`` (pandapipes' curves cannot follow the temperature);
+    ``heat_source_return_temp_c`` allows exporting ``heat`` sources as flow sources
+    (mdot = heat / (cp·ΔT)).
     """
     pp = _pp()
     ppn = pp.create_empty_network(name=net.name, fluid=fluid)
