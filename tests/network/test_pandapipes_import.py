@@ -282,3 +282,18 @@ def test_simulate_solves_a_pandapipes_file_with_a_stray_junction(tmp_path: Path)
     assert "J12" in ok.output
     strict = runner.invoke(app, ["simulate", "--strict", str(path)])
     assert strict.exit_code == 2 and "J12" in strict.output
+
+
+def test_flow_sources_holding_pressure_export_as_circ_pump_mass_and_back() -> None:
+    from .test_io import assert_same
+
+    first = from_pandapipes(_bypass_net())
+    ppn = to_pandapipes(first)
+    cm = ppn.circ_pump_mass.iloc[0]
+    assert cm["type"] == "pt" and cm["p_flow_bar"] == 6.0 and cm["mdot_flow_kg_per_s"] == 6.0
+    assert_same(first, from_pandapipes(ppn), rel=1e-12)
+    # beside a pressure source the held pressure is unused: pandapipes must not hold it
+    both = from_pandapipes(_bypass_net(with_pressure_pump=True))
+    back = to_pandapipes(both)
+    assert back.circ_pump_mass.iloc[0]["type"] == "t"
+    assert_same(both, from_pandapipes(back), rel=1e-12)
