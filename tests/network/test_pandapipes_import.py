@@ -151,6 +151,11 @@ def test_pipe_without_ambient_gets_pandapipes_default() -> None:
     assert from_pandapipes(net).pipes["ambient_temp_c"].tolist() == pytest.approx([5.0, 5.0])
     explicit, _ = _loop(text_k=283.15)
     assert from_pandapipes(explicit).pipes["ambient_temp_c"].tolist() == pytest.approx([10.0] * 2)
+    # std-type pipes store text_k = 0 K for "the ambient temperature"
+    std, j = _loop()
+    pp.create_pipe(std, j[1], j[2], std_type="80_GGG", length_km=0.2)
+    assert std.pipe["text_k"].iloc[-1] == 0.0
+    assert from_pandapipes(std).pipes["ambient_temp_c"].iloc[-1] == pytest.approx(20.0)
 
 
 def test_heat_loss_without_text_k_matches_pandapipes() -> None:

@@ -60,7 +60,9 @@ own fields so that Nuanliu computes what pandapipes computes:
   quadratic term is round-off, like P3, is a straight line); pandapipes also cuts the
   lift to 0 for reverse flow and beyond the curve's end, Nuanliu extrapolates;
 * a pipe without ``text_k`` gets the ambient temperature pandapipes gives it: the
-  net's ``user_pf_options`` or pandapipes' default pipeflow option (20 °C);
+  net's ``user_pf_options`` or pandapipes' default pipeflow option (20 °C); so does
+  ``text_k = 0`` (0 K), which ``create_pipe`` stores for std-type pipes although its
+  documentation promises the ambient temperature;
 * ``circ_pump_const_mass_flow``: a flow source; types ``p``/``pt`` also hold
   ``p_flow_bar`` at the outlet (``supply_pressure_bar``, the part's reference);
 * a heat_consumer setting ``treturn_k`` and ``controlled_mdot_kg_per_s`` without
@@ -743,8 +745,10 @@ def from_pandapipes(ppn: Any, *, strict: bool = False) -> Network:
     do_m = _col(p, "outer_diameter_mm", np.nan).to_numpy(float) / 1000.0
     do_m = np.where(np.isnan(do_m), d_m, do_m)  # pandapipes uses the outer diameter for losses
     text = _col(p, "text_k", np.nan).to_numpy(float)
-    # pandapipes gives a pipe without text_k its ambient temperature option (20 °C)
-    text = np.where(np.isnan(text), pandapipes_ambient_temp_k(ppn) if len(p) else np.nan, text)
+    # pandapipes gives a pipe without text_k its ambient temperature option (20 °C);
+    # create_pipe (std types) stores text_k = 0 K for "not set" (its doc: the ambient)
+    unset = np.isnan(text) | (text <= 0.0)
+    text = np.where(unset, pandapipes_ambient_temp_k(ppn) if len(p) else np.nan, text)
     pipes: dict[str, Any] = {
         "pipe_id": _ids(p, "P"),
         "name": _col(p, "name", "").to_numpy(object),
