@@ -399,11 +399,12 @@ def pp_pump_stations_net():
     return b.net
 
 
-def pp_two_sources_net():
+def pp_two_sources_net(boiler: str = "heat_consumer"):
     """A meshed district fed by a pressure-holding plant and, at its far end, a peak
-    boiler injecting a fixed flow (a heat_consumer run backwards, return → supply);
+    boiler injecting a fixed flow — a heat_consumer run backwards (return → supply), or
+    a ``circ_pump_mass`` of type "t" (fixed flow and outlet temperature, no pressure) —;
     one vacant building takes no heat (qext_w = 0)."""
-    b = _PPBuilder("two-sources")
+    b = _PPBuilder(f"two-sources ({boiler})")
     plant = b.pair()
     b.plant(plant, p_flow_bar=6.0, lift_bar=2.5)
     west = b.street(plant, [3e5, 4e5, 0.0, 5e5, 3e5], d_mm=150.0, length_m=150.0)
@@ -412,9 +413,14 @@ def pp_two_sources_net():
     far = b.pair()
     b.pipes(east[-1], far, 250.0, 100.0)
     b.street(far, [2e5, 3e5], d_mm=80.0)
-    b.pp.create_heat_consumer(
-        b.net, far[1], far[0], controlled_mdot_kg_per_s=4.0, treturn_k=273.15 + 90.0
-    )
+    if boiler == "heat_consumer":
+        b.pp.create_heat_consumer(
+            b.net, far[1], far[0], controlled_mdot_kg_per_s=4.0, treturn_k=273.15 + 90.0
+        )
+    else:
+        b.pp.create_circ_pump_const_mass_flow(
+            b.net, far[1], far[0], 6.0, 4.0, t_flow_k=273.15 + 90.0, type="t"
+        )
     return b.net
 
 

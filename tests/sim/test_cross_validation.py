@@ -176,17 +176,22 @@ def test_pump_stations_and_throttled_valve_match_pandapipes() -> None:
     assert {"pump_lift", "valve_mdot"} <= set(errors)
 
 
-def test_two_sources_and_a_vacant_building_match_pandapipes() -> None:
+@pytest.mark.parametrize(
+    ("boiler", "boiler_id"), [("heat_consumer", "SC11"), ("circ_pump_mass", "SM0")]
+)
+def test_two_sources_and_a_vacant_building_match_pandapipes(boiler: str, boiler_id: str) -> None:
     """A pressure-holding plant and a fixed-flow peak boiler (a heat_consumer run
-    backwards) on a meshed district; a consumer with zero demand."""
-    ppn = pp_two_sources_net()
+    backwards, or a circ_pump_mass holding no pressure) on a meshed district; a consumer
+    with zero demand."""
+    ppn = pp_two_sources_net(boiler)
     _compare_native(ppn)
     mine, theirs = _last["mine"], _last["theirs"]
     # the vacant building takes no flow in either engine
     assert mine.consumers.set_index("consumer_id").loc["C2", "mdot_kg_s"] == pytest.approx(0.0)
     assert theirs.res_heat_consumer.loc[2, "mdot_from_kg_per_s"] == pytest.approx(0.0, abs=1e-9)
     # the boiler injects its flow at 90 °C and pushes the same pipes into reverse flow
-    boiler = mine.sources.set_index("source_id").loc["SC11"]
+    assert set(mine.sources["source_id"]) == {"S0", boiler_id}  # ids do not collide
+    boiler = mine.sources.set_index("source_id").loc[boiler_id]
     assert boiler["mdot_kg_s"] == pytest.approx(4.0) and boiler["supply_temp_c"] == 90.0
     rev_mine = set(mine.pipes["pipe_id"][mine.pipes["mdot_kg_s"] < 0])
     rev_theirs = {f"P{i}" for i in theirs.res_pipe.index[theirs.res_pipe["mdot_from_kg_per_s"] < 0]}
