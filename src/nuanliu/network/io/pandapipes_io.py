@@ -689,9 +689,10 @@ def from_pandapipes(ppn: Any, *, strict: bool = False) -> Network:
     curves keep pandapipes' law (``curve_density_kg_m3`` = ρ(0 °C) of the net's fluid),
     pipes without ``text_k`` get pandapipes' ambient temperature, ``circ_pump_mass``
     becomes a flow source holding ``p_flow_bar`` (types ``p``/``pt``), and a
-    ``heat_consumer`` run backwards (return → supply side) with
-    ``controlled_mdot_kg_per_s`` (or a negative ``qext_w``) and ``treturn_k`` becomes a
-    flow (heat) source at that outlet temperature. Junctions no element refers to,
+    ``heat_consumer`` that sets ``treturn_k`` and ``controlled_mdot_kg_per_s`` without
+    ``qext_w`` (or a negative ``qext_w``) — a source, usually run backwards from the
+    return to the supply side — becomes a flow (heat) source at that outlet temperature
+    (the same law as pandapipes', whichever way it runs). Junctions no element refers to,
     which pandapipes ignores, are dropped with an :class:`UnconnectedJunctionsWarning`
     listing them; ``strict=True`` refuses the net instead.
     """
