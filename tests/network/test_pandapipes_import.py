@@ -84,6 +84,30 @@ def test_pump_lift_equals_pandapipes_at_several_flows(std_type: str) -> None:
             assert ours == pytest.approx(theirs, rel=1e-9, abs=0.0)
 
 
+def test_fixed_curve_density_law_and_its_slope() -> None:
+    """With a fixed curve density the lift is a law of the mass flow alone; without it
+    it follows the water (Δp = ρ g H(ṁ/ρ)); the Newton slope is the law's derivative."""
+    from nuanliu.physics.machines import pump_curve_ddp_dmdot
+
+    a0, a1, a2, n = np.array([40.0]), np.array([-20.0]), np.array([-900.0]), np.array([0.9])
+    m = np.array([30.0])
+    fixed = np.array([999.84])
+    for rho in (950.0, 1000.0):
+        r = np.array([rho])
+        assert pump_curve_dp_pa(m, r, a0, a1, a2, n, fixed)[0] == pytest.approx(
+            pump_curve_dp_pa(m, fixed, a0, a1, a2, n)[0], rel=1e-15
+        )
+        for fx in (fixed, np.array([np.nan])):
+            h = 1e-4
+            fd = (
+                pump_curve_dp_pa(m + h, r, a0, a1, a2, n, fx)
+                - pump_curve_dp_pa(m - h, r, a0, a1, a2, n, fx)
+            ) / (2 * h)
+            assert pump_curve_ddp_dmdot(m, r, a1, a2, n, fx)[0] == pytest.approx(fd[0], rel=1e-7)
+    follows = [pump_curve_dp_pa(m, np.array([r]), a0, a1, a2, n)[0] for r in (950.0, 1000.0)]
+    assert follows[0] != pytest.approx(follows[1], rel=1e-3)
+
+
 def test_solved_pump_lift_is_pandapipes_curve_at_the_solved_flow() -> None:
     net = pp.create_empty_network(fluid="water")
     j = pp.create_junctions(net, 5, pn_bar=5.0, tfluid_k=363.15)
