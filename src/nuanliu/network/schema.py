@@ -135,7 +135,9 @@ SOURCES: tuple[Column, ...] = (
         "float",
         "bar(g)",
         NAN,
-        "Outlet pressure set-point (control `pressure`).",
+        "Outlet pressure set-point (control `pressure`); a `flow`/`heat` source with it "
+        "holds it where no pressure-holding element is in its part (pandapipes' "
+        "circ_pump_mass).",
         ge=-1.0,
     ),
     Column(
@@ -170,6 +172,15 @@ PUMPS: tuple[Column, ...] = (
     Column("head_a0_m", "float", "m", NAN, "Shut-off head a0 of the pump curve.", gt=0.0),
     Column("head_a1_s_per_m2", "float", "s/m²", NAN, "Linear coefficient a1 (Q in m³/s)."),
     Column("head_a2_s2_per_m5", "float", "s²/m⁵", NAN, "Quadratic coefficient a2 (≤ 0).", le=0.0),
+    Column(
+        "curve_density_kg_m3",
+        "float",
+        "kg/m³",
+        NAN,
+        "Fixed density of the curve: Q = ṁ/ρ and Δp = ρ·g·H at this ρ, a pressure-over-mass-"
+        "flow law (pandapipes evaluates its curves at ρ(0 °C)); NaN = the water at the pump.",
+        gt=0.0,
+    ),
     Column(
         "speed_ratio",
         "float",

@@ -332,7 +332,10 @@ def _check_graph(
     supply_temp = np.full(n_parts, -np.inf)
     src = net.sources
     sp, slive = part_of("sources", "supply_junction_id")
-    pres = slive & (src["control"] == "pressure").to_numpy()
+    # a flow/heat source holding supply_pressure_bar is a reference too (circ_pump_mass)
+    pres = slive & (
+        (src["control"] == "pressure").to_numpy() | src["supply_pressure_bar"].notna().to_numpy()
+    )
     has_ref[sp[pres]] = True
     heated[sp[slive]] = True
     np.maximum.at(

@@ -27,13 +27,13 @@ EXIT_INFEASIBLE = 3
 SHOWN_VIOLATIONS = 20
 
 
-def _load(file: str):
+def _load(file: str, strict: bool = False):
+    from nuanliu.network.cli import load_network
     from nuanliu.network.examples import list_examples, load_example
-    from nuanliu.network.io import read_network
 
     path = Path(file)
     if path.exists():
-        return read_network(path)
+        return load_network(file, strict=strict)  # lists dropped pandapipes junctions
     if file in list_examples():
         return load_example(file)
     names = ", ".join(list_examples())
@@ -113,6 +113,9 @@ def simulate(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Write all result tables to this Parquet file."
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="pandapipes files: refuse unconnected junctions, not drop them."
+    ),
 ) -> None:
     """Solve the steady thermo-hydraulic state of a network (稳态水力热力计算).
 
@@ -128,7 +131,7 @@ def simulate(
 
     console = Console()
     try:
-        net = _load(file)
+        net = _load(file, strict)
         validate(net)  # one clear list of problems instead of a solver error
         t0 = time.perf_counter()
         with Progress(
