@@ -21,6 +21,7 @@ _err = Console(stderr=True)
 
 class Format(StrEnum):
     geojson = "geojson"
+    parquet = "parquet"
     csv = "csv"
     pandapipes = "pandapipes"
 
@@ -97,14 +98,14 @@ def check_cmd(
 @app.command("export")
 def export_cmd(
     file: Annotated[str, typer.Argument(help="Network file/folder or example name.")],
-    to: Annotated[Format, typer.Option("--to", help="Output format.")],
+    to: Annotated[Format, typer.Option("--to", "--format", help="Output format.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file or folder (csv).")],
     heat_source_return_temp_c: Annotated[
         float | None,
         typer.Option(help="pandapipes only: export 'heat' sources as flow at this return °C."),
     ] = None,
 ) -> None:
-    """Convert a network to GeoJSON, a CSV bundle folder or a pandapipes JSON file."""
+    """Convert a network to GeoJSON, Parquet, a CSV bundle folder or a pandapipes JSON file."""
     from nuanliu.network.io import write_network
     from nuanliu.network.io.pandapipes_io import write_pandapipes_json
 
