@@ -21,7 +21,7 @@ from difflib import get_close_matches
 from typing import Any, NamedTuple
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # recent typer vendors click; its groups raise and expect that copy's classes
     from typer import _click as click
@@ -82,7 +82,7 @@ def load_subcommand(name: str) -> click.Command:
     return cmd
 
 
-class _Listed(click.Command):
+class _Listed(TyperCommand):
     """Stand-in for a not-yet-imported command in the ``nuanliu --help`` listing."""
 
     def __init__(self, sub: Subcommand) -> None:

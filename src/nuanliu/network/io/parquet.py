@@ -1,14 +1,14 @@
 """Columnar network file: one Parquet file, one row per element (``*.parquet``).
 
 Layout. Rows are grouped by element kind in schema order; the column ``element`` holds
-the singular kind (``junction``, ``pipe``, … — as in GeoJSON and in the results file of
-``nuanliu simulate -o``), the other columns are the union of the element tables'
-columns, null where a kind has no such column. A column name that two kinds use with
-different types is stored as ``<kind>.<column>`` for the later kind. The file metadata
-key ``nuanliu.network`` holds JSON: ``format`` (``nuanliu-network-parquet``),
-``version``, the network ``name`` and ``meta``, and per kind its first row, row count
-and ``[stored name, table column, encoding]`` list, so a reader slices each kind
-without scanning the ``element`` column and gets the table back column for column.
+the singular kind (``junction``, ``pipe``, …, as in GeoJSON), the other columns are the
+union of the element tables' columns, null where a kind has no such column. A column
+name that two kinds use with different types is stored as ``<kind>.<column>`` for the
+later kind. The file metadata key ``nuanliu.network`` holds JSON: ``format``
+(``nuanliu-network-parquet``), ``version``, the network ``name`` and ``meta``, and per
+kind its first row, row count and ``[stored name, table column, encoding]`` list, so a
+reader slices each kind without scanning the ``element`` column and gets the table back
+column for column.
 
 Exact round trip: floats are stored as float64 with NaN as NaN (not null, so −0.0,
 ±inf and NaN come back bit for bit), ``bool`` as boolean, ids and text as UTF-8
