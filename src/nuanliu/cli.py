@@ -17,7 +17,6 @@ groups of that name (``nuanliu.sim.cli`` â†’ ``simulate``; ``nuanliu.api.cli`` â
 from __future__ import annotations
 
 import importlib
-from difflib import get_close_matches
 from typing import Any, NamedTuple
 
 import typer
@@ -120,6 +119,8 @@ class LazyGroup(TyperGroup):
             return self._click_resolve_command(ctx, args)
         except click.exceptions.UsageError as exc:
             # TyperGroup suggests from self.commands, which holds only what was imported
+            from difflib import get_close_matches
+
             matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
             if matches:
                 exc.message = (
