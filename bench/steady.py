@@ -282,67 +282,79 @@ def _load() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
+def _sections(text: str) -> dict[str, str]:
+    """``## title`` → body of an earlier results file (kept when ``--only`` reruns one)."""
+    out: dict[str, str] = {}
+    for part in text.split("\n## ")[1:]:
+        title, _, body = part.partition("\n")
+        out[title.strip()] = body.strip()
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="only 1,000 and 5,000 consumers")
     ap.add_argument("--repeats", type=int, default=2, help="Nuanliu runs per size (best)")
     ap.add_argument("--runs", type=int, default=3, help="file to answer: runs per engine")
     ap.add_argument(
-        "--only", choices=("in-process", "file-to-answer"), help="run only one of the tables"
+        "--only",
+        choices=("in-process", "file-to-answer"),
+        help="run one table; the other is kept from the existing results file",
     )
     ap.add_argument("--no-pandapipes", action="store_true", help="Nuanliu only")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else SIZES
-
-    loads = {"start": _load()}
-    rows: list[str] = []
-    if args.only != "file-to-answer":
-        rows = in_process(sizes, args)
-        loads["after in-process"] = _load()
-    file_rows: list[str] = []
-    if args.only != "in-process":
-        file_rows = file_to_answer(sizes, args.runs, args.seed, not args.no_pandapipes)
-        loads["after file to answer"] = _load()
-
-    out = ROOT / "bench" / "results" / "steady.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
     cmdline = " ".join(["python bench/steady.py", *(argv if argv is not None else sys.argv[1:])])
-    load_text = "; ".join(f"{k} {v}" for k, v in loads.items())
-    note = (
-        "# Steady solver: Nuanliu vs pandapipes\n\n"
-        f"`{cmdline.strip()}` on {platform.node()} "
-        f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
-        f"Load average (1, 5, 15 min): {load_text}. Networks from "
-        f"`generate_city(n, seed={args.seed})` (meshed mains; hilly = its elevations, ±25 m; "
-        "flat = the same network with all elevations 0). Seconds, wall "
-        "clock, on a shared machine (other jobs were running: treat ratios as indicative).\n\n"
-    )
-    text = note
-    if rows:
-        text += (
-            "## In process\n\n"
-            "pandapipes: numba on (warmed up), mode `bidirectional`, Colebrook–White; Nuanliu: "
+    out = ROOT / "bench" / "results" / "steady.md"
+    sections = _sections(out.read_text(encoding="utf-8")) if args.only and out.exists() else {}
+
+    def run_line(start_load: str) -> str:
+        return (
+            f"Run: `{cmdline.strip()}`, finished "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average "
+            f"(1, 5, 15 min) at start {start_load}, at end {_load()}.\n\n"
+        )
+
+    if args.only != "file-to-answer":
+        start = _load()
+        rows = in_process(sizes, args)
+        sections["In process"] = (
+            run_line(start)
+            + "pandapipes: numba on (warmed up), mode `bidirectional`, Colebrook–White; Nuanliu: "
             f"best of {args.repeats}. Δ source flow: relative difference of the total source "
             "mass flow between the engines. (n/c): pandapipes stopped with PipeflowNotConverged "
             "after 100 bidirectional iterations; its time is the time to that failure.\n\n"
             + "\n".join(rows)
-            + "\n\n"
         )
-    if file_rows:
-        text += (
-            "## File to answer\n\n"
-            "Each cell: median wall-clock seconds of a whole process (CPU seconds of that "
-            f"process, user + system, in brackets), {args.runs} runs per engine, engines "
+    if args.only != "in-process":
+        start = _load()
+        file_rows = file_to_answer(sizes, args.runs, args.seed, not args.no_pandapipes)
+        sections["File to answer"] = (
+            run_line(start)
+            + "Each cell: median wall-clock seconds of a whole process (CPU seconds of that "
+            f"process, user + system, in brackets); runs per engine: {args.runs}, engines "
             "alternating. Nuanliu: `nuanliu simulate FILE` with the network as GeoJSON or "
             "Parquet. pandapipes: `pandapipes.from_json` + `pipeflow` (bidirectional, "
             "Colebrook–White, numba on with its disk cache warm) on the same network. "
             "pandapipes does not converge on the hilly 20,000 and 50,000 cities (in-process "
             "table), so only the flat ones are compared there. Speed-up = pandapipes wall "
-            "time / Nuanliu wall time.\n\n" + "\n".join(file_rows) + "\n"
+            "time / Nuanliu wall time.\n\n" + "\n".join(file_rows)
         )
-    out.write_text(text, encoding="utf-8")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    note = (
+        "# Steady solver: Nuanliu vs pandapipes\n\n"
+        f"`python bench/steady.py` on {platform.node()} "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}). Networks from "
+        f"`generate_city(n, seed={args.seed})` (meshed mains; hilly = its elevations, ±25 m; "
+        "flat = the same network with all elevations 0). Seconds, wall "
+        "clock, on a shared machine (other jobs were running: treat ratios as indicative; "
+        "each table gives the load average).\n"
+    )
+    body = "".join(f"\n## {title}\n\n{text.strip()}\n" for title, text in sections.items())
+    out.write_text(note + body, encoding="utf-8")
     print(f"\nwritten {out.relative_to(ROOT)}")
 
 
