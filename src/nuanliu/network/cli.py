@@ -105,7 +105,7 @@ def export_cmd(
         typer.Option(help="pandapipes only: export 'heat' sources as flow at this return °C."),
     ] = None,
 ) -> None:
-    """Convert a network to GeoJSON, Parquet, a CSV bundle folder or a pandapipes JSON file."""
+    """Convert a network to GeoJSON, a CSV bundle folder or a pandapipes JSON file."""
     from nuanliu.network.io import write_network
     from nuanliu.network.io.pandapipes_io import write_pandapipes_json
 

@@ -47,8 +47,10 @@ _GEOMETRY: dict[str, tuple[str, str | None]] = {
 
 
 def _geometry_columns(kind: str) -> tuple[str, str | None] | None:
+    """Junction columns that place an element of ``kind``; None: no geometry."""
     if kind in _GEOMETRY:
-        return _GEOMETRY[kind]
+        first, second = _GEOMETRY[kind]
+        return (first, second) if first else None  # ("", None): deliberately no place
     refs = [c.name for c in SCHEMA[kind] if c.ref == "junctions"]
     if "from_junction_id" in refs and "to_junction_id" in refs:
         return ("from_junction_id", "to_junction_id")
