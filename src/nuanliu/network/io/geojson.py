@@ -266,6 +266,10 @@ def loads(data: bytes | str, *, where: str = "JSON") -> Any:
 
 def read_geojson(path: str | Path) -> Network:
     path = Path(path)
-    doc = loads(path.read_bytes(), where=str(path))
+    # One pause around parse, conversion and freeing the parsed document: re-enabling
+    # the collector while the document lives would make it scan all of it once more.
     with paused_gc():
-        return from_geojson(doc, where=str(path))
+        doc = loads(path.read_bytes(), where=str(path))
+        net = from_geojson(doc, where=str(path))
+        del doc
+    return net
