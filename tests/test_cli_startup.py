@@ -60,7 +60,11 @@ def test_help_lists_every_command_without_importing_any(tmp_path: Path) -> None:
 
 
 def test_simulate_imports_neither_the_web_stack_nor_other_capabilities(tmp_path: Path) -> None:
-    code, modules, output = _run(["simulate", "jiexiu"], tmp_path)
+    from nuanliu.network.generate import generate_city
+    from nuanliu.network.io import write_network
+
+    path = write_network(generate_city(300, seed=7), tmp_path / "city.geojson")
+    code, modules, output = _run(["simulate", str(path)], tmp_path)
     assert code == 0, output
     assert "heat delivered" in output
     assert not _top(modules) & set(WEB_AND_SERVICES)
