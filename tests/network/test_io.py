@@ -416,3 +416,28 @@ def test_parquet_round_trips_anything_exactly(
                 a, b = net[kind][col.name].to_numpy(), back[kind][col.name].to_numpy()
                 assert a.tobytes() == b.tobytes(), (kind, col.name)
     assert back.pipes["asset_number"].tolist() == pipes["asset_number"].tolist()
+
+
+def test_parquet_from_another_schema_version(tmp_path: Path) -> None:
+    """A kind the file lacks reads as empty; a kind this version lacks is refused."""
+    import orjson
+    import pyarrow.parquet as pq
+
+    from nuanliu.network.io.parquet import METADATA_KEY, to_arrow
+
+    net = tiny_network()
+    table = to_arrow(net)
+    info = orjson.loads(table.schema.metadata[METADATA_KEY])
+    older = dict(info, kinds={k: v for k, v in info["kinds"].items() if k != "valves"})
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: orjson.dumps(older)}), tmp_path / "old.parquet"
+    )
+    back = read_network(tmp_path / "old.parquet")
+    assert back.valves.empty and list(back.valves.columns) == list(net.valves.columns)
+    assert back.pipes.equals(net.pipes)
+    newer = dict(info, kinds={**info["kinds"], "heat_pumps": info["kinds"]["valves"]})
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: orjson.dumps(newer)}), tmp_path / "new.parquet"
+    )
+    with pytest.raises(InvalidInput, match="'heat_pumps' is not known"):
+        read_network(tmp_path / "new.parquet")
