@@ -21,6 +21,7 @@ _err = Console(stderr=True)
 
 class Format(StrEnum):
     geojson = "geojson"
+    parquet = "parquet"
     csv = "csv"
     pandapipes = "pandapipes"
 
@@ -122,7 +123,7 @@ def check_cmd(
 @app.command("export")
 def export_cmd(
     file: Annotated[str, typer.Argument(help="Network file/folder or example name.")],
-    to: Annotated[Format, typer.Option("--to", help="Output format.")],
+    to: Annotated[Format, typer.Option("--to", "--format", help="Output format.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file or folder (csv).")],
     heat_source_return_temp_c: Annotated[
         float | None,
