@@ -490,9 +490,18 @@ def _station_inputs(
         lift_rows = stat["lift_row"][rows]
         edge = cn.lift_slice.start + lift_rows
         t_ret = st.node_temp_c[cn.e_from[edge]]
-        m_sec = np.zeros(len(rows)) if hyd is None else np.maximum(hyd.q_kg_s[edge], 0.0)
         sec_ret[rows] = t_ret
-        q[rows] = m_sec * np.maximum(water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0)
+        if hyd is None:
+            # first iteration: a warm start's primary passes the heat it passed before
+            # (a cold start has no flow yet: zero)
+            e = cn.ref_slice.start + cn.stat_slice.start + rows
+            m_prev = st.m_fixed[cn.stat_slice][rows]
+            q[rows] = m_prev * np.maximum(water.dh(st.edge_in_c[e], st.edge_out_c[e]), 0.0)
+        else:
+            m_sec = np.maximum(hyd.q_kg_s[edge], 0.0)
+            q[rows] = m_sec * np.maximum(
+                water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0
+            )
     return sec_sup, sec_ret, q
 
 

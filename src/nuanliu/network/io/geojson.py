@@ -36,6 +36,7 @@ _GEOMETRY: dict[str, tuple[str, str | None]] = {
     "valves": ("from_junction_id", "to_junction_id"),
     "stations": ("primary_supply_junction_id", None),
     "consumers": ("supply_junction_id", None),
+    "controls": ("", None),  # control loops have no place: null geometry
 }
 
 
@@ -76,7 +77,11 @@ def to_geojson(net: Network) -> dict[str, Any]:
         if table.empty:
             continue
         a_col, b_col = _GEOMETRY[kind]
-        a = xy.reindex(table[a_col]).to_numpy(dtype=float)
+        a = (
+            xy.reindex(table[a_col]).to_numpy(dtype=float)
+            if a_col
+            else np.full((len(table), 2), np.nan)
+        )
         b = xy.reindex(table[b_col]).to_numpy(dtype=float) if b_col else None
         singular = SINGULAR[kind]
         for geom, props in zip(_geometries(a, b), _records(table), strict=True):
