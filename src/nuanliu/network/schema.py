@@ -440,7 +440,13 @@ CONTROLS: tuple[Column, ...] = (
         "(default 1); for `valves` the largest differential pressure (bar) a valve may "
         "burn (default 10).",
     ),
-    Column("enabled", "bool", "", True, "False: the control is ignored (actuators keep their table values)."),
+    Column(
+        "enabled",
+        "bool",
+        "",
+        True,
+        "False: the control is ignored (actuators keep their table values).",
+    ),
 )
 
 #: element kind → columns, in the order tables are stored and documented

@@ -517,9 +517,7 @@ def _station_inputs(
             q[rows] = m_prev * np.maximum(water.dh(st.edge_in_c[e], st.edge_out_c[e]), 0.0)
         else:
             m_sec = np.maximum(hyd.q_kg_s[edge], 0.0)
-            q[rows] = m_sec * np.maximum(
-                water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0
-            )
+            q[rows] = m_sec * np.maximum(water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0)
     return sec_sup, sec_ret, q
 
 
