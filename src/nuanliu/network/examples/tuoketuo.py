@@ -401,6 +401,8 @@ def build_tuoketuo_hohhot() -> Network:
             ("r", d_return, q_pump_cold, RHO_COLD),
         ):
             h_design = RELAY_HEAD_MARGIN * lift_bar * 1e5 / (rho * G)
+            f, m = RELAY_SHUTOFF_FACTOR, RELAY_HEAD_MARGIN
+            design_speed = math.sqrt((1.0 + (f - 1.0) * m) / (f * m))
             a0 = RELAY_SHUTOFF_FACTOR * h_design
             a2 = -(a0 - h_design) / q**2
             for n in range(RELAY_DUTY_PUMPS + 1):
@@ -415,7 +417,8 @@ def build_tuoketuo_hohhot() -> Network:
                         "head_a0_m": round(a0, 3),
                         "head_a1_s_per_m2": 0.0,
                         "head_a2_s2_per_m5": round(a2, 4),
-                        "speed_ratio": 1.0,
+                        # the speed giving the design lift at the design flow
+                        "speed_ratio": round(design_speed, 4),
                         "efficiency": PUMP_EFFICIENCY,
                         "purpose": "relay",
                         "in_service": n < RELAY_DUTY_PUMPS,
