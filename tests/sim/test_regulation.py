@@ -249,3 +249,28 @@ def test_disabled_controls_leave_the_table_values() -> None:
 def test_bad_control_rows_are_rejected_naming_control_and_column(change: dict, text: str) -> None:
     with pytest.raises(InvalidInput, match=text):
         compile_network(_with(line_network(consumers=2), {**DP_AT_CRITICAL, **change}))
+
+
+def test_simulate_prints_the_controls_it_cannot_meet_and_writes_them(tmp_path) -> None:
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from nuanliu.cli import app
+    from nuanliu.network.io import write_network
+
+    hold = {
+        "control_id": "hold-high",
+        "kind": "pressure",
+        "actuator_kind": "source",
+        "actuator_ids": "SRC",
+        "setpoint_bar": 9.0,
+        "actuator_max": 3.0,
+    }
+    path = write_network(_with(line_network(consumers=3), hold), tmp_path / "net")
+    out = tmp_path / "res.parquet"
+    r = CliRunner().invoke(app, ["simulate", str(path), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "control not met" in r.output and "hold-high" in r.output
+    df = pq.read_table(out).to_pandas()
+    row = df[df["element"] == "controls"].iloc[0]
+    assert row["element_id"] == "hold-high" and not row["met"]

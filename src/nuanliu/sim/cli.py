@@ -108,6 +108,8 @@ def simulate(
         console.print(f"[red]error 错误:[/red] {exc.message}")
         raise typer.Exit(2) from None
     console.print(_summary_table(res, net.name, elapsed))
+    for msg in res.summary.get("controls_messages", []):  # part-load controls (regulation)
+        console.print(f"[yellow]control not met 控制未达标:[/yellow] {msg}")
     if output is not None:
         write_parquet(res, output)
         console.print(f"results written 结果已写入: {output}")
