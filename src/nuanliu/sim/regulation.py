@@ -51,6 +51,9 @@ DEFAULT_RANGE: dict[str, tuple[float, float]] = {
     "opening": (0.01, 1.0),
 }
 DEFAULT_VALVE_MAX_DP_BAR = 10.0
+#: a curve pump group runs at least this factor above the speed whose curve ends (zero
+#: head) at its flow: the head left there (≈ 17 % of a0 n²) covers its internal loss
+CURVE_END_SPEED = 1.1
 _UNIT = {"speed": "", "pump_lift": " bar", "lift": " bar", "level": " bar(g)", "opening": ""}
 _WHAT = {
     "speed": "speed ratio",
@@ -413,7 +416,8 @@ def _node_pressures(cn: CompiledNetwork, result: Any) -> FloatArray:
 
 def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: Any) -> FloatArray:
     """Per loop: the lowest speed at which every pump of a curve group still gives head at
-    its present flow (2 % above the curve's zero-head end); 0 for other actuators."""
+    its present flow (``CURVE_END_SPEED`` × the speed whose curve ends there); 0 for other
+    actuators."""
     out = np.zeros(len(reg.loops))
     if result.pumps is None or not len(result.pumps):
         return out
@@ -428,7 +432,7 @@ def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: 
         a2 = pu["a2"][r]
         ok = a0 > 0
         if ok.any():
-            n_end = q[r][ok] * np.sqrt(np.maximum(-a2[ok], 0.0) / a0[ok]) * 1.02
+            n_end = q[r][ok] * np.sqrt(np.maximum(-a2[ok], 0.0) / a0[ok]) * CURVE_END_SPEED
             out[i] = float(np.nanmax(n_end))
     return np.nan_to_num(out)
 
@@ -462,7 +466,8 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         outer = k
         apply_actuators(cn, reg, u)
         res = solve(cn, warm_start=warm, options=inner, regulate=False, **kw)
-        if not reg.loops or res.state is None or res.status != "converged":
+        # "infeasible" (a physical limit broken) is a solved state: keep regulating
+        if not reg.loops or res.state is None or res.status in ("not_converged", "time_limit"):
             break
         measured, _ = measure(reg, _node_pressures(cn, res))
         r_true = measured - np.array([lp.setpoint_bar for lp in reg.loops])
