@@ -279,3 +279,30 @@ def test_simulate_prints_the_controls_it_cannot_meet_and_writes_them(tmp_path) -
     df = pq.read_table(out).to_pandas()
     row = df[df["element"] == "controls"].iloc[0]
     assert row["element_id"] == "hold-high" and not row["met"]
+
+
+def test_a_valve_opening_throttles_to_the_critical_dp() -> None:
+    """A throttling valve at the plant outlet instead of a variable-speed pump."""
+    net = line_network(consumers=3)
+    net["junctions"] = [*net.junctions.to_dict("records"), {"junction_id": "SV"}]
+    pipes = net.pipes.copy()
+    pipes.loc[pipes["pipe_id"] == "P0S", "from_junction_id"] = "SV"
+    net["pipes"] = pipes
+    net["valves"] = [
+        {"valve_id": "V", "from_junction_id": "SS", "to_junction_id": "SV", "kv_m3_h": 60.0}
+    ]
+    ctl = {
+        "control_id": "throttle",
+        "kind": "dp",
+        "actuator_kind": "valve",
+        "actuator_ids": "V",
+        "setpoint_bar": 1.0,
+    }
+    open_res = solve_steady(net)
+    res = solve_steady(_with(net, ctl))
+    row = _row(res, "throttle")
+    assert open_res.consumers["dp_bar"].min() > 1.5  # fully open: too much Δp
+    assert row["met"] and 0.01 < row["actuator_value"] < 1.0
+    assert res.consumers["dp_bar"].min() == pytest.approx(1.0, abs=TOL)
+    assert res.valves.iloc[0]["opening"] == pytest.approx(row["actuator_value"])
+    assert res.valves.iloc[0]["dp_bar"] > open_res.valves.iloc[0]["dp_bar"]
