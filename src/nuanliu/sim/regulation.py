@@ -462,40 +462,39 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
     warm = warm_start
     res = None
     outer = 0
+    settled = False  # res was solved at the final actuators
     for k in range(1, MAX_OUTER + 1):
         outer = k
         apply_actuators(cn, reg, u)
         res = solve(cn, warm_start=warm, options=inner, regulate=False, **kw)
+        settled = True
         # "infeasible" (a physical limit broken) is a solved state: keep regulating
         if not reg.loops or res.state is None or res.status in ("not_converged", "time_limit"):
             break
         measured, _ = measure(reg, _node_pressures(cn, res))
         r_true = measured - np.array([lp.setpoint_bar for lp in reg.loops])
         reg.lo_eff = np.maximum(reg.lo, curve_end_speed(cn, reg, res, options))
-        u_fix = np.clip(u, reg.lo_eff, reg.hi)
-        if np.any(u_fix != u):  # the flow moved the curve end past the speed: re-solve
-            u = u_fix
-            warm = res
-            continue
-        sur = _Surrogate(cn, reg, res.state, options)
-        u_new = sur.solve(u, r_true)
-        if np.all(np.abs(r_true) <= TOL_BAR) or np.all(
-            np.abs(u_new - u) <= 1e-7 * np.maximum(1.0, np.abs(u))
-        ):
+        # (the flow may have moved a pump's curve end past its speed: not settled then)
+        if np.all(np.abs(r_true) <= TOL_BAR) and np.all(u >= reg.lo_eff):
             break
-        u = u_new
-        warm = res
+        u_new = _Surrogate(cn, reg, res.state, options).solve(u, r_true)
+        if np.all(np.abs(u_new - u) <= 1e-7 * np.maximum(1.0, np.abs(u))):
+            break  # controls at their limits: nothing left to move
+        u, warm, settled = u_new, res, False
     assert res is not None
     apply_actuators(cn, reg, u)
-    # the returned result is a solve with the caller's options at the final actuators
-    # (it raises, or is checked, exactly as a solve without controls)
-    try:
-        final = solve(cn, warm_start=res, options=options, regulate=False, **kw)
-    except Exception as exc:  # attach the control report to the partial result, re-raise
-        partial = getattr(exc, "result", None)
-        if partial is not None:
-            report(cn, reg, u, partial, outer)
-        raise
+    if settled and res.status == "converged":
+        final = res  # solved at these actuators; the caller's options would not raise
+    else:
+        # a solve with the caller's options at the final actuators: it raises, or is
+        # checked, exactly as a solve without controls
+        try:
+            final = solve(cn, warm_start=res, options=options, regulate=False, **kw)
+        except Exception as exc:  # attach the control report to the partial result
+            partial = getattr(exc, "result", None)
+            if partial is not None:
+                report(cn, reg, u, partial, outer)
+            raise
     report(cn, reg, u, final, outer)
     return final
 
@@ -537,8 +536,10 @@ class _Surrogate:
         """Actuators in range that zero surrogate + offset for every control whose
         actuator is not held at a bound (projected Newton with backtracking)."""
         lo, hi = self.reg.lo_eff, self.reg.hi
+        offset = r_true - self.residual(u0)  # at the solved actuators, even below lo_eff
         u = np.clip(u0, lo, hi)
-        offset = r_true - self.residual(u)
+        if np.any(u != u0):
+            r_true = self.residual(u) + offset
         h = 1e-4 * np.maximum(hi - lo, 1e-3)
 
         def fun(v: FloatArray) -> FloatArray:
