@@ -147,3 +147,16 @@ def test_relay_pumps_slow_down_as_the_load_falls(season) -> None:
     cold, mild = speed[-19], speed[5]
     assert (mild < cold).all()
     assert cold.max() <= 1.2 and mild.min() >= 0.1
+
+
+def test_a_warming_sweep_settles_every_control_too() -> None:
+    """From +10 down to −23 °C and back up, warm-started: every control is met or
+    rests at a limit of its actuator (none is left in between), whichever way the
+    weather moves."""
+    cn = compile_network(load_example("tuoketuo-hohhot"))
+    prev = None
+    for t in [*OUTDOOR_C[::-1], *OUTDOOR_C[1::3]]:
+        prev = solve_steady(cn, outdoor_temp_c=t, warm_start=prev, raise_on_failure=False)
+        c = prev.controls.set_index("control_id")
+        assert (c["met"] | c["at_limit"].isin(["min", "max"])).all(), (t, c["message"].tolist())
+        assert c.loc[["TKT-dp", "TKT-hold", "ISO-dp", "ISO-hold", "HH-valves"], "met"].all(), t

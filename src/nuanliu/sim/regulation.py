@@ -409,6 +409,38 @@ def measure(reg: Regulation, p_node_pa: FloatArray) -> tuple[FloatArray, list[st
     return out, crit
 
 
+def _resolve_shared_point(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) -> FloatArray:
+    """Actuators after resolving controls that fight over one degree of freedom.
+
+    Two free controls whose Jacobian rows are parallel measure the same point or points
+    tied to each other (e.g. both ends of a pipe section behind a resting pump): only
+    one can hold it. The one that wants the pressure higher is driven to the bound that
+    raises its value (it ends not met, at its limit); the other then holds the point.
+    """
+    out = u.copy()
+    jac = sur.last_jac
+    if jac is None:
+        return out
+    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    free = (u > reg.lo_eff + tol_u) & (u < reg.hi - tol_u)
+    sub = jac[:, free]  # only actuators that can still move tie two controls together
+    norm = np.linalg.norm(sub, axis=1)
+    for j in np.flatnonzero(free & (r < -TOL_BAR)):
+        for i in np.flatnonzero(free & (r > TOL_BAR)):
+            cos = float(sub[i] @ sub[j]) / max(norm[i] * norm[j], 1e-300)
+            if cos > 0.999:
+                out[j] = reg.hi[j] if jac[j, j] > 0 else reg.lo_eff[j]
+                break
+    return out
+
+
+def _all_settled(reg: Regulation, u: FloatArray, r: FloatArray) -> bool:
+    """Every control met, or its actuator at a limit."""
+    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    at = (u <= reg.lo_eff + tol_u) | (u >= reg.hi - tol_u)
+    return bool(np.all((np.abs(r) <= TOL_BAR) | at))
+
+
 def _node_pressures(cn: CompiledNetwork, result: Any) -> FloatArray:
     jp = result.junctions["pressure_bar"].to_numpy(dtype=float)
     return jp[cn.node_junction] * BAR_PA
@@ -459,10 +491,13 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         else initial_actuators(reg)
     )
     reg.lo_eff = reg.lo.copy()
+    setpoint = np.array([lp.setpoint_bar for lp in reg.loops])
     warm = warm_start
     res = None
     outer = 0
     settled = False  # res was solved at the final actuators
+    escapes = 0
+    pin = np.zeros(len(reg.loops), dtype=bool)  # actuators held while escaping
     for k in range(1, MAX_OUTER + 1):
         outer = k
         apply_actuators(cn, reg, u)
@@ -472,14 +507,33 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         if not reg.loops or res.state is None or res.status in ("not_converged", "time_limit"):
             break
         measured, _ = measure(reg, _node_pressures(cn, res))
-        r_true = measured - np.array([lp.setpoint_bar for lp in reg.loops])
+        r_true = measured - setpoint
         reg.lo_eff = np.maximum(reg.lo, curve_end_speed(cn, reg, res, options))
         # (the flow may have moved a pump's curve end past its speed: not settled then)
         if np.all(np.abs(r_true) <= TOL_BAR) and np.all(u >= reg.lo_eff):
             break
-        u_new = _Surrogate(cn, reg, res.state, options).solve(u, r_true)
+        sur = _Surrogate(cn, reg, res.state, options)
+        u_new = sur.solve(u, r_true, pin if pin.any() else None)
         if np.all(np.abs(u_new - u) <= 1e-7 * np.maximum(1.0, np.abs(u))):
-            break  # controls at their limits: nothing left to move
+            if _all_settled(reg, u, r_true):
+                if not pin.any():
+                    break  # controls met or at their limits: nothing left to move
+                pin[:] = False  # settled with held actuators: check once without
+                u_new = sur.solve(u, r_true)
+            elif escapes < len(reg.loops):
+                # Stalled with a control neither met nor at a limit: two pressure
+                # controls hold the same point (a singular Jacobian) at different
+                # set-points. Only the lower can hold it: the higher is driven to the
+                # bound that raises the point and held there while the others settle.
+                u_new = _resolve_shared_point(reg, sur, u, r_true)
+                escapes += 1
+                pin |= u_new != u
+                if not pin.any():
+                    break
+            else:
+                break
+            if np.all(np.abs(u_new - u) <= 1e-7 * np.maximum(1.0, np.abs(u))):
+                break
         u, warm, settled = u_new, res, False
     assert res is not None
     apply_actuators(cn, reg, u)
@@ -514,6 +568,7 @@ class _Surrogate:
         self.mu = options.water.viscosity(t)
         self.setpoint = np.array([lp.setpoint_bar for lp in reg.loops])
         self.q_chord = state.q_chord.copy()
+        self.last_jac: FloatArray | None = None
 
     def residual(self, u: FloatArray) -> FloatArray:
         from nuanliu.sim.hydraulics import solve_hydraulics
@@ -532,10 +587,15 @@ class _Surrogate:
         measured, _ = measure(self.reg, hyd.p_pa)
         return measured - self.setpoint
 
-    def solve(self, u0: FloatArray, r_true: FloatArray) -> FloatArray:
+    def solve(
+        self, u0: FloatArray, r_true: FloatArray, pin: NDArray[np.bool_] | None = None
+    ) -> FloatArray:
         """Actuators in range that zero surrogate + offset for every control whose
-        actuator is not held at a bound (projected Newton with backtracking)."""
-        lo, hi = self.reg.lo_eff, self.reg.hi
+        actuator is not held at a bound (projected Newton with backtracking); ``pin``:
+        actuators held where they are."""
+        lo, hi = self.reg.lo_eff.copy(), self.reg.hi.copy()
+        if pin is not None:
+            lo[pin] = hi[pin] = u0[pin]
         offset = r_true - self.residual(u0)  # at the solved actuators, even below lo_eff
         u = np.clip(u0, lo, hi)
         if np.any(u != u0):
@@ -554,6 +614,7 @@ class _Surrogate:
                 dj = h[j] if u[j] + h[j] <= hi[j] else -h[j]
                 uj[j] += dj
                 jac[:, j] = (fun(uj) - r) / dj
+            self.last_jac = jac
             target = _clamped_step(u, r, jac, lo, hi)
             # controls whose actuator stays inside its range must reach their set-point;
             # the others are held at the bound (and reported as not met)
