@@ -409,7 +409,7 @@ def measure(reg: Regulation, p_node_pa: FloatArray) -> tuple[FloatArray, list[st
     return out, crit
 
 
-def _resolve_shared_point(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) -> FloatArray:
+def _resolve_conflicts(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) -> FloatArray:
     """Actuators after resolving controls that fight over one degree of freedom.
 
     Two free controls whose Jacobian rows are parallel measure the same point or points
@@ -521,11 +521,11 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
                 pin[:] = False  # settled with held actuators: check once without
                 u_new = sur.solve(u, r_true)
             elif escapes < len(reg.loops):
-                # Stalled with a control neither met nor at a limit: two pressure
-                # controls hold the same point (a singular Jacobian) at different
-                # set-points. Only the lower can hold it: the higher is driven to the
-                # bound that raises the point and held there while the others settle.
-                u_new = _resolve_shared_point(reg, sur, u, r_true)
+                # Stalled with a control neither met nor at a limit: two controls fight
+                # over one degree of freedom (parallel Jacobian rows). The one wanting
+                # the pressure higher is driven to the bound that raises it and held
+                # there while the others settle.
+                u_new = _resolve_conflicts(reg, sur, u, r_true)
                 escapes += 1
                 pin |= u_new != u
                 if not pin.any():
@@ -537,7 +537,7 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         u, warm, settled = u_new, res, False
     assert res is not None
     apply_actuators(cn, reg, u)
-    if settled and res.status == "converged":
+    if settled and (res.status == "converged" or not options.raise_on_failure):
         final = res  # solved at these actuators; the caller's options would not raise
     else:
         # a solve with the caller's options at the final actuators: it raises, or is
