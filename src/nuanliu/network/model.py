@@ -155,6 +155,7 @@ class Network:
     valves: pd.DataFrame
     stations: pd.DataFrame
     consumers: pd.DataFrame
+    controls: pd.DataFrame = field(default_factory=pd.DataFrame)
     name: str = "network"
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -182,8 +183,9 @@ class Network:
                 f"unknown element kind(s): {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(ELEMENT_KINDS)}"
             )
-        norm = {kind: normalize_table(kind, tables.get(kind)) for kind in ELEMENT_KINDS}
-        return cls(**norm, name=str(name), meta=dict(meta or {}))
+        # __post_init__ normalizes each table (once; normalizing here too doubled the work)
+        given = {kind: tables.get(kind) for kind in ELEMENT_KINDS}
+        return cls(**given, name=str(name), meta=dict(meta or {}))
 
     def __post_init__(self) -> None:
         # Direct construction (Network(junctions=..., ...)) gets the same guarantees.

@@ -67,6 +67,22 @@ _IN_SERVICE = Column(
     "in_service", "bool", "", True, "False takes the element out of the model (open circuit)."
 )
 
+#: pressure rating (bar gauge) of elements whose ``pn_bar`` is NaN, unless the network's
+#: ``meta["limits"]["pn_bar"]`` sets another (physical-limit check, nuanliu.sim.limits)
+DEFAULT_PN_BAR = 16.0
+
+
+def _pn(what: str) -> Column:
+    return Column(
+        "pn_bar",
+        "float",
+        "bar(g)",
+        NAN,
+        f"Pressure rating (PN) of the {what}: highest allowed gauge pressure. NaN = the "
+        f"network's `meta.limits.pn_bar`, else PN{DEFAULT_PN_BAR:g}.",
+        gt=0.0,
+    )
+
 
 JUNCTIONS: tuple[Column, ...] = (
     _id("junction_id", "junction (node)"),
@@ -86,6 +102,7 @@ JUNCTIONS: tuple[Column, ...] = (
         NAN,
         "Northing; latitude when meta['crs'] == 'EPSG:4326'. NaN if unknown.",
     ),
+    _pn("junction (fittings, branches)"),
 )
 
 SOURCES: tuple[Column, ...] = (
@@ -118,7 +135,9 @@ SOURCES: tuple[Column, ...] = (
         "float",
         "bar(g)",
         NAN,
-        "Outlet pressure set-point (control `pressure`).",
+        "Outlet pressure set-point (control `pressure`); a `flow`/`heat` source with it "
+        "holds it where no pressure-holding element is in its part (pandapipes' "
+        "circ_pump_mass).",
         ge=-1.0,
     ),
     Column(
@@ -154,6 +173,15 @@ PUMPS: tuple[Column, ...] = (
     Column("head_a1_s_per_m2", "float", "s/m²", NAN, "Linear coefficient a1 (Q in m³/s)."),
     Column("head_a2_s2_per_m5", "float", "s²/m⁵", NAN, "Quadratic coefficient a2 (≤ 0).", le=0.0),
     Column(
+        "curve_density_kg_m3",
+        "float",
+        "kg/m³",
+        NAN,
+        "Fixed density of the curve: Q = ṁ/ρ and Δp = ρ·g·H at this ρ, a pressure-over-mass-"
+        "flow law (pandapipes evaluates its curves at ρ(0 °C)); NaN = the water at the pump.",
+        gt=0.0,
+    ),
+    Column(
         "speed_ratio",
         "float",
         "",
@@ -173,6 +201,24 @@ PUMPS: tuple[Column, ...] = (
         "`circulation` (at a source), `relay` (on a long line), `booster` (in the network).",
         choices=("circulation", "relay", "booster"),
     ),
+    Column(
+        "min_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Smallest allowed flow (operating range); NaN = 0 (no reverse flow).",
+        ge=0.0,
+    ),
+    Column(
+        "max_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Largest allowed flow; NaN = the curve's end, where the head falls to 0 at the "
+        "running speed (no limit for a `lift` pump).",
+        gt=0.0,
+    ),
+    _pn("pump casing"),
     _IN_SERVICE,
 )
 
@@ -206,6 +252,16 @@ PIPES: tuple[Column, ...] = (
         "minor_loss_zeta", "float", "", 0.0, "Sum of local loss coefficients (bends, tees).", ge=0.0
     ),
     Column("dn_mm", "float", "mm", NAN, "Nominal diameter DN (informative).", gt=0.0),
+    Column(
+        "max_velocity_m_s",
+        "float",
+        "m/s",
+        NAN,
+        "Highest allowed flow velocity; NaN = the default by DN (`dn_mm`, else the inner "
+        "diameter), see docs/solver.md 'Physical limits'.",
+        gt=0.0,
+    ),
+    _pn("pipe"),
     _IN_SERVICE,
 )
 
@@ -224,6 +280,7 @@ VALVES: tuple[Column, ...] = (
         gt=0.0,
     ),
     Column("opening", "float", "", 1.0, "Opening 0…1 (0 = closed).", ge=0.0, le=1.0),
+    _pn("valve"),
     _IN_SERVICE,
 )
 
@@ -321,6 +378,14 @@ STATIONS: tuple[Column, ...] = (
         "Heated floor area served (informative; links to the registry).",
         ge=0.0,
     ),
+    Column(
+        "min_dp_bar",
+        "float",
+        "bar",
+        0.0,
+        "Differential pressure the station needs across its primary supply/return.",
+        ge=0.0,
+    ),
     _IN_SERVICE,
 )
 
@@ -361,6 +426,94 @@ CONSUMERS: tuple[Column, ...] = (
     _IN_SERVICE,
 )
 
+CONTROLS: tuple[Column, ...] = (
+    _id("control_id", "control loop"),
+    _NAME,
+    Column(
+        "kind",
+        "str",
+        "",
+        "dp",
+        "`dp`: hold the smallest differential pressure over the measured elements (the "
+        "critical one) at `setpoint`; `pressure`: hold the lowest pressure over the measured "
+        "junctions at `setpoint`; `valves`: the control valves of the actuator stations/"
+        "consumers throttle the differential pressure above `setpoint` (what the element "
+        "needs with its valve fully open) and burn at most `actuator_max_bar`.",
+        required=True,
+        choices=("dp", "pressure", "valves"),
+    ),
+    Column(
+        "actuator_kind",
+        "str",
+        "",
+        "",
+        "What acts: `source` (its circulation pump: lift for `dp`, held return pressure for "
+        "`pressure`), `station` (an isolation station's secondary side, likewise), `pump` "
+        "(speed ratio of a curve pump group, lift of a `lift` pump), `valve` (opening), "
+        "`station`/`consumer` control valves for `valves`.",
+        required=True,
+        choices=("source", "station", "pump", "valve", "consumer"),
+    ),
+    Column(
+        "actuator_ids",
+        "str",
+        "",
+        "",
+        "Ids of the acting elements, separated by spaces or commas (a pump group runs at one "
+        "speed); for `valves` empty = every station (or consumer) of that kind.",
+    ),
+    Column(
+        "measured_kind",
+        "str",
+        "",
+        "",
+        "`station`, `consumer` or `junction`; empty = `dp`: every station and consumer in the "
+        "actuator's hydraulic part, `pressure`: the actuator's inlet (pump suction, source or "
+        "station return junction).",
+        choices=("station", "consumer", "junction"),
+    ),
+    Column(
+        "measured_ids",
+        "str",
+        "",
+        "",
+        "Ids of the measured elements (spaces or commas); for `dp` on junctions, pairs "
+        "`supply return`. Empty = all of `measured_kind` in the actuator's part.",
+    ),
+    Column(
+        "setpoint_bar",
+        "float",
+        "bar",
+        NAN,
+        "Set-point: differential pressure (`dp`, `valves`) or gauge pressure (`pressure`).",
+        required=True,
+    ),
+    Column(
+        "actuator_min",
+        "float",
+        "",
+        NAN,
+        "Lowest actuator value: speed ratio (pumps; default 0.3), bar (lift or held "
+        "pressure; default 0), opening (valves; default 0.01); for `valves` unused.",
+    ),
+    Column(
+        "actuator_max",
+        "float",
+        "",
+        NAN,
+        "Highest actuator value: speed ratio (default 1.1), bar (default 25), opening "
+        "(default 1); for `valves` the largest differential pressure (bar) a valve may "
+        "burn (default 10).",
+    ),
+    Column(
+        "enabled",
+        "bool",
+        "",
+        True,
+        "False: the control is ignored (actuators keep their table values).",
+    ),
+)
+
 #: element kind → columns, in the order tables are stored and documented
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "junctions": JUNCTIONS,
@@ -370,6 +523,7 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
     "valves": VALVES,
     "stations": STATIONS,
     "consumers": CONSUMERS,
+    "controls": CONTROLS,
 }
 
 ELEMENT_KINDS: tuple[str, ...] = tuple(SCHEMA)
@@ -386,6 +540,7 @@ SINGULAR: dict[str, str] = {
     "valves": "valve",
     "stations": "station",
     "consumers": "consumer",
+    "controls": "control",
 }
 KIND_OF_SINGULAR: dict[str, str] = {v: k for k, v in SINGULAR.items()}
 
@@ -397,6 +552,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "valves": "Valves (throttling or shut-off) between two junctions.",
     "stations": "Heat-exchange stations (换热站) and pressure-isolation stations (隔压换热站).",
     "consumers": "Consumers drawing heat directly between a supply and a return junction.",
+    "controls": "Part-load control loops: the solver sets pump speeds, pressure-holding "
+    "levels and valve positions so that each enabled control meets its set-point, or "
+    "reports that it cannot (see docs/solver.md, Part-load control).",
 }
 
 
