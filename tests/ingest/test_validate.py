@@ -80,7 +80,7 @@ def test_wrong_types_nan_and_missing_fields() -> None:
         {"sensor_id": 17, "ts": "2026-11-22T01:03:00Z", "temp_c": 20},
         {"ts": "2026-11-22T01:04:00Z"},
         {"sensor_id": "S1", "ts": "yesterday+08:00", "temp_c": 20},
-        {"sensor_id": "S1", "ts": 1763776800, "temp_c": 20},  # epoch seconds by mistake
+        {"sensor_id": "S1", "ts": 17637768, "temp_c": 20},  # no plausible epoch unit
     ]
     assert reasons_of(rows) == [
         "temp_c='21.5' is a string, expected a number",
@@ -89,8 +89,8 @@ def test_wrong_types_nan_and_missing_fields() -> None:
         "sensor_id=17 is an integer, expected a string",
         "sensor_id is missing; temp_c is missing",
         "ts 'yesterday+08:00' is not an ISO 8601 timestamp",
-        "ts 1970-01-21T09:56:16.800000+00:00 is before 2000-01-01 "
-        "(epoch seconds sent where milliseconds are expected?)",
+        "ts=17637768 is not an epoch time between 2000 and 2100 in s, ms, µs or ns "
+        "(give the unit with --ts-unit to read it otherwise)",
     ]
 
 
