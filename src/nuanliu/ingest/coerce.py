@@ -172,7 +172,6 @@ _NUMBER_RE = (
     r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
     r"|^\s*[+-]?(?i:nan|inf|infinity)\s*$"
 )
-_INT_RE = r"^[+-]?\d+$"
 
 
 def _parse_float_strings(arr: pa.Array, name: str) -> tuple[pa.Array, Reasons]:
@@ -184,19 +183,19 @@ def _parse_float_strings(arr: pa.Array, name: str) -> tuple[pa.Array, Reasons]:
     reasons: Reasons = {}
     for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
         reasons[int(i)] = f"{name}={_show(arr[i].as_py())} is not a number"
-    # Integer text of 16+ digits may be beyond what a float holds exactly: check exactly.
-    long_int = pc.and_(
-        pc.fill_null(pc.match_substring_regex(text, _INT_RE), False),
-        pc.fill_null(pc.greater_equal(pc.utf8_length(text), 16), False),
-    )
-    for i in np.flatnonzero(long_int.to_numpy(zero_copy_only=False)):
-        s = text[int(i)].as_py()
-        if len(s.lstrip("+-")) > 40 or abs(int(s)) > EXACT_INT:
-            reasons[int(i)] = _beyond_exact(name, s)
-    if reasons:
-        ok = pc.and_(ok, pa.array(np.isin(np.arange(len(arr)), list(reasons), invert=True)))
     clean = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    return pc.cast(clean, pa.float64()), reasons
+    values = pc.cast(clean, pa.float64())
+    # Integer text beyond ±2^53 is rounded by the cast; only values whose float is that
+    # large can be, so the exact check runs on those few alone.
+    big = pc.fill_null(pc.greater_equal(pc.abs(values), float(EXACT_INT)), False)
+    if pc.any(big).as_py():
+        for i in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
+            s = text[int(i)].as_py()
+            digits = s.lstrip("+-")
+            if digits.isdigit() and (len(digits) > 40 or int(digits) > EXACT_INT):
+                reasons[int(i)] = _beyond_exact(name, s)
+        values = _nulls_where(values, reasons)
+    return values, reasons
 
 
 # -------------------------------------------------------------------------- time

@@ -84,9 +84,13 @@ def line_blocks(
         line += data.count(b"\n")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Layout:
-    """What the header says: column names, which reading fields are present, and how."""
+    """What the header says: column names, which reading fields are present, and how.
+
+    ``encoding`` stays ``auto`` while everything read is ASCII (valid in both encodings);
+    the first block with other bytes decides it.
+    """
 
     names: list[str]
     present: list[str]
@@ -115,15 +119,15 @@ def read_header(header: bytes, sample: bytes, source: str, delimiter: str, encod
         raise InvalidInput(
             f"{source}: no header line in the first {MAX_LINE_BYTES} bytes (binary file?)"
         )
-    if encoding == "auto":
+    if encoding == "auto" and not header.isascii():
         encoding = enc.detect(header + sample)
-    problem = enc.decode_problem(body, encoding)
+    problem = enc.decode_problem(body, "utf-8" if encoding == "auto" else encoding)
     if problem:
         raise InvalidInput(
             f"{source}: the header line {problem}; give the file's encoding with --encoding",
             details={"source": source, "encoding": encoding},
         )
-    text = enc.strip_bom(body.decode(encoding))
+    text = enc.strip_bom(body.decode("utf-8" if encoding == "auto" else encoding))
     if "\r" in text:
         raise InvalidInput(
             f"{source}: the header line holds a carriage return (CR); lines must end with "
@@ -181,6 +185,10 @@ def to_utf8(
     data: bytes, first_line: int, source: str, encoding: str
 ) -> tuple[bytes, list[Rejection]]:
     """The block as UTF-8; lines that do not decode become empty lines and rejections."""
+    if data.isascii():
+        return data, []
+    if encoding == "auto":
+        encoding = enc.detect(data)
     try:
         if encoding == "utf-8":
             data.decode("utf-8")
@@ -235,7 +243,7 @@ def _index(data: bytes, first_line: int) -> _Lines:
     # A CR right before the LF (or at the very end) is part of the line ending.
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
     ends = ends - has_cr
-    lone_cr = data.count(b"\r") > int(has_cr.sum())
+    lone_cr = b"\r" in data and data.count(b"\r") > int(has_cr.sum())
     blank = ends == starts
     if blank.any():
         keep = ~blank
@@ -327,10 +335,13 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
             no,
             f"line longer than {MAX_LINE_BYTES} bytes (binary data, or a quoted field "
             "that never closes?)",
-            enc.escaped(head, layout.encoding) + "…[truncated]",
+            enc.escaped(head, "utf-8" if layout.encoding == "auto" else layout.encoding)
+            + "…[truncated]",
         )
         for no, head in overlong
     ]
+    if layout.encoding == "auto" and not data.isascii():
+        layout.encoding = enc.detect(data)
     data, bad = to_utf8(data, first_line, layout.source, layout.encoding)
     rejected.extend(bad)
     lines = _index(data, first_line)
