@@ -220,10 +220,10 @@ def _cell(col: pa.Array, i: int) -> Any:
     """One Parquet value as plain JSON-able Python, never raising (ns, year 300000, ...)."""
     try:
         v = col[i].as_py()
-    except READ_ERRORS:
+    except (*READ_ERRORS, OverflowError):
         try:
             return str(_int_text(col, i))
-        except READ_ERRORS:
+        except (*READ_ERRORS, OverflowError):
             return f"<{col.type}>"
     if isinstance(v, bytes):
         return v.decode("utf-8", "backslashreplace")
