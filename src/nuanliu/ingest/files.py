@@ -202,10 +202,30 @@ def _parquet_chunks(path: Path, source: str) -> Iterator[tuple[RawBatch, list[Re
     base = 0
     for rb in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=present):
         n = rb.num_rows
-        columns = {f: rb.column(f) if f in present else pa.nulls(n) for f in FIELDS}
+        columns = {f: _utf8_checked(rb.column(f)) if f in present else pa.nulls(n) for f in FIELDS}
         # Wrong-typed or unreadable values are refused row by row by validation.
         yield RawBatch(columns, _row_source(source, base), _row_raw(rb)), []
         base += n
+
+
+def _utf8_checked(col: pa.Array) -> Any:
+    """A Parquet string column as is if valid UTF-8 (the reader does not check), else a
+    list with each undecodable value as ``bytes`` — refused by validation with its type."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return col
+    try:
+        col.validate(full=True)
+        return col
+    except pa.ArrowInvalid:
+        pass
+    out: list[Any] = []
+    for v in col.cast(pa.binary() if pa.types.is_string(col.type) else pa.large_binary()):
+        b = v.as_py()
+        try:
+            out.append(None if b is None else b.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(b)
+    return out
 
 
 def _row_source(source: str, base: int) -> Any:

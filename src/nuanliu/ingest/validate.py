@@ -104,7 +104,8 @@ class KnownSensors:
             return known.to_numpy(zero_copy_only=False)
         unseen = pc.unique(pc.filter(ids, pc.invert(known))).to_pylist()
         # The registry may have grown since the cache was filled: ask about these ids only.
-        self._add(self._lookup([u for u in unseen if u is not None]))
+        # An id with a NUL cannot be registered (PostgreSQL text refuses NUL): never ask.
+        self._add(self._lookup([u for u in unseen if u is not None and "\x00" not in u]))
         known = pc.or_(pc.is_in(ids, value_set=self._known_arr), absent)
         return known.to_numpy(zero_copy_only=False)
 
