@@ -419,3 +419,35 @@ def test_corpus_files_never_raise(store: Store) -> None:
     for path in files:
         with contextlib.suppress(InvalidInput):
             balanced(ingest_file(ing, path))
+
+
+def test_truncated_gzip_keeps_what_was_read(store: Store, tmp_path: Path) -> None:
+    """A .gz cut in half: the blocks before the cut are stored, the unreadable rest is one
+    quarantined item, and the counts balance."""
+    import gzip
+
+    text = "sensor_id,ts,temp_c\n" + "".join(good_line(i) + "\n" for i in range(20_000))
+    whole = gzip.compress(text.encode())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    rep = ingest_file(ingestor_for(store), path, chunk_bytes=16 << 10)
+
+    balanced(rep)
+    assert 0 < rep.stored < 20_000 and rep.rejected == 1
+    assert count(store, "readings") == rep.stored
+    ((reason, _),) = quarantine(store).values()
+    assert reason.startswith("the rest of the file is unreadable: EOFError")
+
+
+def test_a_50_mb_ndjson_line_is_refused_clearly(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "huge.ndjson"
+    row = f'{{"sensor_id":"S0001","ts":{BASE_S * 1000},"temp_c":20}}\n'
+    with path.open("wb") as fh:
+        fh.write(row.encode())
+        fh.write(b'{"sensor_id":"' + b"x" * (50 << 20) + b'"}\n')
+        fh.write(row.replace("S0001", "S0002").encode())
+    rep = ingest_file(ingestor_for(store), path)
+    balanced(rep)
+    assert (rep.received, rep.stored, rep.rejected) == (3, 2, 1)
+    assert quarantine(store)["file:huge.ndjson:2"][0] == "line 2 is longer than 16 MiB"
