@@ -193,6 +193,33 @@ def test_gateway_batches(value: dict[str, Any]) -> None:
     assert received == (n if lengths_ok and n else 1 if not lengths_ok else 0)
 
 
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8)
+python_values = st.one_of(scalars, any_text, st.lists(any_text, max_size=2))
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["sensor_id", "ts", "temp_c", "humidity_pct"]), python_values
+        ),
+        max_size=6,
+    )
+)
+def test_python_rows(rows: list[dict[str, Any]]) -> None:
+    """ingest_rows input (any Python str, lone surrogates included): what goes to the
+    store is always encodable text."""
+    TRIED["python"] += 1
+    acc = Accumulator()
+    acc.add(rows, "python")
+    batch = acc.build()
+    result = validator().validate(batch, acc.rejected)
+    assert result.valid.num_rows + len(result.rejected) == len(batch) + len(acc.rejected)
+    for r in result.rejected:
+        for text in (r.reason, r.raw, r.sensor_id or "", r.ts_text or ""):
+            text.encode("utf-8")
+
+
 # ------------------------------------------------------------------------- CSV
 
 GOOD_CSV = "sensor_id,ts,temp_c,humidity_pct\n" + "".join(

@@ -58,6 +58,15 @@ def _shallow(value: Any) -> str:
     return "[" + kinds + (", ...]" if len(value) > 4 else "]")
 
 
+def _unicode(text: str) -> bool:
+    """False for a str Arrow cannot hold: one with a lone surrogate (Python API input)."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _plain(arr: pa.Array) -> pa.Array:
     """Decode dictionary columns and widen string variants, so one check fits them all."""
     if pa.types.is_dictionary(arr.type):
@@ -109,8 +118,11 @@ def coerce_string(values: Column, name: str) -> tuple[pa.Array, Reasons]:
     else:
         out: list[str | None] = []
         for i, v in enumerate(_pylist(values)):
-            if v is None or isinstance(v, str):
+            if v is None or (isinstance(v, str) and _unicode(v)):
                 out.append(v)
+            elif isinstance(v, str):
+                out.append(None)
+                reasons[i] = f"{name}={_show(v)} is not valid Unicode (a lone surrogate)"
             else:
                 out.append(None)
                 reasons[i] = f"{name}={_show(v)} is {_type_name(v)}, expected a string"
@@ -227,8 +239,10 @@ def coerce_ts(values: Column, unit: str = "auto") -> tuple[pa.Array, Reasons]:
     strings: list[str | None] = [None] * len(items)
     micros: list[int | None] = [None] * len(items)
     for i, v in enumerate(items):
-        if isinstance(v, str):
+        if isinstance(v, str) and _unicode(v):
             strings[i] = v
+        elif isinstance(v, str):
+            reasons[i] = f"ts={_show(v)} is not valid Unicode (a lone surrogate)"
         elif isinstance(v, int | float) and not isinstance(v, bool):
             got = tsu.scalar_to_us(v, unit)
             if isinstance(got, str):

@@ -127,7 +127,13 @@ class IngestReport:
 def json_text(obj: Any) -> str:
     """Compact JSON for a raw row kept in quarantine (never fails: falls back to repr)."""
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: keep it as a \u escape
+                return json.dumps(obj, separators=(",", ":"))
+        return text
     except (TypeError, ValueError, RecursionError):
         try:
             return repr(obj)[:65536]

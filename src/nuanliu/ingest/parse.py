@@ -18,6 +18,7 @@ shown as ``\\xNN`` in ``raw``), NUL bytes, huge numbers and wrong types are all 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
@@ -29,6 +30,9 @@ from nuanliu.ingest.model import FIELDS, RawBatch, Rejection, json_text
 MAX_RAW_CHARS = 65536  # raw text kept in quarantine for one rejected body or line
 MAX_DEPTH = 1024  # orjson's nesting limit; the standard parser is held to it as well
 MAX_ENVELOPES = 16  # {"readings": [{"readings": [...]}]} nested deeper is refused
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class JsonError(ValueError):
@@ -195,7 +199,13 @@ def loads(text: str | bytes) -> Any:
     ) not in text:
         raise JsonError(first.msg, first.lineno, first.colno)
     try:
-        return json.loads(text)
+        value = json.loads(text)
+        if _SURROGATE.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+            # orjson refuses a lone surrogate escape (not Unicode); so must the fallback.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise JsonError("a \\u escape is a lone surrogate, not a Unicode character") from None
     except json.JSONDecodeError as exc:
         raise JsonError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:

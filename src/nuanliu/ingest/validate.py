@@ -191,7 +191,10 @@ class Validator:
             lambda i: f"ts {_fmt_ts(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
         )
         if self.known is not None:
-            known = self.known.mask(sensor_id)
+            # An empty id is already refused as empty: not also as an unknown sensor.
+            known = self.known.mask(sensor_id) | pc.fill_null(
+                pc.equal(sensor_id, ""), False
+            ).to_numpy(zero_copy_only=False)
             flag(~known, lambda i: f"unknown sensor {_printable(sensor_id[i].as_py())}")
 
         if per_row:
@@ -241,4 +244,4 @@ def _text_or_none(col: Any, i: int) -> str | None:
         text = v if isinstance(v, str) else str(v)
     except (RecursionError, ValueError):  # nested 1000 deep, or an int of 5000 digits
         return f"<{type(v).__name__}>"
-    return text[:200]
+    return text[:200].encode("utf-8", "backslashreplace").decode("utf-8")
