@@ -159,7 +159,8 @@ def coerce_float(values: Column, name: str, *, required: bool) -> tuple[pa.Array
     elif arr is not None and pa.types.is_decimal(arr.type):
         arr = arr.cast(pa.float64(), safe=False)
     elif arr is not None and pa.types.is_string(arr.type):
-        arr, reasons = _parse_float_strings(arr, name)
+        values, reasons = _parse_float_strings(arr, name)
+        arr = _refuse_rounded_ints(arr, values, name, reasons)
     else:
         out: list[float | None] = []
         for i, v in enumerate(_pylist(values)):
@@ -196,18 +197,23 @@ def _parse_float_strings(arr: pa.Array, name: str) -> tuple[pa.Array, Reasons]:
     for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
         reasons[int(i)] = f"{name}={_show(arr[i].as_py())} is not a number"
     clean = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    values = pc.cast(clean, pa.float64())
-    # Integer text beyond ±2^53 is rounded by the cast; only values whose float is that
-    # large can be, so the exact check runs on those few alone.
+    return pc.cast(clean, pa.float64()), reasons
+
+
+def _refuse_rounded_ints(arr: pa.Array, values: pa.Array, name: str, reasons: Reasons) -> pa.Array:
+    """Integer text beyond ±2^53 is rounded by the cast to float: refuse it. Only values
+    whose float is that large can be, so the exact check runs on those few alone."""
     big = pc.fill_null(pc.greater_equal(pc.abs(values), float(EXACT_INT)), False)
-    if pc.any(big).as_py():
-        for i in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
-            s = text[int(i)].as_py()
-            digits = s.lstrip("+-")
-            if digits.isdigit() and (len(digits) > 40 or int(digits) > EXACT_INT):
-                reasons[int(i)] = _beyond_exact(name, s)
-        values = _nulls_where(values, reasons)
-    return values, reasons
+    if not pc.any(big).as_py():
+        return values
+    found: Reasons = {}
+    for i in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
+        s = arr[int(i)].as_py().strip()
+        digits = s.lstrip("+-")
+        if digits.isdigit() and (len(digits) > 40 or int(digits) > EXACT_INT):
+            found[int(i)] = _beyond_exact(name, s)
+    reasons.update(found)
+    return _nulls_where(values, found)
 
 
 # -------------------------------------------------------------------------- time
