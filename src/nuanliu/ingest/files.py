@@ -123,7 +123,7 @@ def _chunks(
     if fmt == "parquet":
         return _parquet_chunks(path, source)
     if fmt == "json":
-        return iter([_json_document(fh, path, source, encoding)])
+        return _json_chunks(fh, path, source, encoding)
     if fmt == "ndjson":
         return _ndjson_chunks(fh, source, chunk_bytes, encoding)
     return csv_chunks(fh, source, "\t" if fmt == "tsv" else ",", chunk_bytes, encoding)
@@ -138,6 +138,12 @@ def ingest_csv_bytes(ingestor: Ingestor, body: bytes, source: str = "http") -> I
 
 def _strip_bom(data: bytes) -> bytes:
     return data.removeprefix(codecs.BOM_UTF8)
+
+
+def _json_chunks(
+    fh: IO[bytes], path: Path, source: str, encoding: str
+) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+    yield _json_document(fh, path, source, encoding)  # read when asked: errors in order
 
 
 def _json_document(
