@@ -137,11 +137,13 @@ def files_cmd(
     console.print(table)
     for reason in total.reasons[:10]:
         console.print(f"  quarantined {reason}", soft_wrap=True, markup=False)
-    accounted = total.stored + total.duplicates + total.rejected
+    dead = getattr(total, "dead_lettered", 0)  # when the report counts dead letters
+    accounted = total.stored + total.duplicates + total.rejected + dead
     check = "==" if accounted == total.received else "!="
     console.print(
         f"received {total.received} {check} stored {total.stored} + duplicates "
         f"{total.duplicates} + quarantined {total.rejected}"
+        + (f" + dead-lettered {dead}" if dead else "")
         + (f"; {failed} file(s) failed as a whole" if failed else ""),
         soft_wrap=True,
         markup=False,
