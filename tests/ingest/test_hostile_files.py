@@ -451,3 +451,27 @@ def test_a_50_mb_ndjson_line_is_refused_clearly(store: Store, tmp_path: Path) ->
     balanced(rep)
     assert (rep.received, rep.stored, rep.rejected) == (3, 2, 1)
     assert quarantine(store)["file:huge.ndjson:2"][0] == "line 2 is longer than 16 MiB"
+
+
+def test_a_50_mb_json_file_is_one_clear_refusal_or_read(store: Store, tmp_path: Path) -> None:
+    """50 MB JSON documents: broken at the very end → one quarantined body (its first
+    64 KiB kept); valid gateway batch → every reading accounted for."""
+    n = 600_000
+    ids = ",".join(f'"S{i % 1000:04d}"' for i in range(n))
+    tss = ",".join(str((BASE_S - n + i) * 1000) for i in range(n))
+    body = f'{{"sensor_id":[{ids}],"ts":[{tss}],"temp_c":[{",".join(["20.5"] * n)}]}}'
+    assert len(body) > 15 << 20
+    pad = " " * ((50 << 20) - len(body))
+    (tmp_path / "broken.json").write_text(body[:-1] + pad)  # the closing brace is missing
+    (tmp_path / "batch.json").write_text(body + pad)
+
+    ing = ingestor_for(store)
+    rep = ingest_file(ing, tmp_path / "broken.json")
+    balanced(rep)
+    assert (rep.received, rep.rejected) == (1, 1)
+    reason, raw = quarantine(store)["file:broken.json"]
+    assert reason.startswith("malformed JSON at line 1")
+    assert len(raw) < 70_000
+    rep = ingest_file(ing, tmp_path / "batch.json")
+    balanced(rep)
+    assert rep.received == n and rep.rejected == 0
