@@ -219,7 +219,7 @@ def _json_error(exc: JsonError, line: int | None = None) -> str:
     return f"malformed JSON at {where}: {exc.msg}"
 
 
-def _not_utf8(body: bytes, exc: UnicodeDecodeError, what: str) -> Rejection | str:
+def _not_utf8(body: bytes, exc: UnicodeDecodeError, what: str) -> str:
     bad = body[exc.start : min(exc.end, exc.start + 4)].hex(" ")
     return f"{what} is not UTF-8 at byte {exc.start + 1} ({bad})"
 
@@ -235,7 +235,7 @@ def parse_json(body: bytes | str, source: str) -> tuple[RawBatch, list[Rejection
         assert isinstance(body, bytes)
         raw = body[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
         reason = _not_utf8(body, exc, "body")
-        acc.rejected.append(Rejection(source, str(reason), _clip(raw), raw_bytes=body))
+        acc.rejected.append(Rejection(source, reason, _clip(raw), raw_bytes=body))
         return acc.build(), acc.rejected
     try:
         value = loads(body if isinstance(body, bytes) else text)
@@ -266,7 +266,7 @@ def parse_ndjson(
             except UnicodeDecodeError as exc:
                 raw = line.removesuffix(b"\r")
                 text = raw[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
-                reason = str(_not_utf8(raw, exc, f"line {no}"))
+                reason = _not_utf8(raw, exc, f"line {no}")
                 acc.rejected.append(Rejection(f"{source}:{no}", reason, text, raw_bytes=raw))
                 continue
         line = line.strip()
