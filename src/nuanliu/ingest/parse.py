@@ -28,6 +28,7 @@ import orjson
 from nuanliu.ingest.model import FIELDS, RawBatch, Rejection, json_text
 
 MAX_RAW_CHARS = 65536  # raw text kept in quarantine for one rejected body or line
+MAX_RAW_BYTES = 1 << 20  # exact bytes kept (Rejection.raw_bytes) of an undecodable input
 MAX_DEPTH = 1024  # orjson's nesting limit; the standard parser is held to it as well
 MAX_ENVELOPES = 16  # {"readings": [{"readings": [...]}]} nested deeper is refused
 
@@ -235,7 +236,8 @@ def parse_json(body: bytes | str, source: str) -> tuple[RawBatch, list[Rejection
         assert isinstance(body, bytes)
         raw = body[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
         reason = _not_utf8(body, exc, "body")
-        acc.rejected.append(Rejection(source, reason, _clip(raw), raw_bytes=body))
+        kept = body[:MAX_RAW_BYTES]
+        acc.rejected.append(Rejection(source, reason, _clip(raw), raw_bytes=kept))
         return acc.build(), acc.rejected
     try:
         value = loads(body if isinstance(body, bytes) else text)
@@ -267,7 +269,8 @@ def parse_ndjson(
                 raw = line.removesuffix(b"\r")
                 text = raw[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
                 reason = _not_utf8(raw, exc, f"line {no}")
-                acc.rejected.append(Rejection(f"{source}:{no}", reason, text, raw_bytes=raw))
+                kept = raw[:MAX_RAW_BYTES]
+                acc.rejected.append(Rejection(f"{source}:{no}", reason, text, raw_bytes=kept))
                 continue
         line = line.strip()
         if line:
