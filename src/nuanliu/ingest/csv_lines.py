@@ -209,11 +209,8 @@ def to_utf8(
         no = first_line + k
         line = line.removesuffix(b"\r")
         raw = enc.escaped(line[:MAX_RAW_BYTES], encoding)
-        rejected.append(
-            Rejection(
-                f"{source}:{no}", f"line {no} {problem}", raw, raw_bytes=line[:MAX_LINE_BYTES]
-            )
-        )
+        why = f"line {no} {problem} (file read as {encoding}; see --encoding)"
+        rejected.append(Rejection(f"{source}:{no}", why, raw, raw_bytes=line[:MAX_LINE_BYTES]))
         lines[k] = b""
     return b"\n".join(lines), rejected
 
