@@ -294,6 +294,9 @@ def _from_timestamps(arr: pa.Array) -> tuple[pa.Array, Reasons]:
             reasons[int(i)] = f"ts {_timestamp_text(arr, int(i))} has no timezone"
         return pa.nulls(len(arr), TS_TYPE), reasons
     unit = arr.type.unit
+    if unit in ("us", "ns"):
+        # Finer or equal unit: every value fits in µs; ns is truncated to the stored µs.
+        return pc.cast(arr, TS_TYPE, safe=False), reasons
     raw = arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     # Integer µs without overflow: coarser units are range-checked before they are scaled.
     us, bad = tsu.ints_to_us(raw, valid, unit)

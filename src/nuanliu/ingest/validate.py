@@ -191,10 +191,9 @@ class Validator:
             lambda i: f"ts {_fmt_ts(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
         )
         if self.known is not None:
-            # An empty id is already refused as empty: not also as an unknown sensor.
-            known = self.known.mask(sensor_id) | pc.fill_null(
-                pc.equal(sensor_id, ""), False
-            ).to_numpy(zero_copy_only=False)
+            known = self.known.mask(sensor_id)
+            if not known.all():  # an empty id is refused as empty, not also as unknown
+                known = known | pc.fill_null(pc.equal(sensor_id, ""), False).to_numpy(False)
             flag(~known, lambda i: f"unknown sensor {_printable(sensor_id[i].as_py())}")
 
         if per_row:
