@@ -256,6 +256,63 @@ def test_csv_byte_mutations(how: list[tuple[int, int, bytes]], chunk: int, gb: b
     assert len(sources) == len(set(sources))  # one quarantine row per line at most
 
 
+_STORES: dict[str, Any] = {}
+
+
+def _duckdb_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One DuckDB store for the whole property (hypothesis reruns the test body)."""
+    if "duckdb" not in _STORES:
+        from nuanliu.store import open_store
+
+        from .conftest import register_sensors
+
+        db = tmp_path_factory.mktemp("fuzzdb") / "fuzz.duckdb"
+        store = open_store(f"duckdb:///{db}")
+        register_sensors(store, SENSORS)
+        _STORES["duckdb"] = store
+    return _STORES["duckdb"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    for store in _STORES.values():
+        store.close()
+    _STORES.clear()
+
+
+@settings(FUZZ, max_examples=max(10, EXAMPLES // 10))
+@given(edits, st.booleans())
+def test_csv_mutations_through_the_store(
+    tmp_path_factory: pytest.TempPathFactory, how: list[tuple[int, int, bytes]], gb: bool
+) -> None:
+    """End to end on DuckDB: what the report says is what the tables gained."""
+    from nuanliu.ingest.batch import ingestor_for
+
+    TRIED["csv-store"] += 1
+    store = _duckdb_store(tmp_path_factory)
+    base = GOOD_CSV.replace("S0003", "暖流").encode("gb18030" if gb else "utf-8")
+    path = tmp_path_factory.getbasetemp() / "fuzz-store.csv"
+    path.write_bytes(mutate(base, how))
+
+    def counts() -> tuple[int, int]:
+        with store.read() as q:
+            return (
+                int(q.scalar("SELECT count(*) FROM readings", [])),
+                int(q.scalar("SELECT count(*) FROM quarantine", [])),
+            )
+
+    before = counts()
+    try:
+        rep = ingest_file(ingestor_for(store), path)
+    except InvalidInput:
+        assert counts() == before  # a whole-file refusal stores nothing
+        return
+    after = counts()
+    assert rep.received == rep.stored + rep.duplicates + rep.rejected
+    assert (after[0] - before[0], after[1] - before[1]) == (rep.stored, rep.rejected)
+
+
 @FUZZ
 @given(st.binary(max_size=400), st.sampled_from([32, 8 << 20]))
 def test_csv_arbitrary_bytes_after_a_header(tail: bytes, chunk: int) -> None:
