@@ -332,7 +332,7 @@ UNITS = ["s", "ms", "us", "ns"]
 @st.composite
 def parquet_tables(draw: st.DrawFn) -> pa.Table:
     n = draw(st.integers(0, 8))
-    kind = draw(st.sampled_from(["timestamp", "int", "float", "string", "bool"]))
+    kind = draw(st.sampled_from(["timestamp", "int", "float", "string", "bool", "date"]))
     if kind == "timestamp":
         unit = draw(st.sampled_from(UNITS))
         tz = draw(st.sampled_from([None, "UTC", "Asia/Shanghai"]))
@@ -348,6 +348,9 @@ def parquet_tables(draw: st.DrawFn) -> pa.Table:
         ts = pa.array(draw(st.lists(st.floats(), min_size=n, max_size=n)), pa.float64())
     elif kind == "string":
         ts = pa.array(draw(st.lists(scalars.map(str), min_size=n, max_size=n)), pa.string())
+    elif kind == "date":  # days far beyond year 9999 cannot become Python dates
+        days = st.integers(-(2**31), 2**31 - 1)
+        ts = pa.array(draw(st.lists(days, min_size=n, max_size=n)), pa.date32())
     else:
         ts = pa.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), pa.bool_())
     temp_kind = draw(st.sampled_from(["float", "int", "string", "decimal"]))

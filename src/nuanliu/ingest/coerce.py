@@ -29,6 +29,7 @@ _CONVERT_ERRORS = (pa.ArrowException, OverflowError, RecursionError, TypeError, 
 def _type_name(value: Any) -> str:
     """The JSON-ish kind of a value, with its article ("an integer", "a string")."""
     kinds = {bool: "boolean", str: "string", int: "integer", float: "number", dict: "object"}
+    kinds[Unreadable] = "unreadable value"
     name = kinds.get(type(value), "array" if isinstance(value, list) else type(value).__name__)
     return ("an " if name[0] in "aeiou" else "a ") + name
 
@@ -89,14 +90,29 @@ def _as_array(values: Column) -> pa.Array | None:
         return None
 
 
+class Unreadable:
+    """An Arrow value Python cannot represent (e.g. a date beyond year 9999)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def _pylist(values: Column) -> list[Any]:
     if not hasattr(values, "to_pylist"):
         return list(values)
     try:
         return values.to_pylist()
     except _CONVERT_ERRORS:
-        # Values Python cannot represent (e.g. a date beyond year 9999): show them as text.
-        return pc.cast(values, pa.string(), safe=False).to_pylist()
+        out: list[Any] = []
+        for v in values:
+            try:
+                out.append(v.as_py())
+            except _CONVERT_ERRORS:
+                out.append(Unreadable(f"<{v.type} value>"))
+        return out
 
 
 def _nulls_where(arr: pa.Array, reasons: Reasons) -> pa.Array:
