@@ -52,10 +52,10 @@ def _open(db: str | None, aggregates: bool = True) -> Any:
     return store
 
 
-def _limits(future_tolerance_s: float) -> Any:
+def _limits(future_tolerance_s: float, ts_unit: str = "auto") -> Any:
     from nuanliu.ingest.validate import Limits
 
-    return Limits(future_tolerance=timedelta(seconds=future_tolerance_s))
+    return Limits(future_tolerance=timedelta(seconds=future_tolerance_s), ts_unit=ts_unit)
 
 
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the DuckDB file).")
@@ -75,29 +75,54 @@ def files_cmd(
     future_tolerance_s: float = TolOpt,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was refused."),
     aggregates: bool = AggOpt,
+    encoding: str = typer.Option(
+        "auto", "--encoding", help="Text encoding: auto (UTF-8 or GB18030), utf-8, gb18030."
+    ),
+    ts_unit: str = typer.Option(
+        "auto",
+        "--ts-unit",
+        help="Unit of epoch-number timestamps: auto (by magnitude, 2000–2100), s, ms, us, ns.",
+    ),
 ) -> None:
     """Ingest reading files (format by suffix; .gz allowed), streamed in chunks."""
     from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.encoding import check_encoding
     from nuanliu.ingest.files import ingest_file
     from nuanliu.ingest.model import IngestReport
+    from nuanliu.ingest.timestamps import check_unit
 
     console = Console()
     table = Table("file", "received", "stored", "duplicates", "rejected")
     total = IngestReport()
-    failed = False
+    failed = 0
+    try:
+        encoding = check_encoding(encoding)
+        ts_unit = check_unit(ts_unit)
+    except (NuanliuError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {getattr(exc, 'message', exc)}")
+        raise typer.Exit(2) from exc
     try:
         store = _open(db, aggregates)
     except NuanliuError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from exc
     with store:
-        ingestor = Ingestor(store, limits=_limits(future_tolerance_s))
+        ingestor = Ingestor(store, limits=_limits(future_tolerance_s, ts_unit))
         for path in paths:
             try:
-                rep = ingest_file(ingestor, path)
+                rep = ingest_file(ingestor, path, encoding=encoding)
             except NuanliuError as exc:
-                console.print(f"[red]error:[/red] {exc.message}")
-                failed = True
+                # A whole-file failure: reported, counted, and the next file goes on.
+                console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+                table.add_row(str(path), "[red]failed[/red]", "", "", "")
+                failed += 1
+                continue
+            except Exception as exc:  # a bug must not stop the other files either
+                console.print(
+                    f"[red]error:[/red] {path}: {type(exc).__name__}: {exc}", soft_wrap=True
+                )
+                table.add_row(str(path), "[red]failed[/red]", "", "", "")
+                failed += 1
                 continue
             total.add(rep)
             table.add_row(
@@ -111,7 +136,18 @@ def files_cmd(
         )
     console.print(table)
     for reason in total.reasons[:10]:
-        console.print(f"  quarantined {reason}")
+        console.print(f"  quarantined {reason}", soft_wrap=True, markup=False)
+    dead = getattr(total, "dead_lettered", 0)  # when the report counts dead letters
+    accounted = total.stored + total.duplicates + total.rejected + dead
+    check = "==" if accounted == total.received else "!="
+    console.print(
+        f"received {total.received} {check} stored {total.stored} + duplicates "
+        f"{total.duplicates} + quarantined {total.rejected}"
+        + (f" + dead-lettered {dead}" if dead else "")
+        + (f"; {failed} file(s) failed as a whole" if failed else ""),
+        soft_wrap=True,
+        markup=False,
+    )
     if failed or (strict and total.rejected):
         raise typer.Exit(1)
 

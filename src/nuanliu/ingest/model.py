@@ -88,6 +88,9 @@ class Rejection:
     raw: str
     sensor_id: str | None = None
     ts_text: str | None = None
+    # The exact input bytes when ``raw`` cannot show them (a line that did not decode:
+    # ``raw`` then shows undecodable bytes as \xNN escapes).
+    raw_bytes: bytes | None = None
 
 
 @dataclass
@@ -150,6 +153,15 @@ class IngestReport:
 def json_text(obj: Any) -> str:
     """Compact JSON for a raw row kept in quarantine (never fails: falls back to repr)."""
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return repr(obj)
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: keep it as a \u escape
+                return json.dumps(obj, separators=(",", ":"))
+        return text
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return repr(obj)[:65536]
+        except (RecursionError, ValueError):  # nested too deep even for repr
+            return f"<{type(obj).__name__} nested too deeply to show>"
