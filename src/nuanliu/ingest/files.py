@@ -71,19 +71,39 @@ def ingest_file(
     else:
         chunks = None
     if chunks is not None:
-        for batch, rejected in chunks:
-            report.add(ingestor.ingest(batch, rejected))
-        return report
+        return _ingest_chunks(ingestor, chunks)
     with _open(path) as fh:
         if fmt == "ndjson":
             for first_line, data in _line_chunks(fh, chunk_bytes, 1):
                 acc = parse_ndjson(split_lines(data, first_line), source)
                 report.add(ingestor.ingest(acc.build(), acc.rejected))
         else:
-            for batch, rejected in csv_chunks(
-                fh, source, "\t" if fmt == "tsv" else ",", chunk_bytes
-            ):
-                report.add(ingestor.ingest(batch, rejected))
+            delimiter = "\t" if fmt == "tsv" else ","
+            report = _ingest_chunks(ingestor, csv_chunks(fh, source, delimiter, chunk_bytes))
+    return report
+
+
+def _ingest_chunks(
+    ingestor: Ingestor, chunks: Iterator[tuple[RawBatch, list[Rejection]]]
+) -> IngestReport:
+    """Store chunk after chunk while a thread reads and validates the next one.
+
+    Arrow, NumPy and the database drivers release the GIL, so a file's parsing and
+    validation overlap its writes (at most two chunks in memory); commits stay in file
+    order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def next_checked() -> tuple[Any, int] | None:
+        item = next(chunks, None)
+        return None if item is None else ingestor.check(*item)
+
+    report = IngestReport()
+    with ThreadPoolExecutor(1, thread_name_prefix="nuanliu-read") as pool:
+        pending = pool.submit(next_checked)
+        while (checked := pending.result()) is not None:
+            pending = pool.submit(next_checked)
+            report.add(ingestor.commit(*checked))
     return report
 
 

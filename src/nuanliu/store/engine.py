@@ -724,10 +724,12 @@ def _csv_ready(tbl: pa.Table) -> pa.Table:
     cols = []
     for field, col in zip(tbl.schema, tbl.columns, strict=True):
         if pa.types.is_timestamp(field.type):
-            # Storage is UTC either way; naive timestamps are taken as UTC. %S carries
-            # the fraction of the column's unit.
+            # Storage is UTC either way; naive timestamps are taken as UTC. The UTC wall
+            # time is cast to text without a zone (a zone-aware cast or strftime converts
+            # value by value: ~40x slower) and marked as UTC; the fraction is the unit's.
             utc = col.cast(pa.timestamp(field.type.unit, tz="UTC"))
-            cols.append(pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S+00:00"))
+            text = pc.cast(utc.cast(pa.timestamp(field.type.unit)), pa.string())
+            cols.append(pc.binary_join_element_wise(text, "+00:00", ""))
         else:
             cols.append(col)
     return pa.Table.from_arrays(cols, names=tbl.column_names)
