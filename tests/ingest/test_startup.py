@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,17 @@ def test_check_creates_an_empty_database_and_is_a_no_op_when_current(db_url: str
         assert q.all("SELECT version, applied_at FROM schema_version ORDER BY version") == (
             applied_at
         )
+
+
+def test_docs_quote_the_benchmark_file_not_its_numbers() -> None:
+    """docs/ingest.md points at bench/results/ingest.md and carries no rates of its own,
+    so the page and the benchmark cannot disagree again."""
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "ingest.md").read_text(encoding="utf-8")
+    assert "bench/results/ingest.md" in docs
+    assert (root / "bench" / "results" / "ingest.md").is_file()
+    rate = re.compile(
+        r"\d[\d,.\s]*\s?[kM]?\s*(readings|rows|messages|msgs)?\s*/\s?s\b"
+        r"|\d+\s?% of (raw|bulk|the)|load average\D{0,5}\d"
+    )
+    assert not rate.findall(docs), [m.group(0) for m in rate.finditer(docs)]
