@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,25 +87,56 @@ def ingest_file(
 def _ingest_chunks(
     ingestor: Ingestor, chunks: Iterator[tuple[RawBatch, list[Rejection]]]
 ) -> IngestReport:
-    """Store chunk after chunk while a thread reads and validates the next one.
+    report = IngestReport()
+    with closing(checked_ahead(ingestor, chunks)) as ahead:
+        for item, checked in ahead:
+            report.add(commit_or_ingest(ingestor, item, checked))
+    return report
 
-    Arrow, NumPy and the database drivers release the GIL, so a file's parsing and
-    validation overlap its writes (at most two chunks in memory); commits stay in file
-    order.
+
+Chunk = tuple[RawBatch, list[Rejection]]
+
+
+def checked_ahead(
+    ingestor: Ingestor, chunks: Iterator[Chunk]
+) -> Iterator[tuple[Chunk, tuple[Any, int] | None]]:
+    """Each chunk with its validation (None if validating raised), the next chunk being
+    read and validated in a thread while the caller writes this one.
+
+    Arrow, NumPy and the database drivers release the GIL, so parsing and validation
+    overlap the writes (at most two chunks in memory). An error reading the file is
+    raised here, in order, as a plain loop would raise it. Close the generator (e.g.
+    ``contextlib.closing``) before closing the file: that waits for the reader thread.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def next_checked() -> tuple[Any, int] | None:
-        item = next(chunks, None)
-        return None if item is None else ingestor.check(*item)
+    def step() -> tuple[Chunk, tuple[Any, int] | None]:
+        item = next(chunks)  # StopIteration and read errors travel through the future
+        try:
+            return item, ingestor.check(*item)
+        except Exception:
+            return item, None  # the caller's ingest() decides what to do with it
 
-    report = IngestReport()
     with ThreadPoolExecutor(1, thread_name_prefix="nuanliu-read") as pool:
-        pending = pool.submit(next_checked)
-        while (checked := pending.result()) is not None:
-            pending = pool.submit(next_checked)
-            report.add(ingestor.commit(*checked))
-    return report
+        pending = pool.submit(step)
+        while True:
+            try:
+                item, checked = pending.result()
+            except StopIteration:
+                return
+            pending = pool.submit(step)
+            yield item, checked
+
+
+def commit_or_ingest(ingestor: Ingestor, item: Chunk, checked: tuple[Any, int] | None) -> Any:
+    """Write a chunk validated ahead; if that raised (rolled back), or validating it did,
+    the chunk takes ``ingestor.ingest`` like any other, which reports or raises it."""
+    if checked is not None:
+        try:
+            return ingestor.commit(*checked)
+        except Exception:
+            pass
+    return ingestor.ingest(*item)
 
 
 def ingest_csv_bytes(ingestor: Ingestor, body: bytes, source: str = "http") -> IngestReport:
