@@ -8,8 +8,11 @@ tests compare what comes back with what went in, value by value, on both engines
 from __future__ import annotations
 
 import datetime as dt
+import struct
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nuanliu.store import Store
 from nuanliu.store.engine import copy_binary_readings
@@ -75,3 +78,68 @@ def test_binary_copy_stream_layout() -> None:
     assert data.endswith(b"\xff\xff")
     # header 19 + per row: 2 + (4 + id) + 12 (ts) + 12 (temp) + 12 or 4 (humidity) + 12
     assert len(data) == 19 + (2 + 6 + 12 + 12 + 12 + 12) + (2 + 5 + 12 + 12 + 4 + 12) + 2
+
+
+def _decode(data: bytes) -> list[tuple[object, ...]]:
+    """PostgreSQL's binary COPY format read back field by field (the spec, in Python)."""
+    assert data[:11] == b"PGCOPY\n\xff\r\n\x00"
+    pos, rows = 19, []
+    while True:
+        (nf,) = struct.unpack_from(">h", data, pos)
+        pos += 2
+        if nf == -1:
+            assert pos == len(data)
+            return rows
+        fields: list[bytes | None] = []
+        for _ in range(nf):
+            (size,) = struct.unpack_from(">i", data, pos)
+            pos += 4
+            fields.append(None if size == -1 else data[pos : pos + size])
+            pos += max(size, 0)
+        sid, ts, temp, hum, rec = fields
+        assert sid is not None and ts is not None and temp is not None and rec is not None
+        epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        rows.append(
+            (
+                sid.decode("utf-8"),
+                epoch + dt.timedelta(microseconds=struct.unpack(">q", ts)[0]),
+                struct.unpack(">d", temp)[0],
+                None if hum is None else struct.unpack(">d", hum)[0],
+                struct.unpack(">q", rec)[0],
+            )
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(
+                st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12
+            ),
+            st.integers(-(10**15), 10**15),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 5),
+)
+def test_binary_copy_stream_decodes_to_the_batch(rows: list[tuple], cut: int) -> None:
+    """Any ids (lengths, scripts, empty), times, values and missing humidity; also a
+    batch that is a slice of a larger table."""
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    tbl = pa.table(
+        {
+            "sensor_id": pa.array(["pad"] * cut + [r[0] for r in rows], pa.string()),
+            "ts": pa.array(
+                [base] * cut + [base + dt.timedelta(microseconds=r[1]) for r in rows],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "temp_c": pa.array([0.0] * cut + [r[2] for r in rows], pa.float64()),
+            "humidity_pct": pa.array([None] * cut + [r[3] for r in rows], pa.float64()),
+        }
+    ).slice(cut)
+    got = _decode(copy_binary_readings(tbl, received_us=42))
+    want = [(r[0], base + dt.timedelta(microseconds=r[1]), r[2], r[3], 42) for r in rows]
+    assert sorted(got, key=repr) == sorted(want, key=repr)

@@ -666,7 +666,7 @@ class PostgresEngine(Engine):
         # savepoint, staged in a temp table and inserted with ON CONFLICT DO NOTHING
         # (race-free with several writing processes), and COPY (INSERT ... RETURNING) TO
         # STDOUT streams exactly the new rows back (none, for a resent batch).
-        ordered = batch.take(pc_sort_keys(batch))
+        ordered = batch.take(_key_order(batch))
         try:
             with conn.cursor() as cur:
                 cur.execute(b"SAVEPOINT nuanliu_readings")
@@ -740,7 +740,7 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no ext
 _COPY_TRAILER = b"\xff\xff"
 
 
-def pc_sort_keys(batch: pa.Table) -> pa.Array:
+def _key_order(batch: pa.Table) -> pa.Array:
     """Row order by (sensor_id, ts): byte order of the ids, as ``COLLATE "C"`` sorts."""
     import pyarrow.compute as pc
 
@@ -770,13 +770,15 @@ def copy_binary_readings(batch: pa.Table, received_us: int) -> bytes:
     hum_v = hum.fill_null(0.0).to_numpy(zero_copy_only=False)
     data = np.frombuffer(sid.buffers()[2], np.uint8) if sid.buffers()[2] else np.empty(0, np.uint8)
     layout = lengths.astype(np.int64) * 2 + has_hum
-    groups = [slice(None)] if (layout == layout[0]).all() else None
+    groups: list[slice | np.ndarray] = (
+        [slice(None)]  # the usual batch: one layout, no index arrays
+        if (layout == layout[0]).all()
+        else [np.flatnonzero(layout == key) for key in np.unique(layout)]
+    )
     parts = [_COPY_HEADER]
-    if groups is None:
-        groups = [np.flatnonzero(layout == key) for key in np.unique(layout)]
     for rows in groups:
-        width = int(lengths[rows][0]) if isinstance(rows, np.ndarray) else int(lengths[0])
-        with_hum = bool(has_hum[rows][0]) if isinstance(rows, np.ndarray) else bool(has_hum[0])
+        first = 0 if isinstance(rows, slice) else int(rows[0])
+        width, with_hum = int(lengths[first]), bool(has_hum[first])
         fields: list[tuple[str, str]] = [("nf", ">i2"), ("l_sid", ">i4")]
         if width:
             fields.append(("sid", f"S{width}"))
@@ -784,16 +786,14 @@ def copy_binary_readings(batch: pa.Table, received_us: int) -> bytes:
         if with_hum:
             fields.append(("h", ">f8"))
         fields += [("l_r", ">i4"), ("r", ">i8")]
-        count = n if isinstance(rows, slice) else len(rows)
-        rec = np.empty(count, dtype=np.dtype(fields))
+        rec = np.empty(len(ts[rows]), dtype=np.dtype(fields))
         rec["nf"] = 5
         rec["l_sid"] = width
         if width:
-            starts = offsets[:-1][rows]
-            if isinstance(rows, slice) and offsets[-1] - offsets[0] == n * width:
-                ids = data[offsets[0] : offsets[-1]]  # contiguous: no gather
+            if isinstance(rows, slice):  # equal lengths: the ids are one contiguous run
+                ids = data[offsets[0] : offsets[-1]]
             else:
-                ids = data[(starts[:, None] + np.arange(width)).ravel()]
+                ids = data[(offsets[:-1][rows][:, None] + np.arange(width)).ravel()]
             rec["sid"] = ids.view(f"S{width}")
         rec["l_ts"] = 8
         rec["ts"] = ts[rows]
