@@ -676,6 +676,9 @@ def main() -> None:
     ap.add_argument("--readings", type=int, default=None)
     ap.add_argument("--sensors", type=int, default=10_000)
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
+    ap.add_argument(
+        "--append", action="store_true", help="add this run to the results file (a noisy machine)"
+    )
     args = ap.parse_args()
     n = args.readings or (100_000 if args.quick else 1_000_000)
     load_before = load_average()
@@ -705,18 +708,23 @@ def main() -> None:
         f"before and {load_after} after. duckdb {duckdb.__version__}, pyarrow "
         f"{pa.__version__}, psycopg {psycopg.__version__}, PostgreSQL on 127.0.0.1.\n\n"
         "**bulk load** rows are each engine's plain load of the same rows into `readings` "
-        "(no validation, no de-duplication); *of bulk load* is a row's rate over the "
-        "engine's fastest in-process bulk load, *of bulk load as a process* (CLI rows) "
-        "over the same engine's plain load run as a process of its own. "
+        "(no validation, no de-duplication; how they are run: the docstring of "
+        "`bench/ingest.py`). Shares: *of fastest bulk load* is a row's rate over the "
+        "engine's fastest in-process bulk load (DuckDB: the Arrow table or read_parquet; "
+        "PostgreSQL: the faster COPY); *of same input's bulk load* over the engine's plain "
+        "load of that input (CSV rows: read_csv / COPY csv of the file; Parquet and Arrow "
+        "rows: read_parquet / Arrow append on DuckDB, COPY binary on PostgreSQL, which has "
+        "no Parquet loader); *of bulk load as a process* (CLI rows) over that load run as "
+        "a process of its own (`python -c` duckdb; `psql \\copy` csv). "
         "`in-process ingest_file` rows parse, validate and store through "
-        "`Store.insert_readings` (idempotent on sensor_id+ts); `CLI process` rows are "
-        "`python -m nuanliu.cli ingest FILE --db URL` timed from process start to exit, with "
-        "the monitoring aggregates hook on as `nuanliu ingest` runs by default. How the "
-        "baselines are run: the docstring of `bench/ingest.py`."
+        "`Store.insert_readings` (idempotent on sensor_id+ts) in a warm process; "
+        "`CLI process` rows are `python -m nuanliu.cli ingest FILE --db URL` timed from "
+        "process start to exit, with the monitoring aggregates hook on as `nuanliu ingest` "
+        "runs by default (and without, `--no-aggregates`)."
     )
     text = (
-        f"# Ingest benchmark\n\n{note}\n\n{table}\n\n"
-        "## Time to first row\n\nThe whole `nuanliu ingest` process on a one-reading CSV "
+        f"{note}\n\n{table}\n\n"
+        "### Time to first row\n\nThe whole `nuanliu ingest` process on a one-reading CSV "
         "file: start-up, store opening with the schema version check, parse, validate, "
         "commit (with the aggregates hook), summary, exit — so an upper bound of the time "
         "to the first stored row. *floor* is a process that only imports the libraries "
@@ -724,6 +732,11 @@ def main() -> None:
         "other jobs on the machine inflate far less than wall time.\n\n"
         f"{startup}\n"
     )
+    title = f"## Run of {started:%Y-%m-%d %H:%M} UTC (load average {load_before} before)"
+    if args.append and RESULTS.exists():
+        text = f"{RESULTS.read_text().rstrip()}\n\n{title}\n\n{text}"
+    else:
+        text = f"# Ingest benchmark\n\n{title}\n\n{text}"
     print()
     print(text)
     if not args.no_write:
