@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,29 +43,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private broker on a free loopback port, its limits raised for the gateway load.
+MOSQUITTO_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "nuanliu.conf"
 
-    The system broker keeps Mosquitto's defaults (1000 queued messages per offline client),
-    which would drop readings while the ingest process is being killed; a broker of our
-    own also keeps these tests independent of whoever else uses port 1883.
-    """
+
+@contextmanager
+def running_mosquitto(workdir: Path) -> Iterator[str]:
+    """Mosquitto from the documented config (``deploy/mosquitto/nuanliu.conf``: queue
+    limits raised for gateway load) on a free loopback port; its URL."""
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(exe).exists():
         pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
     port = free_port()
-    conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\n"
-        "allow_anonymous true\n"
-        "persistence false\n"
-        "max_queued_messages 1000000\n"
-        "max_inflight_messages 1000\n"
-        "max_keepalive 60\n"
-    )
     proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [exe, "-c", str(MOSQUITTO_CONF), "-p", str(port)],
+        cwd=workdir,  # persistence writes mosquitto.db here
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 10
     while True:
@@ -73,9 +67,9 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
                 proc.kill()
-                pytest.fail(f"mosquitto did not start on port {port}: {err}")
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                pytest.fail(f"mosquitto -c {MOSQUITTO_CONF} did not start on port {port}: {err}")
             time.sleep(0.05)
     try:
         yield f"mqtt://127.0.0.1:{port}"
@@ -85,3 +79,16 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private broker for the module, its limits raised for the gateway load.
+
+    The system broker keeps Mosquitto's defaults (1000 queued messages per offline client),
+    which would drop readings while the ingest process is being killed; a broker of our
+    own also keeps these tests independent of whoever else uses port 1883.
+    """
+    with running_mosquitto(tmp_path_factory.mktemp("mosquitto")) as url:
+        yield url

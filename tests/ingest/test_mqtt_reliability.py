@@ -54,17 +54,20 @@ def gateway_message(first: int, count: int, gateway: str) -> bytes:
     )
 
 
+def ingest_command(broker: str, db_url: str, *options: str) -> list[str]:
+    """``nuanliu ingest mqtt --url BROKER --db DB [options]``, exactly what the console
+    script runs."""
+    return [
+        sys.executable, "-c", "from nuanliu.cli import main; main()", "ingest", "mqtt",
+        "--url", broker, "--db", db_url, *options,
+    ]  # fmt: skip
+
+
 class Worker:
     """One ``nuanliu ingest mqtt`` process; its output goes to a log file."""
 
-    def __init__(self, broker: str, db_url: str, client_id: str, group: str, log: Path) -> None:
-        self.cmd = [
-            # Exactly what the `nuanliu ingest mqtt` console script runs.
-            sys.executable, "-c", "from nuanliu.cli import main; main()", "ingest", "mqtt",
-            "--url", broker, "--db", db_url, "--client-id", client_id, "--group", group,
-            "--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.1",
-            "--batch-messages", "50",
-        ]  # fmt: skip
+    def __init__(self, cmd: list[str], log: Path) -> None:
+        self.cmd = cmd
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
         self.offset = 0
@@ -129,7 +132,10 @@ def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
 
     run = uuid.uuid4().hex[:8]
     group = f"rel{run}"
-    worker = Worker(mosquitto, db_url, f"ingest-{run}", group, tmp_path / "ingest.log")
+    options = ["--client-id", f"ingest-{run}", "--group", group]
+    options += ["--topic", f"nuanliu/v1/readings/{group}/#", "--stats-interval-s", "0.1"]
+    options += ["--batch-messages", "50"]
+    worker = Worker(ingest_command(mosquitto, db_url, *options), tmp_path / "ingest.log")
     workers.append(worker)
     worker.start()
 

@@ -129,13 +129,31 @@ def mqtt_cmd(
     ),
     topic: str = typer.Option("nuanliu/v1/readings/#", "--topic", help="Topic filter."),
     group: str = typer.Option("ingest", "--group", help="Shared-subscription group ('' = none)."),
+    instance: int = typer.Option(
+        0,
+        "--instance",
+        help="This worker's number in the group: the client id is "
+        "nuanliu-ingest-<group>-<instance>. Add a worker = start another number.",
+    ),
     client_id: str = typer.Option(
-        "", "--client-id", help="Stable id keeps the session (and its queue) across restarts."
+        "", "--client-id", help="Explicit client id (instead of the group and --instance)."
+    ),
+    drain: bool = typer.Option(
+        False,
+        "--drain",
+        help="Leave the group: stop taking new messages, ingest what this identity's "
+        "session still holds, end the session, exit. Stop the worker first.",
     ),
     db: str | None = DbOpt,
     batch_messages: int = typer.Option(1000, "--batch-messages", help="Messages per transaction."),
     batch_ms: float = typer.Option(200.0, "--batch-ms", help="Longest wait to fill a batch."),
-    session_expiry_s: int = typer.Option(3600, "--session-expiry-s", help="Broker keeps session."),
+    session_expiry_s: int = typer.Option(
+        86_400, "--session-expiry-s", help="How long the broker keeps a session while away."
+    ),
+    heartbeat_s: float = typer.Option(5.0, "--heartbeat-s", help="Membership heartbeat period."),
+    orphan_timeout_s: float = typer.Option(
+        15.0, "--orphan-timeout-s", help="A member silent this long is adopted by a live one."
+    ),
     stats_interval_s: float = typer.Option(10.0, "--stats-interval-s", help="Stats line period."),
     future_tolerance_s: float = TolOpt,
     aggregates: bool = AggOpt,
@@ -143,26 +161,36 @@ def mqtt_cmd(
     """Consume readings from MQTT (QoS 1, persistent shared subscription) until SIGTERM."""
     from nuanliu.ingest.batch import Ingestor
     from nuanliu.ingest.mqtt import MqttConfig, MqttIngest
+    from nuanliu.store import open_store
 
     cfg = MqttConfig(
         url=url or load_settings().mqtt_url,
         topic=topic,
         group=group,
         client_id=client_id,
+        instance=instance,
+        drain=drain,
         batch_messages=batch_messages,
         batch_ms=batch_ms,
         session_expiry_s=session_expiry_s,
         receive_maximum=max(batch_messages, 1),
+        heartbeat_s=heartbeat_s,
+        orphan_timeout_s=orphan_timeout_s,
         stats_interval_s=stats_interval_s,
     )
     try:
         cfg.host_port()
+        cfg.identity()
         store = _open(db, aggregates)
+        # Its own connection for heartbeats, so they never wait behind a long batch.
+        members = open_store(db or load_settings().database_url, migrate=False)
     except NuanliuError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise typer.Exit(1) from exc
-    with store:
-        worker = MqttIngest(Ingestor(store, limits=_limits(future_tolerance_s)), cfg)
+    with store, members:
+        worker = MqttIngest(
+            Ingestor(store, limits=_limits(future_tolerance_s)), cfg, membership_store=members
+        )
 
         def _stop(signum: int, _frame: Any) -> None:
             worker.stop.set()
@@ -176,6 +204,9 @@ def mqtt_cmd(
             # when this worker (or another of its group) is back.
             print(f"error: {exc.message}; unacknowledged messages stay queued", file=sys.stderr)
             raise typer.Exit(1) from exc
+        if worker.error:
+            print(f"error: {worker.error}", file=sys.stderr)
+            raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # python -m nuanliu.ingest.cli mqtt ... (used by the tests)
