@@ -246,7 +246,7 @@ def _merge_unindexed(w: Any, hourly: pa.Table, daily: pa.Table) -> None:
 
 def _utc_hour(ts: pa.ChunkedArray) -> pa.Array:
     """Each UTC timestamp floored to its hour, in integer arithmetic: ``floor_temporal``
-    goes through the time zone value by value (~10x slower; most of the hook's time)."""
+    goes through the time zone value by value (~6x slower; ~40 % of the Arrow part)."""
     per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
     ticks = ts.combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
     return pa.array(ticks - ticks % per_hour[ts.type.unit], pa.int64()).cast(ts.type)
