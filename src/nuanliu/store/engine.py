@@ -726,7 +726,7 @@ def _csv_ready(tbl: pa.Table) -> pa.Table:
         if pa.types.is_timestamp(field.type):
             # Storage is UTC either way; naive timestamps are taken as UTC. The UTC wall
             # time is cast to text without a zone (a zone-aware cast or strftime converts
-            # value by value: ~40x slower) and marked as UTC; the fraction is the unit's.
+            # value by value: ~20x slower) and marked as UTC; the fraction is the unit's.
             utc = col.cast(pa.timestamp(field.type.unit, tz="UTC"))
             text = pc.cast(utc.cast(pa.timestamp(field.type.unit)), pa.string())
             cols.append(pc.binary_join_element_wise(text, "+00:00", ""))
