@@ -69,6 +69,18 @@ class NotConverged(NuanliuError, RuntimeError):
         self.result = result
 
 
+class Infeasible(NuanliuError, RuntimeError):
+    """A solve converged to a state that breaks a physical limit (cavitation, pressure
+    rating, velocity, differential pressure, pump range, heat-exchanger cross);
+    ``result`` keeps the state and ``result.violations`` lists every violation."""
+
+    code = "infeasible"
+
+    def __init__(self, message: str, *, details: Any = None, result: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.result = result
+
+
 class StoreError(NuanliuError, RuntimeError):
     """The database refused or failed an operation."""
 

@@ -41,7 +41,9 @@ def assert_same(a: Network, b: Network, *, rel: float = 0.0) -> None:
                 assert x.equals(y), (kind, col.name, x.compare(y) if len(x) == len(y) else None)
 
 
-@pytest.mark.parametrize("fmt,name", [("geojson", "net.geojson"), ("csv", "bundle")])
+@pytest.mark.parametrize(
+    "fmt,name", [("geojson", "net.geojson"), ("parquet", "net.parquet"), ("csv", "bundle")]
+)
 def test_round_trip_is_exact(tmp_path: Path, fmt: str, name: str) -> None:
     net = tiny_network()
     path = write_network(net, tmp_path / name, fmt)
@@ -50,7 +52,7 @@ def test_round_trip_is_exact(tmp_path: Path, fmt: str, name: str) -> None:
 
 def test_generated_city_round_trips_through_every_format(tmp_path: Path) -> None:
     net = generate_city(150, seed=5, sources=2, mesh_fraction=1.0)
-    for name in ("city.geojson", "city_csv"):
+    for name in ("city.geojson", "city.parquet", "city_csv"):
         assert_same(net, read_network(write_network(net, tmp_path / name)))
     back = read_network(_write_pp(net, tmp_path / "city.json"))
     assert_same(net, back, rel=1e-12)
@@ -143,7 +145,7 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_s
         min_size=1,
         max_size=6,
     ),
-    fmt=st.sampled_from(["geojson", "csv"]),
+    fmt=st.sampled_from(["geojson", "parquet", "csv"]),
 )
 def test_arbitrary_values_round_trip_exactly(
     tmp_path_factory: pytest.TempPathFactory, rows: list, fmt: str
@@ -158,7 +160,9 @@ def test_arbitrary_values_round_trip_exactly(
         }
     )
     net = Network.from_tables(name="h", meta={"note": "测试"}, pipes=pipes)
-    path = tmp_path_factory.mktemp("rt") / ("n.geojson" if fmt == "geojson" else "n")
+    path = tmp_path_factory.mktemp("rt") / {"geojson": "n.geojson", "parquet": "n.parquet"}.get(
+        fmt, "n"
+    )
     assert_same(net, read_network(write_network(net, path, fmt)))
 
 
@@ -231,3 +235,209 @@ def test_native_pandapipes_net_is_imported() -> None:
     pp.create_ext_grid(ppn, j[0], p_bar=5, t_k=350)
     with pytest.raises(InvalidInput, match="ext_grid"):
         from_pandapipes(ppn)
+
+
+# -- fast readers and the columnar format ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["city.geojson", "city.parquet"])
+def test_large_generated_city_round_trips_exactly(tmp_path: Path, name: str) -> None:
+    net = generate_city(2_000, seed=11, sources=2, zero_demand_fraction=0.1)
+    net.pipes.loc[::7, "dn_mm"] = math.nan  # NaN scattered through a column
+    assert_same(net, read_network(write_network(net, tmp_path / name)))
+
+
+def test_parquet_is_one_small_file_that_other_tools_read(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    net = generate_city(300, seed=2)
+    path = write_network(net, tmp_path / "city.parquet")
+    geo = write_network(net, tmp_path / "city.geojson")
+    assert path.stat().st_size * 5 < geo.stat().st_size
+    df = pq.read_table(path).to_pandas()
+    pipes = df[df["element"] == "pipe"]
+    assert pipes["pipe_id"].tolist() == net.pipes["pipe_id"].tolist()
+    assert pipes["length_m"].tolist() == net.pipes["length_m"].tolist()
+    assert (df["element"] == "consumer").sum() == 300
+
+
+def test_parquet_keeps_special_floats_extras_and_clashing_column_types(tmp_path: Path) -> None:
+    net = tiny_network()
+    net.pipes["length_m"] = [1e-300, 5e300, 0.1 + 0.2, 7.0]
+    net.junctions.loc[0, "x"] = -0.0
+    net.sources.loc[0, "capacity_w"] = math.inf
+    net.pipes["tag"] = ["a", "b", "", "é"]  # extra text column
+    net.pipes["install_year"] = np.array([1990, 2001, 2015, 2020], dtype=np.int64)
+    net.consumers["tag"] = [1.5, math.nan]  # same name, other type, in another kind
+    net.valves["note"] = [{"by": "GIS", "layers": [1, 2]}]  # not Arrow-typable: JSON text
+    net.meta["nested"] = {"list": [1, 2.5, "三"], "flag": True}
+    back = read_network(write_network(net, tmp_path / "n.parquet"))
+    assert_same(net, back)
+    assert math.copysign(1.0, back.junctions.loc[0, "x"]) == -1.0
+    assert back.sources.loc[0, "capacity_w"] == math.inf
+    assert back.pipes["install_year"].dtype == np.int64
+    assert back.pipes["tag"].tolist() == ["a", "b", "", "é"]
+    assert back.consumers["tag"].iloc[0] == 1.5 and math.isnan(back.consumers["tag"].iloc[1])
+    assert back.valves.loc[0, "note"] == {"by": "GIS", "layers": [1, 2]}
+
+
+def test_results_file_is_not_taken_for_a_network(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "results.parquet"
+    pq.write_table(pa.table({"element": ["pipes"], "element_id": ["p1"]}), path)
+    with pytest.raises(InvalidInput, match=r"results\.parquet: not a Nuanliu network"):
+        read_network(path)
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InvalidInput, match=r"junk\.parquet: cannot read Parquet"):
+        read_network(tmp_path / "junk.parquet")
+
+
+def test_readers_follow_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column added to the schema flows through every native format unedited."""
+    from nuanliu.network.schema import Column
+
+    pn = Column("pn_bar", "float", "bar", 16.0, "Pressure rating.", gt=0.0)
+    monkeypatch.setitem(SCHEMA, "pipes", (*SCHEMA["pipes"], pn))
+    net = tiny_network()
+    assert net.pipes["pn_bar"].tolist() == [16.0] * 4
+    net.pipes.loc[1, "pn_bar"] = 25.0
+    for name in ("n.geojson", "n.parquet", "bundle"):
+        back = read_network(write_network(net, tmp_path / name))
+        assert_same(net, back)
+        assert back.pipes["pn_bar"].tolist() == [16.0, 25.0, 16.0, 16.0]
+
+
+def _features(*props: dict) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": None, "properties": p} for p in props],
+    }
+
+
+def test_geojson_from_other_tools_is_read_leniently(tmp_path: Path) -> None:
+    # NaN literals (Python's json writes them), numbers as text, features that leave out
+    # columns, and a junction whose coordinates are only in its geometry
+    text = json.dumps(
+        _features(
+            {"element": "junction", "junction_id": "a", "x": 1.0, "y": 2.0},
+            {"element": "junction", "junction_id": "b", "elevation_m": "12.5"},
+            {
+                "element": "pipe",
+                "pipe_id": "p",
+                "from_junction_id": "a",
+                "to_junction_id": "b",
+                "length_m": float("nan"),
+                "in_service": "yes",
+            },
+        )
+    )
+    doc = json.loads(text)
+    doc["features"][1]["geometry"] = {"type": "Point", "coordinates": [3.0, 4.0]}
+    path = tmp_path / "other.geojson"
+    path.write_text(json.dumps(doc))
+    assert "NaN" in path.read_text()
+    net = read_network(path)
+    assert net.junctions[["x", "y"]].to_numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert net.junctions["elevation_m"].tolist() == [0.0, 12.5]
+    assert math.isnan(net.pipes.loc[0, "length_m"]) and bool(net.pipes.loc[0, "in_service"])
+
+
+def test_geojson_errors_name_file_line_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection",\n "features": [}\n')
+    with pytest.raises(InvalidInput, match=r"broken\.geojson: invalid JSON at line 2"):
+        read_network(path)
+    path.write_text(json.dumps(_features({"element": "pipe", "pipe_id": "p", "length_m": "long"})))
+    with pytest.raises(
+        InvalidInput, match=r"broken\.geojson: pipes\.length_m: not a number: 'long'"
+    ):
+        read_network(path)
+    net = tiny_network()
+    net.pipes.loc[0, "length_m"] = math.inf
+    with pytest.raises(InvalidInput, match=r"pipes\.length_m: infinite"):
+        write_network(net, tmp_path / "inf.geojson")
+
+
+_any_float = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.lists(
+        st.tuples(_text, _any_float, _any_float, st.booleans(), st.integers(-(2**63), 2**63 - 1)),
+        min_size=0,
+        max_size=6,
+    ),
+    consumers=st.lists(st.tuples(_text, _any_float), min_size=0, max_size=4),
+    meta=st.dictionaries(
+        _text,
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _floats | _text,
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+            max_leaves=6,
+        ),
+        max_size=4,
+    ),
+)
+def test_parquet_round_trips_anything_exactly(
+    tmp_path_factory: pytest.TempPathFactory, rows: list, consumers: list, meta: dict
+) -> None:
+    pipes = pd.DataFrame(
+        {
+            "pipe_id": [f"p{i}" for i in range(len(rows))],
+            "name": [r[0] for r in rows],
+            "length_m": [r[1] for r in rows],
+            "dn_mm": [r[2] for r in rows],
+            "in_service": [r[3] for r in rows],
+            "asset_number": pd.Series([r[4] for r in rows], dtype=np.int64),
+        }
+    )
+    cons = pd.DataFrame(
+        {
+            "consumer_id": [f"c{i}" for i in range(len(consumers))],
+            "name": [c[0] for c in consumers],
+            "heat_demand_w": [c[1] for c in consumers],
+        }
+    )
+    net = Network.from_tables(name="h 网", meta=meta, pipes=pipes, consumers=cons)
+    path = tmp_path_factory.mktemp("pq") / "n.parquet"
+    back = read_network(write_network(net, path))
+    assert_same(net, back)
+    for kind in ELEMENT_KINDS:  # bit for bit, NaN, −0.0 and ±inf included
+        for col in SCHEMA[kind]:
+            if col.dtype == "float":
+                a, b = net[kind][col.name].to_numpy(), back[kind][col.name].to_numpy()
+                assert a.tobytes() == b.tobytes(), (kind, col.name)
+    assert back.pipes["asset_number"].tolist() == pipes["asset_number"].tolist()
+
+
+def test_parquet_from_another_schema_version(tmp_path: Path) -> None:
+    """A kind the file lacks reads as empty; a kind this version lacks is refused."""
+    import orjson
+    import pyarrow.parquet as pq
+
+    from nuanliu.network.io.parquet import METADATA_KEY, to_arrow
+
+    net = tiny_network()
+    table = to_arrow(net)
+    info = orjson.loads(table.schema.metadata[METADATA_KEY])
+    older = dict(info, kinds={k: v for k, v in info["kinds"].items() if k != "valves"})
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: orjson.dumps(older)}), tmp_path / "old.parquet"
+    )
+    back = read_network(tmp_path / "old.parquet")
+    assert back.valves.empty and list(back.valves.columns) == list(net.valves.columns)
+    assert back.pipes.equals(net.pipes)
+    newer = dict(info, kinds={**info["kinds"], "heat_pumps": info["kinds"]["valves"]})
+    pq.write_table(
+        table.replace_schema_metadata({METADATA_KEY: orjson.dumps(newer)}), tmp_path / "new.parquet"
+    )
+    with pytest.raises(InvalidInput, match="'heat_pumps' is not known"):
+        read_network(tmp_path / "new.parquet")

@@ -87,6 +87,7 @@ def test_impossible_setpoints(tiny: Network) -> None:
 
 def test_conditional_requirements_of_controls(tiny: Network) -> None:
     tiny.sources.loc[0, "control"] = "flow"
+    tiny.sources.loc[0, "supply_pressure_bar"] = float("nan")  # else it holds that pressure
     tiny.consumers.loc[1, "mdot_kg_s"] = float("nan")
     assert "mdot_kg_s is required for a flow source" in messages(tiny, "sources", "src")
     assert "mdot_kg_s is required for control 'flow'" in messages(tiny, "consumers", "c2")

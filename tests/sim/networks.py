@@ -285,3 +285,175 @@ def stations_as_consumers(net: Network, return_temp_c: float = 60.0) -> Network:
     tables["stations"] = net.stations.drop(st.index)
     tables["consumers"] = pd.concat([net.consumers, cons], ignore_index=True)
     return Network.from_tables(name=f"{net.name}-consumers", meta=net.meta, **tables)
+
+
+# -- networks built natively in pandapipes (as a user would), imported by Nuanliu --------
+
+PP_AMBIENT_K = 283.15  # pipes' ground temperature and pandapipes' ambient option
+
+
+class _PPBuilder:
+    """Small helper to build pandapipes nets street by street (pandapipes units)."""
+
+    def __init__(self, name: str, *, text_k: float | None = PP_AMBIENT_K) -> None:
+        import pandapipes as pp
+
+        self.pp = pp
+        self.net = pp.create_empty_network(name=name, fluid="water")
+        self.text_k = text_k  # None: pandapipes' default ambient temperature
+
+    def junction(self, height_m: float = 0.0) -> int:
+        return int(self.pp.create_junction(self.net, 5.0, 353.15, height_m=height_m))
+
+    def pair(self, height_m: float = 0.0) -> tuple[int, int]:
+        """A supply and a return junction at one place."""
+        return self.junction(height_m), self.junction(height_m)
+
+    def pipe(self, a: int, b: int, length_m: float, d_mm: float, *, u: float = 0.6) -> int:
+        """A pre-insulated pipe: roughness 0.05 mm, U = ``u`` W/(m K) per metre of pipe."""
+        return int(
+            self.pp.create_pipe_from_parameters(
+                self.net,
+                a,
+                b,
+                length_km=length_m / 1000.0,
+                inner_diameter_mm=d_mm,
+                k_mm=0.05,
+                u_w_per_m2k=u / (np.pi * d_mm / 1000.0),
+                text_k=self.text_k,
+            )
+        )
+
+    def pipes(self, s0: tuple[int, int], s1: tuple[int, int], length_m: float, d_mm: float):
+        """Supply (s0 → s1) and return (s1 → s0) pipes between two places."""
+        self.pipe(s0[0], s1[0], length_m, d_mm)
+        self.pipe(s1[1], s0[1], length_m, d_mm)
+
+    def consumer(self, at: tuple[int, int], heat_w: float, return_c: float = 50.0) -> int:
+        return int(
+            self.pp.create_heat_consumer(
+                self.net, at[0], at[1], qext_w=heat_w, treturn_k=return_c + 273.15
+            )
+        )
+
+    def street(
+        self,
+        start: tuple[int, int],
+        heats_w: list[float],
+        *,
+        length_m: float = 120.0,
+        d_mm: float = 100.0,
+        heights_m: list[float] | None = None,
+    ) -> list[tuple[int, int]]:
+        """A street of consumers off ``start``; returns their places."""
+        places = []
+        prev = start
+        for i, q in enumerate(heats_w):
+            here = self.pair(heights_m[i] if heights_m else 0.0)
+            self.pipes(prev, here, length_m, d_mm)
+            self.consumer(here, q)
+            places.append(here)
+            prev = here
+        return places
+
+    def plant(self, at: tuple[int, int], p_flow_bar: float, lift_bar: float, t_c: float = 95.0):
+        self.pp.create_circ_pump_const_pressure(
+            self.net, at[1], at[0], p_flow_bar=p_flow_bar, plift_bar=lift_bar, t_flow_k=t_c + 273.15
+        )
+
+    def pump(self, a: int, b: int, name: str, lifts_bar: list[float], flows_m3_h: list[float]):
+        self.pp.create_pump_from_parameters(
+            self.net,
+            a,
+            b,
+            name,
+            pressure_list=lifts_bar,
+            flowrate_list=flows_m3_h,
+            reg_polynomial_degree=2,
+        )
+
+
+def pp_pump_stations_net():
+    """A plant, a 2.5 km transmission main with a relay station of two pumps in series on
+    the supply and a booster of two pumps in parallel on the return, a district of
+    three streets; one street hangs off a throttled valve (ζ = 40)."""
+    b = _PPBuilder("pump-stations")
+    plant = b.pair()
+    b.plant(plant, p_flow_bar=5.0, lift_bar=1.5)
+    relay_in, relay_out = b.junction(), b.junction()
+    b.pipe(plant[0], relay_in, 2500.0, 250.0)
+    mid = b.junction()
+    b.pump(relay_in, mid, "relay-1", [1.4, 1.3, 0.9], [0.0, 120.0, 240.0])
+    b.pump(mid, relay_out, "relay-2", [1.2, 1.1, 0.8], [0.0, 120.0, 240.0])
+    boost_in, boost_out = b.junction(), b.junction()
+    b.pump(boost_in, boost_out, "booster-a", [1.0, 0.9, 0.5], [0.0, 60.0, 120.0])
+    b.pump(boost_in, boost_out, "booster-b", [1.0, 0.9, 0.5], [0.0, 60.0, 120.0])
+    b.pipe(boost_out, plant[1], 2500.0, 250.0)
+    hub = (relay_out, boost_in)
+    b.street(hub, [4e5, 6e5, 3e5, 5e5], d_mm=150.0)
+    b.street(hub, [7e5, 2e5, 4e5], d_mm=125.0)
+    # a throttled branch: supply hub → valve → street
+    v_s = b.junction()
+    b.pp.create_valve(b.net, hub[0], v_s, et="ju", inner_diameter_mm=100.0, loss_coefficient=40.0)
+    b.street((v_s, hub[1]), [5e5, 5e5, 3e5], d_mm=125.0)
+    return b.net
+
+
+def pp_two_sources_net(boiler: str = "heat_consumer"):
+    """A meshed district fed by a pressure-holding plant and, at its far end, a peak
+    boiler injecting a fixed flow — a heat_consumer run backwards (return → supply), or
+    a ``circ_pump_mass`` of type "t" (fixed flow and outlet temperature, no pressure) —;
+    one vacant building takes no heat (qext_w = 0)."""
+    b = _PPBuilder(f"two-sources ({boiler})")
+    plant = b.pair()
+    b.plant(plant, p_flow_bar=6.0, lift_bar=2.5)
+    west = b.street(plant, [3e5, 4e5, 0.0, 5e5, 3e5], d_mm=150.0, length_m=150.0)
+    east = b.street(plant, [6e5, 2e5, 4e5, 3e5], d_mm=150.0, length_m=150.0)
+    b.pipes(west[-1], east[-1], 200.0, 100.0)  # closes the loop
+    far = b.pair()
+    b.pipes(east[-1], far, 250.0, 100.0)
+    b.street(far, [2e5, 3e5], d_mm=80.0)
+    if boiler == "heat_consumer":
+        b.pp.create_heat_consumer(
+            b.net, far[1], far[0], controlled_mdot_kg_per_s=4.0, treturn_k=273.15 + 90.0
+        )
+    else:
+        b.pp.create_circ_pump_const_mass_flow(
+            b.net, far[1], far[0], 6.0, 4.0, t_flow_k=273.15 + 90.0, type="t"
+        )
+    return b.net
+
+
+def pp_hills_net():
+    """A plant in a valley feeding streets that climb 40 m and fall 40 m below it; the
+    pipes leave their ambient temperature to pandapipes' default (no ``text_k``)."""
+    b = _PPBuilder("hills", text_k=None)
+    plant = b.pair(0.0)
+    b.plant(plant, p_flow_bar=8.5, lift_bar=3.0)
+    up = b.pair(20.0)
+    b.pipes(plant, up, 600.0, 200.0)
+    b.street(up, [5e5, 4e5, 6e5, 3e5], d_mm=125.0, heights_m=[28.0, 34.0, 40.0, 38.0])
+    down = b.pair(-20.0)
+    b.pipes(plant, down, 600.0, 200.0)
+    b.street(down, [4e5, 6e5, 5e5], d_mm=125.0, heights_m=[-30.0, -40.0, -36.0])
+    return b.net
+
+
+def pp_fixed_flow_plant_net():
+    """A plant circulating a fixed flow and holding its outlet pressure
+    (``circ_pump_mass``), a differential-pressure bypass at the far end, hills."""
+    b = _PPBuilder("fixed-flow-plant")
+    plant = b.pair(0.0)
+    b.pp.create_circ_pump_const_mass_flow(
+        b.net, plant[1], plant[0], p_flow_bar=6.0, mdot_flow_kg_per_s=18.0, t_flow_k=368.15
+    )
+    places = b.street(
+        plant,
+        [4e5, 6e5, 5e5, 3e5, 4e5],
+        d_mm=150.0,
+        length_m=200.0,
+        heights_m=[5.0, 12.0, 25.0, 18.0, 10.0],
+    )
+    end = places[-1]
+    b.pp.create_valve(b.net, end[0], end[1], et="ju", inner_diameter_mm=60.0, loss_coefficient=6.0)
+    return b.net

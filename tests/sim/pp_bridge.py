@@ -184,3 +184,52 @@ def pandapipes_results(net, ppn, jix: dict[str, int]) -> dict[str, pd.DataFrame]
             }
         )
     return out
+
+
+def run_native(ppn, *, ambient_k: float) -> object:
+    """Run a native pandapipes net (a copy; bidirectional, tight, Colebrook–White)."""
+    import copy
+
+    ran = copy.deepcopy(ppn)
+    run_pandapipes(ran, ambient_k=ambient_k, use_numba=False)
+    return ran
+
+
+def nuanliu_pressure_bar(ppn, ref_junction: int) -> pd.Series:
+    """pandapipes' junction pressures in Nuanliu's convention.
+
+    pandapipes reports gauge pressure against the local barometric air pressure at each
+    junction's height (``p_correction_height_air``); Nuanliu's gauge is against one
+    constant atmosphere, equal to pandapipes' at the pressure reference (the junction
+    whose pressure the plant holds): p = p_pandapipes + p_air(h) − p_air(h_ref).
+    """
+    from pandapipes.component_models.component_toolbox import p_correction_height_air
+
+    h = ppn.junction["height_m"].astype(float)
+    air = pd.Series(p_correction_height_air(h.to_numpy()), index=h.index)
+    return ppn.res_junction["p_bar"] + air - air[ref_junction]
+
+
+def native_results(ppn, ref_junction: int) -> dict[str, pd.Series]:
+    """pandapipes results of a native net keyed by the ids the importer gives."""
+
+    def keyed(table: str, col: str, prefix: str) -> pd.Series:
+        res = ppn[f"res_{table}"]
+        return pd.Series(res[col].to_numpy(float), index=[f"{prefix}{i}" for i in res.index])
+
+    out = {
+        "pipe_mdot": keyed("pipe", "mdot_from_kg_per_s", "P"),
+        "junction_p": pd.Series(
+            nuanliu_pressure_bar(ppn, ref_junction).to_numpy(),
+            index=[f"J{i}" for i in ppn.junction.index],
+        ),
+        "junction_t": keyed("junction", "t_k", "J") - KELVIN,
+    }
+    if "heat_consumer" in ppn and len(ppn.heat_consumer):
+        out["consumer_mdot"] = keyed("heat_consumer", "mdot_from_kg_per_s", "C")
+    if "pump" in ppn and len(ppn.pump):
+        out["pump_mdot"] = keyed("pump", "mdot_from_kg_per_s", "PU")
+        out["pump_lift"] = keyed("pump", "deltap_bar", "PU")
+    if "valve" in ppn and len(ppn.valve):
+        out["valve_mdot"] = keyed("valve", "mdot_from_kg_per_s", "V")
+    return out

@@ -70,8 +70,11 @@ def random_tree(draw) -> Network:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_tree())
 def test_random_trees_converge_physically(net: Network) -> None:
-    res = solve_steady(net)
-    assert res.converged
+    # random pipes and demands often break a physical limit: the state must still solve,
+    # and "infeasible" exactly when there are violations
+    res = solve_steady(net, raise_on_failure=False)
+    assert res.solved, res.status
+    assert (res.status == "infeasible") == (len(res.violations) > 0)
     c = res.consumers
     assert np.all(np.isfinite(c["mdot_kg_s"])) and np.all(c["mdot_kg_s"] >= 0)
     assert np.all(c["return_temp_c"] <= c["supply_temp_c"] + 1e-9)

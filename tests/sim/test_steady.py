@@ -66,8 +66,10 @@ def _check_physical(res) -> None:
     ],
 )
 def test_energy_balance_closes(make) -> None:
-    res = solve_steady(make())
-    assert res.converged
+    # reverse, relay and jiexiu (at its design load) exceed the default velocity limit
+    # somewhere: the balance must close all the same
+    res = solve_steady(make(), raise_on_failure=False)
+    assert res.solved, res.status
     assert res.summary["heat_lost_w"] > 0
     _check_physical(res)
 
@@ -104,8 +106,8 @@ def test_zero_demand_consumers_take_no_flow() -> None:
 def test_parallel_relay_pumps_share_the_flow(control: str) -> None:
     spec = CURVE if control == "curve" else {"control": "lift", "lift_bar": 4.0}
     net = relay_network(pumps=[{"pump_id": f"P{i}", **spec} for i in range(3)])
-    res = solve_steady(net)
-    assert res.converged
+    res = solve_steady(net, raise_on_failure=False)  # D0S runs at 2.5 m/s (DN200 limit 2)
+    assert res.solved, res.status
     p = res.pumps
     line = res.pipes.set_index("pipe_id").loc["T1S", "mdot_kg_s"]
     assert abs(p["mdot_kg_s"].sum() - line) < 1e-9 * line
@@ -126,12 +128,23 @@ def test_parallel_relay_pumps_share_the_flow(control: str) -> None:
 
 
 def test_series_pumps_add_their_lift() -> None:
-    one = solve_steady(relay_network(pumps=[{"pump_id": "P0", "control": "lift", "lift_bar": 2.0}]))
+    # one 2-bar pump leaves the far consumers without differential pressure: infeasible
+    one = solve_steady(
+        relay_network(pumps=[{"pump_id": "P0", "control": "lift", "lift_bar": 2.0}]),
+        raise_on_failure=False,
+    )
+    assert one.status == "infeasible"
+    assert set(one.violations.query("check == 'differential_pressure'")["element_id"]) == {
+        "C1",
+        "C2",
+        "C3",
+    }
     two = solve_steady(
         relay_network(
             pumps=[{"pump_id": f"P{i}", "control": "lift", "lift_bar": 2.0} for i in range(2)],
             series=True,
-        )
+        ),
+        raise_on_failure=False,
     )
     p1 = one.junctions.set_index("junction_id")["pressure_bar"]
     p2 = two.junctions.set_index("junction_id")["pressure_bar"]
@@ -151,8 +164,10 @@ def test_low_supply_temperature_keeps_consumers_physical() -> None:
         supply_temp_c=58.0,
         return_temp_c=50.0,
     )
-    res = solve_steady(net)
-    assert res.converged
+    # the capped flows overload the DN100 line: a real network could not carry them
+    res = solve_steady(net, raise_on_failure=False)
+    assert res.status == "infeasible"
+    assert {"velocity", "differential_pressure"} <= set(res.violations["check"])
     c = res.consumers
     cold = c["supply_temp_c"] <= 50.0
     assert cold.any() and (~cold).any()
@@ -328,14 +343,16 @@ def test_loop_paths_equal_the_tree_solve() -> None:
 def test_supply_temperature_override_for_schedules() -> None:
     cn = compile_network(generate_city(300, seed=4, sources=3))
     base = solve_steady(cn)
-    cool = solve_steady(cn, supply_temp_c=95.0, warm_start=base)
+    # 95 °C needs 70 % more flow than the network was sized for: infeasible, still solved
+    cool = solve_steady(cn, supply_temp_c=95.0, warm_start=base, raise_on_failure=False)
+    assert cool.status == "infeasible"
     assert np.allclose(cool.sources["supply_temp_c"], 95.0)
     # lower supply temperature → more flow for the same heat
     assert cool.consumers["mdot_kg_s"].sum() > 1.2 * base.consumers["mdot_kg_s"].sum()
     assert abs(cool.summary["heat_delivered_w"] - base.summary["heat_delivered_w"]) < (
         1e-6 * base.summary["heat_delivered_w"]
     )
-    one = solve_steady(cn, supply_temp_c={"SRC1": 110.0})
+    one = solve_steady(cn, supply_temp_c={"SRC1": 110.0}, raise_on_failure=False)
     assert one.sources.set_index("source_id").loc["SRC1", "supply_temp_c"] == 110.0
     with pytest.raises(InvalidInput, match="unknown source"):
         solve_steady(cn, supply_temp_c={"nope": 90.0})

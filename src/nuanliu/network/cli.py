@@ -21,6 +21,7 @@ _err = Console(stderr=True)
 
 class Format(StrEnum):
     geojson = "geojson"
+    parquet = "parquet"
     csv = "csv"
     pandapipes = "pandapipes"
 
@@ -30,14 +31,38 @@ def _fail(exc: NuanliuError, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_network(source: str) -> Network:
-    """``source`` as a file/folder path of any supported format, or an example name."""
+STRICT_HELP = "pandapipes files: refuse unconnected junctions instead of dropping them."
+
+
+def load_network(source: str, *, strict: bool = False) -> Network:
+    """``source`` as a file/folder path of any supported format, or an example name.
+
+    A pandapipes file's unconnected junctions are dropped and listed on stderr (pandapipes
+    ignores them); ``strict`` refuses the file instead.
+    """
+    import warnings
+
     from nuanliu.network.examples import list_examples, load_example
-    from nuanliu.network.io import read_network
+    from nuanliu.network.io import detect_format, read_network
 
     path = Path(source)
     if path.exists():
-        return read_network(path)
+        if path.is_dir() or detect_format(path) != "pandapipes":
+            return read_network(path)
+        from nuanliu.network.io.pandapipes_io import (
+            UnconnectedJunctionsWarning,
+            read_pandapipes_json,
+        )
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnconnectedJunctionsWarning)
+            net = read_pandapipes_json(path, strict=strict)
+        for w in caught:
+            if issubclass(w.category, UnconnectedJunctionsWarning):
+                _err.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return net
     if source in list_examples():
         return load_example(source)
     from nuanliu.errors import InvalidInput
@@ -69,12 +94,13 @@ def _summary_table(net: Network) -> Table:
 def check_cmd(
     file: Annotated[str, typer.Argument(help="Network file/folder or example name.")],
     limit: Annotated[int, typer.Option(help="Show at most this many problems (0 = all).")] = 0,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
     """Validate a network: print a summary and every problem (exit code 1 if any)."""
     from nuanliu.network.validate import check
 
     try:
-        net = load_network(file)
+        net = load_network(file, strict=strict)
     except NuanliuError as exc:
         raise _fail(exc) from None
     _out.print(_summary_table(net))
@@ -97,19 +123,20 @@ def check_cmd(
 @app.command("export")
 def export_cmd(
     file: Annotated[str, typer.Argument(help="Network file/folder or example name.")],
-    to: Annotated[Format, typer.Option("--to", help="Output format.")],
+    to: Annotated[Format, typer.Option("--to", "--format", help="Output format.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file or folder (csv).")],
     heat_source_return_temp_c: Annotated[
         float | None,
         typer.Option(help="pandapipes only: export 'heat' sources as flow at this return °C."),
     ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
     """Convert a network to GeoJSON, a CSV bundle folder or a pandapipes JSON file."""
     from nuanliu.network.io import write_network
     from nuanliu.network.io.pandapipes_io import write_pandapipes_json
 
     try:
-        net = load_network(file)
+        net = load_network(file, strict=strict)
         if to is Format.pandapipes:
             write_pandapipes_json(net, out, heat_source_return_temp_c=heat_source_return_temp_c)
         else:

@@ -182,8 +182,9 @@ class Network:
                 f"unknown element kind(s): {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(ELEMENT_KINDS)}"
             )
-        norm = {kind: normalize_table(kind, tables.get(kind)) for kind in ELEMENT_KINDS}
-        return cls(**norm, name=str(name), meta=dict(meta or {}))
+        # __post_init__ normalizes each table (once; normalizing here too doubled the work)
+        given = {kind: tables.get(kind) for kind in ELEMENT_KINDS}
+        return cls(**given, name=str(name), meta=dict(meta or {}))
 
     def __post_init__(self) -> None:
         # Direct construction (Network(junctions=..., ...)) gets the same guarantees.

@@ -67,6 +67,22 @@ _IN_SERVICE = Column(
     "in_service", "bool", "", True, "False takes the element out of the model (open circuit)."
 )
 
+#: pressure rating (bar gauge) of elements whose ``pn_bar`` is NaN, unless the network's
+#: ``meta["limits"]["pn_bar"]`` sets another (physical-limit check, nuanliu.sim.limits)
+DEFAULT_PN_BAR = 16.0
+
+
+def _pn(what: str) -> Column:
+    return Column(
+        "pn_bar",
+        "float",
+        "bar(g)",
+        NAN,
+        f"Pressure rating (PN) of the {what}: highest allowed gauge pressure. NaN = the "
+        f"network's `meta.limits.pn_bar`, else PN{DEFAULT_PN_BAR:g}.",
+        gt=0.0,
+    )
+
 
 JUNCTIONS: tuple[Column, ...] = (
     _id("junction_id", "junction (node)"),
@@ -86,6 +102,7 @@ JUNCTIONS: tuple[Column, ...] = (
         NAN,
         "Northing; latitude when meta['crs'] == 'EPSG:4326'. NaN if unknown.",
     ),
+    _pn("junction (fittings, branches)"),
 )
 
 SOURCES: tuple[Column, ...] = (
@@ -118,7 +135,9 @@ SOURCES: tuple[Column, ...] = (
         "float",
         "bar(g)",
         NAN,
-        "Outlet pressure set-point (control `pressure`).",
+        "Outlet pressure set-point (control `pressure`); a `flow`/`heat` source with it "
+        "holds it where no pressure-holding element is in its part (pandapipes' "
+        "circ_pump_mass).",
         ge=-1.0,
     ),
     Column(
@@ -154,6 +173,15 @@ PUMPS: tuple[Column, ...] = (
     Column("head_a1_s_per_m2", "float", "s/m²", NAN, "Linear coefficient a1 (Q in m³/s)."),
     Column("head_a2_s2_per_m5", "float", "s²/m⁵", NAN, "Quadratic coefficient a2 (≤ 0).", le=0.0),
     Column(
+        "curve_density_kg_m3",
+        "float",
+        "kg/m³",
+        NAN,
+        "Fixed density of the curve: Q = ṁ/ρ and Δp = ρ·g·H at this ρ, a pressure-over-mass-"
+        "flow law (pandapipes evaluates its curves at ρ(0 °C)); NaN = the water at the pump.",
+        gt=0.0,
+    ),
+    Column(
         "speed_ratio",
         "float",
         "",
@@ -173,6 +201,24 @@ PUMPS: tuple[Column, ...] = (
         "`circulation` (at a source), `relay` (on a long line), `booster` (in the network).",
         choices=("circulation", "relay", "booster"),
     ),
+    Column(
+        "min_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Smallest allowed flow (operating range); NaN = 0 (no reverse flow).",
+        ge=0.0,
+    ),
+    Column(
+        "max_flow_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Largest allowed flow; NaN = the curve's end, where the head falls to 0 at the "
+        "running speed (no limit for a `lift` pump).",
+        gt=0.0,
+    ),
+    _pn("pump casing"),
     _IN_SERVICE,
 )
 
@@ -206,6 +252,16 @@ PIPES: tuple[Column, ...] = (
         "minor_loss_zeta", "float", "", 0.0, "Sum of local loss coefficients (bends, tees).", ge=0.0
     ),
     Column("dn_mm", "float", "mm", NAN, "Nominal diameter DN (informative).", gt=0.0),
+    Column(
+        "max_velocity_m_s",
+        "float",
+        "m/s",
+        NAN,
+        "Highest allowed flow velocity; NaN = the default by DN (`dn_mm`, else the inner "
+        "diameter), see docs/solver.md 'Physical limits'.",
+        gt=0.0,
+    ),
+    _pn("pipe"),
     _IN_SERVICE,
 )
 
@@ -224,6 +280,7 @@ VALVES: tuple[Column, ...] = (
         gt=0.0,
     ),
     Column("opening", "float", "", 1.0, "Opening 0…1 (0 = closed).", ge=0.0, le=1.0),
+    _pn("valve"),
     _IN_SERVICE,
 )
 
@@ -319,6 +376,14 @@ STATIONS: tuple[Column, ...] = (
         "m²",
         NAN,
         "Heated floor area served (informative; links to the registry).",
+        ge=0.0,
+    ),
+    Column(
+        "min_dp_bar",
+        "float",
+        "bar",
+        0.0,
+        "Differential pressure the station needs across its primary supply/return.",
         ge=0.0,
     ),
     _IN_SERVICE,

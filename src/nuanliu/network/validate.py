@@ -2,9 +2,11 @@
 
 ``check(net)`` returns every problem found; ``validate(net)`` raises
 :class:`~nuanliu.errors.NetworkInvalid` whose ``details`` lists them as
-``{"kind", "id", "problem"}``. All checks are vectorised (pandas and
-``scipy.sparse.csgraph``) so that networks of several hundred thousand elements
-validate in well under a second.
+``{"kind", "id", "problem"}``. All checks are vectorised (numpy and
+``scipy.sparse.csgraph``; Python runs once per problem found, never per element): a
+60,000-pipe city validates in about 0.1 s. Text columns are compared as numpy object
+arrays (several times faster than pandas' element-wise comparison) and every junction
+reference is looked up once (:class:`_Positions`), for the reference check and the graph.
 
 Graph semantics. Junctions are coupled hydraulically by in-service pipes, pumps,
 valves, consumers (supply → return junction), sources (their circulation pump links
@@ -53,25 +55,48 @@ class _Collector:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, kind: str, ids: pd.Series | list[str], problem: str | pd.Series) -> None:
+    def add(
+        self, kind: str, ids: pd.Series | list[str], problem: str | pd.Series | list[str]
+    ) -> None:
+        """One problem per id: the same text for all, or one text each."""
         ids_list = list(ids)
         if not ids_list:
             return
-        if isinstance(problem, pd.Series):
-            self.items.extend(
-                Problem(kind, i, p) for i, p in zip(ids_list, problem.tolist(), strict=True)
-            )
-        else:
+        if isinstance(problem, str):
             self.items.extend(Problem(kind, i, problem) for i in ids_list)
+        else:
+            texts = problem.tolist() if isinstance(problem, pd.Series) else list(problem)
+            self.items.extend(Problem(kind, i, p) for i, p in zip(ids_list, texts, strict=True))
 
 
 def _ids(table: pd.DataFrame, kind: str) -> pd.Series:
     """Ids for messages: the id, or ``row N`` where it is missing."""
-    ids = table[ID_COLUMN[kind]].astype(str)
-    empty = ids == ""
+    ids = table[ID_COLUMN[kind]]  # str values (checked by _check_columns)
+    empty = ids.to_numpy() == ""
     if empty.any():
-        ids = ids.where(~empty, pd.Series([f"row {i}" for i in range(len(ids))], index=ids.index))
+        ids = ids.copy()
+        ids[empty] = [f"row {i}" for i in np.flatnonzero(empty)]
     return ids
+
+
+def _text(s: pd.Series) -> np.ndarray:
+    """A text column as a numpy object array, for fast comparisons."""
+    return s.to_numpy(dtype=object)
+
+
+class _Positions:
+    """Position in the junction index of every junction reference, looked up once."""
+
+    def __init__(self, net: Network, jindex: pd.Index) -> None:
+        self.net = net
+        self.jindex = jindex
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def __call__(self, kind: str, column: str) -> np.ndarray:
+        key = (kind, column)
+        if key not in self._cache:
+            self._cache[key] = self.jindex.get_indexer(_text(self.net[kind][column]))
+        return self._cache[key]
 
 
 def _fmt(values: pd.Series) -> pd.Series:
@@ -103,27 +128,39 @@ def _check_columns(net: Network, out: _Collector) -> set[str]:
 
 def _check_values(kind: str, table: pd.DataFrame, ids: pd.Series, out: _Collector) -> None:
     idcol = table[ID_COLUMN[kind]]
-    out.add(kind, ids[idcol == ""], "missing id")
-    dup = idcol.duplicated(keep=False) & (idcol != "")
-    out.add(kind, ids[dup].drop_duplicates(), "duplicate id")
+    empty_id = _text(idcol) == ""
+    if empty_id.any():
+        out.add(kind, ids[empty_id], "missing id")
+    dup = idcol.duplicated(keep=False).to_numpy() & ~empty_id
+    if dup.any():
+        out.add(kind, ids[dup].drop_duplicates(), "duplicate id")
     for col in SCHEMA[kind][1:]:
         s = table[col.name]
         if col.dtype == "str":
+            a = _text(s)
             if col.required:
-                out.add(kind, ids[s == ""], f"missing required value {col.name}")
+                missing = a == ""
+                if missing.any():
+                    out.add(kind, ids[missing], f"missing required value {col.name}")
             if col.choices:
-                bad = (s != "") & ~s.isin(col.choices)
-                out.add(
-                    kind,
-                    ids[bad],
-                    s[bad].map(
-                        lambda v, c=col: f"{c.name} = {v!r} is not one of {', '.join(c.choices)}"
-                    ),
-                )
+                ok = a == ""
+                for choice in col.choices:
+                    ok |= a == choice
+                if not ok.all():
+                    bad = ~ok
+                    out.add(
+                        kind,
+                        ids[bad],
+                        [
+                            f"{col.name} = {v!r} is not one of {', '.join(col.choices)}"
+                            for v in a[bad]
+                        ],
+                    )
         elif col.dtype == "float":
-            if col.required:
-                out.add(kind, ids[s.isna()], f"missing required value {col.name}")
-            given = s.notna()
+            a = s.to_numpy()
+            nan = np.isnan(a)
+            if col.required and nan.any():
+                out.add(kind, ids[nan], f"missing required value {col.name}")
             for bound, op, text in (
                 (col.gt, np.less_equal, "must be > {b:g}"),
                 (col.ge, np.less, "must be ≥ {b:g}"),
@@ -131,7 +168,7 @@ def _check_values(kind: str, table: pd.DataFrame, ids: pd.Series, out: _Collecto
             ):
                 if bound is None:
                     continue
-                bad = given & op(s, bound)
+                bad = op(a, bound)  # False where NaN: a bound applies to given values
                 if bad.any():
                     msg = f"{col.name} = " + _fmt(s[bad]) + " " + text.format(b=bound)
                     out.add(kind, ids[bad], msg)
@@ -226,8 +263,14 @@ def _check_setpoints(net: Network, ids: dict[str, pd.Series], out: _Collector) -
     # Two-terminal elements whose ends coincide carry no flow and break the incidence matrix.
     for kind, a, b in _TWO_TERMINAL:
         t = net[kind]
-        same = (t[a] == t[b]) & (t[a] != "")
-        out.add(kind, ids[kind][same], f"{a} and {b} are the same junction '" + t[a][same] + "'")
+        ta = _text(t[a])
+        same = (ta == _text(t[b])) & (ta != "")
+        if same.any():
+            out.add(
+                kind,
+                ids[kind][same],
+                [f"{a} and {b} are the same junction '{v}'" for v in ta[same]],
+            )
 
 
 _TWO_TERMINAL: tuple[tuple[str, str, str], ...] = (
@@ -241,23 +284,28 @@ _TWO_TERMINAL: tuple[tuple[str, str, str], ...] = (
 
 
 def _check_references(
-    net: Network, ids: dict[str, pd.Series], jindex: pd.Index, out: _Collector
+    net: Network, ids: dict[str, pd.Series], pos: _Positions, out: _Collector
 ) -> None:
     for kind in ELEMENT_KINDS:
         t = net[kind]
         for col in SCHEMA[kind]:
             if col.ref != "junctions":
                 continue
-            s = t[col.name]
-            bad = (s != "") & (jindex.get_indexer(s) < 0)
+            unknown = pos(kind, col.name) < 0
+            if not unknown.any():
+                continue
+            s = _text(t[col.name])
+            bad = unknown & (s != "")
             if bad.any():
-                out.add(kind, ids[kind][bad], f"{col.name} = '" + s[bad] + "' is not a junction")
+                out.add(
+                    kind, ids[kind][bad], [f"{col.name} = '{v}' is not a junction" for v in s[bad]]
+                )
 
 
 # -- graph checks --------------------------------------------------------------------------
 
 
-def _edges(net: Network, jindex: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _edges(net: Network, pos: _Positions) -> tuple[np.ndarray, np.ndarray]:
     """Hydraulic couplings between junction positions (in service, both ends known)."""
     a_all: list[np.ndarray] = []
     b_all: list[np.ndarray] = []
@@ -268,8 +316,8 @@ def _edges(net: Network, jindex: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     for kind, a, b in pairs:
         t = net[kind]
         live = t["in_service"].to_numpy()
-        ia = jindex.get_indexer(t[a])[live]
-        ib = jindex.get_indexer(t[b])[live]
+        ia = pos(kind, a)[live]
+        ib = pos(kind, b)[live]
         ok = (ia >= 0) & (ib >= 0)
         a_all.append(ia[ok])
         b_all.append(ib[ok])
@@ -292,7 +340,7 @@ def hydraulic_parts(net: Network) -> pd.Series:
     """
     ids = net.junctions["junction_id"]
     jindex = pd.Index(ids[ids != ""].drop_duplicates())
-    a, b = _edges(net, jindex)
+    a, b = _edges(net, _Positions(net, jindex))
     return pd.Series(_parts(len(jindex), a, b), index=jindex, name="part")
 
 
@@ -301,13 +349,12 @@ def _quote(ids: np.ndarray) -> str:
     return shown + (", …" if len(ids) > _QUOTE else "")
 
 
-def _check_graph(
-    net: Network, ids: dict[str, pd.Series], jindex: pd.Index, out: _Collector
-) -> None:
+def _check_graph(net: Network, ids: dict[str, pd.Series], pos: _Positions, out: _Collector) -> None:
+    jindex = pos.jindex
     n = len(jindex)
     if n == 0:
         return
-    a, b = _edges(net, jindex)
+    a, b = _edges(net, pos)
     label = _parts(n, a, b)
     n_parts = int(label.max()) + 1
     jids = np.asarray(jindex, dtype=object)
@@ -320,7 +367,7 @@ def _check_graph(
 
     def part_of(kind: str, col: str) -> tuple[np.ndarray, np.ndarray]:
         t = net[kind]
-        idx = jindex.get_indexer(t[col])
+        idx = pos(kind, col)
         live = t["in_service"].to_numpy() & (idx >= 0)
         parts = np.full(len(t), -1)
         parts[live] = label[idx[live]]
@@ -332,7 +379,10 @@ def _check_graph(
     supply_temp = np.full(n_parts, -np.inf)
     src = net.sources
     sp, slive = part_of("sources", "supply_junction_id")
-    pres = slive & (src["control"] == "pressure").to_numpy()
+    # a flow/heat source holding supply_pressure_bar is a reference too (circ_pump_mass)
+    pres = slive & (
+        (src["control"] == "pressure").to_numpy() | src["supply_pressure_bar"].notna().to_numpy()
+    )
     has_ref[sp[pres]] = True
     heated[sp[slive]] = True
     np.maximum.at(
@@ -429,9 +479,10 @@ def check(net: Network) -> list[Problem]:
         _check_values(kind, net[kind], ids[kind], out)
     _check_setpoints(net, ids, out)
     junction_ids = net.junctions["junction_id"]
-    jindex = pd.Index(junction_ids[junction_ids != ""].drop_duplicates())
-    _check_references(net, ids, jindex, out)
-    _check_graph(net, ids, jindex, out)
+    jindex = pd.Index(junction_ids[_text(junction_ids) != ""].drop_duplicates())
+    pos = _Positions(net, jindex)
+    _check_references(net, ids, pos, out)
+    _check_graph(net, ids, pos, out)
     return out.items
 
 

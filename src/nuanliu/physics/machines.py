@@ -11,6 +11,16 @@ GRAVITY_M_S2 = 9.80665
 KV_REFERENCE_DENSITY_KG_M3 = 1000.0
 
 
+def curve_density_kg_m3(
+    density_kg_m3: FloatArray, fixed_density_kg_m3: FloatArray | None
+) -> FloatArray:
+    """The density a pump curve is evaluated at: its fixed curve density where one is set
+    (``curve_density_kg_m3``, NaN = none), else the water's density at the pump."""
+    if fixed_density_kg_m3 is None:
+        return density_kg_m3
+    return np.where(np.isnan(fixed_density_kg_m3), density_kg_m3, fixed_density_kg_m3)
+
+
 def pump_curve_dp_pa(
     mdot_kg_s: FloatArray,
     density_kg_m3: FloatArray,
@@ -18,17 +28,22 @@ def pump_curve_dp_pa(
     a1_s_per_m2: FloatArray,
     a2_s2_per_m5: FloatArray,
     speed_ratio: FloatArray,
+    fixed_density_kg_m3: FloatArray | None = None,
 ) -> FloatArray:
     """Pressure rise of a pump on its head curve at a speed ratio n (affinity laws).
 
-    H(Q) = a0 n² + a1 n Q + a2 Q² (Q in m³/s, H in m); Δp = ρ g H. Reverse flow through
-    the pump uses the same polynomial (the curve's extrapolation), which keeps the
-    function smooth for Newton; a real check valve would close instead.
+    H(Q) = a0 n² + a1 n Q + a2 Q² (Q in m³/s, H in m); Δp = ρ g H with Q = ṁ/ρ. ρ is the
+    water's density at the pump, or the pump's fixed curve density where set: then the
+    curve is a pressure-over-mass-flow law independent of temperature — pandapipes'
+    convention, which evaluates its curves (bar over m³/h) at Q = ṁ/ρ(0 °C).
+    Reverse flow through the pump uses the same polynomial (the curve's extrapolation),
+    which keeps the function smooth for Newton; a real check valve would close instead.
     """
-    q = mdot_kg_s / density_kg_m3
+    rho = curve_density_kg_m3(density_kg_m3, fixed_density_kg_m3)
+    q = mdot_kg_s / rho
     n = speed_ratio
     head_m = a0_m * n * n + a1_s_per_m2 * n * q + a2_s2_per_m5 * q * np.abs(q)
-    return density_kg_m3 * GRAVITY_M_S2 * head_m
+    return rho * GRAVITY_M_S2 * head_m
 
 
 def pump_curve_ddp_dmdot(
@@ -37,9 +52,10 @@ def pump_curve_ddp_dmdot(
     a1_s_per_m2: FloatArray,
     a2_s2_per_m5: FloatArray,
     speed_ratio: FloatArray,
+    fixed_density_kg_m3: FloatArray | None = None,
 ) -> FloatArray:
     """d(Δp)/d(ṁ) of :func:`pump_curve_dp_pa` (Pa per kg/s)."""
-    q = mdot_kg_s / density_kg_m3
+    q = mdot_kg_s / curve_density_kg_m3(density_kg_m3, fixed_density_kg_m3)
     return GRAVITY_M_S2 * (a1_s_per_m2 * speed_ratio + 2.0 * a2_s2_per_m5 * np.abs(q))
 
 

@@ -176,3 +176,36 @@ class WaterProperties:
 
 #: Default water (saturated liquid, 0–150 °C, linear beyond).
 WATER = WaterProperties.from_table(_DEFAULT_TABLE, name="water (IAPWS-95, saturated liquid)")
+
+
+# IAPWS-IF97 region 4 (saturation line), coefficients n1…n10 of the saturation equation.
+_IF97_N = (
+    0.11670521452767e4,
+    -0.72421316703206e6,
+    -0.17073846940092e2,
+    0.12020824702470e5,
+    -0.32325550322333e7,
+    0.14915108613530e2,
+    -0.48232657361591e4,
+    0.40511340542057e6,
+    -0.23855557567849,
+    0.65017534844798e3,
+)
+#: Standard atmosphere (Pa): gauge + this = absolute pressure.
+ATMOSPHERE_PA = 101_325.0
+
+
+def saturation_pressure_pa(temp_c: ArrayLike) -> FloatArray:
+    """Vapour (saturation) pressure of water in Pa, absolute: IAPWS-IF97 eq. 30.
+
+    Valid from 0 °C to the critical point (373.946 °C); colder water is evaluated at
+    0 °C (611 Pa, negligible for any network pressure) and hotter at the critical point.
+    """
+    n1, n2, n3, n4, n5, n6, n7, n8, n9, n10 = _IF97_N
+    t_k = np.clip(np.atleast_1d(np.asarray(temp_c, dtype=np.float64)), 0.0, 373.946) + 273.15
+    theta = t_k + n9 / (t_k - n10)
+    a = theta * theta + n1 * theta + n2
+    b = n3 * theta * theta + n4 * theta + n5
+    c = n6 * theta * theta + n7 * theta + n8
+    p_mpa = (2.0 * c / (-b + np.sqrt(b * b - 4.0 * a * c))) ** 4
+    return p_mpa * 1e6

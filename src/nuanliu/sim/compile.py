@@ -282,13 +282,25 @@ def compile_network(net: Any) -> CompiledNetwork:
             seen.add(c)
             ref_nodes.append(int(node))
             ref_lift.append(i)
+    # A part without one: a flow/heat source holding its outlet pressure is the reference
+    # (pandapipes' circ_pump_mass); with a pressure-holding element its pressure is unused.
+    held_p = _f(f_src, "supply_pressure_bar")
+    ref_held_pa = [np.nan] * len(ref_nodes)
+    for i in np.flatnonzero(np.isfinite(held_p)):
+        node = int(node_of_j[fs_to[i]])
+        c = int(comp[node])
+        if c not in seen:
+            seen.add(c)
+            ref_nodes.append(node)
+            ref_lift.append(-1)
+            ref_held_pa.append(float(held_p[i]) * BAR_PA)
     no_ref = np.setdiff1d(np.arange(ncomp), np.array(sorted(seen), dtype=np.int64))
     if len(no_ref):
         bad_nodes = np.flatnonzero(np.isin(comp, no_ref))
         raise InvalidInput(
             f"{len(no_ref)} hydraulically separate part(s) have no pressure-holding element "
-            "(a `pressure` source or an isolation station): junctions "
-            + ", ".join(jids[node_j[bad_nodes[:10]]]),
+            "(a `pressure` source, an isolation station or a source holding "
+            "supply_pressure_bar): junctions " + ", ".join(jids[node_j[bad_nodes[:10]]]),
             details=[
                 {"kind": "junctions", "id": j, "problem": "no pressure reference in its part"}
                 for j in jids[node_j[bad_nodes[:50]]]
@@ -368,6 +380,7 @@ def compile_network(net: Any) -> CompiledNetwork:
         "a1": np.nan_to_num(_f(pumps, "head_a1_s_per_m2")),
         "a2": np.nan_to_num(_f(pumps, "head_a2_s2_per_m5")),
         "speed": np.nan_to_num(_f(pumps, "speed_ratio", 1.0), nan=1.0),
+        "rho": _f(pumps, "curve_density_kg_m3"),  # NaN: the water's density at the pump
         "efficiency": np.nan_to_num(_f(pumps, "efficiency", 0.75), nan=0.75),
     }
     lift_par = {
@@ -385,7 +398,11 @@ def compile_network(net: Any) -> CompiledNetwork:
         # the source's own circulation pump efficiency is not in the schema: use the default
         "efficiency": np.full(len(lift_ids), 0.75),
     }
-    ref_par = {"lift": np.array(ref_lift, dtype=np.int64), "node": ref_nodes_a}
+    ref_par = {
+        "lift": np.array(ref_lift, dtype=np.int64),
+        "node": ref_nodes_a,
+        "held_pa": np.array(ref_held_pa, dtype=np.float64),
+    }
     cons_par = {
         "ids": _s(consumers, "consumer_id"),
         "heat_demand_w": np.nan_to_num(_f(consumers, "heat_demand_w")),
@@ -469,6 +486,7 @@ def compile_network(net: Any) -> CompiledNetwork:
         m_loop=m_chord[loop_rows, :].tocsc(),
         component_of_node=comp,
         tables={
+            "junctions": junctions,
             "p_sources": p_src,
             "f_sources": f_src,
             "stations": stations,

@@ -132,15 +132,22 @@ def edge_law(
         curve = pu["curve"][e]
         gain = np.where(
             curve,
-            pump_curve_dp_pa(qi[m], rho[m], pu["a0"][e], pu["a1"][e], pu["a2"][e], pu["speed"][e]),
+            pump_curve_dp_pa(
+                qi[m], rho[m], pu["a0"][e], pu["a1"][e], pu["a2"][e], pu["speed"][e], pu["rho"][e]
+            ),
             pu["lift_pa"][e],
         )
         slope = np.where(
             curve,
-            -pump_curve_ddp_dmdot(qi[m], rho[m], pu["a1"][e], pu["a2"][e], pu["speed"][e]),
+            -pump_curve_ddp_dmdot(
+                qi[m], rho[m], pu["a1"][e], pu["a2"][e], pu["speed"][e], pu["rho"][e]
+            ),
             0.0,
         )
-        dp[m] += -gain + LIFT_INTERNAL_PA_PER_KG_S * qi[m]
+        # curve pumps lift exactly their curve; the internal resistance stays in the slope
+        # only, which keeps the Jacobian regular on a flat curve
+        internal = np.where(curve, 0.0, LIFT_INTERNAL_PA_PER_KG_S)
+        dp[m] += -gain + internal * qi[m]
         dd[m] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
 
     m = kind == K_LIFT
@@ -150,7 +157,11 @@ def edge_law(
 
     m = kind == K_REF
     if m.any():
-        dp[m] = -cn.lifts["supply_pressure_pa"][cn.refs["lift"][elem[m]]]
+        # a part's reference: its first pressure-holding lift, else a flow/heat source
+        # holding its outlet pressure (lift = −1)
+        lift = cn.refs["lift"][elem[m]]
+        held = cn.lifts["supply_pressure_pa"][np.maximum(lift, 0)] if len(cn.lifts["ids"]) else 0.0
+        dp[m] = -np.where(lift >= 0, held, cn.refs["held_pa"][elem[m]])
     return EdgeLaw(dp_pa=dp, ddp_dq=dd, friction=lam_full, reynolds=re_full)
 
 

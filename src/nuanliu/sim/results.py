@@ -1,4 +1,5 @@
-"""Result tables per element kind and the summary of a steady solve; Parquet output.
+"""Result tables per element kind, the summary and the physical-limit violations of a
+steady solve; Parquet output.
 
 Units follow the network tables: bar (gauge) for pressures, °C, kg/s, W, m/s.
 Temperatures of an element are given in the direction the water actually flows.
@@ -19,6 +20,7 @@ from nuanliu.errors import InvalidInput
 from nuanliu.physics.machines import hydraulic_power_w
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
 from nuanliu.sim.hydraulics import HydraulicResult
+from nuanliu.sim.limits import LimitSettings, check_limits
 from nuanliu.sim.options import SolverOptions
 from nuanliu.sim.steady import SteadyResult, SteadyState
 
@@ -272,7 +274,7 @@ def build_result(
         "energy_balance_residual_w": residual,
         "max_velocity_m_s": float(np.abs(pipes["velocity_m_s"]).max()) if len(pipes) else 0.0,
     }
-    return SteadyResult(
+    result = SteadyResult(
         status=status,
         iterations=iterations,
         residual_history=history,
@@ -286,6 +288,12 @@ def build_result(
         summary=summary,
         state=st,
     )
+    # A converged state that breaks a physical limit is infeasible, never "converged".
+    result.violations = check_limits(cn, result, LimitSettings.from_meta(cn.meta), water)
+    if status == "converged" and len(result.violations):
+        result.status = summary["status"] = "infeasible"
+    summary["violations"] = len(result.violations)
+    return result
 
 
 def write_parquet(result: SteadyResult, path: str | Path) -> Path:
@@ -308,5 +316,9 @@ def write_parquet(result: SteadyResult, path: str | Path) -> Path:
     table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[b"nuanliu.summary"] = json.dumps(result.summary, default=float).encode()
+    if result.violations is not None and len(result.violations):
+        meta[b"nuanliu.violations"] = result.violations.to_json(
+            orient="records", force_ascii=False
+        ).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)
     return path

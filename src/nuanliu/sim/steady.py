@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nuanliu.errors import InvalidInput, NotConverged
+from nuanliu.errors import Infeasible, InvalidInput, NotConverged
 from nuanliu.physics.heat_loss import decay_factor
 from nuanliu.sim.compile import CompiledNetwork, compile_network
 from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
@@ -50,7 +50,9 @@ class SteadyState:
 class SteadyResult:
     """Result of :func:`solve_steady`: status, iteration record and tables per kind."""
 
-    status: str  # "converged", "not_converged" or "time_limit"
+    #: "converged", "infeasible" (converged but breaks a physical limit, see
+    #: ``violations``), "not_converged" or "time_limit"
+    status: str
     iterations: int
     residual_history: list[dict[str, float]]
     junctions: Any = None
@@ -63,10 +65,17 @@ class SteadyResult:
     summary: dict[str, Any] = field(default_factory=dict)
     state: SteadyState | None = None
     elapsed_s: float = 0.0
+    #: physical-limit violations, worst first (nuanliu.sim.limits.check_limits)
+    violations: Any = None
 
     @property
     def converged(self) -> bool:
         return self.status == "converged"
+
+    @property
+    def solved(self) -> bool:
+        """The iteration converged (the state may still break a physical limit)."""
+        return self.status in ("converged", "infeasible")
 
     def tables(self) -> dict[str, Any]:
         """Element kind → result table."""
@@ -135,6 +144,8 @@ def solve_steady(
 ) -> SteadyResult:
     """Solve the steady thermo-hydraulic state of a network.
 
+    A converged state that breaks a physical limit has status ``infeasible`` and raises
+    :class:`Infeasible` like a failure (``result.violations`` lists every violation).
     ``demands``: consumer heat demands in W (array in consumer order of the compiled
     network, or a mapping id → W that may also name unmodelled stations); otherwise
     the design demands scaled by ``outdoor_temp_c`` (see :func:`demand_scale`).
@@ -366,6 +377,14 @@ def solve_steady(
             f"flow change {last.get('max_flow_change_rel', np.nan):.3g} (relative), loop "
             f"residual {last.get('loop_residual_pa', np.nan):.3g} Pa",
             details={"status": status, "iterations": it, "history": history[-5:]},
+            result=result,
+        )
+    if result.status == "infeasible" and opts.raise_on_failure:
+        from nuanliu.sim.limits import summary_message
+
+        raise Infeasible(
+            f"steady state of {cn.name!r} is infeasible: {summary_message(result.violations)}",
+            details={"violations": result.violations.head(20).to_dict(orient="records")},
             result=result,
         )
     return result

@@ -65,6 +65,7 @@ RING_MAX_PA_PER_M = 30.0
 BRANCH_MAX_PA_PER_M = 50.0
 
 MIN_SUCTION_BAR = 1.5  # lowest pressure at any relay pump inlet / plant inlet
+PN_BAR = 25.0  # pressure rating of every element (physical-limit check)
 STATION_DP_BAR = 1.5  # isolation station primary side at design flow
 CITY_STATION_DP_BAR = 1.0
 CITY_RETURN_PRESSURE_BAR = 4.0  # held by the isolation station at 1045 m
@@ -434,6 +435,7 @@ def build_tuoketuo_hohhot() -> Network:
     v_line = mdot_line / (RHO_HOT * math.pi * float(inner_diameter_m(LINE_DN_MM)[0]) ** 2 / 4)
     meta = {
         "crs": "EPSG:4326",
+        "limits": {"pn_bar": PN_BAR},
         "illustrative": True,
         "description": (
             "Illustrative model of the Tuoketuo → Hohhot long-distance heating system built "

@@ -17,7 +17,10 @@ source, control ``flow``              heat_consumer run backwards (return → su
                                       junction) with ``treturn_k`` = supply temperature
                                       and ``controlled_mdot_kg_per_s`` = mdot: it injects
                                       the flow at the set outlet temperature without
-                                      holding a pressure, exactly like the Nuanliu source
+                                      holding a pressure, exactly like the Nuanliu source;
+                                      with ``supply_pressure_bar``: circ_pump_const_mass_flow
+                                      (type ``pt`` where it is its part's pressure
+                                      reference, else ``t``)
 source, control ``heat``              raises (pandapipes does not converge with a set
                                       heat at a set outlet temperature) unless
                                       ``heat_source_return_temp_c`` is given: then a flow
@@ -33,9 +36,11 @@ station, modelled secondary           primary: heat_consumer as above with ``qex
                                       pressures and supply temperature
 pump, control ``lift``                pump with a constant curve (poly coefficients
                                       [lift_bar])
-pump, control ``curve``               pump with the quadratic curve converted to bar over
-                                      m³/h at ``rho_kg_m3`` (speed ratio applied by the
-                                      affinity laws)
+pump, control ``curve``               pump with the quadratic curve as bar over m³/h of
+                                      ṁ/ρ(0 °C) (pandapipes' law; speed ratio applied by
+                                      the affinity laws): exact with a fixed
+                                      ``curve_density_kg_m3``, else exact for water of
+                                      density ``rho_kg_m3``
 valve                                 valve between junctions, ``opened`` = opening > 0,
                                       diameter and ``loss_coefficient`` chosen so that the
                                       valve passes ``kv·opening`` m³/h at 1 bar (linear
@@ -45,13 +50,37 @@ valve                                 valve between junctions, ``opened`` = open
 Every pandapipes row also carries ``nuanliu_id`` and the Nuanliu columns pandapipes has
 no field for as ``nuanliu_<column>``, so Network → pandapipes → Network restores the
 whole network; a native pandapipes net (without those columns) is imported from its
-own fields. ``InvalidInput`` names what cannot be exported or imported.
+own fields so that Nuanliu computes what pandapipes computes:
+
+* ids: junction ``J<i>``, pipe ``P<i>``, pump ``PU<i>``, valve ``V<i>``, consumer
+  ``C<i>`` (``i`` = pandapipes index); sources ``S<i>`` (circ_pump_const_pressure),
+  ``SM<i>`` (circ_pump_const_mass_flow), ``SC<i>`` (heat_consumer used as a source);
+* pump curves keep pandapipes' law Δp[bar] = poly(3600·ṁ/ρ0) with ρ0 the net fluid's
+  density at 0 °C: head coefficients at ``curve_density_kg_m3`` = ρ0 (a std type whose
+  quadratic term is round-off, like P3, is a straight line); pandapipes also cuts the
+  lift to 0 for reverse flow and beyond the curve's end, Nuanliu extrapolates;
+* a pipe without ``text_k`` gets the ambient temperature pandapipes gives it: the
+  net's ``user_pf_options`` or pandapipes' default pipeflow option (20 °C); so does
+  ``text_k = 0`` (0 K), which ``create_pipe`` stores for std-type pipes although its
+  documentation promises the ambient temperature;
+* ``circ_pump_const_mass_flow``: a flow source; types ``p``/``pt`` also hold
+  ``p_flow_bar`` at the outlet (``supply_pressure_bar``, the part's reference);
+* a heat_consumer setting ``treturn_k`` and ``controlled_mdot_kg_per_s`` without
+  ``qext_w``, or with a negative ``qext_w`` (a source, run return → supply), becomes a
+  flow (heat) source at the outlet temperature ``treturn_k``;
+* junctions no element refers to, which pandapipes ignores, are dropped with an
+  :class:`UnconnectedJunctionsWarning` listing them; ``strict=True`` refuses the net.
+
+Conventions that stay different: pandapipes uses g = 9.81 m/s² (Nuanliu 9.80665) and
+reports gauge pressure against the barometric air pressure at each junction's height
+(Nuanliu: one atmosphere). ``InvalidInput`` names what cannot be exported or imported.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -167,8 +196,10 @@ def to_pandapipes(
 ) -> Any:
     """``net`` as a pandapipesNet (see the module docstring for the mapping).
 
-    ``rho_kg_m3`` converts pump heads (m) to pressure; ``heat_source_return_temp_c``
-    allows exporting ``heat`` sources as flow sources (mdot = heat / (cp·ΔT)).
+    ``rho_kg_m3``: the water density at curve pumps without a fixed
+    ``curve_density_kg_m3`` (pandapipes' curves cannot follow the temperature);
+    ``heat_source_return_temp_c`` allows exporting ``heat`` sources as flow sources
+    (mdot = heat / (cp·ΔT)).
     """
     pp = _pp()
     ppn = pp.create_empty_network(name=net.name, fluid=fluid)
@@ -272,7 +303,15 @@ _SOURCE_MAPPED = {
 def _export_sources(
     pp: Any, ppn: Any, net: Network, jpos: Any, heat_source_return_temp_c: float | None
 ) -> None:
+    from nuanliu.network.validate import hydraulic_parts
+
     src = net.sources
+    parts = hydraulic_parts(net).to_dict() if len(src) else {}
+    # parts that hold a pressure already (pressure sources, modelled station secondaries)
+    live = src[src["in_service"] & (src["control"] == "pressure")]
+    held_parts = {parts.get(j, -1) for j in live["supply_junction_id"]}
+    st = net.stations[net.stations["in_service"]]
+    held_parts |= {parts.get(j, -1) for j in st["secondary_supply_junction_id"] if j}
     for i, row in src.iterrows():
         one = src.loc[[i]]
         if row["control"] == "pressure":
@@ -321,6 +360,27 @@ def _export_sources(
                 f"control {row['control']!r} needs its set-point"
             )
         extras = _extras(one, "sources", mapped)
+        if not math.isnan(row["supply_pressure_bar"]):
+            # holds its outlet pressure: pandapipes' circ_pump_mass, type "pt" where it is its
+            # part's pressure reference in Nuanliu too, else "t" (the pressure stays unused,
+            # and pandapipes does not converge with two pressure-holding pumps in one part)
+            part = parts.get(row["supply_junction_id"], -1)
+            holds = part not in held_parts
+            held_parts.add(part)
+            pp.create_circ_pump_const_mass_flow(
+                ppn,
+                return_junction=int(jpos("source", one, "return_junction_id")[0]),
+                flow_junction=int(jpos("source", one, "supply_junction_id")[0]),
+                p_flow_bar=row["supply_pressure_bar"],
+                mdot_flow_kg_per_s=value["controlled_mdot_kg_per_s"],
+                t_flow_k=row["supply_temp_c"] + K0,
+                type="pt" if holds else "t",
+                name=row["name"],
+                in_service=bool(row["in_service"]),
+                nuanliu_element="source",
+                **{k: v[0] for k, v in extras.items()},
+            )
+            continue
         pp.create_heat_consumer(
             ppn,
             from_junction=int(jpos("source", one, "return_junction_id")[0]),
@@ -420,8 +480,14 @@ def _export_consumers_and_stations(pp: Any, ppn: Any, net: Network, jpos: Any) -
         )
 
 
-def _curve_coefficients(row: pd.Series, rho_kg_m3: float) -> list[float]:
-    """Pump curve as pandapipes poly coefficients (bar over m³/h, highest degree first)."""
+def _curve_coefficients(row: pd.Series, rho_kg_m3: float, rho0_kg_m3: float) -> list[float]:
+    """Pump curve as pandapipes poly coefficients (bar over m³/h, highest degree first).
+
+    pandapipes evaluates them at x = 3600·ṁ/ρ0 (ρ0 = its fluid at 0 °C). Nuanliu's law
+    Δp = ρ·g·(a0 n² + a1 n ṁ/ρ + a2 (ṁ/ρ)²) with ṁ = ρ0·x/3600 is then exactly
+    ρ g a0 n² + g a1 n ρ0 x/3600 + g a2 ρ0² x²/(3600² ρ): exact for a pump with a fixed
+    ``curve_density_kg_m3`` (ρ = that), else exact for water of density ``rho_kg_m3``.
+    """
     if row["control"] == "lift":
         if math.isnan(row["lift_bar"]):
             raise InvalidInput(f"cannot export pump {row['pump_id']} to pandapipes: no lift_bar")
@@ -430,13 +496,20 @@ def _curve_coefficients(row: pd.Series, rho_kg_m3: float) -> list[float]:
     if math.isnan(a0) or math.isnan(a2):
         raise InvalidInput(f"cannot export pump {row['pump_id']} to pandapipes: incomplete curve")
     a1 = 0.0 if math.isnan(a1) else a1
-    s = row["speed_ratio"]
-    k = rho_kg_m3 * G_M_S2 / 1e5
-    return [k * a2 / 3600.0**2, k * a1 * s / 3600.0, k * a0 * s * s]
+    n = row["speed_ratio"]
+    fixed = row.get("curve_density_kg_m3", math.nan)
+    rho = rho_kg_m3 if pd.isna(fixed) else float(fixed)
+    g = G_M_S2 / 1e5  # bar per (kg/m³ · m)
+    return [
+        g * a2 * rho0_kg_m3**2 / (rho * 3600.0**2),
+        g * a1 * n * rho0_kg_m3 / 3600.0,
+        g * rho * a0 * n * n,
+    ]
 
 
 def _export_pumps(pp: Any, ppn: Any, net: Network, jpos: Any, rho_kg_m3: float) -> None:
     pumps = net.pumps
+    rho0 = pandapipes_curve_density_kg_m3(ppn)
     for i, row in pumps.iterrows():
         one = pumps.loc[[i]]
         extras = _extras(one, "pumps", {"name", "from_junction_id", "to_junction_id", "in_service"})
@@ -445,7 +518,7 @@ def _export_pumps(pp: Any, ppn: Any, net: Network, jpos: Any, rho_kg_m3: float) 
             int(jpos("pump", one, "from_junction_id")[0]),
             int(jpos("pump", one, "to_junction_id")[0]),
             new_std_type_name=f"nuanliu_{row['pump_id']}",
-            poly_coefficents=_curve_coefficients(row, rho_kg_m3),
+            poly_coefficents=_curve_coefficients(row, rho_kg_m3, rho0),
             name=row["name"],
             in_service=bool(row["in_service"]),
             nuanliu_rho_kg_m3=rho_kg_m3,
@@ -509,8 +582,120 @@ def _ids(t: pd.DataFrame, prefix: str) -> np.ndarray:
     return np.where(ids.isna().to_numpy(), native, ids.astype(str).to_numpy())
 
 
-def from_pandapipes(ppn: Any) -> Network:
-    """A Network from a pandapipesNet (made by :func:`to_pandapipes` or natively)."""
+class UnconnectedJunctionsWarning(UserWarning):
+    """Junctions no pandapipes element refers to were dropped on import (pandapipes
+    ignores them); ``junction_ids`` lists them (Nuanliu ids)."""
+
+    def __init__(self, junction_ids: list[str]) -> None:
+        self.junction_ids = junction_ids
+        shown = ", ".join(junction_ids[:20]) + (" …" if len(junction_ids) > 20 else "")
+        super().__init__(
+            f"dropped {len(junction_ids)} unconnected junction(s) that pandapipes ignores: "
+            f"{shown} (use strict=True / --strict to refuse the file instead)"
+        )
+
+
+#: pandapipes tables and the columns that refer to junctions
+_JUNCTION_REFS = {
+    "pipe": ("from_junction", "to_junction"),
+    "valve": ("junction", "element", "from_junction", "to_junction"),
+    "pump": ("from_junction", "to_junction"),
+    "heat_consumer": ("from_junction", "to_junction"),
+    "circ_pump_pressure": ("return_junction", "flow_junction"),
+    "circ_pump_mass": ("return_junction", "flow_junction"),
+}
+
+
+def _unconnected_junctions(ppn: Any) -> pd.Index:
+    """Junctions (pandapipes index) that no element refers to."""
+    j = _table(ppn, "junction")
+    used = [
+        _table(ppn, name)[col].to_numpy()
+        for name, cols in _JUNCTION_REFS.items()
+        for col in cols
+        if col in _table(ppn, name).columns
+    ]
+    if not used:
+        return j.index
+    return j.index[~j.index.isin(np.concatenate(used))]
+
+
+def pandapipes_ambient_temp_k(ppn: Any) -> float:
+    """The ambient temperature pandapipes gives a pipe without ``text_k``: the net's
+    ``user_pf_options`` if set, else pandapipes' own default pipeflow option."""
+    from pandapipes.pf.pipeflow_setup import default_options
+
+    user = ppn.get("user_pf_options", None)
+    if isinstance(user, dict) and user.get("ambient_temperature") is not None:
+        return float(user["ambient_temperature"])
+    return float(default_options["ambient_temperature"])
+
+
+def pandapipes_curve_density_kg_m3(ppn: Any) -> float:
+    """The density pandapipes turns a pump's mass flow into the volume flow of its curve
+    with: the net's fluid at its normal temperature (0 °C)."""
+    from pandapipes.constants import NORMAL_TEMPERATURE
+
+    fluid = ppn.get("fluid", None) if hasattr(ppn, "get") else None
+    if fluid is None:
+        fluid = _pp().create_empty_network(fluid="water")["fluid"]
+    return float(fluid.get_density(NORMAL_TEMPERATURE))
+
+
+def _junction_parts(ppn: Any) -> tuple[pd.Series, set[int]]:
+    """Resistive parts of a native net (pipes, valves, pumps; not consumers or circulation
+    pumps) per junction index, and the parts holding a circulation pump's flow junction
+    (the supply side)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    jidx = _table(ppn, "junction").index
+    n = int(jidx.max()) + 1 if len(jidx) else 0
+    a: list[np.ndarray] = [np.zeros(0, int)]
+    b: list[np.ndarray] = [np.zeros(0, int)]
+    for name, fa, fb in (
+        ("pipe", "from_junction", "to_junction"),
+        ("pump", "from_junction", "to_junction"),
+        ("valve", "junction", "element"),
+        ("valve", "from_junction", "to_junction"),
+    ):
+        t = _table(ppn, name)
+        if len(t) and fa in t.columns and fb in t.columns:
+            a.append(t[fa].to_numpy(int))
+            b.append(t[fb].to_numpy(int))
+    aa, bb = np.concatenate(a), np.concatenate(b)
+    adj = coo_matrix((np.ones(len(aa)), (aa, bb)), shape=(n, n))
+    _, label = connected_components(adj, directed=False)
+    supply: set[int] = set()
+    for name in ("circ_pump_pressure", "circ_pump_mass"):
+        t = _table(ppn, name)
+        if len(t):
+            supply |= set(label[t["flow_junction"].to_numpy(int)].tolist())
+    return pd.Series(label[jidx.to_numpy(int)] if n else [], index=jidx), supply
+
+
+def _one(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in rec.items()}
+
+
+def _nan(value: Any) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+def from_pandapipes(ppn: Any, *, strict: bool = False) -> Network:
+    """A Network from a pandapipesNet (made by :func:`to_pandapipes` or natively).
+
+    A native net is imported so that Nuanliu evaluates what pandapipes evaluates: pump
+    curves keep pandapipes' law (``curve_density_kg_m3`` = ρ(0 °C) of the net's fluid),
+    pipes without ``text_k`` get pandapipes' ambient temperature, ``circ_pump_mass``
+    becomes a flow source holding ``p_flow_bar`` (types ``p``/``pt``), and a
+    ``heat_consumer`` that sets ``treturn_k`` and ``controlled_mdot_kg_per_s`` without
+    ``qext_w`` (or a negative ``qext_w``) — a source, usually run backwards from the
+    return to the supply side — becomes a flow (heat) source at that outlet temperature
+    (the same law as pandapipes', whichever way it runs). Junctions no element refers to,
+    which pandapipes ignores, are dropped with an :class:`UnconnectedJunctionsWarning`
+    listing them; ``strict=True`` refuses the net instead.
+    """
     for unsupported in (
         "ext_grid",
         "sink",
@@ -529,13 +714,28 @@ def from_pandapipes(ppn: Any) -> Network:
     j = _table(ppn, "junction")
     jid = _ids(j, "J")
     jmap = pd.Series(jid, index=j.index)
+    stray = _unconnected_junctions(ppn)
+    if len(stray):
+        ids = jmap.loc[stray].astype(str).tolist()
+        if strict:
+            raise InvalidInput(
+                f"{len(ids)} pandapipes junction(s) are connected to nothing: "
+                + ", ".join(ids[:20])
+                + " (pandapipes ignores them; import without strict to drop them)",
+                details=[
+                    {"kind": "junctions", "id": i, "problem": "not connected to anything"}
+                    for i in ids
+                ],
+            )
+        warnings.warn(UnconnectedJunctionsWarning(ids), stacklevel=2)
+    keep = ~j.index.isin(stray)
     geo = _table(ppn, "junction_geodata").reindex(j.index)
     junctions = {
-        "junction_id": jid,
-        "name": _col(j, "name", "").to_numpy(object),
-        "elevation_m": _col(j, "height_m", 0.0).to_numpy(float),
-        "x": _col(geo, "x", np.nan).to_numpy(float),
-        "y": _col(geo, "y", np.nan).to_numpy(float),
+        "junction_id": jid[keep],
+        "name": _col(j, "name", "").to_numpy(object)[keep],
+        "elevation_m": _col(j, "height_m", 0.0).to_numpy(float)[keep],
+        "x": _col(geo, "x", np.nan).to_numpy(float)[keep],
+        "y": _col(geo, "y", np.nan).to_numpy(float)[keep],
     }
 
     def ref(t: pd.DataFrame, col: str) -> np.ndarray:
@@ -546,6 +746,10 @@ def from_pandapipes(ppn: Any) -> Network:
     do_m = _col(p, "outer_diameter_mm", np.nan).to_numpy(float) / 1000.0
     do_m = np.where(np.isnan(do_m), d_m, do_m)  # pandapipes uses the outer diameter for losses
     text = _col(p, "text_k", np.nan).to_numpy(float)
+    # pandapipes gives a pipe without text_k its ambient temperature option (20 °C);
+    # create_pipe (std types) stores text_k = 0 K for "not set" (its doc: the ambient)
+    unset = np.isnan(text) | (text <= 0.0)
+    text = np.where(unset, pandapipes_ambient_temp_k(ppn) if len(p) else np.nan, text)
     pipes: dict[str, Any] = {
         "pipe_id": _ids(p, "P"),
         "name": _col(p, "name", "").to_numpy(object),
@@ -555,13 +759,15 @@ def from_pandapipes(ppn: Any) -> Network:
         "inner_diameter_m": d_m,
         "roughness_mm": _col(p, "k_mm", np.nan).to_numpy(float),
         "u_w_per_m_k": _col(p, "u_w_per_m2k", 0.0).to_numpy(float) * np.pi * do_m,
-        "ambient_temp_c": np.where(np.isnan(text), np.nan, text - K0),
+        "ambient_temp_c": text - K0,
         "minor_loss_zeta": _col(p, "loss_coefficient", 0.0).to_numpy(float),
         "in_service": _col(p, "in_service", True).to_numpy(bool),
     }
     _restore_extras(p, "pipes", pipes)
     if len(p) and f"{_PREFIX}side" not in p.columns:
-        pipes["side"] = _infer_sides(ppn, p)
+        part, supply_parts = _junction_parts(ppn)
+        on_supply = part.reindex(p["from_junction"].to_numpy()).isin(supply_parts).to_numpy()
+        pipes["side"] = np.where(on_supply, "supply", "return")
 
     sources: list[dict[str, Any]] = []
     cp = _table(ppn, "circ_pump_pressure")
@@ -575,55 +781,78 @@ def from_pandapipes(ppn: Any) -> Network:
             "supply_junction_id": jmap[row["flow_junction"]],
             "return_junction_id": jmap[row["return_junction"]],
             "control": "pressure",
-            "supply_temp_c": row["t_flow_k"] - K0,
+            "supply_temp_c": _nan(row["t_flow_k"]) - K0,
             "supply_pressure_bar": row["p_flow_bar"],
             "return_pressure_bar": row["p_flow_bar"] - row["plift_bar"],
             "in_service": bool(row["in_service"]),
         }
         _restore_extras(cp.loc[[i]], "sources", rec)
-        sources.append({k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in rec.items()})
+        sources.append(_one(rec))
     cm = _table(ppn, "circ_pump_mass")
     for i, row in cm.iterrows():
-        # pandapipes also holds p_flow_bar here; Nuanliu's flow source does not hold pressure
-        sources.append(
-            {
-                "source_id": _ids(cm.loc[[i]], "S")[0],
-                "name": row.get("name") or "",
-                "supply_junction_id": jmap[row["flow_junction"]],
-                "return_junction_id": jmap[row["return_junction"]],
-                "control": "flow",
-                "supply_temp_c": row["t_flow_k"] - K0,
-                "mdot_kg_s": row["mdot_flow_kg_per_s"],
-                "supply_pressure_bar": row["p_flow_bar"],
-                "in_service": bool(row["in_service"]),
-            }
-        )
+        # a flow source; types p/pt also hold p_flow_bar at the outlet (the reference)
+        rec = {
+            "source_id": _ids(cm.loc[[i]], "SM")[0],
+            "name": row.get("name") or "",
+            "supply_junction_id": jmap[row["flow_junction"]],
+            "return_junction_id": jmap[row["return_junction"]],
+            "control": "flow",
+            "supply_temp_c": _nan(row["t_flow_k"]) - K0,
+            "mdot_kg_s": row["mdot_flow_kg_per_s"],
+            "in_service": bool(row["in_service"]),
+        }
+        heat = _nan(row.get(f"{_PREFIX}heat_w"))
+        if not math.isnan(heat):  # a heat source we exported as a flow source
+            rec |= {"control": "heat", "heat_w": heat, "mdot_kg_s": math.nan}
+        _restore_extras(cm.loc[[i]], "sources", rec)
+        if "supply_pressure_bar" not in rec:
+            holds = str(row.get("type", "pt")) in ("p", "pt", "auto")
+            rec["supply_pressure_bar"] = _nan(row["p_flow_bar"]) if holds else math.nan
+        sources.append(_one(rec))
 
     hc = _table(ppn, "heat_consumer")
-    hkind = _col(hc, f"{_PREFIX}element", "consumer").fillna("consumer")
+    hkind = _col(hc, f"{_PREFIX}element", None)
+    if len(hc) and f"{_PREFIX}element" not in hc.columns:
+        # native: a heat_consumer that sets its outlet temperature and its flow or a
+        # negative qext_w (heat added) is a source, usually run backwards (return → supply)
+        qext = _col(hc, "qext_w", np.nan).to_numpy(float)
+        sets_out = _col(hc, "treturn_k", np.nan).notna().to_numpy()
+        sets_flow = _col(hc, "controlled_mdot_kg_per_s", np.nan).notna().to_numpy()
+        adds_heat = sets_out & ((np.isnan(qext) & sets_flow) | (qext < 0.0))
+        hkind = pd.Series(np.where(adds_heat, "native_source", "consumer"), index=hc.index)
+    hkind = hkind.fillna("consumer")
     consumers: list[pd.DataFrame] = []
     stations: list[pd.DataFrame] = []
     for kind_name, sub in hc.groupby(hkind, sort=False) if len(hc) else []:
-        if kind_name == "source":
+        if kind_name in ("source", "native_source"):
             for i, row in sub.iterrows():
-                mdot = row.get("controlled_mdot_kg_per_s")
                 rec = {
-                    "source_id": _ids(sub.loc[[i]], "S")[0],
+                    "source_id": _ids(sub.loc[[i]], "SC")[0],
                     "name": row.get("name") or "",
                     "supply_junction_id": jmap[row["to_junction"]],
                     "return_junction_id": jmap[row["from_junction"]],
-                    "supply_temp_c": row["treturn_k"] - K0,
+                    "supply_temp_c": _nan(row.get("treturn_k")) - K0,
                     "in_service": bool(row["in_service"]),
                 }
-                heat = row.get(f"{_PREFIX}heat_w")
-                if heat is not None and not pd.isna(heat):  # a heat source exported as flow
+                mdot = _nan(row.get("controlled_mdot_kg_per_s"))
+                qext = _nan(row.get("qext_w"))
+                heat = _nan(row.get(f"{_PREFIX}heat_w"))
+                if not math.isnan(heat):  # a heat source we exported as a flow source
                     rec |= {"control": "heat", "heat_w": heat}
-                else:
+                elif not math.isnan(mdot):
                     rec |= {"control": "flow", "mdot_kg_s": mdot}
+                elif qext <= 0.0:
+                    rec |= {"control": "heat", "heat_w": -qext}
+                else:
+                    rec = {}
+                if not rec or math.isnan(rec["supply_temp_c"]):
+                    raise InvalidInput(
+                        f"cannot import pandapipes heat_consumer {i} (run from the return to the "
+                        "supply side, i.e. a source): it needs treturn_k (the outlet temperature) "
+                        "and controlled_mdot_kg_per_s or a negative qext_w"
+                    )
                 _restore_extras(sub.loc[[i]], "sources", rec)
-                sources.append(
-                    {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in rec.items()}
-                )
+                sources.append(_one(rec))
         elif kind_name == "station":
             rec_s: dict[str, Any] = {
                 "station_id": _ids(sub, "H"),
@@ -643,12 +872,20 @@ def from_pandapipes(ppn: Any) -> Network:
                 )
             mdot = _col(sub, "controlled_mdot_kg_per_s", np.nan).to_numpy(float)
             tret = _col(sub, "treturn_k", np.nan).to_numpy(float)
+            qext = _col(sub, "qext_w", np.nan).to_numpy(float)
+            no_demand = np.isnan(qext)
+            if no_demand.any():
+                bad = sub.index[no_demand][0]
+                raise InvalidInput(
+                    f"cannot import pandapipes heat_consumer {bad}: without qext_w it is no "
+                    "Nuanliu consumer (a source must run from the return to the supply side)"
+                )
             rec_c: dict[str, Any] = {
                 "consumer_id": _ids(sub, "C"),
                 "name": _col(sub, "name", "").to_numpy(object),
                 "supply_junction_id": ref(sub, "from_junction"),
                 "return_junction_id": ref(sub, "to_junction"),
-                "heat_demand_w": _col(sub, "qext_w", np.nan).to_numpy(float),
+                "heat_demand_w": qext,
                 "control": np.where(np.isnan(mdot), "return_temp", "flow"),
                 "return_temp_c": tret - K0,
                 "mdot_kg_s": mdot,
@@ -679,36 +916,6 @@ def from_pandapipes(ppn: Any) -> Network:
     )
 
 
-def _infer_sides(ppn: Any, p: pd.DataFrame) -> np.ndarray:
-    """Pipe sides of a native net: what a circulation pump's flow junction reaches through
-    pipes, valves and pumps (not through consumers) is supply, the rest return."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n = int(_table(ppn, "junction").index.max()) + 1
-    a = [p["from_junction"].to_numpy(int)]
-    b = [p["to_junction"].to_numpy(int)]
-    for name, fa, fb in (
-        ("pump", "from_junction", "to_junction"),
-        ("valve", "junction", "element"),
-    ):
-        t = _table(ppn, name)
-        if len(t) and fa in t.columns:
-            a.append(t[fa].to_numpy(int))
-            b.append(t[fb].to_numpy(int))
-    aa, bb = np.concatenate(a), np.concatenate(b)
-    adj = coo_matrix((np.ones(len(aa)), (aa, bb)), shape=(n, n))
-    _, label = connected_components(adj, directed=False)
-    flow = [
-        int(j)
-        for name in ("circ_pump_pressure", "circ_pump_mass")
-        for j in _table(ppn, name).get("flow_junction", pd.Series(dtype=int))
-    ]
-    supply_parts = set(label[flow].tolist()) if flow else set()
-    is_supply = np.isin(label[p["from_junction"].to_numpy(int)], list(supply_parts))
-    return np.where(is_supply, "supply", "return")
-
-
 def _reorder(table: pd.DataFrame | None, kind: str, order: list[str]) -> pd.DataFrame | None:
     """Rows in the order of the exported network (pandapipes groups them by element)."""
     if table is None or not order:
@@ -722,6 +929,39 @@ def _reorder(table: pd.DataFrame | None, kind: str, order: list[str]) -> pd.Data
         .drop(columns="_rank")
         .reset_index(drop=True)
     )
+
+
+def _native_curve(ppn: Any, i: Any, coef: list[float]) -> dict[str, Any]:
+    """A pandapipes pump curve (bar over m³/h of ṁ/ρ(0 °C)) as the same law in Nuanliu's
+    columns: head coefficients at the fixed curve density ρ(0 °C), so that
+    ρ0·g·H(ṁ/ρ0) equals pandapipes' lift exactly."""
+    if len(coef) == 1:
+        return {"control": "lift", "lift_bar": float(coef[0])}
+    if len(coef) not in (2, 3):
+        raise InvalidInput(
+            f"cannot import pandapipes pump {i}: its curve has degree {len(coef) - 1} "
+            "(Nuanliu pumps are constant lift or quadratic)"
+        )
+    c2, c1, c0 = [0.0] * (3 - len(coef)) + [float(x) for x in coef]
+    if c2 > 0.0:
+        # a quadratic term below round-off (a straight line fitted as degree 2, like the
+        # std type P3) is none: it changes the lift by < 1e-9 up to 10,000 m³/h
+        if c2 * 1e4**2 > 1e-9 * abs(c0):
+            raise InvalidInput(
+                f"cannot import pandapipes pump {i}: its curve bends upwards "
+                f"(quadratic coefficient {c2:g} bar/(m³/h)² > 0)"
+            )
+        c2 = 0.0
+    rho0 = pandapipes_curve_density_kg_m3(ppn)
+    k = rho0 * G_M_S2 / 1e5  # bar per m of head at ρ0
+    return {
+        "control": "curve",
+        "head_a0_m": c0 / k,
+        "head_a1_s_per_m2": c1 * 3600.0 / k,
+        "head_a2_s2_per_m5": c2 * 3600.0**2 / k,
+        "curve_density_kg_m3": rho0,
+        "speed_ratio": 1.0,
+    }
 
 
 def _import_pumps(ppn: Any, jmap: pd.Series) -> list[dict[str, Any]] | None:
@@ -740,26 +980,10 @@ def _import_pumps(ppn: Any, jmap: pd.Series) -> list[dict[str, Any]] | None:
         }
         if f"{_PREFIX}control" in t.columns:
             _restore_extras(t.loc[[i]], "pumps", rec)
-            rec = {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in rec.items()}
+            rec = _one(rec)
         else:
             pst = std.get(row["std_type"])
-            coef = list(np.atleast_1d(getattr(pst, "reg_par", [])))
-            if len(coef) == 1:
-                rec |= {"control": "lift", "lift_bar": float(coef[0])}
-            elif len(coef) in (2, 3):
-                c = [0.0] * (3 - len(coef)) + [float(x) for x in coef]
-                k = 965.0 * G_M_S2 / 1e5
-                rec |= {
-                    "control": "curve",
-                    "head_a0_m": c[2] / k,
-                    "head_a1_s_per_m2": c[1] * 3600.0 / k,
-                    "head_a2_s2_per_m5": c[0] * 3600.0**2 / k,
-                }
-            else:
-                raise InvalidInput(
-                    f"cannot import pandapipes pump {i}: its curve has degree {len(coef) - 1} "
-                    "(Nuanliu pumps are constant lift or quadratic)"
-                )
+            rec |= _native_curve(ppn, i, list(np.atleast_1d(getattr(pst, "reg_par", []))))
         rows.append(rec)
     return rows
 
@@ -804,10 +1028,11 @@ def write_pandapipes_json(net: Network, path: Any, **kwargs: Any) -> Any:
     return path
 
 
-def read_pandapipes_json(path: Any) -> Network:
-    """Read a pandapipes JSON file (``pandapipes.from_json``) as a Network."""
+def read_pandapipes_json(path: Any, *, strict: bool = False) -> Network:
+    """Read a pandapipes JSON file (``pandapipes.from_json``) as a Network (``strict``:
+    see :func:`from_pandapipes`)."""
     try:
         ppn = _pp().from_json(str(path))
     except (ValueError, KeyError, OSError) as exc:
         raise InvalidInput(f"{path}: not a pandapipes JSON file: {exc}") from None
-    return from_pandapipes(ppn)
+    return from_pandapipes(ppn, strict=strict)
