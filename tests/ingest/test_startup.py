@@ -25,9 +25,9 @@ WEB_STACK = ("fastapi", "starlette", "uvicorn", "jinja2", "paho")
 
 _RUN = """
 import json, sys
-from nuanliu.ingest.cli import app
+{entry}
 try:
-    app({argv!r})
+    run({argv!r})
 except SystemExit as exc:
     code = exc.code
 else:
@@ -53,14 +53,23 @@ def _count(db_url: str, table: str = "readings") -> int:
         return int(q.scalar(f"SELECT count(*) FROM {table}"))
 
 
+ENTRIES = {
+    # the `nuanliu` console script (lazy: imports a sub-command's module when it runs)
+    "nuanliu": ("from nuanliu.cli import main as run", ["ingest"]),
+    "ingest-module": ("from nuanliu.ingest.cli import app as run", []),
+}
+
+
+@pytest.mark.parametrize("entry", list(ENTRIES))
 def test_ingest_cli_imports_no_web_stack_nor_monitoring_analytics(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, entry: str
 ) -> None:
     _prepared(db_url)
     out = tmp_path / "modules.json"
-    argv = [str(_csv(tmp_path)), "--db", db_url]
+    code, prefix = ENTRIES[entry]
+    argv = [*prefix, str(_csv(tmp_path)), "--db", db_url]
     proc = subprocess.run(
-        [sys.executable, "-c", _RUN.format(argv=argv, out=str(out))],
+        [sys.executable, "-c", _RUN.format(entry=code, argv=argv, out=str(out))],
         capture_output=True,
         text=True,
         timeout=120,
