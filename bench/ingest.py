@@ -1,14 +1,32 @@
-"""Ingest throughput: files (CSV, Parquet), the Python batch API and MQTT end to end,
-on DuckDB and PostgreSQL, beside the raw engine append rate measured in the same run.
+"""Ingest throughput on DuckDB and PostgreSQL beside each engine's plain bulk load of the
+same rows, measured in the same run.
 
     .venv/bin/python bench/ingest.py            # 1,000,000 readings per path
     .venv/bin/python bench/ingest.py --quick    # 100,000 readings per path
+    .venv/bin/python bench/ingest.py --only bulk,files,cli --engines duckdb
 
-Every measurement starts from an empty database (a new DuckDB file, a new PostgreSQL
-schema) with the sensors registered and the monitoring aggregates hook registered, as
-the `nuanliu ingest` commands run in production. "Raw append" is the engine's bulk path
-into a table without constraints: DuckDB appending the Arrow table, PostgreSQL COPY.
-MQTT runs the real worker process (`python -m nuanliu.ingest.cli mqtt`) against a
+Every measurement starts from an empty, migrated database (a new DuckDB file, a new
+PostgreSQL schema) with the sensors registered; rows load into the real ``readings``
+table.
+
+Plain bulk loads (the baselines; no validation, no de-duplication):
+
+- DuckDB: ``INSERT INTO readings SELECT ... FROM <Arrow table>`` of all rows in one
+  statement (in-process), and DuckDB's own ``read_csv`` / ``read_parquet`` of the same
+  files;
+- PostgreSQL: ``COPY readings FROM STDIN (FORMAT csv)`` of the CSV file's bytes as they
+  are, written in 1 MiB blocks by psycopg, and ``COPY ... (FORMAT binary)`` of the same
+  rows as PostgreSQL itself exports them. ``received_at`` gets a ``DEFAULT now()`` in
+  these throw-away schemas so that the file's four columns load unchanged.
+
+Each engine's fastest in-process baseline is its "bulk load"; every other row says what
+share of it it reaches. The same loads run as a process of their own (a ``python -c``
+that imports duckdb and runs ``read_csv``; ``psql -c '\\copy ...'``) are the yardstick
+for the whole-process CLI rows (``python -m nuanliu.cli ingest FILE --db URL``, wall time
+from process start to exit). "Time to first row" is that CLI on a one-reading file: the
+whole process, so its start-up, store opening, parse, validation, commit and exit.
+
+MQTT runs the real worker process (``python -m nuanliu.ingest.cli mqtt``) against a
 private Mosquitto; the clock runs from the first publish until the worker reports every
 reading stored. Prints a Markdown table and writes it to bench/results/ingest.md.
 """
@@ -19,8 +37,10 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,11 +48,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import orjson
 import paho.mqtt.client as mqtt
@@ -44,11 +65,13 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from nuanliu.ingest.batch import Ingestor, ingest_payload
 from nuanliu.ingest.files import ingest_file
-from nuanliu.monitor import register_aggregates
+from nuanliu.monitor.aggregates import register_aggregates
 from nuanliu.store import Store, open_store
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.md"
 PG_URL = "postgresql://127.0.0.1:5432/test"
+GROUPS = ("bulk", "store", "files", "cli", "startup", "batch", "mqtt")
+LOAD_COLS = "sensor_id, ts, temp_c, humidity_pct"
 
 
 @dataclass
@@ -58,15 +81,19 @@ class Row:
     readings: int
     seconds: float
     per_message: int | None = None
-    raw_rate: float | None = None
+    fastest: float | None = None  # the engine's fastest in-process bulk load, rows/s
+    same: float | None = None  # the engine's plain load of the same input, rows/s
+    process: float | None = None  # that load run as a process of its own (CLI rows)
 
     @property
     def rate(self) -> float:
         return self.readings / self.seconds
 
     def cells(self) -> list[str]:
+        def share(base: float | None) -> str:
+            return f"{100 * self.rate / base:.0f} %" if base else ""
+
         msgs = f"{self.rate / self.per_message:,.0f}" if self.per_message else ""
-        share = f"{100 * self.rate / self.raw_rate:.0f} %" if self.raw_rate else ""
         return [
             self.engine,
             self.path,
@@ -75,11 +102,24 @@ class Row:
             f"{self.seconds:.2f}",
             f"{self.rate:,.0f}",
             msgs,
-            share,
+            share(self.fastest),
+            share(self.same),
+            share(self.process),
         ]
 
 
-HEADER = ["engine", "path", "readings", "readings/msg", "s", "readings/s", "msgs/s", "of raw"]
+HEADER = [
+    "engine",
+    "path",
+    "readings",
+    "readings/msg",
+    "s",
+    "readings/s",
+    "msgs/s",
+    "of fastest bulk load",
+    "of same input's bulk load",
+    "of bulk load as a process",
+]
 
 
 # ------------------------------------------------------------------- data
@@ -108,30 +148,42 @@ def sensor_table(sensors: int) -> pa.Table:
 
 
 @contextmanager
+def fresh_url(engine: str, tmp: Path) -> Iterator[str]:
+    """The URL of an empty database: a new DuckDB file, or a new PostgreSQL schema."""
+    if engine == "duckdb":
+        yield f"duckdb:///{tmp / f'{uuid.uuid4().hex}.duckdb'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?schema={schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def prepare(url: str, sensors: pa.Table) -> Store:
+    """Migrate the database and register the sensors; the open store."""
+    store = open_store(url)
+    with store.write() as w:
+        w.append_arrow("sensors", sensors)
+    return store
+
+
+@contextmanager
 def fresh_store(
     engine: str, tmp: Path, sensors: pa.Table, monitor: bool = False
 ) -> Iterator[tuple[Store, str]]:
     """An empty, migrated store with the sensors registered (and the monitoring hook)."""
-    if engine == "duckdb":
-        url = f"duckdb:///{tmp / f'{uuid.uuid4().hex}.duckdb'}"
-        schema = None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"{PG_URL}?schema={schema}"
-    store = open_store(url)
-    try:
-        with store.write() as w:
-            w.append_arrow("sensors", sensors)
-        if monitor:
-            register_aggregates(store)
-        yield store, url
-    finally:
-        store.close()
-        if schema:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_url(engine, tmp) as url:
+        store = prepare(url, sensors)
+        try:
+            if monitor:
+                register_aggregates(store)
+            yield store, url
+        finally:
+            store.close()
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -140,48 +192,183 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-# ------------------------------------------------------------- measurements
+def count_readings(url: str) -> int:
+    with open_store(url, migrate=False) as store, store.read() as q:
+        return int(q.scalar("SELECT count(*) FROM readings", []))
 
 
-def raw_append(store: Store, tbl: pa.Table) -> float:
-    with store.write() as w:
-        w.execute(
-            "CREATE TABLE bench_raw (sensor_id TEXT, ts TIMESTAMPTZ, temp_c DOUBLE PRECISION,"
-            " humidity_pct DOUBLE PRECISION)"
-        )
-
-    def run() -> None:
-        with store.write() as w:
-            for start in range(0, tbl.num_rows, 200_000):
-                w.append_arrow("bench_raw", tbl.slice(start, 200_000))
-
-    return timed(run)
-
-
-def check_stored(store: Store, n: int, what: str) -> None:
-    with store.read() as q:
-        got = q.scalar("SELECT count(*) FROM readings", [])
+def check_count(got: int, n: int, what: str) -> None:
     if got != n:
         raise SystemExit(f"{what}: {got} readings stored, expected {n}")
 
 
+def duckdb_path(url: str) -> str:
+    return url.removeprefix("duckdb:///")
+
+
+def pg_schema(url: str) -> str:
+    return url.rsplit("schema=", 1)[1]
+
+
+def pg_connect(url: str) -> psycopg.Connection:
+    return psycopg.connect(PG_URL, options=f"-c search_path={pg_schema(url)} -c TimeZone=UTC")
+
+
+def pg_default_received_at(url: str) -> None:
+    with pg_connect(url) as conn:
+        conn.execute("ALTER TABLE readings ALTER COLUMN received_at SET DEFAULT now()")
+
+
+# ------------------------------------------------------------ bulk loads
+
+
+def duckdb_bulk(
+    url: str, sensors: pa.Table, source: str, n: int, tbl: pa.Table | None = None
+) -> float:
+    """One ``INSERT INTO readings SELECT ... FROM <source>`` on a plain DuckDB connection."""
+    prepare(url, sensors).close()
+    con = duckdb.connect(duckdb_path(url))
+    try:
+        if tbl is not None:
+            con.register("arrow_rows", tbl)
+        sql = f"INSERT INTO readings SELECT {LOAD_COLS}, now() FROM {source}"
+        seconds = timed(lambda: con.execute(sql).fetchall())
+    finally:
+        con.close()
+    check_count(count_readings(url), n, source)
+    return seconds
+
+
+def duckdb_read_csv_sql(path: Path) -> str:
+    return (
+        f"read_csv('{path}', header = true, columns = {{'sensor_id': 'VARCHAR', "
+        "'ts': 'TIMESTAMPTZ', 'temp_c': 'DOUBLE', 'humidity_pct': 'DOUBLE'})"
+    )
+
+
+def duckdb_process(url: str, sensors: pa.Table, source: str) -> float:
+    """A DuckDB load as a process of its own: python, import duckdb, load, exit."""
+    prepare(url, sensors).close()
+    sql = f"INSERT INTO readings SELECT {LOAD_COLS}, now() FROM {source}"
+    code = "import sys, duckdb; duckdb.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()"
+    return timed(
+        lambda: subprocess.run([sys.executable, "-c", code, duckdb_path(url), sql], check=True)
+    )
+
+
+def pg_copy(url: str, sensors: pa.Table, data: Path | bytes, fmt: str) -> float:
+    """``COPY readings FROM STDIN`` of the bytes as they are, in 1 MiB blocks, one commit."""
+    prepare(url, sensors).close()
+    pg_default_received_at(url)
+    opts = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT binary"
+    sql = f"COPY readings ({LOAD_COLS}) FROM STDIN ({opts})"
+    blob = data if isinstance(data, bytes) else None
+
+    def run() -> None:
+        with pg_connect(url) as conn:
+            with conn.cursor() as cur, cur.copy(sql) as copy:
+                if blob is not None:
+                    for start in range(0, len(blob), 1 << 20):
+                        copy.write(blob[start : start + (1 << 20)])
+                else:
+                    with Path(data).open("rb") as fh:  # type: ignore[arg-type]
+                        while block := fh.read(1 << 20):
+                            copy.write(block)
+            conn.commit()
+
+    return timed(run)
+
+
+def pg_export_binary(url: str) -> bytes:
+    """The stored rows as PostgreSQL's own binary COPY stream."""
+    out = bytearray()
+    with pg_connect(url) as conn, conn.cursor() as cur:
+        sql = f"COPY (SELECT {LOAD_COLS} FROM readings) TO STDOUT (FORMAT binary)"
+        with cur.copy(sql) as copy:
+            for chunk in copy:
+                out += chunk
+    return bytes(out)
+
+
+def psql_process(url: str, sensors: pa.Table, csv_path: Path) -> float | None:
+    """``psql -c '\\copy readings ... csv'``: the plain load as a process of its own."""
+    psql = shutil.which("psql")
+    if psql is None:
+        return None
+    prepare(url, sensors).close()
+    pg_default_received_at(url)
+    env = {**os.environ, "PGOPTIONS": f"-c search_path={pg_schema(url)}"}
+    cmd = [
+        psql, "-q", "-X", "-v", "ON_ERROR_STOP=1", PG_URL, "-c",
+        f"\\copy readings ({LOAD_COLS}) FROM '{csv_path}' WITH (FORMAT csv, HEADER true)",
+    ]  # fmt: skip
+    return timed(lambda: subprocess.run(cmd, check=True, env=env))
+
+
+# ----------------------------------------------------------- our paths
+
+
 def store_only(store: Store, tbl: pa.Table) -> float:
-    """The floor under every path: insert_readings on ready Arrow chunks, no parsing."""
+    """``insert_readings`` on ready Arrow chunks, no parsing: the store write alone."""
 
     def run() -> None:
         for start in range(0, tbl.num_rows, 200_000):
             store.insert_readings(tbl.slice(start, 200_000))
 
-    seconds = timed(run)
-    check_stored(store, tbl.num_rows, "insert_readings")
-    return seconds
+    return timed(run)
 
 
-def file_ingest(store: Store, path: Path, n: int) -> float:
+def file_ingest(store: Store, path: Path) -> float:
     ing = Ingestor(store)
-    seconds = timed(lambda: ingest_file(ing, path))
-    check_stored(store, n, path.name)
-    return seconds
+    return timed(lambda: ingest_file(ing, path))
+
+
+def cli_command(*args: str) -> list[str]:
+    """The `nuanliu` command as a user runs it (the console script is the same code)."""
+    return [sys.executable, "-m", "nuanliu.cli", *args]
+
+
+def cli_ingest(url: str, sensors: pa.Table, path: Path, *extra: str) -> float:
+    prepare(url, sensors).close()  # the process opens (and on DuckDB locks) the file
+    cmd = cli_command("ingest", str(path), "--db", url, *extra)
+    return timed(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL))
+
+
+def run_clocked(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def time_to_first_row(
+    url: str, sensors: pa.Table, path: Path, cmd: list[str], runs: int
+) -> list[tuple[float, float]]:
+    """Whole-process (wall, CPU) seconds of ingesting a one-reading file, the store current.
+
+    Each run stores the reading anew (the previous run's is deleted) so every run commits.
+    """
+    prepare(url, sensors).close()
+    times = []
+    for _ in range(runs):
+        with open_store(url, migrate=False) as store, store.write() as w:
+            w.execute("DELETE FROM readings")
+        times.append(run_clocked([*cmd, str(path), "--db", url]))
+        check_count(count_readings(url), 1, "time to first row")
+    return times
+
+
+def import_floor(engine: str) -> list[str]:
+    """A process that only imports the libraries the ingest command cannot do without."""
+    driver = "duckdb" if engine == "duckdb" else "psycopg, psycopg_pool"
+    return [
+        sys.executable,
+        "-c",
+        f"import typer, rich.console, pyarrow.compute, pyarrow.csv, pandas, {driver}",
+    ]
 
 
 def batch_api(store: Store, tbl: pa.Table, per_request: int) -> float:
@@ -191,15 +378,12 @@ def batch_api(store: Store, tbl: pa.Table, per_request: int) -> float:
     for start in range(0, len(rows), per_request):
         chunk = rows[start : start + per_request]
         bodies.append(orjson.dumps([{**r, "ts": r["ts"].isoformat()} for r in chunk]))
-    ing_store = store
 
     def run() -> None:
         for body in bodies:
-            ingest_payload(ing_store, body, "application/json")
+            ingest_payload(store, body, "application/json")
 
-    seconds = timed(run)
-    check_stored(store, tbl.num_rows, "batch API")
-    return seconds
+    return timed(run)
 
 
 def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -310,88 +494,255 @@ def mqtt_end_to_end(
 # -------------------------------------------------------------------- main
 
 
+class Bench:
+    """Runs the selected groups for one engine and collects the rows."""
+
+    def __init__(self, args: argparse.Namespace, tmp: Path, n: int, tbl: pa.Table) -> None:
+        self.only = set(args.only.split(","))
+        self.tmp = tmp
+        self.n = n
+        self.tbl = tbl
+        self.sensors = sensor_table(args.sensors)
+        self.csv = tmp / "readings.csv"
+        self.parquet = tmp / "readings.parquet"
+        self.one_row = tmp / "one.csv"
+        self.rows: list[Row] = []
+        self.startup: list[str] = []
+        csv_tbl = tbl.set_column(
+            1, "ts", pa.array(np.datetime_as_string(tbl["ts"].to_numpy(), unit="s") + "Z")
+        )
+        pacsv.write_csv(csv_tbl, self.csv)
+        pacsv.write_csv(csv_tbl.slice(0, 1), self.one_row)
+        pq.write_table(tbl, self.parquet)
+
+    def add_startup(self, engine: str, label: str, times: list[tuple[float, float]]) -> None:
+        wall = [w for w, _ in times]
+        cpu = [c for _, c in times]
+        self.startup.append(
+            f"| {engine} | {label} | {statistics.median(wall):.2f} | "
+            f"{min(wall):.2f}–{max(wall):.2f} | {statistics.median(cpu):.2f} |"
+        )
+        print(self.startup[-1], flush=True)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        print(" | ".join(row.cells()), flush=True)
+
+    def fresh(self, engine: str) -> AbstractContextManager[str]:
+        return fresh_url(engine, self.tmp)
+
+    def bulk(self, engine: str) -> dict[str, float]:
+        """Run the plain loads; their rates by what they load (and "fastest")."""
+        n, s = self.n, self.sensors
+        rates: dict[str, float] = {}
+
+        def add(key: str, label: str, secs: float) -> None:
+            row = Row(engine, label, n, secs)
+            rates[key] = row.rate
+            self.add(row)
+
+        if engine == "duckdb":
+            with self.fresh(engine) as url:
+                secs = duckdb_bulk(url, s, "arrow_rows", n, self.tbl)
+            add("arrow", "bulk load: Arrow table, one INSERT ... SELECT", secs)
+            with self.fresh(engine) as url:
+                secs = duckdb_bulk(url, s, duckdb_read_csv_sql(self.csv), n)
+            add("csv", "bulk load: read_csv of the CSV file", secs)
+            with self.fresh(engine) as url:
+                secs = duckdb_bulk(url, s, f"read_parquet('{self.parquet}')", n)
+            add("parquet", "bulk load: read_parquet of the Parquet file", secs)
+            for key, source, label in (
+                ("process_csv", duckdb_read_csv_sql(self.csv), "read_csv"),
+                ("process_parquet", f"read_parquet('{self.parquet}')", "read_parquet"),
+            ):
+                with self.fresh(engine) as url:
+                    secs = duckdb_process(url, s, source)
+                    check_count(count_readings(url), n, "duckdb process")
+                add(key, f"bulk load as a process: python -c duckdb {label}", secs)
+        else:
+            with self.fresh(engine) as url:
+                secs = pg_copy(url, s, self.csv, "csv")
+                check_count(count_readings(url), n, "COPY csv")
+                binary = pg_export_binary(url)
+            add("csv", "bulk load: COPY FROM STDIN (FORMAT csv), the file's bytes", secs)
+            with self.fresh(engine) as url:
+                secs = pg_copy(url, s, binary, "binary")
+                check_count(count_readings(url), n, "COPY binary")
+            add("binary", "bulk load: COPY FROM STDIN (FORMAT binary), the same rows", secs)
+            rates["arrow"] = rates["parquet"] = rates["binary"]  # typed rows: binary COPY
+            with self.fresh(engine) as url:
+                psql_secs = psql_process(url, s, self.csv)
+                if psql_secs is not None:
+                    check_count(count_readings(url), n, "psql \\copy")
+                    add("process_csv", "bulk load as a process: psql \\copy csv", psql_secs)
+                    rates["process_parquet"] = rates["process_csv"]
+        rates["fastest"] = max(rates[k] for k in ("arrow", "csv", "parquet"))
+        return rates
+
+    def run(self, engine: str) -> None:
+        n, tbl, s = self.n, self.tbl, self.sensors
+        base = self.bulk(engine) if "bulk" in self.only else {}
+
+        def ours(
+            path: str, fn: Callable[[Store], float], same: str | None, monitor: bool = False
+        ) -> None:
+            with fresh_store(engine, self.tmp, s, monitor) as (store, url):
+                secs = fn(store)
+                with store.read() as q:
+                    check_count(int(q.scalar("SELECT count(*) FROM readings", [])), n, path)
+            row = Row(engine, path, n, secs, fastest=base.get("fastest"))
+            row.same = base.get(same) if same else None
+            self.add(row)
+
+        if "store" in self.only:
+            ours(
+                "store.insert_readings alone (Arrow in memory, 200k/call)",
+                lambda st: store_only(st, tbl),
+                "arrow",
+            )
+        if "files" in self.only:
+            for label, path, same, monitor in (
+                ("in-process ingest_file: CSV", self.csv, "csv", False),
+                ("in-process ingest_file: Parquet", self.parquet, "parquet", False),
+                ("in-process ingest_file: CSV + aggregates hook", self.csv, "csv", True),
+                (
+                    "in-process ingest_file: Parquet + aggregates hook",
+                    self.parquet,
+                    "parquet",
+                    True,
+                ),
+            ):
+                ours(label, lambda st, p=path: file_ingest(st, p), same, monitor)
+        if "cli" in self.only:
+            no_agg = ("--no-aggregates",)
+            for label, path, kind, extra in (
+                ("CLI process: nuanliu ingest CSV", self.csv, "csv", ()),
+                ("CLI process: nuanliu ingest Parquet", self.parquet, "parquet", ()),
+                ("CLI process: nuanliu ingest CSV --no-aggregates", self.csv, "csv", no_agg),
+                ("CLI process: nuanliu ingest Parquet --no-aggregates", self.parquet, "parquet",
+                 no_agg),
+            ):  # fmt: skip
+                with self.fresh(engine) as url:
+                    secs = cli_ingest(url, s, path, *extra)
+                    check_count(count_readings(url), n, label)
+                row = Row(engine, label, n, secs, fastest=base.get("fastest"))
+                row.same, row.process = base.get(kind), base.get(f"process_{kind}")
+                self.add(row)
+        if "startup" in self.only:
+            runs = 5
+            for label, cmd in (
+                ("nuanliu ingest one.csv", cli_command("ingest")),
+                (
+                    "python -m nuanliu.ingest.cli one.csv",
+                    [sys.executable, "-m", "nuanliu.ingest.cli"],
+                ),
+            ):
+                with self.fresh(engine) as url:
+                    times = time_to_first_row(url, s, self.one_row, cmd, runs)
+                self.add_startup(engine, f"`{label}`", times)
+            floor = [run_clocked(import_floor(engine)) for _ in range(runs)]
+            self.add_startup(engine, f"floor: `{import_floor(engine)[-1]}`", floor)
+        if "batch" in self.only:
+            ours("batch API, JSON 10k/request", lambda st: batch_api(st, tbl, 10_000), None)
+        if "mqtt" in self.only:
+            n_single = max(n // 20, 5_000)  # one reading per message is slow by nature
+            broker, port = start_broker(self.tmp)
+            try:
+                for per, count, monitor in ((500, n, False), (1, n_single, False), (500, n, True)):
+                    with fresh_store(engine, self.tmp, s) as (store, url):
+                        store.close()  # the worker process owns the DuckDB file
+                        secs = mqtt_end_to_end(
+                            url, port, tbl.slice(0, count), per, self.tmp, monitor
+                        )
+                    path = "MQTT end to end" + (" + aggregates hook" if monitor else "")
+                    self.add(
+                        Row(engine, path, count, secs, per_message=per, fastest=base.get("fastest"))
+                    )
+            finally:
+                broker.terminate()
+                broker.wait(10)
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100k readings per path")
     ap.add_argument("--engines", default="duckdb,postgresql")
+    ap.add_argument("--only", default=",".join(GROUPS), help=f"groups: {','.join(GROUPS)}")
     ap.add_argument("--readings", type=int, default=None)
     ap.add_argument("--sensors", type=int, default=10_000)
+    ap.add_argument("--no-write", action="store_true", help="do not write the results file")
+    ap.add_argument(
+        "--append", action="store_true", help="add this run to the results file (a noisy machine)"
+    )
     args = ap.parse_args()
     n = args.readings or (100_000 if args.quick else 1_000_000)
-    n_single = max(n // 20, 5_000)  # one reading per message is slow by nature
-    tbl = make_readings(n, args.sensors)
-    sensors = sensor_table(args.sensors)
-    rows: list[Row] = []
+    load_before = load_average()
+    started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmpname:
-        tmp = Path(tmpname)
-        csv_path, parquet_path = tmp / "readings.csv", tmp / "readings.parquet"
-        csv_tbl = tbl.set_column(
-            1, "ts", pa.array(np.datetime_as_string(tbl["ts"].to_numpy(), unit="s") + "Z")
-        )
-        pacsv.write_csv(csv_tbl, csv_path)
-        pq.write_table(tbl, parquet_path)
-        broker, port = start_broker(tmp)
-        try:
-            for engine in args.engines.split(","):
-                with fresh_store(engine, tmp, sensors) as (store, _):
-                    raw = n / raw_append(store, tbl)
-                rows.append(Row(engine, "raw engine append (no constraints)", n, n / raw))
-
-                def measure(
-                    path: str,
-                    fn: Callable[[Store], float],
-                    monitor: bool = False,
-                    engine: str = engine,
-                    raw: float = raw,
-                ) -> None:
-                    with fresh_store(engine, tmp, sensors, monitor) as (store, _):
-                        secs = fn(store)
-                    rows.append(Row(engine, path, n, secs, raw_rate=raw))
-                    print(" | ".join(rows[-1].cells()), flush=True)
-
-                measure(
-                    "store.insert_readings alone (Arrow in memory)", lambda s: store_only(s, tbl)
-                )
-                measure("CSV file", lambda s: file_ingest(s, csv_path, n))
-                measure("Parquet file", lambda s: file_ingest(s, parquet_path, n))
-                measure("batch API, JSON 10k/request", lambda s: batch_api(s, tbl, 10_000))
-                measure(
-                    "CSV file + monitoring aggregates hook",
-                    lambda s: file_ingest(s, csv_path, n),
-                    monitor=True,
-                )
-                for per, count, monitor in ((500, n, False), (1, n_single, False), (500, n, True)):
-                    with fresh_store(engine, tmp, sensors) as (store, url):
-                        store.close()  # the worker process owns the DuckDB file
-                        secs = mqtt_end_to_end(url, port, tbl.slice(0, count), per, tmp, monitor)
-                    path = "MQTT end to end" + (" + monitoring aggregates hook" if monitor else "")
-                    rows.append(Row(engine, path, count, secs, per, raw))
-                    print(" | ".join(rows[-1].cells()), flush=True)
-        finally:
-            broker.terminate()
+        bench = Bench(args, Path(tmpname), n, make_readings(n, args.sensors))
+        for engine in args.engines.split(","):
+            bench.run(engine)
+    load_after = load_average()
     table = "\n".join(
         ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        + ["| " + " | ".join(r.cells()) + " |" for r in rows]
+        + ["| " + " | ".join(r.cells()) + " |" for r in bench.rows]
+    )
+    startup = "\n".join(
+        [
+            "| engine | command (store current) | median wall s | min–max wall s (5 runs) "
+            "| median CPU s |",
+            "|---|---|---|---|---|",
+            *bench.startup,
+        ]
     )
     note = (
-        f"Readings: {n:,} per path ({n_single:,} for one reading per message), "
+        f"{n:,} readings per path (MQTT one reading per message: {max(n // 20, 5_000):,}), "
         f"{args.sensors:,} sensors; {'--quick' if args.quick else 'full'} run on "
-        f"{platform.node()} ({platform.processor() or platform.machine()}), "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Every path parses, validates "
-        "and stores through store.insert_readings (idempotent on sensor_id+ts); rows marked "
-        "'+ monitoring aggregates hook' also maintain the monitoring aggregates in the same "
-        "transaction, as `nuanliu ingest` does by default. 'of raw' compares with the "
-        "engine's bulk append into a table without constraints (DuckDB: Arrow append; "
-        "PostgreSQL: COPY) measured in the same run."
+        f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, shared), "
+        f"started {started:%Y-%m-%d %H:%M} UTC; load average (1, 5, 15 min) {load_before} "
+        f"before and {load_after} after. duckdb {duckdb.__version__}, pyarrow "
+        f"{pa.__version__}, psycopg {psycopg.__version__}, PostgreSQL on 127.0.0.1.\n\n"
+        "**bulk load** rows are each engine's plain load of the same rows into `readings` "
+        "(no validation, no de-duplication; how they are run: the docstring of "
+        "`bench/ingest.py`). Shares: *of fastest bulk load* is a row's rate over the "
+        "engine's fastest in-process bulk load (DuckDB: the Arrow table or read_parquet; "
+        "PostgreSQL: the faster COPY); *of same input's bulk load* over the engine's plain "
+        "load of that input (CSV rows: read_csv / COPY csv of the file; Parquet and Arrow "
+        "rows: read_parquet / Arrow append on DuckDB, COPY binary on PostgreSQL, which has "
+        "no Parquet loader); *of bulk load as a process* (CLI rows) over that load run as "
+        "a process of its own (`python -c` duckdb; `psql \\copy` csv). "
+        "`in-process ingest_file` rows parse, validate and store through "
+        "`Store.insert_readings` (idempotent on sensor_id+ts) in a warm process; "
+        "`CLI process` rows are `python -m nuanliu.cli ingest FILE --db URL` timed from "
+        "process start to exit, with the monitoring aggregates hook on as `nuanliu ingest` "
+        "runs by default (and without, `--no-aggregates`)."
     )
+    text = (
+        f"{note}\n\n{table}\n\n"
+        "### Time to first row\n\nThe whole `nuanliu ingest` process on a one-reading CSV "
+        "file: start-up, store opening with the schema version check, parse, validate, "
+        "commit (with the aggregates hook), summary, exit — so an upper bound of the time "
+        "to the first stored row. *floor* is a process that only imports the libraries "
+        "the command cannot do without; CPU is user + system time of the process, which "
+        "other jobs on the machine inflate far less than wall time.\n\n"
+        f"{startup}\n"
+    )
+    title = f"## Run of {started:%Y-%m-%d %H:%M} UTC (load average {load_before} before)"
+    if args.append and RESULTS.exists():
+        text = f"{RESULTS.read_text().rstrip()}\n\n{title}\n\n{text}"
+    else:
+        text = f"# Ingest benchmark\n\n{title}\n\n{text}"
     print()
-    print(table)
-    print()
-    print(note)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(f"# Ingest benchmark\n\n{note}\n\n{table}\n")
-    print(f"\nwritten to {RESULTS}")
+    print(text)
+    if not args.no_write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text)
+        print(f"\nwritten to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -39,14 +39,20 @@ app = typer.Typer(
 
 
 def _open(db: str | None, aggregates: bool = True) -> Any:
-    """The store, with the monitoring aggregates kept up to date by what we ingest."""
-    from nuanliu.monitor import register_aggregates
+    """The store, with the monitoring aggregates kept up to date by what we ingest.
+
+    Start-up matters for a command run per file: the schema version is checked, not
+    the migrations re-run (an empty or older database is still migrated, under the
+    migration lock, so a worker started after an upgrade needs no extra step), and only
+    the aggregates hook's module is imported, not the monitoring package's pandas.
+    """
+    from nuanliu.monitor.aggregates import register_aggregates
     from nuanliu.store import open_store
 
     settings = load_settings()
     if not db:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(db or settings.database_url)
+    store = open_store(db or settings.database_url, migrate="check")
     if aggregates:
         register_aggregates(store)
     return store

@@ -20,6 +20,7 @@ import gzip
 import io
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
@@ -87,12 +88,17 @@ def ingest_file(
         raise InvalidInput(f"{path}: empty file (0 bytes)", details={"path": str(path)})
     source = f"file:{path.name}"
     report = IngestReport()
-    with _open(path) as fh:
-        chunks = _chunks(fh, path, fmt, source, chunk_bytes, encoding)
+    # The read-ahead closes first (it waits for its reader thread), then the file.
+    with (
+        _open(path) as fh,
+        closing(
+            checked_ahead(ingestor, _chunks(fh, path, fmt, source, chunk_bytes, encoding))
+        ) as ahead,
+    ):
         done = 0
         while True:
             try:
-                item = next(chunks)
+                item, checked = next(ahead)
             except StopIteration:
                 break
             except InvalidInput:
@@ -112,7 +118,7 @@ def ingest_file(
                 rest = Rejection(source, f"the rest of the file is unreadable: {what}", "")
                 report.add(ingestor.ingest(RawBatch.empty(), [rest]))
                 break
-            report.add(ingestor.ingest(*item))
+            report.add(commit_or_ingest(ingestor, item, checked))
             done += 1
     return report
 
@@ -127,6 +133,51 @@ def _chunks(
     if fmt == "ndjson":
         return _ndjson_chunks(fh, source, chunk_bytes, encoding)
     return csv_chunks(fh, source, "\t" if fmt == "tsv" else ",", chunk_bytes, encoding)
+
+
+Chunk = tuple[RawBatch, list[Rejection]]
+
+
+def checked_ahead(
+    ingestor: Ingestor, chunks: Iterator[Chunk]
+) -> Iterator[tuple[Chunk, tuple[Any, int] | None]]:
+    """Each chunk with its validation (None if validating raised), the next chunk being
+    read and validated in a thread while the caller writes this one.
+
+    Arrow, NumPy and the database drivers release the GIL, so parsing and validation
+    overlap the writes (at most two chunks in memory). An error reading the file is
+    raised here, in order, as a plain loop would raise it. Close the generator (e.g.
+    ``contextlib.closing``) before closing the file: that waits for the reader thread.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def step() -> tuple[Chunk, tuple[Any, int] | None]:
+        item = next(chunks)  # StopIteration and read errors travel through the future
+        try:
+            return item, ingestor.check(*item)
+        except Exception:
+            return item, None  # the caller's ingest() decides what to do with it
+
+    with ThreadPoolExecutor(1, thread_name_prefix="nuanliu-read") as pool:
+        pending = pool.submit(step)
+        while True:
+            try:
+                item, checked = pending.result()
+            except StopIteration:
+                return
+            pending = pool.submit(step)
+            yield item, checked
+
+
+def commit_or_ingest(ingestor: Ingestor, item: Chunk, checked: tuple[Any, int] | None) -> Any:
+    """Write a chunk validated ahead; if that raised (rolled back), or validating it did,
+    the chunk takes ``ingestor.ingest`` like any other, which reports or raises it."""
+    if checked is not None:
+        try:
+            return ingestor.commit(*checked)
+        except Exception:
+            pass
+    return ingestor.ingest(*item)
 
 
 def ingest_csv_bytes(ingestor: Ingestor, body: bytes, source: str = "http") -> IngestReport:

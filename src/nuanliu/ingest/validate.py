@@ -61,13 +61,16 @@ def _fmt_delta(delta: timedelta) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
 class KnownSensors:
     """Cache of registered sensor ids; asks the store only about ids it has not seen."""
 
     def __init__(self, lookup: Callable[[list[str]], Iterable[str]]) -> None:
         self._lookup = lookup
         self._lock = threading.Lock()
-        self._known: set[str] = set()
         self._known_arr = pa.array([], pa.string())
 
     @classmethod
@@ -86,15 +89,17 @@ class KnownSensors:
 
         known = cls(lookup)
         with store.read() as q:
-            known._add(r[0] for r in q.all("SELECT sensor_id FROM sensors", []))
+            # One Arrow column: a city's ~10^5 ids as Python strings, set and sorted list
+            # cost ~0.1-0.2 s of every `nuanliu ingest` start.
+            known._add(q.arrow("SELECT sensor_id FROM sensors").column(0))
         return known
 
-    def _add(self, ids: Iterable[str]) -> None:
+    def _add(self, ids: Iterable[str] | pa.Array | pa.ChunkedArray) -> None:
+        if not isinstance(ids, pa.Array | pa.ChunkedArray):
+            ids = pa.array(list(ids), pa.string())
         with self._lock:  # web requests validate concurrently
-            new = set(ids) - self._known
-            if new:
-                self._known = self._known | new
-                self._known_arr = pa.array(sorted(self._known), pa.string())
+            merged = pa.chunked_array([self._known_arr, *_chunks(ids.cast(pa.string()))])
+            self._known_arr = pc.unique(pc.drop_null(merged).combine_chunks())
 
     def mask(self, ids: pa.Array) -> np.ndarray:
         """True where the id is a registered sensor (nulls count as known: reported elsewhere)."""

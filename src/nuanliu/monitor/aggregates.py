@@ -244,6 +244,14 @@ def _merge_unindexed(w: Any, hourly: pa.Table, daily: pa.Table) -> None:
         w.execute(text, params)
 
 
+def _utc_hour(ts: pa.ChunkedArray) -> pa.Array:
+    """Each UTC timestamp floored to its hour, in integer arithmetic: ``floor_temporal``
+    goes through the time zone value by value (~6x slower; ~40 % of the Arrow part)."""
+    per_hour = {"s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
+    ticks = ts.combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return pa.array(ticks - ticks % per_hour[ts.type.unit], pa.int64()).cast(ts.type)
+
+
 def partial_aggregates(rows: pa.Table, tz: str) -> tuple[pa.Table, pa.Table]:
     """Per (sensor, UTC hour) and per (sensor, local day) partial aggregates of a batch.
 
@@ -264,7 +272,7 @@ def partial_aggregates(rows: pa.Table, tz: str) -> tuple[pa.Table, pa.Table]:
     if base.num_rows == 0:
         empty = pa.table({})
         return empty, empty
-    base = base.append_column("hour_ts", pc.floor_temporal(base.column("ts"), unit="hour"))
+    base = base.append_column("hour_ts", _utc_hour(base.column("ts")))
     hourly = base.group_by(["sensor_id", "hour_ts"]).aggregate(
         [
             ("temp_c", "count"),

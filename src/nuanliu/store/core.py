@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Literal
 
 import pyarrow as pa
 
@@ -175,9 +176,15 @@ class Store:
         return f"Store({self.url.redacted()!r})"
 
 
-def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+def open_store(
+    url: str, *, migrate: bool | Literal["check"] = True, read_only: bool = False
+) -> Store:
     """Open the store at ``url`` and, unless told not to, bring its schema up to date.
 
+    ``migrate=True`` runs the migrations (each pending version applied, under the
+    migration lock); ``"check"`` first reads the schema version and migrates only when
+    the database is empty or behind, so opening a current store costs one query (what
+    start-up sensitive commands such as ``nuanliu ingest`` use); ``False`` opens as is.
     ``read_only`` (DuckDB only) opens the file without taking the writer lock, e.g. to
     inspect a database another process is serving.
     """
@@ -185,7 +192,12 @@ def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> St
     store = Store(parsed, create_engine(parsed, read_only=read_only))
     if migrate and not read_only:
         try:
-            store.migrate()
+            if migrate == "check":
+                from nuanliu.store.migrate import migrate_if_behind
+
+                migrate_if_behind(store)
+            else:
+                store.migrate()
         except BaseException:
             store.close()
             raise

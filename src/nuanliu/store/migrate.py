@@ -83,6 +83,24 @@ def current_version(store: Store) -> int:
     return versions[-1] if versions else 0
 
 
+def shipped_versions() -> set[int]:
+    """The versions shipped in the package, from the file names alone (nothing read)."""
+    folder = resources.files("nuanliu.store").joinpath("migrations")
+    return {int(m[1]) for e in folder.iterdir() if (m := _FILE.match(e.name))}
+
+
+def migrate_if_behind(store: Store) -> list[int]:
+    """Check the schema version and migrate only when a shipped version is not applied.
+
+    An up-to-date database costs one read (no writer transaction, no lock, no DDL); an
+    empty one is created and one that is behind is migrated, exactly as ``migrate``
+    would (under the same lock, so concurrent starts still apply each version once).
+    """
+    if shipped_versions() <= set(applied_versions(store)):
+        return []
+    return migrate(store)
+
+
 def migrate(store: Store, *, target: int | None = None) -> list[int]:
     """Apply each pending migration up to ``target`` (all when None); versions applied.
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from nuanliu.store.engine import Capabilities, Engine
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Query:
