@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from nuanliu.network.examples import load_example
@@ -79,8 +78,9 @@ def test_every_outdoor_temperature_solves_within_physical_limits(season) -> None
     pipes = net.pipes.set_index("pipe_id")
     # the DN1600 main's own limit (README: the model's line carries more water than the
     # real one), every other pipe by DN
-    own_vmax = pd.Series(np.nan, index=pipes.index)
-    own_vmax[pipes["dn_mm"] >= 1600] = net.meta["line_max_velocity_m_s"]
+    own_vmax = pipes["max_velocity_m_s"]
+    assert (own_vmax[pipes["dn_mm"] >= 1600] == net.meta["line_max_velocity_m_s"]).all()
+    assert own_vmax[pipes["dn_mm"] < 1600].isna().all()
     pumps = net.pumps[net.pumps["in_service"]].set_index("pump_id")
     problems: list[str] = []
     for t, res in season:

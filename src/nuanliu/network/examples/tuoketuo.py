@@ -127,6 +127,8 @@ def _pipe(
         "ambient_temp_c": GROUND_TEMP_C,
         "minor_loss_zeta": 0.0,
         "dn_mm": dn,
+        # the transmission main's own limit (README); every other pipe by DN
+        "max_velocity_m_s": LINE_MAX_VELOCITY_M_S if dn >= LINE_DN_MM else float("nan"),
     }
 
 
