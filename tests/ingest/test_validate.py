@@ -80,7 +80,7 @@ def test_wrong_types_nan_and_missing_fields() -> None:
         {"sensor_id": 17, "ts": "2026-11-22T01:03:00Z", "temp_c": 20},
         {"ts": "2026-11-22T01:04:00Z"},
         {"sensor_id": "S1", "ts": "yesterday+08:00", "temp_c": 20},
-        {"sensor_id": "S1", "ts": 1763776800, "temp_c": 20},  # epoch seconds by mistake
+        {"sensor_id": "S1", "ts": 17637768, "temp_c": 20},  # no plausible epoch unit
     ]
     assert reasons_of(rows) == [
         "temp_c='21.5' is a string, expected a number",
@@ -89,8 +89,8 @@ def test_wrong_types_nan_and_missing_fields() -> None:
         "sensor_id=17 is an integer, expected a string",
         "sensor_id is missing; temp_c is missing",
         "ts 'yesterday+08:00' is not an ISO 8601 timestamp",
-        "ts 1970-01-21T09:56:16.800000+00:00 is before 2000-01-01 "
-        "(epoch seconds sent where milliseconds are expected?)",
+        "ts=17637768 is not an epoch time between 2000 and 2100 in s, ms, µs or ns "
+        "(give the unit with --ts-unit to read it otherwise)",
     ]
 
 
@@ -185,3 +185,40 @@ def test_csv_text_timestamps_epoch_ms_accepted_naive_refused() -> None:
     assert got[1]["ts"] == datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
     assert [g["temp_c"] for g in got] == [20.0, 22.5]
     assert [g["humidity_pct"] for g in got] == [None, 10.0]
+
+
+def test_epoch_unit_by_magnitude_and_explicit_unit() -> None:
+    """Each band reads in its unit, exactly (no float rounding of ns); --ts-unit forces one."""
+    s = 1763776800  # 2025-11-22T02:00Z
+    rows = [
+        {"sensor_id": "S1", "ts": s, "temp_c": 20},
+        {"sensor_id": "S1", "ts": s * 1000 + 1, "temp_c": 20},
+        {"sensor_id": "S1", "ts": s * 10**6 + 2, "temp_c": 20},
+        {"sensor_id": "S1", "ts": s * 10**9 + 3999, "temp_c": 20},
+        {"sensor_id": "S1", "ts": s + 0.5, "temp_c": 20},
+        {"sensor_id": "S1", "ts": 2**64, "temp_c": 20},
+    ]
+    result = validator().validate(batch_of(rows))
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    got = [(g["ts"] - epoch) // timedelta(microseconds=1) for g in result.valid.to_pylist()]
+    base = s * 10**6
+    assert got == [base, base + 1000, base + 2, base + 3, base + 500_000]
+    (rej,) = result.rejected
+    assert rej.reason.startswith(f"ts={2**64} is not an epoch time between 2000 and 2100")
+    as_ms = validator(ts_unit="ms").validate(batch_of(rows[:2])).rejected
+    assert [r.reason for r in as_ms] == ["ts 1970-01-21T09:56:16.800000+00:00 is before 2000-01-01"]
+
+
+def test_huge_values_never_crash_formatting() -> None:
+    rows = [
+        {"sensor_id": "S1", "ts": 10**17, "temp_c": 20},  # year 3.2 million as seconds
+        {"sensor_id": "S1", "ts": "9999-12-31T23:59:59Z", "temp_c": 20},
+        {"sensor_id": "S1", "ts": 1763776800, "temp_c": 2**53 + 1},
+    ]
+    reasons = [r.reason for r in validator(ts_unit="s").validate(batch_of(rows)).rejected]
+    assert reasons[0] == "ts=100000000000000000 is out of range as epoch s"
+    assert reasons[1].startswith("ts 9999-12-31T23:59:59+00:00 is ")
+    assert reasons[1].endswith("in the future (tolerance 5 min)")
+    assert reasons[2] == (
+        "temp_c=9007199254740993 is an integer beyond ±2^53, where a float would round it"
+    )

@@ -58,10 +58,10 @@ def _open(db: str | None, aggregates: bool = True) -> Any:
     return store
 
 
-def _limits(future_tolerance_s: float) -> Any:
+def _limits(future_tolerance_s: float, ts_unit: str = "auto") -> Any:
     from nuanliu.ingest.validate import Limits
 
-    return Limits(future_tolerance=timedelta(seconds=future_tolerance_s))
+    return Limits(future_tolerance=timedelta(seconds=future_tolerance_s), ts_unit=ts_unit)
 
 
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the DuckDB file).")
@@ -81,29 +81,54 @@ def files_cmd(
     future_tolerance_s: float = TolOpt,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was refused."),
     aggregates: bool = AggOpt,
+    encoding: str = typer.Option(
+        "auto", "--encoding", help="Text encoding: auto (UTF-8 or GB18030), utf-8, gb18030."
+    ),
+    ts_unit: str = typer.Option(
+        "auto",
+        "--ts-unit",
+        help="Unit of epoch-number timestamps: auto (by magnitude, 2000–2100), s, ms, us, ns.",
+    ),
 ) -> None:
     """Ingest reading files (format by suffix; .gz allowed), streamed in chunks."""
     from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.encoding import check_encoding
     from nuanliu.ingest.files import ingest_file
     from nuanliu.ingest.model import IngestReport
+    from nuanliu.ingest.timestamps import check_unit
 
     console = Console()
     table = Table("file", "received", "stored", "duplicates", "rejected")
     total = IngestReport()
-    failed = False
+    failed = 0
+    try:
+        encoding = check_encoding(encoding)
+        ts_unit = check_unit(ts_unit)
+    except (NuanliuError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {getattr(exc, 'message', exc)}")
+        raise typer.Exit(2) from exc
     try:
         store = _open(db, aggregates)
     except NuanliuError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from exc
     with store:
-        ingestor = Ingestor(store, limits=_limits(future_tolerance_s))
+        ingestor = Ingestor(store, limits=_limits(future_tolerance_s, ts_unit))
         for path in paths:
             try:
-                rep = ingest_file(ingestor, path)
+                rep = ingest_file(ingestor, path, encoding=encoding)
             except NuanliuError as exc:
-                console.print(f"[red]error:[/red] {exc.message}")
-                failed = True
+                # A whole-file failure: reported, counted, and the next file goes on.
+                console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+                table.add_row(str(path), "[red]failed[/red]", "", "", "")
+                failed += 1
+                continue
+            except Exception as exc:  # a bug must not stop the other files either
+                console.print(
+                    f"[red]error:[/red] {path}: {type(exc).__name__}: {exc}", soft_wrap=True
+                )
+                table.add_row(str(path), "[red]failed[/red]", "", "", "")
+                failed += 1
                 continue
             total.add(rep)
             table.add_row(
@@ -117,7 +142,18 @@ def files_cmd(
         )
     console.print(table)
     for reason in total.reasons[:10]:
-        console.print(f"  quarantined {reason}")
+        console.print(f"  quarantined {reason}", soft_wrap=True, markup=False)
+    dead = getattr(total, "dead_lettered", 0)  # when the report counts dead letters
+    accounted = total.stored + total.duplicates + total.rejected + dead
+    check = "==" if accounted == total.received else "!="
+    console.print(
+        f"received {total.received} {check} stored {total.stored} + duplicates "
+        f"{total.duplicates} + quarantined {total.rejected}"
+        + (f" + dead-lettered {dead}" if dead else "")
+        + (f"; {failed} file(s) failed as a whole" if failed else ""),
+        soft_wrap=True,
+        markup=False,
+    )
     if failed or (strict and total.rejected):
         raise typer.Exit(1)
 
@@ -207,6 +243,123 @@ def mqtt_cmd(
         if worker.error:
             print(f"error: {worker.error}", file=sys.stderr)
             raise typer.Exit(1)
+
+
+SinceOpt = typer.Option(
+    None, "--since", help="Only dead letters received at or after this ISO time (with offset)."
+)
+TransportOpt = typer.Option(None, "--transport", help="Only mqtt, http, file or python.")
+
+
+def _since(text: str | None) -> Any:
+    from datetime import datetime
+
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--since {text!r} is not an ISO 8601 time") from exc
+    if when.tzinfo is None:
+        raise typer.BadParameter(f"--since {text!r} has no timezone (add +08:00 or Z)")
+    return when
+
+
+def _print_dead_letters(letters: list[Any]) -> None:
+    console = Console()
+    table = Table(
+        "id", "received (UTC)", "transport", "source", "bytes", "error", "tries", "replayed"
+    )
+    for d in letters:
+        table.add_row(
+            str(d.dead_letter_id),
+            d.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            d.transport,
+            d.source,
+            str(d.payload_size),
+            f"{d.error_type}: {d.error_message[:80]}",
+            str(d.attempts),
+            d.replayed_at.strftime("%Y-%m-%d %H:%M:%S") if d.replayed_at else "",
+        )
+    console.print(table)
+    pending = sum(1 for d in letters if d.replayed_at is None)
+    console.print(f"{len(letters)} dead letter(s), {pending} pending / 共 {pending} 条待重放")
+
+
+@app.command("dead-letters")
+def dead_letters_cmd(
+    db: str | None = DbOpt,
+    transport: str | None = TransportOpt,
+    since: str | None = SinceOpt,
+    pending: bool = typer.Option(False, "--pending", help="Only those not replayed yet."),
+) -> None:
+    """List dead letters: inputs whose processing raised, kept for `ingest replay`."""
+    try:
+        with _open(db, aggregates=False) as store:
+            letters = store.list_dead_letters(
+                transport=transport, since=_since(since), pending_only=pending, with_payload=False
+            )
+    except NuanliuError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from exc
+    _print_dead_letters(letters)
+
+
+@app.command("replay")
+def replay_cmd(
+    ids: list[int] = typer.Option([], "--id", help="Replay this dead letter (repeatable)."),
+    transport: str | None = TransportOpt,
+    since: str | None = SinceOpt,
+    db: str | None = DbOpt,
+    future_tolerance_s: float = TolOpt,
+    aggregates: bool = AggOpt,
+    list_only: bool = typer.Option(False, "--list", help="Only list the dead letters."),
+) -> None:
+    """Re-process pending dead letters through the current code (e.g. after a fix).
+
+    Letters that now succeed are stored and marked replayed with their report; those
+    that still fail stay pending with the new error (exit 1). Running it again is safe.
+    """
+    from nuanliu.ingest.batch import Ingestor
+    from nuanliu.ingest.replay import replay_dead_letters
+
+    when = _since(since)
+    try:
+        store = _open(db, aggregates)
+    except NuanliuError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from exc
+    console = Console()
+    with store:
+        if list_only:
+            letters = store.list_dead_letters(
+                ids=ids or None, transport=transport, since=when, with_payload=False
+            )
+            _print_dead_letters(letters)
+            return
+        try:
+            outcomes = replay_dead_letters(
+                store,
+                ids=ids or None,
+                transport=transport,
+                since=when,
+                ingestor=Ingestor(store, limits=_limits(future_tolerance_s)),
+            )
+        except NuanliuError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            raise typer.Exit(1) from exc
+    table = Table("id", "source", "result")
+    for o in outcomes:
+        text = o.report.summary() if o.report else f"still failing: {o.error}"
+        table.add_row(str(o.dead_letter_id), o.source, text)
+    console.print(table)
+    failed = sum(1 for o in outcomes if not o.replayed)
+    console.print(
+        f"replayed {len(outcomes) - failed} of {len(outcomes)} pending dead letter(s); "
+        f"{failed} still failing / 重放成功 {len(outcomes) - failed} 条，仍失败 {failed} 条"
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # python -m nuanliu.ingest.cli mqtt ... (used by the tests)

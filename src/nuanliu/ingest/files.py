@@ -3,33 +3,46 @@
 Every chunk is validated and stored as one transaction, so memory stays flat for files
 of any size. CSV lines are tracked by their physical line number (header = line 1) so a
 refused row is quarantined as ``file:<name>:<line>`` with the line's text; Parquet rows
-by their 1-based row number. CSV holds one reading per line: quoted fields must not span
-lines. ``.gz`` is read transparently.
+by their 1-based row number. CSV holds one reading per line (``csv_lines.py`` says how
+broken lines are found and quarantined). Text files are UTF-8 or GB18030, detected or
+given (``encoding.py``). ``.gz`` is read transparently.
+
+A file that cannot be read as its format at all (empty, no header, not Parquet, missing
+columns) raises ``InvalidInput`` before anything of it is stored; a file that becomes
+unreadable part way (a truncated ``.gz``, a corrupt Parquet row group) keeps what was
+stored and counts the unreadable rest as one quarantined item.
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from contextlib import closing
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from nuanliu.errors import InvalidInput
+from nuanliu.ingest import encoding as enc
 from nuanliu.ingest.batch import Ingestor
+from nuanliu.ingest.csv_lines import REQUIRED, csv_chunks, line_blocks, to_utf8
 from nuanliu.ingest.model import FIELDS, IngestReport, RawBatch, Rejection, json_text
 from nuanliu.ingest.parse import parse_json, parse_ndjson, split_lines
 
+__all__ = ["csv_chunks", "detect_format", "ingest_csv_bytes", "ingest_file"]
+
 CHUNK_BYTES = 8 << 20  # ~200k CSV readings per transaction
 PARQUET_BATCH_ROWS = 200_000
-REQUIRED = ("sensor_id", "ts", "temp_c")
+NDJSON_MAX_LINE = 16 << 20  # one NDJSON line may be a big gateway batch
+MAX_JSON_BYTES = 256 << 20  # a .json file is one document, parsed in memory
+# What a file that breaks part way raises while it is read (not while it is stored).
+READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, ValueError)
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 FORMATS |= {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json"}
 
@@ -55,43 +68,71 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def ingest_file(
-    ingestor: Ingestor, path: Path | str, *, chunk_bytes: int = CHUNK_BYTES
+    ingestor: Ingestor,
+    path: Path | str,
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    encoding: str = "auto",
 ) -> IngestReport:
-    """Ingest one file; ``InvalidInput`` if it cannot be read as its format at all."""
+    """Ingest one file; ``InvalidInput`` if it cannot be read as its format at all.
+
+    ``encoding`` (text formats): ``auto`` (UTF-8 or GB18030, see ``encoding.py``),
+    ``utf-8`` or ``gb18030``.
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", details={"path": str(path)})
     fmt = detect_format(path)
+    encoding = enc.check_encoding(encoding)
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"{path}: empty file (0 bytes)", details={"path": str(path)})
     source = f"file:{path.name}"
     report = IngestReport()
-    if fmt == "parquet":
-        chunks = _parquet_chunks(path, source)
-    elif fmt == "json":
-        with _open(path) as fh:
-            chunks = iter([parse_json(fh.read(), source)])
-    else:
-        chunks = None
-    if chunks is not None:
-        return _ingest_chunks(ingestor, chunks)
-    with _open(path) as fh:
-        if fmt == "ndjson":
-            for first_line, data in _line_chunks(fh, chunk_bytes, 1):
-                acc = parse_ndjson(split_lines(data, first_line), source)
-                report.add(ingestor.ingest(acc.build(), acc.rejected))
-        else:
-            delimiter = "\t" if fmt == "tsv" else ","
-            report = _ingest_chunks(ingestor, csv_chunks(fh, source, delimiter, chunk_bytes))
-    return report
-
-
-def _ingest_chunks(
-    ingestor: Ingestor, chunks: Iterator[tuple[RawBatch, list[Rejection]]]
-) -> IngestReport:
-    report = IngestReport()
-    with closing(checked_ahead(ingestor, chunks)) as ahead:
-        for item, checked in ahead:
+    # The read-ahead closes first (it waits for its reader thread), then the file.
+    with (
+        _open(path) as fh,
+        closing(
+            checked_ahead(ingestor, _chunks(fh, path, fmt, source, chunk_bytes, encoding))
+        ) as ahead,
+    ):
+        done = 0
+        while True:
+            try:
+                item, checked = next(ahead)
+            except StopIteration:
+                break
+            except InvalidInput:
+                if done:
+                    raise InvalidInput(
+                        f"{path}: unreadable after {report.received} item(s) were taken"
+                    ) from None
+                raise
+            except READ_ERRORS as exc:
+                what = f"{type(exc).__name__}: {exc}"[:500]
+                if not done:
+                    raise InvalidInput(
+                        f"{path}: not a readable {fmt.upper()} file ({what})",
+                        details={"path": str(path)},
+                    ) from exc
+                # Part of the file is stored: the unreadable rest is one quarantined item.
+                rest = Rejection(source, f"the rest of the file is unreadable: {what}", "")
+                report.add(ingestor.ingest(RawBatch.empty(), [rest]))
+                break
             report.add(commit_or_ingest(ingestor, item, checked))
+            done += 1
     return report
+
+
+def _chunks(
+    fh: IO[bytes], path: Path, fmt: str, source: str, chunk_bytes: int, encoding: str
+) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+    if fmt == "parquet":
+        return _parquet_chunks(path, source)
+    if fmt == "json":
+        return _json_chunks(fh, path, source, encoding)
+    if fmt == "ndjson":
+        return _ndjson_chunks(fh, source, chunk_bytes, encoding)
+    return csv_chunks(fh, source, "\t" if fmt == "tsv" else ",", chunk_bytes, encoding)
 
 
 Chunk = tuple[RawBatch, list[Rejection]]
@@ -146,133 +187,56 @@ def ingest_csv_bytes(ingestor: Ingestor, body: bytes, source: str = "http") -> I
     return report
 
 
-def _line_chunks(fh: IO[bytes], chunk_bytes: int, first_line: int) -> Iterator[tuple[int, bytes]]:
-    """Blocks of whole lines and the number of each block's first line."""
-    carry = b""
-    line = first_line
-    while True:
-        block = fh.read(chunk_bytes)
-        if not block:
-            if carry:
-                yield line, carry
-            return
-        data = carry + block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            carry = data
-            continue
-        data, carry = data[: cut + 1], data[cut + 1 :]
-        yield line, data
-        line += data.count(b"\n")
+def _strip_bom(data: bytes) -> bytes:
+    return data.removeprefix(codecs.BOM_UTF8)
 
 
-# ---------------------------------------------------------------------------- CSV
-
-
-def csv_chunks(
-    fh: IO[bytes], source: str, delimiter: str = ",", chunk_bytes: int = CHUNK_BYTES
+def _json_chunks(
+    fh: IO[bytes], path: Path, source: str, encoding: str
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
-    header = fh.readline()
-    if not header.strip():
-        raise InvalidInput(f"{source}: empty CSV (no header line)")
-    try:
-        names = next(csv.reader([header.decode("utf-8-sig").strip("\r\n")], delimiter=delimiter))
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source}: header line is not UTF-8") from exc
-    names = [n.strip() for n in names]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise InvalidInput(
-            f"{source}: CSV header lacks column(s) {', '.join(missing)} "
-            f"(found: {', '.join(names)})",
-            details={"missing": missing, "found": names},
-        )
-    header_line = delimiter.join(f'"{n}"' for n in names).encode() + b"\n"
-    present = [f for f in FIELDS if f in names]
-    for first_line, data in _line_chunks(fh, chunk_bytes, 2):
-        yield _parse_csv_block(
-            data, first_line, header_line, present, len(names), source, delimiter
-        )
+    yield _json_document(fh, path, source, encoding)  # read when asked: errors in order
 
 
-def _parse_csv_block(
-    data: bytes,
-    first_line: int,
-    header_line: bytes,
-    present: list[str],
-    n_columns: int,
-    source: str,
-    delimiter: str,
+def _json_document(
+    fh: IO[bytes], path: Path, source: str, encoding: str
 ) -> tuple[RawBatch, list[Rejection]]:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Keep going with the bad bytes replaced; such a row then fails a check visibly.
-        data = data.decode("utf-8", errors="replace").encode("utf-8")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(buf == 10)
-    ends = nl if data.endswith(b"\n") else np.append(nl, len(data))
-    starts = np.concatenate(([0], nl + 1))[: len(ends)]
-    lines = np.arange(first_line, first_line + len(ends))
-    # Strip a trailing CR so raw text and blank-line detection ignore Windows endings.
-    has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
-    ends = ends - has_cr
-    blank = ends == starts
-    if blank.any():
-        keep = ~blank
-        starts, ends, lines = starts[keep], ends[keep], lines[keep]
-        data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
-        data += b"\n"
-        # Offsets into the compacted block.
-        lengths = ends - starts + 1
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        ends = starts + lengths - 1
-    rejected: list[Rejection] = []
-    bad_idx: list[int] = []
-
-    def on_invalid(row: Any) -> str:
-        k = row.number - 2  # header is row 1 of what arrow sees
-        no = int(lines[k])
-        bad_idx.append(k)
-        rejected.append(
-            Rejection(
-                f"{source}:{no}",
-                f"malformed CSV at line {no}: {row.actual_columns} field(s), "
-                f"expected {row.expected_columns}",
-                row.text,
-            )
+    data = fh.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InvalidInput(
+            f"{path}: a JSON document larger than {MAX_JSON_BYTES >> 20} MiB; "
+            "send NDJSON (one reading or batch per line) instead"
         )
-        return "skip"
+    if encoding == "auto":
+        encoding = enc.detect(data[: 8 << 20])
+    if encoding != "utf-8" and enc.decode_problem(data, encoding) is None:
+        data = data.decode(encoding).encode("utf-8")
+    return parse_json(_strip_bom(data), source)
 
-    tbl = pcsv.read_csv(
-        io.BytesIO(header_line + data),
-        read_options=pcsv.ReadOptions(
-            use_threads=False, block_size=len(data) + len(header_line) + 1
-        ),
-        parse_options=pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(
-            column_types={f: pa.string() for f in present},
-            include_columns=present,
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    rows = np.delete(np.arange(len(lines)), bad_idx) if bad_idx else np.arange(len(lines))
-    n = tbl.num_rows
-    if len(rows) != n:  # should not happen; never mislabel a row's line
-        raise InvalidInput(f"{source}: could not map CSV rows to lines near line {first_line}")
-    columns: dict[str, Any] = {
-        f: tbl.column(f) if f in present else pa.nulls(n, pa.string()) for f in FIELDS
-    }
 
-    def source_of(i: int) -> str:
-        return f"{source}:{int(lines[rows[i]])}"
-
-    def raw_of(i: int) -> str:
-        k = rows[i]
-        return data[int(starts[k]) : int(ends[k])].decode("utf-8", errors="replace")
-
-    return RawBatch(columns, source_of, raw_of), rejected
+def _ndjson_chunks(
+    fh: IO[bytes], source: str, chunk_bytes: int, encoding: str
+) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+    blocks = line_blocks(fh, chunk_bytes, 1, NDJSON_MAX_LINE)
+    first = next(blocks, None)
+    if first is None:
+        return
+    if encoding == "auto":
+        encoding = enc.detect(first[1])
+    for first_line, data, overlong in chain([first], blocks):
+        data, rejected = to_utf8(data, first_line, source, encoding)
+        if first_line == 1:
+            data = _strip_bom(data)
+        for no, head in overlong:
+            rejected.append(
+                Rejection(
+                    f"{source}:{no}",
+                    f"line {no} is longer than {NDJSON_MAX_LINE >> 20} MiB",
+                    enc.escaped(head, encoding) + "…[truncated]",
+                )
+            )
+        acc = parse_ndjson(split_lines(data, first_line), source)
+        acc.rejected.extend(rejected)
+        yield acc.build(), acc.rejected
 
 
 # ------------------------------------------------------------------------ Parquet
@@ -281,9 +245,9 @@ def _parse_csv_block(
 def _parquet_chunks(path: Path, source: str) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+        names = pf.schema_arrow.names
+    except READ_ERRORS as exc:
         raise InvalidInput(f"{path}: not a readable Parquet file: {exc}") from exc
-    names = pf.schema_arrow.names
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InvalidInput(
@@ -295,9 +259,30 @@ def _parquet_chunks(path: Path, source: str) -> Iterator[tuple[RawBatch, list[Re
     base = 0
     for rb in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=present):
         n = rb.num_rows
-        columns = {f: rb.column(f) if f in present else pa.nulls(n) for f in FIELDS}
+        columns = {f: _utf8_checked(rb.column(f)) if f in present else pa.nulls(n) for f in FIELDS}
+        # Wrong-typed or unreadable values are refused row by row by validation.
         yield RawBatch(columns, _row_source(source, base), _row_raw(rb)), []
         base += n
+
+
+def _utf8_checked(col: pa.Array) -> Any:
+    """A Parquet string column as is if valid UTF-8 (the reader does not check), else a
+    list with each undecodable value as ``bytes`` — refused by validation with its type."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return col
+    try:
+        col.validate(full=True)
+        return col
+    except pa.ArrowInvalid:
+        pass
+    out: list[Any] = []
+    for v in col.cast(pa.binary() if pa.types.is_string(col.type) else pa.large_binary()):
+        b = v.as_py()
+        try:
+            out.append(None if b is None else b.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(b)
+    return out
 
 
 def _row_source(source: str, base: int) -> Any:
@@ -305,8 +290,22 @@ def _row_source(source: str, base: int) -> Any:
 
 
 def _row_raw(rb: pa.RecordBatch) -> Any:
-    return lambda i: json_text({k: _plain(v) for k, v in rb.slice(i, 1).to_pylist()[0].items()})
+    return lambda i: json_text({name: _cell(rb.column(name), i) for name in rb.schema.names})
 
 
-def _plain(v: Any) -> Any:
+def _cell(col: pa.Array, i: int) -> Any:
+    """One Parquet value as plain JSON-able Python, never raising (ns, year 300000, ...)."""
+    try:
+        v = col[i].as_py()
+    except (*READ_ERRORS, OverflowError):
+        try:
+            return str(_int_text(col, i))
+        except (*READ_ERRORS, OverflowError):
+            return f"<{col.type}>"
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "backslashreplace")
     return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def _int_text(col: pa.Array, i: int) -> Any:
+    return f"{col.slice(i, 1).cast(pa.int64())[0].as_py()} ({col.type})"

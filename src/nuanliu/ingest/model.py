@@ -88,6 +88,9 @@ class Rejection:
     raw: str
     sensor_id: str | None = None
     ts_text: str | None = None
+    # The exact input bytes when ``raw`` cannot show them (a line that did not decode:
+    # ``raw`` then shows undecodable bytes as \xNN escapes).
+    raw_bytes: bytes | None = None
 
 
 @dataclass
@@ -97,16 +100,40 @@ class IngestReport:
     received: int = 0
     stored: int = 0
     duplicates: int = 0
-    rejected: int = 0
+    rejected: int = 0  # rows (or unparseable lines/bodies) put in quarantine
+    dead_lettered: int = 0  # messages, bodies or chunks whose processing raised
     reasons: list[str] = field(default_factory=list)  # a sample, at most REASON_SAMPLE
+    dead_letter_ids: list[int] = field(default_factory=list)
 
     REASON_SAMPLE = 20
+
+    @property
+    def quarantined(self) -> int:
+        return self.rejected
+
+    @property
+    def balanced(self) -> bool:
+        """The ingest invariant: every input is stored, a duplicate, quarantined or a
+        dead letter (a dead-lettered message counts once, whatever it held)."""
+        return self.received == (self.stored + self.duplicates + self.rejected + self.dead_lettered)
+
+    def summary(self) -> str:
+        """One line that shows the invariant, e.g. for a CLI summary."""
+        ok = "=" if self.balanced else "≠"
+        return (
+            f"received {self.received} {ok} stored {self.stored} + duplicates "
+            f"{self.duplicates} + quarantined {self.rejected} + dead-lettered "
+            f"{self.dead_lettered}"
+        )
 
     def add(self, other: IngestReport) -> None:
         self.received += other.received
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.dead_lettered += other.dead_lettered
+        keep = max(0, 100 - len(self.dead_letter_ids))  # ids of a long MQTT run: a sample
+        self.dead_letter_ids.extend(other.dead_letter_ids[:keep])
         room = self.REASON_SAMPLE - len(self.reasons)
         if room > 0:
             self.reasons.extend(other.reasons[:room])
@@ -117,13 +144,24 @@ class IngestReport:
             "stored": self.stored,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "dead_lettered": self.dead_lettered,
             "reasons": list(self.reasons),
+            "dead_letter_ids": list(self.dead_letter_ids),
         }
 
 
 def json_text(obj: Any) -> str:
     """Compact JSON for a raw row kept in quarantine (never fails: falls back to repr)."""
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return repr(obj)
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: keep it as a \u escape
+                return json.dumps(obj, separators=(",", ":"))
+        return text
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return repr(obj)[:65536]
+        except (RecursionError, ValueError):  # nested too deep even for repr
+            return f"<{type(obj).__name__} nested too deeply to show>"

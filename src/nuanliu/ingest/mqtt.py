@@ -40,10 +40,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from nuanliu.errors import ConfigError
-from nuanliu.ingest.batch import Ingestor
+from nuanliu.ingest.batch import Ingestor, empty_result, merge_results
+from nuanliu.ingest.deadletters import dead_letter_for, is_outage
 from nuanliu.ingest.membership import DRAINING, Membership
 from nuanliu.ingest.model import IngestReport, Rejection
 from nuanliu.ingest.parse import Accumulator, loads
+from nuanliu.ingest.validate import ValidationResult
+from nuanliu.store import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,8 @@ class Stats:
         self._last = (now, r.received)
         return (
             f"ingest mqtt: {self.messages} messages, {r.received} readings "
-            f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}) in "
+            f"(stored {r.stored}, duplicates {r.duplicates}, rejected {r.rejected}, "
+            f"dead-lettered {r.dead_lettered}) in "
             f"{secs:.1f} s = {r.received / secs:,.0f} readings/s, "
             f"{self.messages / secs:,.0f} messages/s, {per_batch:.0f} messages/batch; "
             f"now {recent:,.0f} readings/s"
@@ -508,18 +512,26 @@ class MqttIngest:
         return batch
 
     def _process(self, batch: list[_Msg]) -> None:
-        acc = Accumulator()
-        for m in batch:
-            source = f"mqtt:{m.topic}"
+        """Store a batch of messages, then acknowledge them all.
+
+        A message whose handling raises is poison for itself only: it becomes a dead
+        letter (committed with the batch) and is acknowledged like the others. A store
+        outage is not poison: nothing is acked, and the batch is retried with back-off
+        until it commits (or the worker is stopped: the broker then re-sends it).
+        """
+        delay_s = 1.0
+        while True:
             try:
-                value = loads(m.payload)
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                acc.rejected.append(
-                    Rejection(source, f"malformed JSON payload: {exc}", _payload_text(m.payload))
+                report = process_messages(self.ingestor, batch)
+                break
+            except Exception as exc:
+                self._say(
+                    f"ingest mqtt: store failed ({type(exc).__name__}: {exc}); "
+                    f"{len(batch)} message(s) stay unacknowledged, retrying in {delay_s:.0f} s"
                 )
-                continue
-            acc.add(value, source, None)
-        report = self.ingestor.ingest(acc.build(), acc.rejected)
+                if self.stop.wait(delay_s):
+                    return  # stopping: unacked messages are re-sent to the session
+                delay_s = min(delay_s * 2, 30.0)
         # Committed: now the broker may forget these messages.
         for m in batch:
             (m.conn or self.session).ack(m)
@@ -530,6 +542,141 @@ class MqttIngest:
             self.on_batch(report)
 
 
+class _Part:
+    """One message on its way: parsed, then checked, or a dead letter."""
+
+    __slots__ = ("msg", "source", "acc", "result", "received", "letter")
+
+    def __init__(self, msg: _Msg) -> None:
+        self.msg = msg
+        self.source = f"mqtt:{msg.topic}"
+        self.acc: Accumulator | None = None
+        self.result: ValidationResult | None = None
+        self.received = 0
+        self.letter: DeadLetter | None = None
+
+    def poison(self, exc: BaseException) -> None:
+        self.acc = self.result = None
+        self.received = 0
+        self.letter = dead_letter_for(
+            exc,
+            self.msg.payload,
+            transport="mqtt",
+            source=self.source,
+            content_type="application/json",
+        )
+
+
+def parse_message(payload: bytes, source: str) -> Accumulator:
+    """One MQTT payload as readings; JSON it cannot read becomes one quarantine row."""
+    acc = Accumulator()
+    try:
+        value = loads(payload)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        acc.rejected.append(
+            Rejection(source, f"malformed JSON payload: {exc}", _payload_text(payload))
+        )
+        return acc
+    acc.add(value, source, None)
+    return acc
+
+
+def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
+    """Parse, validate and commit a batch, isolating poison messages as dead letters.
+
+    The clean path validates and commits all messages together (one vectorised pass,
+    one transaction). Only when validation raises are the messages halved until the
+    poison ones are found; if the store refuses the batch, they are committed one by
+    one, so one bad message cannot hold back the rest. A ``StoreError`` while the store
+    is down propagates instead.
+    """
+    store = ingestor.store
+    parts = [_Part(m) for m in batch]
+    for p in parts:
+        try:
+            p.acc = parse_message(p.msg.payload, p.source)
+        except Exception as exc:  # RecursionError on deep nesting, and anything else
+            p.poison(exc)
+    results, received = _check_halving(ingestor, [p for p in parts if p.acc is not None])
+    result = merge_results(results) if results else empty_result()
+    letters = [p.letter for p in parts if p.letter is not None]
+    try:
+        return ingestor.commit(result, received, letters)
+    except Exception as exc:
+        if is_outage(exc, store):
+            raise
+    # The store refused the batch though it is up: some message holds what it cannot
+    # take. Commit message by message; whichever is refused becomes a dead letter.
+    unchecked = [p for p in parts if p.result is None and p.letter is None]
+    if unchecked:
+        _check_each(ingestor, unchecked)
+    report = IngestReport()
+    for p in parts:
+        if p.letter is None and p.result is not None:
+            try:
+                report.add(ingestor.commit(p.result, p.received))
+                continue
+            except Exception as exc:
+                if is_outage(exc, store):
+                    raise
+                p.poison(exc)
+        if p.letter is not None:
+            report.add(ingestor.dead_letter(p.letter))
+    return report
+
+
+def _check_halving(ingestor: Ingestor, parts: list[_Part]) -> tuple[list[ValidationResult], int]:
+    """Validate the messages together; a group that raises is halved until the messages
+    that raise are found (they become dead letters): ~2·log2(n) passes per poison
+    message instead of n."""
+    if not parts:
+        return [], 0
+    try:
+        merged = Accumulator()
+        for p in parts:
+            _extend(merged, p.acc)  # type: ignore[arg-type]
+        result, received = ingestor.validate(merged.build(), merged.rejected)
+        return [result], received
+    except Exception as exc:
+        if is_outage(exc, ingestor.store):
+            raise
+        if len(parts) == 1:
+            parts[0].poison(exc)
+            return [], 0
+    mid = len(parts) // 2
+    left, n_left = _check_halving(ingestor, parts[:mid])
+    right, n_right = _check_halving(ingestor, parts[mid:])
+    return left + right, n_left + n_right
+
+
+def _check_each(ingestor: Ingestor, parts: list[_Part]) -> tuple[ValidationResult, int]:
+    """Validate each message alone; the ones that raise become dead letters."""
+    results: list[ValidationResult] = []
+    received = 0
+    for p in parts:
+        assert p.acc is not None
+        try:
+            p.result, p.received = ingestor.validate(p.acc.build(), p.acc.rejected)
+        except Exception as exc:
+            if is_outage(exc, ingestor.store):
+                raise
+            p.poison(exc)
+            continue
+        results.append(p.result)
+        received += p.received
+    return (merge_results(results) if results else empty_result()), received
+
+
+def _extend(into: Accumulator, part: Accumulator) -> None:
+    into.records.extend(part.records)
+    into.sources.extend(part.sources)
+    into.raws.extend(part.raws)
+    into.batches.extend(part.batches)
+    into.rejected.extend(part.rejected)
+
+
 def _payload_text(payload: bytes) -> str:
-    text = payload.decode("utf-8", errors="replace")
+    # surrogateescape keeps undecodable bytes recoverable: the quarantine stores such
+    # text escaped (docs/store.md) and encode("utf-8", "surrogateescape") gives them back.
+    text = payload.decode("utf-8", errors="surrogateescape")
     return text if len(text) <= 65536 else text[:65536] + "…[truncated]"

@@ -10,12 +10,15 @@ Accepted JSON values (docs/ingest.md):
   "humidity_pct": [...]}`` (``humidity_pct`` may be left out).
 
 NDJSON is one such value per line. Anything unparseable becomes a ``Rejection`` that says
-where (line) and why; the parseable rest is kept.
+where (line) and why; the parseable rest is kept. Nothing raises out of these parsers:
+JSON nested deeper than ``MAX_DEPTH``, bytes that are not UTF-8 (kept as ``raw_bytes``,
+shown as ``\\xNN`` in ``raw``), NUL bytes, huge numbers and wrong types are all reasons.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
@@ -25,6 +28,20 @@ import orjson
 from nuanliu.ingest.model import FIELDS, RawBatch, Rejection, json_text
 
 MAX_RAW_CHARS = 65536  # raw text kept in quarantine for one rejected body or line
+MAX_RAW_BYTES = 1 << 20  # exact bytes kept (Rejection.raw_bytes) of an undecodable input
+MAX_DEPTH = 1024  # orjson's nesting limit; the standard parser is held to it as well
+MAX_ENVELOPES = 16  # {"readings": [{"readings": [...]}]} nested deeper is refused
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class JsonError(ValueError):
+    """A JSON text that cannot be parsed; ``msg`` says why, ``colno`` where on its line."""
+
+    def __init__(self, msg: str, lineno: int = 1, colno: int = 1) -> None:
+        super().__init__(msg)
+        self.msg, self.lineno, self.colno = msg, lineno, colno
 
 
 def _clip(text: str) -> str:
@@ -45,12 +62,21 @@ class Accumulator:
         self.batches: list[RawBatch] = []
         self.rejected: list[Rejection] = []
 
-    def add(self, value: Any, source: str, raw: str | None = None) -> None:
+    def add(self, value: Any, source: str, raw: str | None = None, depth: int = 0) -> None:
         """Add one JSON value; ``raw`` is its text when it is a single reading (NDJSON line)."""
         kind = type(value)
         if kind is dict and type(value.get("readings")) is list and "sensor_id" not in value:
             # Envelope: {"gateway_id": ..., "readings": [reading, ...]}
-            self.add(value["readings"], source)
+            if depth >= MAX_ENVELOPES:
+                self.rejected.append(
+                    Rejection(
+                        source,
+                        f"envelopes nested more than {MAX_ENVELOPES} deep",
+                        _clip(raw if raw is not None else json_text(value)),
+                    )
+                )
+                return
+            self.add(value["readings"], source, depth=depth + 1)
         elif kind is dict and not _is_gateway_batch(value):
             self.records.append(value)
             self.sources.append(source)
@@ -63,7 +89,7 @@ class Accumulator:
             else:
                 for k, v in enumerate(value):
                     if type(v) is dict:
-                        self.add(v, source)
+                        self.add(v, source, depth=depth)
                     else:
                         self.rejected.append(
                             Rejection(
@@ -157,36 +183,71 @@ def _kind(value: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """orjson for speed; the standard parser only when orjson refuses, because gateways
-    written in Python send the non-standard ``NaN``/``Infinity`` literals, which must reach
-    validation (and be quarantined with a clear reason) rather than fail the whole body."""
+    """orjson for speed; the standard parser only when orjson refuses a text that holds
+    the non-standard ``NaN``/``Infinity`` literals (gateways written in Python send them),
+    which must reach validation (and be quarantined with a clear reason) rather than fail
+    the whole body. Raises only ``JsonError``. (orjson reads an integer beyond 64 bits as
+    a float; every such value is outside every range a reading may have.)"""
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg or "recursion" in exc.msg.lower():
+            msg = f"nested deeper than {MAX_DEPTH} levels"
+            raise JsonError(msg, exc.lineno, exc.colno) from None
+        first = exc
+    if (b"NaN" if isinstance(text, bytes) else "NaN") not in text and (
+        b"Infinity" if isinstance(text, bytes) else "Infinity"
+    ) not in text:
+        raise JsonError(first.msg, first.lineno, first.colno)
+    try:
+        value = json.loads(text)
+        if _SURROGATE.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+            # orjson refuses a lone surrogate escape (not Unicode); so must the fallback.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise JsonError("a \\u escape is a lone surrogate, not a Unicode character") from None
+    except json.JSONDecodeError as exc:
+        raise JsonError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise JsonError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise JsonError(str(exc)[:200], first.lineno, first.colno) from None
 
 
-def _json_error(exc: json.JSONDecodeError, line: int | None = None) -> str:
+def _json_error(exc: JsonError, line: int | None = None) -> str:
     where = f"line {line if line is not None else exc.lineno} column {exc.colno}"
     return f"malformed JSON at {where}: {exc.msg}"
+
+
+def _not_utf8(body: bytes, exc: UnicodeDecodeError, what: str) -> str:
+    bad = body[exc.start : min(exc.end, exc.start + 4)].hex(" ")
+    return f"{what} is not UTF-8 at byte {exc.start + 1} ({bad})"
 
 
 def parse_json(body: bytes | str, source: str) -> tuple[RawBatch, list[Rejection]]:
     """One JSON document (reading, array, or gateway batch); malformed → one rejection."""
     acc = Accumulator()
+    if isinstance(body, bytes):
+        body = body.removeprefix(b"\xef\xbb\xbf")
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError as exc:
-        raw = body.decode("utf-8", errors="replace")  # type: ignore[union-attr]
-        acc.rejected.append(Rejection(source, f"body is not UTF-8 at byte {exc.start}", _clip(raw)))
+        assert isinstance(body, bytes)
+        raw = body[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
+        reason = _not_utf8(body, exc, "body")
+        kept = body[:MAX_RAW_BYTES]
+        acc.rejected.append(Rejection(source, reason, _clip(raw), raw_bytes=kept))
         return acc.build(), acc.rejected
     try:
         value = loads(body if isinstance(body, bytes) else text)
-    except json.JSONDecodeError as exc:
-        acc.rejected.append(Rejection(source, _json_error(exc), _clip(text)))
+        acc.add(value, source, text if type(value) is dict else None)
         return acc.build(), acc.rejected
-    acc.add(value, source, text if type(value) is dict else None)
-    return acc.build(), acc.rejected
+    except JsonError as exc:
+        reason = _json_error(exc)
+    except RecursionError:
+        reason = f"malformed JSON: nested deeper than Python can follow (limit {MAX_DEPTH})"
+    return RawBatch.empty(), [Rejection(source, reason, _clip(text))]
 
 
 def parse_ndjson(
@@ -205,10 +266,11 @@ def parse_ndjson(
             try:
                 line = line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                bad = line.decode("utf-8", errors="replace")
-                acc.rejected.append(
-                    Rejection(f"{source}:{no}", f"line {no} is not UTF-8 at byte {exc.start}", bad)
-                )
+                raw = line.removesuffix(b"\r")
+                text = raw[:MAX_RAW_CHARS].decode("utf-8", errors="backslashreplace")
+                reason = _not_utf8(raw, exc, f"line {no}")
+                kept = raw[:MAX_RAW_BYTES]
+                acc.rejected.append(Rejection(f"{source}:{no}", reason, text, raw_bytes=kept))
                 continue
         line = line.strip()
         if line:
@@ -219,8 +281,8 @@ def parse_ndjson(
     try:
         values = loads("[" + ",".join(texts) + "]")
         if len(values) != len(texts):  # a line held e.g. "1, 2": parse line by line
-            raise ValueError
-    except ValueError:
+            values = None
+    except JsonError:
         values = None
     if values is not None and all(
         type(v) is dict and type(v.get("sensor_id")) is not list and "readings" not in v
@@ -238,10 +300,14 @@ def parse_ndjson(
         else:
             try:
                 value = loads(text)
-            except json.JSONDecodeError as exc:
+            except JsonError as exc:
                 acc.rejected.append(Rejection(f"{source}:{no}", _json_error(exc, no), _clip(text)))
                 continue
-        acc.add(value, f"{source}:{no}", text)
+        try:
+            acc.add(value, f"{source}:{no}", text)
+        except RecursionError:
+            reason = f"malformed JSON at line {no}: nested deeper than Python can follow"
+            acc.rejected.append(Rejection(f"{source}:{no}", reason, _clip(text)))
     return acc
 
 

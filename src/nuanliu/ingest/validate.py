@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from nuanliu.ingest.coerce import TS_TYPE, coerce_float, coerce_string, coerce_ts
 from nuanliu.ingest.model import READINGS_SCHEMA, RawBatch, Rejection
+from nuanliu.ingest.timestamps import fmt_us
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,11 @@ class Limits:
     humidity_min_pct: float = 0.0
     humidity_max_pct: float = 100.0
     future_tolerance: timedelta = timedelta(minutes=5)
-    # Before this a timestamp is almost surely epoch seconds sent as milliseconds.
+    # Before this a timestamp is almost surely a unit mistake or an unset clock.
     earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    # How epoch numbers are read: "auto" (by magnitude, see ingest/timestamps.py), or
+    # "s", "ms", "us", "ns" for every number.
+    ts_unit: str = "auto"
 
 
 @dataclass
@@ -45,12 +49,8 @@ def _fmt_num(x: float) -> str:
     return f"{x:g}".replace("-", "\u2212")  # typographic minus, as in "−40…60 °C"
 
 
-def _at(micros: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-
-
 def _fmt_ts(micros: int) -> str:
-    return _at(micros).isoformat()
+    return fmt_us(micros)
 
 
 def _fmt_delta(delta: timedelta) -> str:
@@ -109,7 +109,8 @@ class KnownSensors:
             return known.to_numpy(zero_copy_only=False)
         unseen = pc.unique(pc.filter(ids, pc.invert(known))).to_pylist()
         # The registry may have grown since the cache was filled: ask about these ids only.
-        self._add(self._lookup([u for u in unseen if u is not None]))
+        # An id with a NUL cannot be registered (PostgreSQL text refuses NUL): never ask.
+        self._add(self._lookup([u for u in unseen if u is not None and "\x00" not in u]))
         known = pc.or_(pc.is_in(ids, value_set=self._known_arr), absent)
         return known.to_numpy(zero_copy_only=False)
 
@@ -140,7 +141,7 @@ class Validator:
 
         sensor_id, r = coerce_string(cols["sensor_id"], "sensor_id")
         note(r)
-        ts, r = coerce_ts(cols["ts"])
+        ts, r = coerce_ts(cols["ts"], lim.ts_unit)
         note(r)
         temp_c, r = coerce_float(cols["temp_c"], "temp_c", required=True)
         note(r)
@@ -185,20 +186,20 @@ class Validator:
         flag(
             pc.greater(ts, pa.scalar(latest, TS_TYPE)),
             lambda i: (
-                f"ts {_fmt_ts(int(tsv[i]))} is {_fmt_delta(_at(int(tsv[i])) - now)}"
+                f"ts {_fmt_ts(int(tsv[i]))} is "
+                f"{_fmt_delta(timedelta(microseconds=int(tsv[i]) - _us(now)))}"
                 f" in the future (tolerance {tol})"
             ),
         )
         flag(
             pc.less(ts, pa.scalar(lim.earliest, TS_TYPE)),
-            lambda i: (
-                f"ts {_fmt_ts(int(tsv[i]))} is before {lim.earliest.date().isoformat()} "
-                "(epoch seconds sent where milliseconds are expected?)"
-            ),
+            lambda i: f"ts {_fmt_ts(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
         )
         if self.known is not None:
             known = self.known.mask(sensor_id)
-            flag(~known, lambda i: f"unknown sensor {sensor_id[i].as_py()}")
+            if not known.all():  # an empty id is refused as empty, not also as unknown
+                known = known | pc.fill_null(pc.equal(sensor_id, ""), False).to_numpy(False)
+            flag(~known, lambda i: f"unknown sensor {_printable(sensor_id[i].as_py())}")
 
         if per_row:
             bad = np.zeros(n, dtype=bool)
@@ -221,13 +222,30 @@ class Validator:
         return ValidationResult(valid, rejected)
 
 
+def _us(t: datetime) -> int:
+    return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _printable(text: str) -> str:
+    """Text for a reason: control characters (NUL, CR) escaped, the rest as is."""
+    if text.isprintable():
+        return text if len(text) <= 60 else text[:57] + "..."
+    return _printable(text.encode("unicode_escape", "backslashreplace").decode("ascii"))
+
+
 def _text_or_none(col: Any, i: int) -> str | None:
     v = col[i]
     if isinstance(v, pa.Scalar):
-        v = v.as_py()
+        try:
+            v = v.as_py()
+        except (pa.ArrowException, ValueError, OverflowError):  # e.g. year 300000
+            v = str(v.cast(pa.int64()).as_py()) if pa.types.is_timestamp(v.type) else None
     if v is None:
         return None
     if isinstance(v, datetime):
         return v.isoformat()
-    text = str(v)
-    return text[:200]
+    try:
+        text = v if isinstance(v, str) else str(v)
+    except (RecursionError, ValueError):  # nested 1000 deep, or an int of 5000 digits
+        return f"<{type(v).__name__}>"
+    return text[:200].encode("utf-8", "backslashreplace").decode("utf-8")

@@ -155,6 +155,7 @@ class Network:
     valves: pd.DataFrame
     stations: pd.DataFrame
     consumers: pd.DataFrame
+    controls: pd.DataFrame = field(default_factory=pd.DataFrame)
     name: str = "network"
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -426,6 +426,94 @@ CONSUMERS: tuple[Column, ...] = (
     _IN_SERVICE,
 )
 
+CONTROLS: tuple[Column, ...] = (
+    _id("control_id", "control loop"),
+    _NAME,
+    Column(
+        "kind",
+        "str",
+        "",
+        "dp",
+        "`dp`: hold the smallest differential pressure over the measured elements (the "
+        "critical one) at `setpoint`; `pressure`: hold the lowest pressure over the measured "
+        "junctions at `setpoint`; `valves`: the control valves of the actuator stations/"
+        "consumers throttle the differential pressure above `setpoint` (what the element "
+        "needs with its valve fully open) and burn at most `actuator_max_bar`.",
+        required=True,
+        choices=("dp", "pressure", "valves"),
+    ),
+    Column(
+        "actuator_kind",
+        "str",
+        "",
+        "",
+        "What acts: `source` (its circulation pump: lift for `dp`, held return pressure for "
+        "`pressure`), `station` (an isolation station's secondary side, likewise), `pump` "
+        "(speed ratio of a curve pump group, lift of a `lift` pump), `valve` (opening), "
+        "`station`/`consumer` control valves for `valves`.",
+        required=True,
+        choices=("source", "station", "pump", "valve", "consumer"),
+    ),
+    Column(
+        "actuator_ids",
+        "str",
+        "",
+        "",
+        "Ids of the acting elements, separated by spaces or commas (a pump group runs at one "
+        "speed); for `valves` empty = every station (or consumer) of that kind.",
+    ),
+    Column(
+        "measured_kind",
+        "str",
+        "",
+        "",
+        "`station`, `consumer` or `junction`; empty = `dp`: every station and consumer in the "
+        "actuator's hydraulic part, `pressure`: the actuator's inlet (pump suction, source or "
+        "station return junction).",
+        choices=("station", "consumer", "junction"),
+    ),
+    Column(
+        "measured_ids",
+        "str",
+        "",
+        "",
+        "Ids of the measured elements (spaces or commas); for `dp` on junctions, pairs "
+        "`supply return`. Empty = all of `measured_kind` in the actuator's part.",
+    ),
+    Column(
+        "setpoint_bar",
+        "float",
+        "bar",
+        NAN,
+        "Set-point: differential pressure (`dp`, `valves`) or gauge pressure (`pressure`).",
+        required=True,
+    ),
+    Column(
+        "actuator_min",
+        "float",
+        "",
+        NAN,
+        "Lowest actuator value: speed ratio (pumps; default 0.3), bar (lift or held "
+        "pressure; default 0), opening (valves; default 0.01); for `valves` unused.",
+    ),
+    Column(
+        "actuator_max",
+        "float",
+        "",
+        NAN,
+        "Highest actuator value: speed ratio (default 1.1), bar (default 25), opening "
+        "(default 1); for `valves` the largest differential pressure (bar) a valve may "
+        "burn (default 10).",
+    ),
+    Column(
+        "enabled",
+        "bool",
+        "",
+        True,
+        "False: the control is ignored (actuators keep their table values).",
+    ),
+)
+
 #: element kind → columns, in the order tables are stored and documented
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "junctions": JUNCTIONS,
@@ -435,6 +523,7 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
     "valves": VALVES,
     "stations": STATIONS,
     "consumers": CONSUMERS,
+    "controls": CONTROLS,
 }
 
 ELEMENT_KINDS: tuple[str, ...] = tuple(SCHEMA)
@@ -451,6 +540,7 @@ SINGULAR: dict[str, str] = {
     "valves": "valve",
     "stations": "station",
     "consumers": "consumer",
+    "controls": "control",
 }
 KIND_OF_SINGULAR: dict[str, str] = {v: k for k, v in SINGULAR.items()}
 
@@ -462,6 +552,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "valves": "Valves (throttling or shut-off) between two junctions.",
     "stations": "Heat-exchange stations (换热站) and pressure-isolation stations (隔压换热站).",
     "consumers": "Consumers drawing heat directly between a supply and a return junction.",
+    "controls": "Part-load control loops: the solver sets pump speeds, pressure-holding "
+    "levels and valve positions so that each enabled control meets its set-point, or "
+    "reports that it cannot (see docs/solver.md, Part-load control).",
 }
 
 

@@ -158,6 +158,8 @@ def simulate(
     from nuanliu.sim.limits import summary_message
 
     console.print(_summary_table(res, net.name, elapsed))
+    for msg in res.summary.get("controls_messages", []):  # part-load controls (regulation)
+        console.print(f"[yellow]control not met 控制未达标:[/yellow] {escape(msg)}")
     violations = res.violations
     if violations is not None and len(violations):
         console.print(_violations_table(violations))

@@ -114,6 +114,8 @@ class CompiledNetwork:
     m_loop: sp.csc_matrix = field(repr=False)  # m_chord restricted to loop_rows
     component_of_node: IntArray = field(repr=False)
     tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    #: compiled ``controls`` (nuanliu.sim.regulation.Regulation), None without controls
+    regulation: Any = field(repr=False, default=None)
 
     @property
     def n_chords(self) -> int:
@@ -443,7 +445,7 @@ def compile_network(net: Any) -> CompiledNetwork:
             np.full(nf, F_SOURCE, np.int8),
         ]
     )
-    return CompiledNetwork(
+    cn = CompiledNetwork(
         name=str(getattr(net, "name", "network")),
         meta=dict(getattr(net, "meta", {}) or {}),
         junction_ids=jids,
@@ -496,6 +498,10 @@ def compile_network(net: Any) -> CompiledNetwork:
             "pumps": pumps,
         },
     )
+    from nuanliu.sim.regulation import compile_controls  # local: regulation imports this
+
+    cn.regulation = compile_controls(getattr(net, "controls", None), cn)
+    return cn
 
 
 def _tree_solve_columns(lu: SuperLU, a: sp.csc_matrix, block: int = 256) -> sp.csc_matrix:

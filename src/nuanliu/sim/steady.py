@@ -44,6 +44,8 @@ class SteadyState:
     q_chord: FloatArray
     m_fixed: FloatArray
     lift_temp_c: FloatArray  # effective supply temperature of each lift
+    #: actuator values of the controls (nuanliu.sim.regulation), empty without controls
+    actuators: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -62,6 +64,7 @@ class SteadyResult:
     sources: Any = None
     stations: Any = None
     consumers: Any = None
+    controls: Any = None  # one row per control (networks with a controls table)
     summary: dict[str, Any] = field(default_factory=dict)
     state: SteadyState | None = None
     elapsed_s: float = 0.0
@@ -82,7 +85,7 @@ class SteadyResult:
         return {
             k: getattr(self, k)
             for k in ("junctions", "pipes", "pumps", "valves", "sources", "stations", "consumers")
-        }
+        } | ({"controls": self.controls} if self.controls is not None else {})
 
 
 def demand_scale(
@@ -141,6 +144,7 @@ def solve_steady(
     raise_on_failure: bool | None = None,
     progress: Progress | None = None,
     supply_temp_c: float | Mapping[str, float] | None = None,
+    regulate: bool = True,
 ) -> SteadyResult:
     """Solve the steady thermo-hydraulic state of a network.
 
@@ -153,7 +157,8 @@ def solve_steady(
     ``supply_temp_c``: override the sources' supply set-points (one value for all, or
     source id → °C), e.g. from a supply-temperature schedule.
     Raises :class:`NotConverged` (``.result`` holds the partial result) unless
-    ``raise_on_failure`` is False.
+    ``raise_on_failure`` is False. A network with ``controls`` is solved with its pump
+    speeds, pressure levels and valves set to meet them (``regulate=False``: as given).
     """
     from nuanliu.sim.results import build_result  # local: results imports this module
 
@@ -165,6 +170,19 @@ def solve_steady(
         if isinstance(net_or_compiled, CompiledNetwork)
         else compile_network(net_or_compiled)
     )
+    if regulate and cn.regulation is not None:
+        from nuanliu.sim.regulation import solve_regulated
+
+        return solve_regulated(
+            cn,
+            solve_steady,
+            warm_start=warm_start,
+            options=opts,
+            outdoor_temp_c=outdoor_temp_c,
+            demands=demands,
+            progress=progress,
+            supply_temp_c=supply_temp_c,
+        )
     water = opts.water
     t0 = time.perf_counter()
     scale = demand_scale(outdoor_temp_c, cn.meta, opts)
@@ -509,9 +527,16 @@ def _station_inputs(
         lift_rows = stat["lift_row"][rows]
         edge = cn.lift_slice.start + lift_rows
         t_ret = st.node_temp_c[cn.e_from[edge]]
-        m_sec = np.zeros(len(rows)) if hyd is None else np.maximum(hyd.q_kg_s[edge], 0.0)
         sec_ret[rows] = t_ret
-        q[rows] = m_sec * np.maximum(water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0)
+        if hyd is None:
+            # first iteration: a warm start's primary passes the heat it passed before
+            # (a cold start has no flow yet: zero)
+            e = cn.ref_slice.start + cn.stat_slice.start + rows
+            m_prev = st.m_fixed[cn.stat_slice][rows]
+            q[rows] = m_prev * np.maximum(water.dh(st.edge_in_c[e], st.edge_out_c[e]), 0.0)
+        else:
+            m_sec = np.maximum(hyd.q_kg_s[edge], 0.0)
+            q[rows] = m_sec * np.maximum(water.dh(cn.lifts["supply_temp_c"][lift_rows], t_ret), 0.0)
     return sec_sup, sec_ret, q
 
 

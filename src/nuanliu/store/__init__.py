@@ -4,6 +4,7 @@ See docs/interfaces.md §3 for the contract and docs/store.md for the design.
 """
 
 from nuanliu.store.core import ReadingsHook, Store, open_store
+from nuanliu.store.dead_letters import DeadLetter
 from nuanliu.store.engine import READINGS_BATCH_SCHEMA, Capabilities
 from nuanliu.store.query import Query, Writer
 from nuanliu.store.readings import InsertReport, QuarantineRow
@@ -11,6 +12,7 @@ from nuanliu.store.readings import InsertReport, QuarantineRow
 __all__ = [
     "READINGS_BATCH_SCHEMA",
     "Capabilities",
+    "DeadLetter",
     "InsertReport",
     "QuarantineRow",
     "Query",

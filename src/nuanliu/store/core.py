@@ -10,6 +10,8 @@ from typing import Literal
 
 import pyarrow as pa
 
+from nuanliu.store import dead_letters as _dl
+from nuanliu.store.dead_letters import DeadLetter
 from nuanliu.store.engine import Capabilities, Engine, create_engine
 from nuanliu.store.query import Query, Writer
 from nuanliu.store.readings import InsertReport, QuarantineRow, insert_quarantine, insert_readings
@@ -96,6 +98,48 @@ class Store:
     def insert_quarantine(self, rows: Sequence[QuarantineRow]) -> int:
         """Keep refused rows with their source and reason; rows stored."""
         return insert_quarantine(self, rows)
+
+    def write_batch(
+        self,
+        readings: pa.Table | None,
+        quarantine: Sequence[QuarantineRow] = (),
+        dead_letters: Sequence[DeadLetter] = (),
+    ) -> InsertReport:
+        """Readings (with their hooks), quarantine rows and dead letters in ONE transaction.
+
+        Either all of it is committed or nothing is (the error propagates), so a caller
+        that acknowledges its input only after this returns never leaves stored readings
+        behind an unacknowledged message, nor acknowledges one whose quarantine was lost.
+        """
+        with self.write():
+            if readings is not None and readings.num_rows:
+                report = insert_readings(self, readings)
+            else:
+                report = InsertReport(inserted=0, duplicates=0)
+            insert_quarantine(self, quarantine)
+            ids = _dl.insert_dead_letters(self, dead_letters)
+        return InsertReport(report.inserted, report.duplicates, tuple(ids))
+
+    # ---------------------------------------------------------- dead letters
+
+    def insert_dead_letters(self, letters: Sequence[DeadLetter]) -> list[int]:
+        """Keep inputs whose processing raised, payload bytes exactly; their ids."""
+        return _dl.insert_dead_letters(self, letters)
+
+    def list_dead_letters(self, **filters: object) -> list[DeadLetter]:
+        """Dead letters oldest first; filters as ``store.dead_letters.list_dead_letters``."""
+        return _dl.list_dead_letters(self, **filters)  # type: ignore[arg-type]
+
+    def mark_dead_letter_replayed(self, dead_letter_id: int, result: dict[str, object]) -> bool:
+        """A replay succeeded: ``result`` is its report (joins the caller's transaction).
+        False if the letter was no longer pending (roll back: another replay won)."""
+        return _dl.mark_replayed(self, dead_letter_id, result)
+
+    def record_dead_letter_failure(
+        self, dead_letter_id: int, error_type: str, error_message: str, traceback: str | None
+    ) -> None:
+        """A replay raised again: the letter stays, with the new error."""
+        _dl.record_failed_replay(self, dead_letter_id, error_type, error_message, traceback)
 
     # ------------------------------------------------------------ migrations
 

@@ -328,6 +328,14 @@ class DuckDBEngine(Engine):
         except self._duckdb.Error as exc:
             raise StoreError(f"DuckDB refused: {exc}", details={"sql": _clip(sql)}) from exc
 
+    def _unregister(self, conn: Any, view: str) -> None:
+        # After a failed statement DuckDB refuses even this until the rollback; raising
+        # here would hide the statement's own error (the one worth reporting).
+        try:
+            conn.unregister(view)
+        except self._duckdb.Error:
+            return
+
     def append_arrow(self, conn: Any, table: str, tbl: pa.Table) -> int:
         if tbl.num_rows == 0:
             return 0
@@ -337,7 +345,7 @@ class DuckDBEngine(Engine):
         try:
             self._run(conn, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}", None)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
         return tbl.num_rows
 
     def upsert_arrow(self, conn: Any, table: str, tbl: pa.Table, key: Sequence[str]) -> None:
@@ -348,7 +356,7 @@ class DuckDBEngine(Engine):
         try:
             self._run(conn, _upsert_select(table, tbl.column_names, key, view), None)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
 
     def insert_new_readings(self, conn: Any, batch: pa.Table) -> pa.Table:
         if batch.num_rows == 0:
@@ -388,7 +396,7 @@ class DuckDBEngine(Engine):
             """
             new = self.fetch_arrow(conn, sql, params)
         finally:
-            conn.unregister(view)
+            self._unregister(conn, view)
         return new.cast(READINGS_BATCH_SCHEMA)
 
     def lock_for_migration(self, conn: Any) -> None:
@@ -718,7 +726,8 @@ class PostgresEngine(Engine):
 
 
 def _csv_ready(tbl: pa.Table) -> pa.Table:
-    """Timestamps as ISO text with an explicit UTC offset, which COPY parses exactly."""
+    """Timestamps as ISO text with an explicit UTC offset, which COPY parses exactly;
+    binary as bytea hex text."""
     import pyarrow.compute as pc
 
     cols = []
@@ -730,6 +739,10 @@ def _csv_ready(tbl: pa.Table) -> pa.Table:
             utc = col.cast(pa.timestamp(field.type.unit, tz="UTC"))
             text = pc.cast(utc.cast(pa.timestamp(field.type.unit)), pa.string())
             cols.append(pc.binary_join_element_wise(text, "+00:00", ""))
+        elif pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            # bytea's hex input form; raw bytes (NUL, quotes, newlines) cannot go in CSV.
+            hexed = [None if v is None else "\\x" + v.hex() for v in col.to_pylist()]
+            cols.append(pa.array(hexed, pa.string()))
         else:
             cols.append(col)
     return pa.Table.from_arrays(cols, names=tbl.column_names)

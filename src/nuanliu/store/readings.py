@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nuanliu.errors import InvalidInput
+from nuanliu.store.dead_letters import escape_text, needs_escape
 from nuanliu.store.engine import READINGS_BATCH_SCHEMA
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 class InsertReport:
     inserted: int  # rows newly stored
     duplicates: int  # rows already stored, or repeated within the batch
+    dead_letter_ids: tuple[int, ...] = ()  # ids of the dead letters written with them
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class QuarantineRow:
     sensor_id: str | None = None
     ts_text: str | None = None
     received_at: dt.datetime | None = None  # default: now (UTC)
+    raw_bytes: bytes | None = None  # the exact input when ``raw`` cannot show it
 
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -44,8 +47,11 @@ QUARANTINE_SCHEMA = pa.schema(
         ("ts_text", pa.string()),
         ("raw", pa.string()),
         ("reason", pa.string()),
+        ("escaped", pa.string()),  # the columns stored escaped, comma-separated
+        ("raw_bytes", pa.binary()),
     ]
 )
+_QUARANTINE_TEXT = ("source", "sensor_id", "ts_text", "raw", "reason")
 
 
 def normalise_readings(tbl: pa.Table) -> pa.Table:
@@ -140,22 +146,42 @@ def insert_readings(store: Store, tbl: pa.Table) -> InsertReport:
     return InsertReport(inserted=new_rows.num_rows, duplicates=tbl.num_rows - new_rows.num_rows)
 
 
+def _storable(row: QuarantineRow) -> tuple[list[str | None], str | None]:
+    """The row's text columns, each holding NUL or a lone surrogate escaped
+    (``escape_text``): PostgreSQL refuses NUL in text and neither engine can encode a
+    surrogate. The second value names the escaped columns (``unescape_text`` them)."""
+    texts = [getattr(row, c) for c in _QUARANTINE_TEXT]
+    marked = [t is not None and needs_escape(t) for t in texts]
+    if not any(marked):
+        return texts, None
+    out = [escape_text(t) if m else t for t, m in zip(texts, marked, strict=True)]  # type: ignore[arg-type]
+    return out, ",".join(c for c, m in zip(_QUARANTINE_TEXT, marked, strict=True) if m)
+
+
 def insert_quarantine(store: Store, rows: Sequence[QuarantineRow]) -> int:
-    """Keep rows ingest refused, with where they came from and why; rows stored."""
+    """Keep rows ingest refused, with where they came from and why; rows stored.
+
+    Joins the caller's write transaction when there is one (``Store.write_batch``).
+    """
     if not rows:
         return 0
     now = dt.datetime.now(dt.UTC)
     for row in rows:
         if row.received_at is not None and row.received_at.tzinfo is None:
             raise InvalidInput(f"quarantine row from {row.source} has a naive received_at; use UTC")
+    columns: dict[str, list[object]] = {c: [] for c in _QUARANTINE_TEXT}
+    escaped: list[str | None] = []
+    for row in rows:
+        texts, flag = _storable(row)
+        for c, t in zip(_QUARANTINE_TEXT, texts, strict=True):
+            columns[c].append(t)
+        escaped.append(flag)
     tbl = pa.table(
         {
             "received_at": [r.received_at or now for r in rows],
-            "source": [r.source for r in rows],
-            "sensor_id": [r.sensor_id for r in rows],
-            "ts_text": [r.ts_text for r in rows],
-            "raw": [r.raw for r in rows],
-            "reason": [r.reason for r in rows],
+            **columns,
+            "escaped": escaped,
+            "raw_bytes": [r.raw_bytes for r in rows],
         },
         schema=QUARANTINE_SCHEMA,
     )

@@ -39,6 +39,7 @@ LINE_SECTIONS = 30  # 2.28 km each
 RELAY_AFTER_SECTIONS = (10, 20)  # relay stations at km 22.8 and 45.6
 RELAY_DUTY_PUMPS = 4  # + 1 standby (out of service) per line and station
 RELAY_SHUTOFF_FACTOR = 1.2  # shut-off head / design head of the relay pump curves
+RELAY_HEAD_MARGIN = 1.15  # pumps selected 15 % above the design lift (VFD trims it)
 PUMP_EFFICIENCY = 0.82
 
 FLOOR_AREA_M2 = 53.0e6
@@ -69,6 +70,23 @@ PN_BAR = 25.0  # pressure rating of every element (physical-limit check)
 STATION_DP_BAR = 1.5  # isolation station primary side at design flow
 CITY_STATION_DP_BAR = 1.0
 CITY_RETURN_PRESSURE_BAR = 4.0  # held by the isolation station at 1045 m
+
+# part-load control (see README "Part-load control")
+LINE_END_DP_BAR = 1.5  # plant pumps hold the isolation station's primary Δp
+LINE_MIN_RETURN_BAR = 1.0  # plant pressure holding: lowest return pressure on the line
+# return relays: lowest pressure of the section they draw from (station 1, station 2);
+# station 1 holds 1.45 bar (the 15 m rise of section 2) more so that, when station 2 runs
+# at its curve's end at low load, the top of the line can stay at LINE_MIN_RETURN_BAR
+RELAY_RETURN_MIN_BAR = (2.5, 1.3)
+RELAY_SUPPLY_SUCTION_BAR = 9.5  # supply relays: suction pressure
+RELAY_SPEED_RANGE = (0.1, 1.2)  # VFD range; never below the curve's end (bypass instead)
+CITY_CRITICAL_DP_BAR = 1.0  # isolation station's city pumps: Δp at the critical station
+CITY_RETURN_RANGE_BAR = (3.0, 6.0)
+STATION_VALVE_MAX_DP_BAR = 10.0
+# The model's line carries ~30 % more water than the real one (no large-ΔT units, see
+# README): on the coldest days (below the −19 °C design) its DN1600 main runs above the
+# usual 3.5 m/s; the transmission main is taken as designed for up to this velocity.
+LINE_MAX_VELOCITY_M_S = 4.2
 
 CP_J_KG_K = 4190.0
 G = 9.80665
@@ -109,6 +127,8 @@ def _pipe(
         "ambient_temp_c": GROUND_TEMP_C,
         "minor_loss_zeta": 0.0,
         "dn_mm": dn,
+        # the transmission main's own limit (README); every other pipe by DN
+        "max_velocity_m_s": LINE_MAX_VELOCITY_M_S if dn >= LINE_DN_MM else float("nan"),
     }
 
 
@@ -383,7 +403,9 @@ def build_tuoketuo_hohhot() -> Network:
             ("s", d_supply, q_pump_hot, RHO_HOT),
             ("r", d_return, q_pump_cold, RHO_COLD),
         ):
-            h_design = lift_bar * 1e5 / (rho * G)
+            h_design = RELAY_HEAD_MARGIN * lift_bar * 1e5 / (rho * G)
+            f, m = RELAY_SHUTOFF_FACTOR, RELAY_HEAD_MARGIN
+            design_speed = math.sqrt((1.0 + (f - 1.0) * m) / (f * m))
             a0 = RELAY_SHUTOFF_FACTOR * h_design
             a2 = -(a0 - h_design) / q**2
             for n in range(RELAY_DUTY_PUMPS + 1):
@@ -398,7 +420,8 @@ def build_tuoketuo_hohhot() -> Network:
                         "head_a0_m": round(a0, 3),
                         "head_a1_s_per_m2": 0.0,
                         "head_a2_s2_per_m5": round(a2, 4),
-                        "speed_ratio": 1.0,
+                        # the speed giving the design lift at the design flow
+                        "speed_ratio": round(design_speed, 4),
                         "efficiency": PUMP_EFFICIENCY,
                         "purpose": "relay",
                         "in_service": n < RELAY_DUTY_PUMPS,
@@ -450,8 +473,10 @@ def build_tuoketuo_hohhot() -> Network:
         "line_design_temps_c": [LINE_SUPPLY_TEMP_C, round(line_return_c, 2)],
         "line_design_mdot_kg_s": round(mdot_line, 1),
         "line_design_velocity_m_s": round(v_line, 2),
+        "line_max_velocity_m_s": LINE_MAX_VELOCITY_M_S,
         "city_design_temps_c": [CITY_SUPPLY_TEMP_C, round(city_return_c, 2)],
         "relay_lift_supply_bar": round(d_supply, 2),
+        "relay_head_margin": RELAY_HEAD_MARGIN,
         "relay_lift_return_bar": round(d_return, 2),
         "elevations_m": {
             "plant": PLANT_ELEVATION_M,
@@ -467,14 +492,18 @@ def build_tuoketuo_hohhot() -> Network:
             "long line 130 °C supply; with plain exchangers its return follows the city "
             "return + 5 K (the real system reaches ~25 °C with absorption large-ΔT units)",
             "relay pumps: 4 duty + 1 standby per line and station, quadratic curves with "
-            "shut-off head 1.2 × design head",
+            "shut-off head 1.2 × design head, selected 15 % above the design lift; variable "
+            "speed 0.1–1.2 (never beyond the curve's end)",
             "pressures: pump inlets ≥ 1.5 bar(g); supply ≥ vapour pressure at 130 °C "
             "(1.7 bar(g)) + margin everywhere; all ≤ PN25",
             "DN1600 inner diameter 1594 mm (EN 253 wall 16 mm); series-1 heat loss; ground 5 °C",
         ],
     }
+    controls = _controls(relay_of)
+    meta["controls"] = [f"{c['control_id']}: {c['name']}" for c in controls]
     return Network.from_tables(
         name="tuoketuo-hohhot",
+        controls=controls,
         meta=meta,
         junctions=junctions,
         pipes=pipes,
@@ -482,3 +511,97 @@ def build_tuoketuo_hohhot() -> Network:
         sources=[source],
         stations=[isolation, *stations],
     )
+
+
+def _controls(relay_of: dict[int, int]) -> list[dict[str, Any]]:
+    """The operator's part-load controls (one scalar actuator each)."""
+    lo, hi = RELAY_SPEED_RANGE
+    r1, r2 = sorted(relay_of.values())
+    duty = range(1, RELAY_DUTY_PUMPS + 1)
+
+    def group(r: int, s: str) -> str:
+        return " ".join(f"RP{r}-{s}{n}" for n in duty)
+
+    return [
+        {
+            "control_id": "TKT-dp",
+            "name": "首站循环泵：隔压站一次侧压差 plant pumps hold the line-end Δp",
+            "kind": "dp",
+            "actuator_kind": "source",
+            "actuator_ids": "TKT",
+            "measured_kind": "station",
+            "measured_ids": "ISO",
+            "setpoint_bar": LINE_END_DP_BAR,
+            "actuator_min": 0.0,
+            "actuator_max": 23.0,
+        },
+        {
+            "control_id": "TKT-hold",
+            "name": "首站定压：长输回水最低压力 plant pressure holding, lowest line return",
+            "kind": "pressure",
+            "actuator_kind": "source",
+            "actuator_ids": "TKT",
+            "measured_kind": "junction",
+            "measured_ids": f"L00.r RP{r1}.r.out RP{r1}.r.in RP{r2}.r.out RP{r2}.r.in ISO.p.r",
+            "setpoint_bar": LINE_MIN_RETURN_BAR,
+            "actuator_min": LINE_MIN_RETURN_BAR,
+            "actuator_max": 10.0,
+        },
+        *(
+            {
+                "control_id": f"RP{r}-S",
+                "name": f"中继泵站 {r} 供水泵：入口压力 supply relay suction",
+                "kind": "pressure",
+                "actuator_kind": "pump",
+                "actuator_ids": group(r, "S"),
+                "setpoint_bar": RELAY_SUPPLY_SUCTION_BAR,
+                "actuator_min": lo,
+                "actuator_max": hi,
+            }
+            for r in (r1, r2)
+        ),
+        *(
+            {
+                "control_id": f"RP{r}-R",
+                "name": f"中继泵站 {r} 回水泵：吸入段最低压力 return relay suction section",
+                "kind": "pressure",
+                "actuator_kind": "pump",
+                "actuator_ids": group(r, "R"),
+                "measured_kind": "junction",
+                "measured_ids": f"RP{r}.r.in " + (f"RP{r2}.r.out" if r == r1 else "ISO.p.r"),
+                "setpoint_bar": RELAY_RETURN_MIN_BAR[k],
+                "actuator_min": lo,
+                "actuator_max": hi,
+            }
+            for k, r in enumerate((r1, r2))
+        ),
+        {
+            "control_id": "ISO-dp",
+            "name": "隔压站城市侧循环泵：最不利换热站压差 city pumps, critical station Δp",
+            "kind": "dp",
+            "actuator_kind": "station",
+            "actuator_ids": "ISO",
+            "setpoint_bar": CITY_CRITICAL_DP_BAR,
+            "actuator_min": 0.0,
+            "actuator_max": 21.0,
+        },
+        {
+            "control_id": "ISO-hold",
+            "name": "隔压站城市侧定压：回水压力 city pressure holding at the return",
+            "kind": "pressure",
+            "actuator_kind": "station",
+            "actuator_ids": "ISO",
+            "setpoint_bar": CITY_RETURN_PRESSURE_BAR,
+            "actuator_min": CITY_RETURN_RANGE_BAR[0],
+            "actuator_max": CITY_RETURN_RANGE_BAR[1],
+        },
+        {
+            "control_id": "HH-valves",
+            "name": "换热站一次侧调节阀 station control valves throttle the excess Δp",
+            "kind": "valves",
+            "actuator_kind": "station",
+            "actuator_ids": "",
+            "setpoint_bar": CITY_STATION_DP_BAR,
+            "actuator_max": STATION_VALVE_MAX_DP_BAR,
+        },
+    ]

@@ -43,6 +43,7 @@ _GEOMETRY: dict[str, tuple[str, str | None]] = {
     "valves": ("from_junction_id", "to_junction_id"),
     "stations": ("primary_supply_junction_id", None),
     "consumers": ("supply_junction_id", None),
+    "controls": ("", None),  # control loops have no place: null geometry
 }
 
 

@@ -1,0 +1,461 @@
+"""CSV/TSV in blocks of whole lines: Arrow's reader for clean blocks, a line-by-line
+quote-aware check for a block Arrow cannot map one row per line.
+
+A CSV reading is one physical line. Lines are numbered by LF (header = line 1, blank
+lines count, CRLF is one line ending). Per block:
+
+1. **encoding**: the block is decoded strictly in the file's encoding (``encoding.py``);
+   a line that does not decode is quarantined with its bytes, the rest goes on;
+2. **fast path**: the block (blank lines dropped) is parsed by ``pyarrow.csv`` with an
+   ``invalid_row_handler`` for wrong field counts. Without a lone CR Arrow can only
+   *merge* lines (a quote that opens a field and never closes swallows the lines after
+   it), so "rows + invalid rows == lines" proves that each row is its own line;
+3. **slow path** (a block that fails that test, contains a lone CR or makes Arrow
+   raise): each line is checked on its own — a CR inside the line, a quoted field left
+   open at the end of the line (stray quote, or a quoted field that spans lines), a line
+   longer than ``MAX_LINE_BYTES`` — and quarantined with its line number and text; the
+   other lines of the block are parsed by Arrow again (or, should Arrow still refuse, by
+   Python's ``csv`` one line at a time). So a stray quote costs one line, not the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from nuanliu.errors import InvalidInput
+from nuanliu.ingest import encoding as enc
+from nuanliu.ingest.model import FIELDS, RawBatch, Rejection
+
+MAX_LINE_BYTES = 1 << 20  # a reading is ~60 bytes; a longer "line" is binary or broken
+MAX_RAW_BYTES = 65536  # what quarantine keeps of an overlong line
+REQUIRED = ("sensor_id", "ts", "temp_c")
+
+Block = tuple[int, bytes, list[tuple[int, bytes]]]
+
+
+def line_blocks(
+    fh: IO[bytes], chunk_bytes: int, first_line: int, max_line: int = MAX_LINE_BYTES
+) -> Iterator[Block]:
+    """Blocks of whole lines: (number of the first line, bytes, overlong lines).
+
+    A line longer than ``max_line`` is not kept in memory: it is skipped up to its LF,
+    left in the block as an empty line (so numbering holds) and reported as
+    ``(line number, its first bytes)`` with the block that follows it.
+    """
+    carry = b""
+    line = first_line
+    overlong: list[tuple[int, bytes]] = []
+    skipping: bytes | None = None  # head of an overlong line being skipped
+    while True:
+        block = fh.read(chunk_bytes)
+        if not block:
+            if skipping is not None:
+                overlong.append((line, skipping))
+            if carry or overlong:
+                yield line, carry, overlong
+            return
+        if skipping is not None:
+            nl = block.find(b"\n")
+            if nl < 0:
+                continue
+            overlong.append((line, skipping))
+            skipping = None
+            block = block[nl:]  # the LF that ends the overlong line: an empty line stays
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) > max_line:
+                skipping, carry = data[:MAX_RAW_BYTES], b""
+            else:
+                carry = data
+            continue
+        data, carry = data[: cut + 1], data[cut + 1 :]
+        yield line, data, overlong
+        overlong = []
+        line += data.count(b"\n")
+
+
+@dataclass
+class Layout:
+    """What the header says: column names, which reading fields are present, and how.
+
+    ``encoding`` stays ``auto`` while everything read is ASCII (valid in both encodings);
+    the first block with other bytes decides it.
+    """
+
+    names: list[str]
+    present: list[str]
+    delimiter: str
+    encoding: str
+    source: str
+
+    @property
+    def header_line(self) -> bytes:
+        quoted = ('"' + n.replace('"', '""') + '"' for n in self.names)
+        return self.delimiter.join(quoted).encode("utf-8") + b"\n"
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def read_header(header: bytes, sample: bytes, source: str, delimiter: str, encoding: str) -> Layout:
+    """The header line (raw bytes) → Layout; ``InvalidInput`` if the file is unusable."""
+    if not header:
+        raise InvalidInput(f"{source}: empty file (no header line)", details={"source": source})
+    body = header.rstrip(b"\n").removesuffix(b"\r")
+    if not body.strip():
+        raise InvalidInput(f"{source}: the first line is blank, expected a CSV header")
+    if len(header) > MAX_LINE_BYTES:
+        raise InvalidInput(
+            f"{source}: no header line in the first {MAX_LINE_BYTES} bytes (binary file?)"
+        )
+    if encoding == "auto" and not header.isascii():
+        encoding = enc.detect(header + sample)
+    problem = enc.decode_problem(body, "utf-8" if encoding == "auto" else encoding)
+    if problem:
+        raise InvalidInput(
+            f"{source}: the header line {problem}; give the file's encoding with --encoding",
+            details={"source": source, "encoding": encoding},
+        )
+    text = enc.strip_bom(body.decode("utf-8" if encoding == "auto" else encoding))
+    if "\r" in text:
+        raise InvalidInput(
+            f"{source}: the header line holds a carriage return (CR); lines must end with "
+            "LF or CRLF (convert a file with old Mac CR line endings)"
+        )
+    try:
+        names = next(csv.reader([text], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration) as exc:
+        raise InvalidInput(f"{source}: the header line is not CSV: {exc}") from exc
+    names = [n.strip() for n in names]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        found = _printable(", ".join(names))
+        raise InvalidInput(
+            f"{source}: CSV header lacks column(s) {', '.join(missing)} (found: {found[:300]})",
+            details={"missing": missing, "found": names[:50]},
+        )
+    twice = [f for f in FIELDS if names.count(f) > 1]
+    if twice:
+        raise InvalidInput(f"{source}: CSV header names column(s) {', '.join(twice)} twice")
+    present = [f for f in FIELDS if f in names]
+    return Layout(names, present, delimiter, encoding, source)
+
+
+def csv_chunks(
+    fh: IO[bytes],
+    source: str,
+    delimiter: str = ",",
+    chunk_bytes: int = 8 << 20,
+    encoding: str = "auto",
+) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+    """The batches of a CSV stream; ``InvalidInput`` (before any batch) if unusable."""
+    header = fh.readline(MAX_LINE_BYTES + 1)
+    blocks = line_blocks(fh, chunk_bytes, 2)
+    first = next(blocks, None)
+    layout = read_header(header, first[1] if first else b"", source, delimiter, encoding)
+    if first is not None:
+        yield parse_block(first, layout)
+    for block in blocks:
+        yield parse_block(block, layout)
+
+
+# ------------------------------------------------------------------- one block
+
+
+def _reject(
+    layout: Layout, no: int, what: str, raw: str, raw_bytes: bytes | None = None
+) -> Rejection:
+    return Rejection(
+        f"{layout.source}:{no}", f"malformed CSV at line {no}: {what}", raw, raw_bytes=raw_bytes
+    )
+
+
+def to_utf8(
+    data: bytes, first_line: int, source: str, encoding: str
+) -> tuple[bytes, list[Rejection]]:
+    """The block as UTF-8; lines that do not decode become empty lines and rejections."""
+    if data.isascii():
+        return data, []
+    if encoding == "auto":
+        encoding = enc.detect(data)
+    try:
+        if encoding == "utf-8":
+            data.decode("utf-8")
+            return data, []
+        return data.decode(encoding).encode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    rejected: list[Rejection] = []
+    for k, line in enumerate(lines):
+        if line.isascii():
+            continue
+        problem = enc.decode_problem(line, encoding)
+        if problem is None:
+            if encoding != "utf-8":
+                lines[k] = line.decode(encoding).encode("utf-8")
+            continue
+        no = first_line + k
+        line = line.removesuffix(b"\r")
+        raw = enc.escaped(line[:MAX_RAW_BYTES], encoding)
+        why = f"line {no} {problem} (file read as {encoding}; see --encoding)"
+        rejected.append(Rejection(f"{source}:{no}", why, raw, raw_bytes=line[:MAX_LINE_BYTES]))
+        lines[k] = b""
+    return b"\n".join(lines), rejected
+
+
+@dataclass
+class _Lines:
+    """Non-blank lines of a UTF-8 block: content offsets (no CR/LF) and line numbers."""
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    numbers: np.ndarray
+    lone_cr: bool
+
+    def text(self, k: int) -> str:
+        return self.data[int(self.starts[k]) : int(self.ends[k])].decode("utf-8", "replace")
+
+    def raw(self, k: int) -> bytes:
+        return self.data[int(self.starts[k]) : int(self.ends[k])]
+
+
+def _index(data: bytes, first_line: int) -> _Lines:
+    if not data:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Lines(b"", empty, empty, empty, False)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    ends = nl if data.endswith(b"\n") else np.append(nl, len(data))
+    starts = np.concatenate(([0], nl + 1))[: len(ends)]
+    numbers = np.arange(first_line, first_line + len(ends))
+    # A CR right before the LF (or at the very end) is part of the line ending.
+    has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+    ends = ends - has_cr
+    lone_cr = b"\r" in data and data.count(b"\r") > int(has_cr.sum())
+    blank = ends == starts
+    if blank.any():
+        keep = ~blank
+        starts, ends, numbers = starts[keep], ends[keep], numbers[keep]
+        data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+        data += b"\n"
+        lengths = ends - starts + 1
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        ends = starts + lengths - 1
+    return _Lines(data, starts, ends, numbers, lone_cr)
+
+
+def _arrow(
+    body: bytes, n_lines: int, layout: Layout
+) -> tuple[pa.Table, list[tuple[int, int, int]]] | None:
+    """Arrow's parse of ``body`` if it maps one row (or invalid row) per line, else None."""
+    invalid: list[tuple[int, int, int]] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((row.number - 2, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    head = layout.header_line
+    try:
+        tbl = pcsv.read_csv(
+            io.BytesIO(head + body),
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=len(body) + len(head) + 1),
+            parse_options=pcsv.ParseOptions(
+                delimiter=layout.delimiter, invalid_row_handler=on_invalid
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={f: pa.string() for f in layout.present},
+                include_columns=layout.present,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if tbl.num_rows + len(invalid) != n_lines:
+        return None  # some row took more than one line: check line by line
+    ks = [k for k, _, _ in invalid]
+    if any(not 0 <= k < n_lines for k in ks) or len(set(ks)) != len(ks):
+        return None
+    return tbl, invalid
+
+
+_QUOTE = 34
+
+
+def _canonical_re(delimiter: str) -> re.Pattern[bytes]:
+    d = re.escape(delimiter.encode())
+    field = rb'(?:[^"' + d + rb'\r\n]*|"(?:[^"]|"")*")'
+    return re.compile(field + rb"(?:" + d + field + rb")*")
+
+
+def _open_quote(line: bytes, delimiter: int) -> bool:
+    """Whether Arrow's reading of ``line`` ends inside a quoted field.
+
+    Arrow opens a quoted field only at the start of a field, takes ``""`` inside it as a
+    quote, and after the closing quote reads on unquoted (``"x"y`` is ``xy``); a quote in
+    the middle of an unquoted field is a plain character.
+    """
+    in_quote = False
+    at_start = True
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if in_quote:
+            if c == _QUOTE:
+                if i + 1 < n and line[i + 1] == _QUOTE:
+                    i += 2
+                    continue
+                in_quote = False
+        elif c == delimiter:
+            at_start = True
+        else:
+            in_quote = c == _QUOTE and at_start
+            at_start = False
+        i += 1
+    return in_quote
+
+
+def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]]:
+    first_line, data, overlong = block
+    rejected = [
+        _reject(
+            layout,
+            no,
+            f"line longer than {MAX_LINE_BYTES} bytes (binary data, or a quoted field "
+            "that never closes?)",
+            enc.escaped(head, "utf-8" if layout.encoding == "auto" else layout.encoding)
+            + "…[truncated]",
+        )
+        for no, head in overlong
+    ]
+    if layout.encoding == "auto" and not data.isascii():
+        layout.encoding = enc.detect(data)
+    data, bad = to_utf8(data, first_line, layout.source, layout.encoding)
+    rejected.extend(bad)
+    lines = _index(data, first_line)
+    n = len(lines.numbers)
+    parsed = None if lines.lone_cr or n == 0 else _arrow(lines.data, n, layout)
+    if parsed is not None:
+        tbl, invalid = parsed
+        keep = np.arange(n)
+        if invalid:
+            for k, actual, expected in invalid:
+                no = int(lines.numbers[k])
+                rejected.append(
+                    _reject(layout, no, f"{actual} field(s), expected {expected}", lines.text(k))
+                )
+            keep = np.delete(keep, [k for k, _, _ in invalid])
+        return _batch(tbl, lines, keep, layout), rejected
+    return _slow(lines, layout, rejected)
+
+
+def _slow(
+    lines: _Lines, layout: Layout, rejected: list[Rejection]
+) -> tuple[RawBatch, list[Rejection]]:
+    """Check each line on its own; parse the good ones (Arrow, else Python's csv)."""
+    canonical = _canonical_re(layout.delimiter)
+    delim = ord(layout.delimiter)
+    kept: list[int] = []
+    for k in range(len(lines.numbers)):
+        raw = lines.raw(k)
+        no = int(lines.numbers[k])
+        what = None
+        if len(raw) > MAX_LINE_BYTES:
+            what = f"line longer than {MAX_LINE_BYTES} bytes"
+        elif b"\r" in raw:
+            what = "a carriage return (CR) inside the line; lines end with LF or CRLF"
+        elif b'"' in raw and not canonical.fullmatch(raw) and _open_quote(raw, delim):
+            what = (
+                "a quoted field is not closed on its line (a stray quote, or a quoted "
+                "field spanning lines)"
+            )
+        if what is None:
+            kept.append(k)
+        else:
+            text = lines.text(k)
+            rejected.append(_reject(layout, no, what, text[:MAX_RAW_BYTES]))
+    sub = _subset(lines, kept)
+    parsed = _arrow(sub.data, len(kept), layout) if kept else None
+    if parsed is not None:
+        tbl, invalid = parsed
+        keep = np.arange(len(kept))
+        for k, actual, expected in invalid:
+            no = int(sub.numbers[k])
+            rejected.append(
+                _reject(layout, no, f"{actual} field(s), expected {expected}", sub.text(k))
+            )
+        keep = np.delete(keep, [k for k, _, _ in invalid])
+        return _batch(tbl, sub, keep, layout), rejected
+    return _python_csv(sub, layout, rejected)
+
+
+def _subset(lines: _Lines, kept: list[int]) -> _Lines:
+    parts = [lines.raw(k) for k in kept]
+    data = b"\n".join(parts) + b"\n" if parts else b""
+    lengths = np.array([len(p) + 1 for p in parts], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    return _Lines(data, starts, starts + lengths - 1, lines.numbers[kept], False)
+
+
+def _python_csv(
+    lines: _Lines, layout: Layout, rejected: list[Rejection]
+) -> tuple[RawBatch, list[Rejection]]:
+    """Last resort, one line at a time: only reached when Arrow refuses a whole block."""
+    idx = [layout.names.index(f) for f in layout.present]
+    cols: dict[str, list[Any]] = {f: [] for f in FIELDS}
+    keep: list[int] = []
+    for k in range(len(lines.numbers)):
+        text = lines.text(k)
+        no = int(lines.numbers[k])
+        try:
+            fields = next(csv.reader([text], delimiter=layout.delimiter, strict=True))
+        except (csv.Error, StopIteration) as exc:
+            rejected.append(_reject(layout, no, f"not CSV ({exc})", text[:MAX_RAW_BYTES]))
+            continue
+        if len(fields) != len(layout.names):
+            what = f"{len(fields)} field(s), expected {len(layout.names)}"
+            rejected.append(_reject(layout, no, what, text[:MAX_RAW_BYTES]))
+            continue
+        keep.append(k)
+        for f, j in zip(layout.present, idx, strict=True):
+            cols[f].append(fields[j])
+    for f in FIELDS:
+        if f not in layout.present:
+            cols[f] = [None] * len(keep)
+    columns = {f: pa.array(cols[f], pa.string()) for f in FIELDS}
+    return _raw_batch(columns, lines, np.array(keep, dtype=np.int64), layout), rejected
+
+
+def _batch(tbl: pa.Table, lines: _Lines, keep: np.ndarray, layout: Layout) -> RawBatch:
+    n = tbl.num_rows
+    columns: dict[str, Any] = {
+        f: tbl.column(f) if f in layout.present else pa.nulls(n, pa.string()) for f in FIELDS
+    }
+    return _raw_batch(columns, lines, keep, layout)
+
+
+def _raw_batch(
+    columns: dict[str, Any], lines: _Lines, keep: np.ndarray, layout: Layout
+) -> RawBatch:
+    source = layout.source
+
+    def source_of(i: int) -> str:
+        return f"{source}:{int(lines.numbers[keep[i]])}"
+
+    def raw_of(i: int) -> str:
+        return lines.text(int(keep[i]))
+
+    return RawBatch(columns, source_of, raw_of)
