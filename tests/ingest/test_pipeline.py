@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from nuanliu.errors import StoreError
 from nuanliu.ingest.batch import Ingestor
+from nuanliu.ingest.coerce import coerce_float
 from nuanliu.ingest.files import csv_chunks, ingest_file
 from nuanliu.store import Store, Writer, open_store
 
@@ -96,3 +98,30 @@ def test_a_failing_write_ends_as_in_a_chunk_after_chunk_loop(db_url: str, tmp_pa
     assert outcomes[0] == outcomes[1]
     raised, stored, _ = outcomes[0]
     assert 0 < stored < 3_000
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["20.5", "21", "-3e1", ""],  # clean: the one-cast path
+        ["20.5", "9007199254740993"],  # an integer beyond 2^53: refused, not rounded
+        ["20.5", "nan(1)"],  # Arrow reads NaN; the reason shows the text
+        ["20.5", " 21 ", "warm"],  # spaces and words: the checked path
+    ],
+)
+def test_csv_floats_one_cast_path_refuses_what_the_checks_refuse(values: list[str]) -> None:
+    """The fast path (one Arrow cast for a clean column) gives the values and reasons the
+    per-value checks give."""
+    got, reasons = coerce_float(pa.array(values), "temp_c", required=False)
+    for i, text in enumerate(values):
+        stripped = text.strip()
+        if i in reasons or stripped == "":
+            assert got[i].as_py() is None
+        else:
+            assert got[i].as_py() == float(stripped)
+    if "9007199254740993" in values:
+        assert "2^53" in reasons[values.index("9007199254740993")]
+    if "warm" in values:
+        assert "is not a number" in reasons[values.index("warm")]
+    if "nan(1)" in values:
+        assert values.index("nan(1)") in reasons
