@@ -216,6 +216,16 @@ def test_simulation_of_the_example_twin_is_cached_per_temperature(world: World) 
     assert again["cached"] is True and again["summary"] == s
     cold = c.get(url, params={"outdoor_temp_c": -20.0}, headers=world.auth("admin_a")).json()
     assert cold["summary"]["heat_delivered_w"] > s["heat_delivered_w"]  # colder: more heat
+    # beyond its design (−15 °C) Jiexiu's mains run too fast: infeasible, and the answer
+    # names every broken limit; a feasible state names none
+    assert mild["violations"] == []
+    assert cold["status"] == "infeasible"
+    assert {v["check"] for v in cold["violations"]} >= {"velocity"}
+    assert all(
+        v["element_id"] and v["value"] > v["limit"]
+        for v in cold["violations"]
+        if v["check"] == "velocity"
+    )
     assert world.app.state.sim_cache.solves == 2
     unknown = c.get("/api/v1/simulation/networks/atlantis/steady", headers=world.auth("admin_a"))
     assert unknown.status_code == 404 and "jiexiu" in unknown.json()["error"]["message"]

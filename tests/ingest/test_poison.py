@@ -46,20 +46,7 @@ class Hostile:
     payload: bytes
     sensor: str | None = None  # the registered sensor it names, if any
     may_store: bool = False  # a correct reading in an unusual form (stored at BASE if so)
-    value_by_parsers: bool = False  # its value is refused by the parsers (branch parsers)
     units: int = 1  # values it holds: each stored or quarantined (or all one dead letter)
-
-
-WRONG_VALUES: list[str] = []
-
-
-def xfail_if_parsers_missing() -> None:
-    """Everything else passed; a wrong value left is the parsers branch's fix (merged
-    into main separately), so say so instead of hiding it."""
-    if WRONG_VALUES:
-        found = "; ".join(WRONG_VALUES)
-        WRONG_VALUES.clear()
-        pytest.xfail(f"values the parsers refuse once their branch is merged: {found}")
 
 
 def _reading(sensor: str, ts: object, temp: object = 20.5, **extra: object) -> bytes:
@@ -77,8 +64,8 @@ def hostile_inputs(big: bool = True) -> list[Hostile]:
         Hostile("nul_in_ts", _reading("S0904", iso + "\u0000"), "S0904"),
         Hostile("raw_nul_bytes", b'{"sensor_id": "S0905\x00", "ts": 1, "temp_c": 2}', "S0905"),
         Hostile("binary", bytes(range(256)) * 16 + b"\x00\xff\xfe\xc0\x80", None),
-        Hostile("int_2_53_plus_1", _reading("S0906", 2**53 + 1), "S0906", value_by_parsers=True),
-        Hostile("ts_wraps", _reading("S0907", 2305844744903293952), "S0907", value_by_parsers=True),
+        Hostile("int_2_53_plus_1", _reading("S0906", 2**53 + 1), "S0906"),
+        Hostile("ts_wraps", _reading("S0907", 2305844744903293952), "S0907"),
         Hostile("temp_2_64", _reading("S0912", BASE_MS, 2**64 + 1), "S0912"),
         Hostile("empty", b""),
         Hostile("invalid_utf8", b'{"sensor_id": "S0908\xff\xfe", "ts": 1, "temp_c": 2}', "S0908"),
@@ -122,12 +109,8 @@ def assert_accounted(store: Store, h: Hostile, source: str) -> None:
     """The hostile input is stored correctly, or refused once with a reason."""
     reasons, dead = refusals(store, source)
     stored = stored_at(store, h.sensor) if h.sensor else []
-    if any(ts != BASE for ts in stored):
-        # A wrong value is the parsers' to refuse (issue 8 item 3, epoch units and
-        # wraparound); counted here as stored so the rest is still checked.
-        assert h.value_by_parsers, f"{h.name}: stored at a wrong time {stored}"
-        WRONG_VALUES.append(f"{h.name} stored at {stored}")
-    elif stored:
+    assert all(ts == BASE for ts in stored), f"{h.name}: stored at a wrong time {stored}"
+    if stored:
         assert h.may_store, f"{h.name} must not be stored"
     if dead:
         assert (len(dead), stored, reasons) == (1, [], []), (h.name, stored, reasons, dead)
@@ -260,7 +243,6 @@ def test_mqtt_worker_survives_every_hostile_message(
         for name, letter in letters.items():
             payload = next(h.payload for h in hostile if h.name == name)
             assert letter.payload == payload, name
-    xfail_if_parsers_missing()
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -378,7 +360,6 @@ def test_every_hostile_input_is_accounted_once_through_the_batch_api(store: Stor
         assert rep.balanced, (h.name, rep)
         assert rep.received in (1, h.units), (h.name, rep)
         assert_accounted(store, h, source)
-    xfail_if_parsers_missing()
 
 
 def test_replay_after_a_fix_stores_and_is_idempotent(
@@ -477,11 +458,10 @@ def test_hostile_values_in_a_csv_file_are_accounted(store: Store, tmp_path: Path
     assert stored_at(store, "S0001") == stored_at(store, "S0002") == [BASE]
     for i in range(len(odd)):
         got = stored_at(store, f"S09{20 + i}")
-        if i >= 2 and got:  # 2^53+1 and the wrapping value have no right reading
-            WRONG_VALUES.append(f"CSV ts={odd[i]} stored at {got}")
-        elif any(ts != BASE for ts in got):
-            WRONG_VALUES.append(f"CSV ts={odd[i]} (µs/ns) stored at {got}")
-    xfail_if_parsers_missing()
+        if i >= 2:  # 2^53+1 and the wrapping value have no right reading
+            assert got == [], (odd[i], got)
+        else:  # µs and ns: read in their unit, or refused
+            assert got in ([], [BASE]), (odd[i], got)
 
 
 def test_cli_lists_and_replays_dead_letters(db_url: str) -> None:

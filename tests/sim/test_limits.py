@@ -325,3 +325,19 @@ def test_a_result_that_did_not_converge_keeps_its_status() -> None:
     res = solve_steady(net, options=SolverOptions(max_iter_coupling=1), raise_on_failure=False)
     assert res.status == "not_converged" and not res.solved
     assert rows(res) == {("consumers", "C", "dp_bar")}  # checked all the same
+
+
+def test_pump_flow_of_a_curve_at_a_fixed_density() -> None:
+    # pandapipes curves take Q = ṁ/ρ(0 °C) whatever the water temperature: the operating
+    # range is checked on that same Q, not on the flow at the water's density
+    pump = {
+        "control": "curve",
+        "head_a0_m": 30.0,
+        "head_a1_s_per_m2": 0.0,
+        "head_a2_s2_per_m5": -30.0 / 0.002**2,
+        "curve_density_kg_m3": 999.8,
+    }
+    res = solve(loop(demand_w=650e3, pump=pump))
+    flow = res.violations.set_index("quantity").loc["flow_m3_h"]
+    mdot = res.pumps.set_index("pump_id").loc["PU", "mdot_kg_s"]
+    assert flow["value"] == pytest.approx(mdot / 999.8 * 3600.0)

@@ -87,6 +87,8 @@ class SimCache:
             "solved_at": datetime.now(UTC).isoformat(),
             "summary": summary,
             "stations": frame_records(result.stations) if result.stations is not None else [],
+            # an infeasible state names every broken physical limit (empty when converged)
+            "violations": frame_records(result.violations) if result.violations is not None else [],
         }
         return entry, result
 

@@ -403,7 +403,9 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
     tab = cn.tables.get("pumps")
     pp = cn.pumps
     ids = pumps["pump_id"].to_numpy(dtype=object)
-    rho = water.density(pumps["temp_c"].to_numpy(dtype=np.float64))
+    # a curve given at a fixed density (imported pandapipes pumps) is read at that density
+    rho_water = water.density(pumps["temp_c"].to_numpy(dtype=np.float64))
+    rho = np.where(np.isnan(pp["rho"]), rho_water, pp["rho"])
     q_m3_h = pumps["mdot_kg_s"].to_numpy(dtype=np.float64) / rho * 3600.0
     q_lo = _col(tab, "min_flow_m3_h", 0.0, n)
     curve_end = np.where(

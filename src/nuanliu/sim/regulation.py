@@ -453,9 +453,10 @@ def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: 
     out = np.zeros(len(reg.loops))
     if result.pumps is None or not len(result.pumps):
         return out
-    rho = options.water.density(result.pumps["temp_c"].to_numpy(dtype=float))
-    q = np.abs(result.pumps["mdot_kg_s"].to_numpy(dtype=float)) / rho
     pu = cn.pumps
+    rho = options.water.density(result.pumps["temp_c"].to_numpy(dtype=float))
+    rho = np.where(np.isnan(pu["rho"]), rho, pu["rho"])  # curve at a fixed density
+    q = np.abs(result.pumps["mdot_kg_s"].to_numpy(dtype=float)) / rho
     for i, lp in enumerate(reg.loops):
         if lp.act != "speed":
             continue
