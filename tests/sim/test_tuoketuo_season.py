@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from nuanliu.network.examples import load_example
-from nuanliu.physics.water import WATER
+from nuanliu.physics.water import WATER, saturation_pressure_pa
 from nuanliu.sim import compile_network, solve_steady
 
 OUTDOOR_C = list(range(-23, 11))
@@ -24,28 +24,6 @@ PN_BAR = 25.0
 CAVITATION_MARGIN_BAR = 0.5
 ATM_BAR = 1.01325
 TOL_BAR = 2e-3
-
-
-def vapour_pressure_bar(temp_c: np.ndarray) -> np.ndarray:
-    """Saturation pressure of water (bar absolute), IAPWS-IF97 eq. 30."""
-    n = (
-        0.11670521452767e4,
-        -0.72421316703206e6,
-        -0.17073846940092e2,
-        0.12020824702470e5,
-        -0.32325550322333e7,
-        0.14915108613530e2,
-        -0.48232657361591e4,
-        0.40511340542057e6,
-        -0.23855557567849,
-        0.65017534844798e3,
-    )
-    t = np.asarray(temp_c, dtype=float) + 273.15
-    th = t + n[8] / (t - n[9])
-    a = th * th + n[0] * th + n[1]
-    b = n[2] * th * th + n[3] * th + n[4]
-    c = n[5] * th * th + n[6] * th + n[7]
-    return (2 * c / (-b + np.sqrt(b * b - 4 * a * c))) ** 4 * 10.0
 
 
 def velocity_limit_m_s(dn_mm: np.ndarray) -> np.ndarray:
@@ -90,7 +68,7 @@ def test_every_outdoor_temperature_solves_within_physical_limits(season) -> None
             continue
         j = res.junctions.dropna(subset=["pressure_bar"])
         p_abs = j["pressure_bar"] + ATM_BAR
-        margin = p_abs - vapour_pressure_bar(j["temp_c"].to_numpy())
+        margin = p_abs - saturation_pressure_pa(j["temp_c"].to_numpy()) / 1e5
         if margin.min() < CAVITATION_MARGIN_BAR:
             problems.append(f"{where}: {margin.min():.2f} bar above vapour pressure")
         if j["pressure_bar"].max() > PN_BAR:
