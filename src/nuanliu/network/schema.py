@@ -506,6 +506,17 @@ CONTROLS: tuple[Column, ...] = (
         "burn (default 10).",
     ),
     Column(
+        "bypass_kv_m3_h",
+        "float",
+        "m³/h",
+        NAN,
+        "Kv of the check-valve bypass around a curve-pump group (speed actuator): when even "
+        "one pump at its minimum speed would push the measured value past the set-point, "
+        "the group stops and the bypass carries its flow. Empty = no bypass (the group "
+        "then rests at its minimum speed). Groups of identical pumps are also staged: the "
+        "fewest pumps that hold the set-point within their speed range run.",
+    ),
+    Column(
         "enabled",
         "bool",
         "",

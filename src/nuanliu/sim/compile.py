@@ -384,6 +384,11 @@ def compile_network(net: Any) -> CompiledNetwork:
         "speed": np.nan_to_num(_f(pumps, "speed_ratio", 1.0), nan=1.0),
         "rho": _f(pumps, "curve_density_kg_m3"),  # NaN: the water's density at the pump
         "efficiency": np.nan_to_num(_f(pumps, "efficiency", 0.75), nan=0.75),
+        # set per solve by part-load control (staging): 1 runs, 0 stopped (its check
+        # valve closed), 2 stopped with the group's bypass open (this edge carries its
+        # share of the bypass, Kv below)
+        "state": np.ones(len(pumps), dtype=np.int8),
+        "bypass_kv_m3_h": np.full(len(pumps), np.nan),
     }
     lift_par = {
         "ids": lift_ids,

@@ -40,6 +40,13 @@ IntArray = NDArray[np.int64]
 #: (100 kg/s → 0.001 bar), it makes identical fixed-lift pumps in parallel share the
 #: flow instead of leaving the split undetermined.
 LIFT_INTERNAL_PA_PER_KG_S = 1.0
+#: pump states (``cn.pumps["state"]``, set by part-load staging)
+PUMP_STOPPED, PUMP_RUNNING, PUMP_BYPASSED = 0, 1, 2
+#: A stopped pump is its closed check valve: a linear resistance (Pa per kg/s) that
+#: leaves ~1e-3 kg/s per bar across it. Much higher would put the loop residual's
+#: round-off floor (flow round-off × resistance) above the pressure tolerance when the
+#: stopped pump is a tree edge carrying a long line's flow.
+STOPPED_PA_PER_KG_S = 1e8
 
 
 @dataclass
@@ -149,6 +156,20 @@ def edge_law(
         internal = np.where(curve, 0.0, LIFT_INTERNAL_PA_PER_KG_S)
         dp[m] += -gain + internal * qi[m]
         dd[m] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
+        state = pu["state"][e]
+        if np.any(state != PUMP_RUNNING):
+            off = np.flatnonzero(state == PUMP_STOPPED)
+            byp = np.flatnonzero(state == PUMP_BYPASSED)
+            sub = np.flatnonzero(m)
+            dp[sub[off]] += (
+                gain[off] - internal[off] * qi[m][off] + STOPPED_PA_PER_KG_S * qi[m][off]
+            )
+            dd[sub[off]] = STOPPED_PA_PER_KG_S
+            qb = qi[m][byp]
+            dpb = valve_dp_pa(qb, rho[m][byp], pu["bypass_kv_m3_h"][e[byp]], 1.0)
+            dp[sub[byp]] += gain[byp] - internal[byp] * qb + dpb
+            absq = np.abs(qb)
+            dd[sub[byp]] = np.maximum(2.0 * np.abs(dpb) / np.where(absq > 0, absq, 1.0), 1.0)
 
     m = kind == K_LIFT
     if m.any():

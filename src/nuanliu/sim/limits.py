@@ -407,6 +407,8 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
     rho_water = water.density(pumps["temp_c"].to_numpy(dtype=np.float64))
     rho = np.where(np.isnan(pp["rho"]), rho_water, pp["rho"])
     q_m3_h = pumps["mdot_kg_s"].to_numpy(dtype=np.float64) / rho * 3600.0
+    # a pump stopped by staging (part-load control) has no operating point to check
+    on = pumps["running"].to_numpy(dtype=bool) if "running" in pumps else np.ones(n, dtype=bool)
     q_lo = _col(tab, "min_flow_m3_h", 0.0, n)
     curve_end = np.where(
         pp["curve"], zero_head_flow_m3_s(pp["a0"], pp["a1"], pp["a2"], pp["speed"]), np.inf
@@ -421,7 +423,7 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
         "flow_m3_h",
         q_m3_h,
         q_lo,
-        ~(q_m3_h >= q_lo - 1e-9),
+        ~(q_m3_h >= q_lo - 1e-9) & on,
         upper=False,
         scale=np.maximum(np.abs(q_hi), 1.0),
         reason="below the pump's operating range (reverse flow at 0)",
@@ -435,7 +437,7 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
         "flow_m3_h",
         q_m3_h,
         q_hi,
-        q_m3_h > q_hi,
+        (q_m3_h > q_hi) & on,
         upper=True,
         scale=q_hi,
         reason="beyond the pump's operating range (end of its curve)",
@@ -450,7 +452,7 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
         "lift_bar",
         lift,
         np.zeros(n),
-        ~(lift >= -1e-7),
+        ~(lift >= -1e-7) & on,
         unit="bar",
         upper=False,
         scale=1.0,

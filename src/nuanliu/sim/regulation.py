@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from nuanliu.errors import InvalidInput
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
+from nuanliu.sim.hydraulics import PUMP_BYPASSED, PUMP_RUNNING, PUMP_STOPPED
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -40,7 +41,13 @@ IntArray = NDArray[np.int64]
 #: a dp/pressure control is met when its measured value is within this of the set-point
 TOL_BAR = 1e-3
 #: outer iterations (full steady solves) and surrogate Newton steps per outer iteration
-MAX_OUTER = 12
+MAX_OUTER = 16
+#: a pump group changes its running pumps at most this often per regulated solve (a
+#: guard against hunting between two stagings)
+MAX_STAGE_SWITCHES = 4
+#: a group stages down to fewer pumps only if they run at most at rated speed; above
+#: it (a VFD's overspeed range) only with all its pumps running
+STAGE_MAX_SPEED = 1.0
 MAX_NEWTON = 30
 #: default actuator ranges when the control row gives none
 DEFAULT_RANGE: dict[str, tuple[float, float]] = {
@@ -80,6 +87,13 @@ class Loop:
     m_from: IntArray  # hydraulic nodes: pressure points, or supply side of dp pairs
     m_to: IntArray  # return side of dp pairs (empty for pressure)
     m_ids: NDArray[np.object_]  # measured element ids (for the critical one)
+    #: Kv of the group's check-valve bypass (NaN: none, the group cannot be bypassed)
+    bypass_kv_m3_h: float = float("nan")
+
+    @property
+    def staged(self) -> bool:
+        """A curve-pump group whose running pumps are chosen (staging / bypass)."""
+        return self.act == "speed"
 
 
 @dataclass
@@ -109,6 +123,12 @@ class Regulation:
     #: lower actuator bounds in force: a pump group never runs below the speed at which
     #: its curve still gives head at its flow (below that it would be bypassed)
     lo_eff: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: per loop: pumps of a staged group that run (the first ones of the group); 0 = the
+    #: group is stopped and its bypass open; other loops: their number of rows
+    n_run: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per loop: the control's value one pump at its minimum speed would give (bypassed
+    #: groups, for the report; NaN otherwise)
+    run_estimate_bar: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def lo(self) -> FloatArray:
@@ -220,7 +240,14 @@ def compile_controls(table: pd.DataFrame | None, cn: CompiledNetwork) -> Regulat
         if not lo <= hi or (act in ("speed", "opening") and lo <= 0):
             raise _fail(cid, "actuator_min", lo, f"invalid actuator range [{lo:g}, {hi:g}]")
         m_from, m_to, m_ids = _measurement(cid, kind, rec, cn, node, stat_pos, cons_pos)
-        loops.append(Loop(cid, kind, akind, ids, act, arow, lo, hi, sp_bar, m_from, m_to, m_ids))
+        kv_raw = rec.get("bypass_kv_m3_h")
+        kv = np.nan if kv_raw is None else float(kv_raw)
+        if np.isfinite(kv) and (kv <= 0 or act != "speed"):
+            why = "must be > 0" if kv <= 0 else "only a curve-pump group (speed) has a bypass"
+            raise _fail(cid, "bypass_kv_m3_h", kv, why)
+        loops.append(
+            Loop(cid, kind, akind, ids, act, arow, lo, hi, sp_bar, m_from, m_to, m_ids, kv)
+        )
     if not loops and not valves:
         return None
     sup = lifts["supply_pressure_pa"]
@@ -233,6 +260,8 @@ def compile_controls(table: pd.DataFrame | None, cn: CompiledNetwork) -> Regulat
         base_return_pa=(sup - lifts["lift_pa"]).copy(),
         base_opening=cn.valves["opening"].copy(),
         return_pa=(sup - lifts["lift_pa"]).copy(),
+        n_run=np.array([len(lp.rows) for lp in loops], dtype=np.int64),
+        run_estimate_bar=np.full(len(loops), np.nan),
     )
 
 
@@ -371,10 +400,16 @@ def apply_actuators(cn: CompiledNetwork, reg: Regulation, u: FloatArray) -> None
     pumps["lift_pa"][:] = reg.base_pump_lift_pa
     lifts["lift_pa"][:] = reg.base_lift_pa
     valves["opening"][:] = reg.base_opening
+    pumps["state"][:] = PUMP_RUNNING
     ret = reg.base_return_pa.copy()
-    for v, lp in zip(u, reg.loops, strict=True):
+    for v, lp, n in zip(u, reg.loops, reg.n_run, strict=True):
         if lp.act == "speed":
             pumps["speed"][lp.rows] = v
+            if n < len(lp.rows):
+                pumps["state"][lp.rows[n:]] = PUMP_STOPPED
+            if n == 0:  # the bypass, shared by the group's edges (Kv adds in parallel)
+                pumps["state"][lp.rows] = PUMP_BYPASSED
+                pumps["bypass_kv_m3_h"][lp.rows] = lp.bypass_kv_m3_h / len(lp.rows)
         elif lp.act == "pump_lift":
             pumps["lift_pa"][lp.rows] = v * BAR_PA
         elif lp.act == "lift":
@@ -392,6 +427,7 @@ def restore_actuators(cn: CompiledNetwork, reg: Regulation) -> None:
     """Put the table values back (the compiled network then solves as without controls)."""
     cn.pumps["speed"][:] = reg.base_speed
     cn.pumps["lift_pa"][:] = reg.base_pump_lift_pa
+    cn.pumps["state"][:] = PUMP_RUNNING
     cn.lifts["lift_pa"][:] = reg.base_lift_pa
     cn.valves["opening"][:] = reg.base_opening
     cn.lifts["supply_pressure_pa"][:] = reg.base_return_pa + reg.base_lift_pa
@@ -435,9 +471,9 @@ def _resolve_conflicts(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) 
 
 
 def _all_settled(reg: Regulation, u: FloatArray, r: FloatArray) -> bool:
-    """Every control met, or its actuator at a limit."""
+    """Every control met, or its actuator at a limit, or its pump group bypassed."""
     tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
-    at = (u <= reg.lo_eff + tol_u) | (u >= reg.hi - tol_u)
+    at = (u <= reg.lo_eff + tol_u) | (u >= reg.hi - tol_u) | (reg.n_run == 0)
     return bool(np.all((np.abs(r) <= TOL_BAR) | at))
 
 
@@ -458,9 +494,9 @@ def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: 
     rho = np.where(np.isnan(pu["rho"]), rho, pu["rho"])  # curve at a fixed density
     q = np.abs(result.pumps["mdot_kg_s"].to_numpy(dtype=float)) / rho
     for i, lp in enumerate(reg.loops):
-        if lp.act != "speed":
+        if lp.act != "speed" or reg.n_run[i] == 0:
             continue
-        r = lp.rows
+        r = lp.rows[: reg.n_run[i]]  # the running pumps
         a0 = pu["a0"][r]
         a2 = pu["a2"][r]
         ok = a0 > 0
@@ -468,6 +504,142 @@ def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: 
             n_end = q[r][ok] * np.sqrt(np.maximum(-a2[ok], 0.0) / a0[ok]) * CURVE_END_SPEED
             out[i] = float(np.nanmax(n_end))
     return np.nan_to_num(out)
+
+
+# -- staging --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """A staged pump group at a solved state: total volume flow and lift (curve units)."""
+
+    q_m3_s: float  # the group's flow (pumps + bypass), at the curve's density
+    head_m: float  # p_out − p_in as head of the curve's density
+    a0: float
+    a1: float
+    a2: float
+
+    def speed_for(self, n: int) -> float:
+        """Speed at which ``n`` pumps give the group's head at its flow (NaN: none)."""
+        q = self.q_m3_s / n
+        b = self.a1 * q
+        c = self.a2 * q * abs(q) - self.head_m
+        disc = b * b - 4.0 * self.a0 * c
+        if self.a0 <= 0 or disc < 0:
+            return float("nan")
+        return (-b + float(np.sqrt(disc))) / (2.0 * self.a0)
+
+    def min_speed(self, n: int, lo: float) -> float:
+        """Lowest speed of ``n`` running pumps: the control's minimum, or the curve's end
+        at their flow (× ``CURVE_END_SPEED``), whichever is higher."""
+        q = self.q_m3_s / n
+        end = q * np.sqrt(max(-self.a2, 0.0) / self.a0) * CURVE_END_SPEED if self.a0 > 0 else 0
+        return max(lo, float(end))
+
+    def min_head(self, n: int, lo: float) -> float:
+        s = self.min_speed(n, lo)
+        q = self.q_m3_s / n
+        return self.a0 * s * s + self.a1 * s * q + self.a2 * q * abs(q)
+
+
+def _group(cn: CompiledNetwork, lp: Loop, res: Any, options: Any) -> _Group:
+    from nuanliu.physics.machines import GRAVITY_M_S2
+
+    pu = cn.pumps
+    tab = res.pumps
+    rows = lp.rows
+    mdot = float(np.abs(tab["mdot_kg_s"].to_numpy(dtype=float)[rows]).sum())
+    mdot += float(np.abs(tab["bypass_mdot_kg_s"].to_numpy(dtype=float)[rows]).sum())
+    r0 = int(rows[0])
+    rho = float(pu["rho"][r0])
+    if not np.isfinite(rho):
+        rho = float(options.water.density(np.array([tab["temp_c"].to_numpy(dtype=float)[r0]]))[0])
+    lift_pa = float(tab["lift_bar"].to_numpy(dtype=float)[r0]) * BAR_PA
+    return _Group(
+        mdot / rho,
+        lift_pa / (rho * GRAVITY_M_S2),
+        float(pu["a0"][r0]),
+        float(pu["a1"][r0]),
+        float(pu["a2"][r0]),
+    )
+
+
+def _stage(
+    cn: CompiledNetwork,
+    reg: Regulation,
+    res: Any,
+    u: FloatArray,
+    r_true: FloatArray,
+    sur: _Surrogate | None,
+    options: Any,
+    switches: IntArray,
+) -> FloatArray | None:
+    """Choose the running pumps of every staged group at a settled state.
+
+    A group whose control is met runs the fewest pumps that give its lift at its flow
+    with each pump between its minimum speed (and short of its curve's end) and its
+    rated speed (``STAGE_MAX_SPEED``, or the control's maximum if lower); at its maximum
+    speed without meeting the control it runs all its pumps. At its minimum speed with
+    the control still not met (the boost is too much) it runs the number of pumps whose
+    minimum head is lowest, and if that is the present one, the group stops and its
+    bypass opens. A bypassed group restarts when running at the minimum speed would
+    move the control towards its set-point without overshooting it (evaluated on the
+    hydraulic surrogate). Returns the new actuators, or None when nothing changed.
+    """
+    u = u.copy()
+    changed = False
+    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    for i, lp in enumerate(reg.loops):
+        n_max = len(lp.rows)
+        if not lp.staged or switches[i] >= MAX_STAGE_SWITCHES:
+            continue
+        n = int(reg.n_run[i])
+        grp = _group(cn, lp, res, options)
+        if grp.a0 <= 0 or grp.q_m3_s <= 0:
+            continue
+        counts = range(1, n_max + 1)
+        met = abs(r_true[i]) <= TOL_BAR
+        new_n, new_u = n, float(u[i])
+        if n == 0:
+            if sur is None:
+                continue
+            k = min(counts, key=lambda m: grp.min_head(m, lp.lo))
+            s_k = grp.min_speed(k, lp.lo)
+            if s_k > lp.hi:
+                continue
+            base = sur.residual(u)
+            trial_u = u.copy()
+            trial_u[i] = s_k
+            reg.n_run[i] = k
+            r_run = float((sur.residual(trial_u) - base)[i] + r_true[i])
+            reg.n_run[i] = 0
+            apply_actuators(cn, reg, u)
+            reg.run_estimate_bar[i] = lp.setpoint_bar + r_run
+            if r_run * r_true[i] > 0 and abs(r_run) < abs(r_true[i]) - TOL_BAR:
+                new_n, new_u = k, s_k
+        elif met or u[i] >= lp.hi - tol_u[i]:
+            valid = [
+                m
+                for m in counts
+                if grp.min_speed(m, lp.lo) <= grp.speed_for(m) <= min(lp.hi, STAGE_MAX_SPEED)
+            ]
+            if not met:
+                new_n = n_max
+            elif valid and valid[0] != n:
+                new_n, new_u = valid[0], grp.speed_for(valid[0])
+        elif u[i] <= reg.lo_eff[i] + tol_u[i]:
+            # the boost is too much even at the minimum speed
+            k = min(counts, key=lambda m: grp.min_head(m, lp.lo))
+            if grp.min_head(k, lp.lo) < grp.min_head(n, lp.lo) - 1e-3 * grp.a0:
+                new_n, new_u = k, grp.min_speed(k, lp.lo)
+            elif np.isfinite(lp.bypass_kv_m3_h):
+                new_n, new_u = 0, lp.lo
+        if new_n != n:
+            reg.n_run[i] = new_n
+            u[i] = min(max(new_u, lp.lo), lp.hi)
+            switches[i] += 1
+            changed = True
+    return u if changed else None
 
 
 # -- the outer loop -------------------------------------------------------------------------
@@ -491,6 +663,15 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         if prev is not None and len(prev) == len(reg.loops)
         else initial_actuators(reg)
     )
+    n_all = np.array([len(lp.rows) for lp in reg.loops], dtype=np.int64)
+    prev_n = getattr(state, "pumps_running", None)
+    reg.n_run = (
+        np.asarray(prev_n, dtype=np.int64).copy()
+        if prev_n is not None and len(prev_n) == len(reg.loops)
+        else n_all
+    )
+    reg.run_estimate_bar = np.full(len(reg.loops), np.nan)
+    switches = np.zeros(len(reg.loops), dtype=np.int64)
     reg.lo_eff = reg.lo.copy()
     setpoint = np.array([lp.setpoint_bar for lp in reg.loops])
     warm = warm_start
@@ -510,17 +691,28 @@ def solve_regulated(cn: CompiledNetwork, solve: Any, *, warm_start: Any, options
         measured, _ = measure(reg, _node_pressures(cn, res))
         r_true = measured - setpoint
         reg.lo_eff = np.maximum(reg.lo, curve_end_speed(cn, reg, res, options))
+        byp = reg.n_run == 0
         # (the flow may have moved a pump's curve end past its speed: not settled then)
-        if np.all(np.abs(r_true) <= TOL_BAR) and np.all(u >= reg.lo_eff):
-            break
+        if np.all((np.abs(r_true) <= TOL_BAR) | byp) and np.all(u >= reg.lo_eff):
+            sur0 = _Surrogate(cn, reg, res.state, options) if byp.any() else None
+            u_new = _stage(cn, reg, res, u, r_true, sur0, options, switches)
+            if u_new is None:
+                break
+            u, warm, settled = u_new, res, False
+            continue
         sur = _Surrogate(cn, reg, res.state, options)
-        u_new = sur.solve(u, r_true, pin if pin.any() else None)
+        hold = pin | byp
+        u_new = sur.solve(u, r_true, hold if hold.any() else None)
         if np.all(np.abs(u_new - u) <= 1e-7 * np.maximum(1.0, np.abs(u))):
             if _all_settled(reg, u, r_true):
+                staged = _stage(cn, reg, res, u, r_true, sur, options, switches)
+                if staged is not None:  # pumps started, stopped or bypassed: solve again
+                    u, warm, settled = staged, res, False
+                    continue
                 if not pin.any():
                     break  # controls met or at their limits: nothing left to move
                 pin[:] = False  # settled with held actuators: check once without
-                u_new = sur.solve(u, r_true)
+                u_new = sur.solve(u, r_true, byp if byp.any() else None)
             elif escapes < len(reg.loops):
                 # Stalled with a control neither met nor at a limit: two controls fight
                 # over one degree of freedom (parallel Jacobian rows). The one wanting
@@ -645,7 +837,7 @@ def _clamped_step(
     their controls dropped (the others solved with them there)."""
     n = len(u)
     target = u.copy()
-    fixed = np.zeros(n, dtype=bool)
+    fixed = hi <= lo  # held actuators (a bypassed group's speed) and their controls drop out
     for _ in range(n + 1):
         free = ~fixed
         if not free.any():
@@ -675,6 +867,7 @@ def _fmt(v: float, act: str) -> str:
 def report(cn: CompiledNetwork, reg: Regulation, u: FloatArray, result: Any, outer: int) -> None:
     """Attach the control table, actuator columns and summary entries to ``result``."""
     rows: list[dict[str, Any]] = []
+    notes: list[str] = []
     p_node = _node_pressures(cn, result)
     measured, crit = measure(reg, p_node) if reg.loops else (np.zeros(0), [])
     for i, lp in enumerate(reg.loops):
@@ -686,7 +879,26 @@ def report(cn: CompiledNetwork, reg: Regulation, u: FloatArray, result: Any, out
         at = "min" if u[i] <= lo_i + tol_u else ("max" if u[i] >= lp.hi - tol_u else "")
         what = "differential pressure" if lp.kind == "dp" else "pressure"
         where = f"at {crit[i]}"
-        if met:
+        n_run = int(reg.n_run[i]) if len(reg.n_run) == len(reg.loops) else len(lp.rows)
+        bypassed = lp.staged and n_run == 0
+        note = ""
+        if bypassed:
+            met = False
+            at = "bypass"
+            est = float(reg.run_estimate_bar[i])
+            side = "≥" if measured[i] >= lp.setpoint_bar else "≤"
+            run = (
+                f"; one pump at its minimum speed would give {est:.3f} bar"
+                if np.isfinite(est)
+                else "; even one pump at its minimum speed would push it further"
+            )
+            note = (
+                f"control {lp.control_id}: group {' '.join(lp.actuator_ids)} stopped, its "
+                f"bypass open (boost not needed): {what} {where} is {measured[i]:.3f} bar "
+                f"{side} set-point {lp.setpoint_bar:.3f} bar without the pumps{run}"
+            )
+            msg = ""
+        elif met:
             msg = ""
         elif at:
             limit = lo_i if at == "min" else lp.hi
@@ -717,18 +929,26 @@ def report(cn: CompiledNetwork, reg: Regulation, u: FloatArray, result: Any, out
                 "setpoint_bar": lp.setpoint_bar,
                 "critical_id": crit[i],
                 "met": met,
-                "message": msg,
+                "pumps_running": n_run if lp.staged else len(lp.rows),
+                "bypassed": bypassed,
+                "message": msg or note,
             }
         )
+        notes.append(note)
     for vg in reg.valves:
         rows.append(_valve_report(cn, vg, result))
     result.controls = pd.DataFrame(rows)
     if result.state is not None:
         result.state.actuators = u.copy()
-    # actuator values per element
+        result.state.pumps_running = reg.n_run.copy()
+    # actuator values per element (a stopped pump: 0)
     if result.pumps is not None and len(result.pumps):
-        result.pumps["speed_ratio"] = cn.pumps["speed"].copy()
-    not_met = [r["message"] for r in rows if not r["met"]]
+        result.pumps["speed_ratio"] = np.where(
+            cn.pumps["state"] == PUMP_RUNNING, cn.pumps["speed"], 0.0
+        )
+    not_met = [r["message"] for r in rows if not r["met"] and not r.get("bypassed")]
+    result.summary["controls_bypassed"] = sum(1 for n in notes if n)
+    result.summary["controls_notes"] = [n for n in notes if n]
     result.summary["controls"] = len(rows)
     result.summary["controls_not_met"] = len(not_met)
     result.summary["controls_messages"] = not_met

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from nuanliu.errors import InvalidInput
 from nuanliu.physics.machines import hydraulic_power_w
+from nuanliu.sim.hydraulics import PUMP_BYPASSED, PUMP_RUNNING
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
 from nuanliu.sim.hydraulics import HydraulicResult
 from nuanliu.sim.limits import LimitSettings, check_limits
@@ -111,11 +112,20 @@ def build_result(
     b = branch(cn.pump_slice, cn.pumps["ids"])
     lift_pa = (b["p_to_bar"] - b["p_from_bar"]) * BAR_PA
     rho_p = water.density(b["temp_in_c"])
-    hyd_w = np.maximum(hydraulic_power_w(b["mdot_kg_s"], lift_pa, rho_p), 0.0)
+    # staging (part-load control) may stop pumps: a stopped pump draws no power; with its
+    # group's bypass open, the edge's flow is the bypass's, not the pump's
+    state = cn.pumps["state"]
+    running = state == PUMP_RUNNING
+    bypassed = state == PUMP_BYPASSED
+    hyd_w = np.maximum(hydraulic_power_w(b["mdot_kg_s"], lift_pa, rho_p), 0.0) * running
     pumps = pd.DataFrame(
         {
             "pump_id": b["ids"],
-            "mdot_kg_s": b["mdot_kg_s"],
+            "running": running,
+            # a stopped pump's closed check valve is a resistance (hydraulics.
+            # STOPPED_PA_PER_KG_S) whose numerical leak, ~1e-3 kg/s per bar, is not flow
+            "mdot_kg_s": np.where(running, b["mdot_kg_s"], 0.0),
+            "bypass_mdot_kg_s": np.where(bypassed, b["mdot_kg_s"], 0.0),
             "p_from_bar": b["p_from_bar"],
             "p_to_bar": b["p_to_bar"],
             "lift_bar": lift_pa / BAR_PA,

@@ -46,6 +46,8 @@ class SteadyState:
     lift_temp_c: FloatArray  # effective supply temperature of each lift
     #: actuator values of the controls (nuanliu.sim.regulation), empty without controls
     actuators: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: running pumps per control (staged pump groups; 0 = bypassed), empty without
+    pumps_running: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass

@@ -80,6 +80,10 @@ LINE_MIN_RETURN_BAR = 1.0  # plant pressure holding: lowest return pressure on t
 RELAY_RETURN_MIN_BAR = (2.5, 1.3)
 RELAY_SUPPLY_SUCTION_BAR = 9.5  # supply relays: suction pressure
 RELAY_SPEED_RANGE = (0.1, 1.2)  # VFD range; never below the curve's end (bypass instead)
+# every relay station has a check-valve bypass around its pump group (it opens when the
+# group stops): DN1200, ζ = 2.5 (swing check valve and two tees) → Kv = A √(2 Δp₀/(ζ ρ₀))
+RELAY_BYPASS_DN_MM = 1200.0
+RELAY_BYPASS_ZETA = 2.5
 CITY_CRITICAL_DP_BAR = 1.0  # isolation station's city pumps: Δp at the critical station
 CITY_RETURN_RANGE_BAR = (3.0, 6.0)
 STATION_VALVE_MAX_DP_BAR = 10.0
@@ -517,6 +521,8 @@ def _controls(relay_of: dict[int, int]) -> list[dict[str, Any]]:
     """The operator's part-load controls (one scalar actuator each)."""
     lo, hi = RELAY_SPEED_RANGE
     r1, r2 = sorted(relay_of.values())
+    area = math.pi * float(inner_diameter_m(RELAY_BYPASS_DN_MM)[0]) ** 2 / 4
+    kv = round(area * math.sqrt(2 * 1e5 / (RELAY_BYPASS_ZETA * 1000.0)) * 3600.0, -1)
     duty = range(1, RELAY_DUTY_PUMPS + 1)
 
     def group(r: int, s: str) -> str:
@@ -557,6 +563,7 @@ def _controls(relay_of: dict[int, int]) -> list[dict[str, Any]]:
                 "setpoint_bar": RELAY_SUPPLY_SUCTION_BAR,
                 "actuator_min": lo,
                 "actuator_max": hi,
+                "bypass_kv_m3_h": kv,
             }
             for r in (r1, r2)
         ),
@@ -572,6 +579,7 @@ def _controls(relay_of: dict[int, int]) -> list[dict[str, Any]]:
                 "setpoint_bar": RELAY_RETURN_MIN_BAR[k],
                 "actuator_min": lo,
                 "actuator_max": hi,
+                "bypass_kv_m3_h": kv,
             }
             for k, r in enumerate((r1, r2))
         ),
