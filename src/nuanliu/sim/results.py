@@ -18,9 +18,8 @@ from numpy.typing import NDArray
 
 from nuanliu.errors import InvalidInput
 from nuanliu.physics.machines import hydraulic_power_w
-from nuanliu.sim.hydraulics import PUMP_BYPASSED, PUMP_RUNNING
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
-from nuanliu.sim.hydraulics import HydraulicResult
+from nuanliu.sim.hydraulics import PUMP_BYPASSED, PUMP_RUNNING, HydraulicResult
 from nuanliu.sim.limits import LimitSettings, check_limits
 from nuanliu.sim.options import SolverOptions
 from nuanliu.sim.steady import SteadyResult, SteadyState
