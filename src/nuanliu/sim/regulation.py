@@ -607,13 +607,7 @@ def _stage(
             s_k = grp.min_speed(k, lp.lo)
             if s_k > lp.hi:
                 continue
-            base = sur.residual(u)
-            trial_u = u.copy()
-            trial_u[i] = s_k
-            reg.n_run[i] = k
-            r_run = float((sur.residual(trial_u) - base)[i] + r_true[i])
-            reg.n_run[i] = 0
-            apply_actuators(cn, reg, u)
+            r_run = _restart_estimate(sur, reg, u, r_true, i, k, s_k)
             reg.run_estimate_bar[i] = lp.setpoint_bar + r_run
             if r_run * r_true[i] > 0 and abs(r_run) < abs(r_true[i]) - TOL_BAR:
                 new_n, new_u = k, s_k
@@ -640,6 +634,33 @@ def _stage(
             switches[i] += 1
             changed = True
     return u if changed else None
+
+
+def _restart_estimate(
+    sur: _Surrogate, reg: Regulation, u: FloatArray, r_true: FloatArray, i: int, k: int, s: float
+) -> float:
+    """Control ``i``'s residual if its bypassed group ran ``k`` pumps at speed ``s``.
+
+    The pumps' direct effect comes from one surrogate solve; the other met controls
+    respond through the surrogate Jacobian (a supply relay's suction, for one, moves
+    only because the plant's Δp control answers the relay's boost).
+    """
+    base = sur.residual(u)
+    trial = u.copy()
+    trial[i] = s
+    reg.n_run[i] = k
+    d = sur.residual(trial) - base
+    reg.n_run[i] = 0
+    apply_actuators(sur.cn, reg, u)
+    jac = sur.last_jac if sur.last_jac is not None else sur.jacobian(u)
+    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    free = (np.abs(r_true) <= TOL_BAR) & (reg.n_run > 0)
+    free &= (u > reg.lo_eff + tol_u) & (u < reg.hi - tol_u)
+    free[i] = False
+    if free.any():
+        du = np.linalg.lstsq(jac[np.ix_(free, free)], -d[free], rcond=None)[0]
+        d = d + jac[:, free] @ du
+    return float(r_true[i] + d[i])
 
 
 # -- the outer loop -------------------------------------------------------------------------
@@ -779,6 +800,21 @@ class _Surrogate:
         )
         measured, _ = measure(self.reg, hyd.p_pa)
         return measured - self.setpoint
+
+    def jacobian(self, u: FloatArray) -> FloatArray:
+        """Finite-difference Jacobian of the surrogate residual at ``u``."""
+        lo, hi = self.reg.lo_eff, self.reg.hi
+        h = 1e-4 * np.maximum(hi - lo, 1e-3)
+        r0 = self.residual(u)
+        jac = np.empty((len(u), len(u)))
+        for j in range(len(u)):
+            uj = u.copy()
+            dj = h[j] if u[j] + h[j] <= hi[j] else -h[j]
+            uj[j] += dj
+            jac[:, j] = (self.residual(uj) - r0) / dj
+        apply_actuators(self.cn, self.reg, u)
+        self.last_jac = jac
+        return jac
 
     def solve(
         self, u0: FloatArray, r_true: FloatArray, pin: NDArray[np.bool_] | None = None
@@ -921,7 +957,7 @@ def report(cn: CompiledNetwork, reg: Regulation, u: FloatArray, result: Any, out
                 "actuator_kind": lp.actuator_kind,
                 "actuator_ids": " ".join(lp.actuator_ids),
                 "actuator": _WHAT[lp.act],
-                "actuator_value": float(u[i]),
+                "actuator_value": 0.0 if bypassed else float(u[i]),  # its pumps stopped
                 "actuator_min": lo_i,
                 "actuator_max": lp.hi,
                 "at_limit": at,
