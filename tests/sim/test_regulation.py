@@ -308,3 +308,104 @@ def test_a_valve_opening_throttles_to_the_critical_dp() -> None:
     assert res.consumers["dp_bar"].min() == pytest.approx(1.0, abs=TOL)
     assert res.valves.iloc[0]["opening"] == pytest.approx(row["actuator_value"])
     assert res.valves.iloc[0]["dp_bar"] > open_res.valves.iloc[0]["dp_bar"]
+
+
+# -- staging and bypass of a relay pump group ------------------------------------------------
+
+#: a small relay pump: zero head at 0.04 m³/s at rated speed (four 5 MW towns need ~0.077)
+SMALL = {
+    "control": "curve",
+    "head_a0_m": 60.0,
+    "head_a1_s_per_m2": 0.0,
+    "head_a2_s2_per_m5": -60.0 / 0.04**2,
+}
+
+
+def _relay_control(setpoint_bar: float, **extra) -> dict:
+    return {
+        "control_id": "relay",
+        "kind": "pressure",
+        "actuator_kind": "pump",
+        "actuator_ids": "P0 P1 P2",
+        "measured_kind": "junction",
+        "measured_ids": "RB",
+        "setpoint_bar": setpoint_bar,
+        "actuator_min": 0.3,
+        "actuator_max": 1.2,
+        **extra,
+    }
+
+
+def _stopped_pumps_are_idle(res) -> None:
+    off = res.pumps[~res.pumps["running"]]
+    assert (off["mdot_kg_s"] == 0).all() and (off["electric_power_w"] == 0).all()
+    assert (off["hydraulic_power_w"] == 0).all() and (off["speed_ratio"] == 0).all()
+
+
+def test_staging_runs_fewer_pumps_at_low_load_and_all_at_high_load() -> None:
+    pumps = [{"pump_id": f"P{i}", **SMALL} for i in range(3)]
+    cn = compile_network(_with(relay_network(pumps=pumps), _relay_control(12.0)))
+    prev = None
+    running = []
+    for share in (1.0, 0.3, 1.0):  # warm-started, as a season run would
+        prev = solve_steady(
+            cn, demands=np.full(4, 5e6 * share), warm_start=prev, raise_on_failure=False
+        )
+        row = _row(prev, "relay")
+        assert row["met"], row["message"]
+        assert prev.junctions.set_index("junction_id").loc["RB", "pressure_bar"] == pytest.approx(
+            12.0, abs=TOL
+        )
+        on = prev.pumps[prev.pumps["running"]]
+        assert len(on) == row["pumps_running"]
+        running.append(len(on))
+        # each running pump on its curve, short of its end, within the speed range
+        q = on["mdot_kg_s"] / 1000.0 * 1000.0 / 950.0  # m³/s (≈ ρ at 115 °C)
+        q_end = on["speed_ratio"] * 0.04
+        assert (q < q_end).all() and (on["speed_ratio"].between(0.3, 1.2)).all()
+        assert (on["lift_bar"] > 0).all()
+        _stopped_pumps_are_idle(prev)
+    assert running == [3, 1, 3]
+
+
+def test_a_group_stands_in_its_bypass_when_the_boost_is_not_needed_and_restarts() -> None:
+    pumps = [{"pump_id": f"P{i}", **SMALL} for i in range(3)]
+    ctl = _relay_control(8.8, bypass_kv_m3_h=500.0)
+    cn = compile_network(_with(relay_network(pumps=pumps), ctl))
+    prev = None
+    states = []
+    for share in (0.2, 1.0, 0.2, 1.0):
+        prev = solve_steady(
+            cn, demands=np.full(4, 5e6 * share), warm_start=prev, raise_on_failure=False
+        )
+        # (the fixture's town mains run above their velocity limit at full load)
+        assert prev.status in ("converged", "infeasible")
+        row = _row(prev, "relay")
+        p_rb = prev.junctions.set_index("junction_id").loc["RB", "pressure_bar"]
+        _stopped_pumps_are_idle(prev)
+        if row["bypassed"]:
+            # the line alone keeps RB above the set-point: no pump runs, the bypass
+            # carries the whole flow with a small loss, and the report says so
+            assert row["pumps_running"] == 0 and row["at_limit"] == "bypass"
+            assert not prev.pumps["running"].any()
+            assert p_rb > 8.8 + TOL
+            assert "bypass open (boost not needed)" in row["message"]
+            assert f"{p_rb:.3f} bar ≥ set-point 8.800 bar" in row["message"]
+            assert prev.summary["controls_not_met"] == 0
+            assert prev.summary["controls_notes"] == [row["message"]]
+            line = prev.pipes.set_index("pipe_id").loc["T1S", "mdot_kg_s"]
+            assert prev.pumps["bypass_mdot_kg_s"].sum() == pytest.approx(line, rel=1e-6)
+            assert 0 < -prev.pumps["lift_bar"].iloc[0] < 0.1
+            states.append("bypass")
+        else:
+            assert row["met"] and p_rb == pytest.approx(8.8, abs=TOL), row["message"]
+            assert row["pumps_running"] >= 1
+            assert (prev.pumps["bypass_mdot_kg_s"] == 0).all()
+            states.append("run")
+    assert states == ["bypass", "run", "bypass", "run"]
+
+
+def test_a_bypass_needs_a_positive_kv_on_a_pump_group() -> None:
+    pumps = [{"pump_id": f"P{i}", **SMALL} for i in range(3)]
+    with pytest.raises(InvalidInput, match="control relay: bypass_kv_m3_h = 0.0: must be > 0"):
+        compile_network(_with(relay_network(pumps=pumps), _relay_control(8.8, bypass_kv_m3_h=0.0)))

@@ -160,6 +160,8 @@ def simulate(
     console.print(_summary_table(res, net.name, elapsed))
     for msg in res.summary.get("controls_messages", []):  # part-load controls (regulation)
         console.print(f"[yellow]control not met 控制未达标:[/yellow] {escape(msg)}")
+    for msg in res.summary.get("controls_notes", []):  # pump groups standing in their bypass
+        console.print(f"[cyan]pumps bypassed 泵组旁通:[/cyan] {escape(msg)}")
     violations = res.violations
     if violations is not None and len(violations):
         console.print(_violations_table(violations))
