@@ -70,6 +70,11 @@ def _grid(side_m: float) -> tuple[np.ndarray, np.ndarray]:
     return xy, edges
 
 
+def _n_parallel(mdot_kg_s: np.ndarray) -> np.ndarray:
+    """Number of parallel lines (≤ DN1600 each, ≤ 3 m/s) that carry ``mdot_kg_s``."""
+    return np.maximum(1, np.ceil(mdot_kg_s / _MDOT_CAP_DN1600_KG_S)).astype(int)
+
+
 def _in_set(edges: np.ndarray, keys: set[tuple[int, int]]) -> np.ndarray:
     return np.fromiter((tuple(e) in keys for e in edges.tolist()), bool, len(edges))
 
@@ -194,15 +199,20 @@ def generate_city(
     ]
     mdot_src = src_heat_w / (CP_J_KG_K * dt_k)
     on_grid = child < n_grid
+    # A grid main whose load one DN1600 cannot carry within 3 m/s is laid as parallel
+    # lines (as the transmission lines below); only cities beyond ~20,000 consumers have one.
+    n_par_tree = np.where(on_grid, _n_parallel(mdot_tree), 1)
+    n_par_mesh = _n_parallel(mdot_mesh)
+    mdot_tree_line = mdot_tree / n_par_tree
     dn_tree = np.where(
         on_grid,
-        np.maximum(size_dn(mdot_tree, max_gradient_pa_per_m=50.0), 150.0),
+        np.maximum(size_dn(mdot_tree_line, max_gradient_pa_per_m=50.0), 150.0),
         size_dn(mdot_tree, max_gradient_pa_per_m=100.0, min_dn_mm=50),
     )
-    dn_mesh = np.maximum(size_dn(mdot_mesh, max_gradient_pa_per_m=50.0), 150.0)
+    dn_mesh = np.maximum(size_dn(mdot_mesh / n_par_mesh, max_gradient_pa_per_m=50.0), 150.0)
     dn_svc = size_dn(mdot_svc, max_gradient_pa_per_m=250.0, min_dn_mm=32)
     # Very large loads leave the plant through parallel transmission lines (≤ DN1600 each).
-    n_par = np.maximum(1, np.ceil(mdot_src / _MDOT_CAP_DN1600_KG_S)).astype(int)
+    n_par = _n_parallel(mdot_src)
     line_src = np.repeat(np.arange(sources), n_par)
     mdot_line = (mdot_src / n_par)[line_src]
     dn_line = size_dn(mdot_line, max_gradient_pa_per_m=80.0)
@@ -210,7 +220,7 @@ def generate_city(
     # pump lift: worst friction path (supply + return) + consumer Δp, 20 % margin
     d_tree = inner_diameter_m(dn_tree)
     len_tree = np.hypot(*(xy[child] - xy[parent]).T)
-    dp_edge = friction_gradient_pa_per_m(mdot_tree, d_tree) * len_tree
+    dp_edge = friction_gradient_pa_per_m(mdot_tree_line, d_tree) * len_tree
     dp_node = np.zeros(n_nodes)
     dp_l = dp_node.tolist()
     for v, p, dp in zip(child.tolist(), parent.tolist(), dp_edge.tolist(), strict=True):
@@ -256,30 +266,55 @@ def generate_city(
     # supply side: main (tree + mesh), service, source connection; return side mirrors it
     line_node = src_node[line_src]
     src_s_a, src_r_a = np.asarray(src_s, object), np.asarray(src_r, object)
-    s_from = np.r_[node_s_a[parent], node_s_a[mesh[:, 0]], node_s_a[host], src_s_a[line_src]]
+    # the second and further lines of parallel mains come last, so ids of cities
+    # without them stay as they were
+    xt = np.repeat(np.arange(len(child)), n_par_tree - 1)
+    xm = np.repeat(np.arange(len(mesh)), n_par_mesh - 1)
+    len_mesh = np.hypot(*(xy[mesh[:, 0]] - xy[mesh[:, 1]]).T)
+    s_from = np.r_[
+        node_s_a[parent],
+        node_s_a[mesh[:, 0]],
+        node_s_a[host],
+        src_s_a[line_src],
+        node_s_a[parent[xt]],
+        node_s_a[mesh[xm, 0]],
+    ]
     s_to = np.r_[
-        node_s_a[child], node_s_a[mesh[:, 1]], np.asarray(cons_s, object), node_s_a[line_node]
+        node_s_a[child],
+        node_s_a[mesh[:, 1]],
+        np.asarray(cons_s, object),
+        node_s_a[line_node],
+        node_s_a[child[xt]],
+        node_s_a[mesh[xm, 1]],
     ]
     r_from = np.r_[
-        node_r_a[child], node_r_a[mesh[:, 1]], np.asarray(cons_r, object), node_r_a[line_node]
+        node_r_a[child],
+        node_r_a[mesh[:, 1]],
+        np.asarray(cons_r, object),
+        node_r_a[line_node],
+        node_r_a[child[xt]],
+        node_r_a[mesh[xm, 1]],
     ]
-    r_to = np.r_[node_r_a[parent], node_r_a[mesh[:, 0]], node_r_a[host], src_r_a[line_src]]
+    r_to = np.r_[
+        node_r_a[parent],
+        node_r_a[mesh[:, 0]],
+        node_r_a[host],
+        src_r_a[line_src],
+        node_r_a[parent[xt]],
+        node_r_a[mesh[xm, 0]],
+    ]
     lengths = np.round(
-        np.r_[
-            len_tree,
-            np.hypot(*(xy[mesh[:, 0]] - xy[mesh[:, 1]]).T),
-            svc_len,
-            src_len[line_src],
-        ],
-        1,
+        np.r_[len_tree, len_mesh, svc_len, src_len[line_src], len_tree[xt], len_mesh[xm]], 1
     )
     lengths = np.maximum(lengths, 1.0)
-    dns = np.r_[dn_tree, dn_mesh, dn_svc, dn_line]
+    dns = np.r_[dn_tree, dn_mesh, dn_svc, dn_line, dn_tree[xt], dn_mesh[xm]]
     kinds = np.r_[
         np.full(len(child), "main"),
         np.full(len(mesh), "mesh"),
         np.full(consumers, "service"),
         np.full(len(line_src), "transmission"),
+        np.full(len(xt), "main"),
+        np.full(len(xm), "mesh"),
     ]
     n_p = len(dns)
     pid = _ids("P", n_p)
