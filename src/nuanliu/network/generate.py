@@ -35,6 +35,7 @@ from scipy.spatial import Delaunay
 
 from nuanliu.errors import InvalidInput
 from nuanliu.network.model import Network
+from nuanliu.network.schema import DEFAULT_PN_BAR
 from nuanliu.network.pipe_catalog import (
     friction_gradient_pa_per_m,
     heat_loss_u_w_per_m_k,
@@ -47,6 +48,10 @@ _BLOCK_M = 80.0  # spacing of distribution nodes (one urban block)
 _GRID_M = 600.0  # spacing of the main street grid
 # largest flow of one DN1600 line at ≤ 80 Pa/m (about 3 m/s)
 _MDOT_CAP_DN1600_KG_S = 5600.0
+# pressure ratings to choose from (bar g); PN16 is the default of the limit check
+_PN_STEPS_BAR = (16.0, 25.0, 40.0)
+# share of the spanning tree's supply friction loss counted when rating (see below)
+_MESH_FRICTION_SHARE = 0.6
 
 
 def _ids(prefix: str, n: int, suffix: str = "") -> list[str]:
@@ -73,6 +78,43 @@ def _grid(side_m: float) -> tuple[np.ndarray, np.ndarray]:
 def _n_parallel(mdot_kg_s: np.ndarray) -> np.ndarray:
     """Number of parallel lines (≤ DN1600 each, ≤ 3 m/s) that carry ``mdot_kg_s``."""
     return np.maximum(1, np.ceil(mdot_kg_s / _MDOT_CAP_DN1600_KG_S)).astype(int)
+
+
+def _pn_step(p_bar: np.ndarray | float) -> np.ndarray:
+    """The smallest rating of PN16 / PN25 / PN40 that holds ``p_bar`` (bar g)."""
+    p = np.atleast_1d(np.asarray(p_bar, dtype=float))
+    steps = np.asarray(_PN_STEPS_BAR)
+    return steps[np.minimum(np.searchsorted(steps, p), len(steps) - 1)]
+
+
+def _pressure_ratings(
+    *,
+    supply_bar: float,
+    return_bar: float,
+    plant_elev_m: float,
+    elev_m: np.ndarray,
+    friction_bar: np.ndarray,
+    extra_supply_bar: np.ndarray,
+    counts: tuple[int, int, int],
+) -> np.ndarray:
+    """PN (bar) of every junction, in the order supply nodes, return nodes, consumer
+    supply, consumer return, source supply, source return.
+
+    ``elev_m``, ``friction_bar`` (supply-side friction loss along the spanning tree from
+    the main plant) and ``extra_supply_bar`` are given per place: nodes, consumers,
+    sources. The design pressure bounds the steady one at design load from above: the
+    plant's pressure, plus the static head where the ground lies below the plant (not
+    minus where it lies above, so the rating also holds on flattened terrain), minus
+    0.6 × the tree's friction loss on the supply side (the meshed network loses 0.7–1.0
+    of it) and plus 1.2 × it on the return side.
+    """
+    n_nodes, consumers, _ = counts
+    head_bar = 960.0 * 9.81 / 1e5 * np.maximum(plant_elev_m - elev_m, 0.0)
+    p_sup = supply_bar + head_bar - _MESH_FRICTION_SHARE * friction_bar + extra_supply_bar
+    p_ret = return_bar + head_bar + 1.2 * friction_bar
+    pn_s, pn_r = _pn_step(p_sup), _pn_step(p_ret)
+    a, b = n_nodes, n_nodes + consumers
+    return np.r_[pn_s[:a], pn_r[:a], pn_s[a:b], pn_r[a:b], pn_s[b:], pn_r[b:]]
 
 
 def _in_set(edges: np.ndarray, keys: set[tuple[int, int]]) -> np.ndarray:
@@ -228,7 +270,9 @@ def generate_city(
     dp_node = np.asarray(dp_l)
     dp_svc = friction_gradient_pa_per_m(mdot_svc, inner_diameter_m(dn_svc)) * svc_len
     src_len = np.hypot(*(src_xy - grid_xy[src_node]).T)
-    dp_src = friction_gradient_pa_per_m(mdot_line[:1], inner_diameter_m(dn_line[:1])) * src_len[0]
+    dp_line = friction_gradient_pa_per_m(mdot_line, inner_diameter_m(dn_line)) * src_len[line_src]
+    dp_line_src = dp_line[np.searchsorted(line_src, np.arange(sources))]  # first line of each
+    dp_src = dp_line[:1]
     consumer_dp_bar = 0.5
     worst_pa = float(np.max(dp_node[host] + dp_svc)) + float(dp_src[0])
     lift_bar = math.ceil((2 * worst_pa / 1e5 * 1.2 + consumer_dp_bar + 0.3) * 10) / 10
@@ -246,6 +290,22 @@ def generate_city(
     src_r = [s + "R" for s in src_ids]
     cons_elev = elev[host] + rng.normal(0.0, 0.5, consumers)
     src_elev = elev[src_node] - 2.0
+    pn_junction = _pressure_ratings(
+        supply_bar=return_bar + lift_bar,
+        return_bar=return_bar,
+        plant_elev_m=float(src_elev[0]),
+        elev_m=np.r_[elev, cons_elev, src_elev],
+        friction_bar=np.r_[dp_node, dp_node[host], 0.0, dp_node[src_node[1:]]] / 1e5
+        + dp_src[0] / 1e5,
+        # a heat plant pushes its flow out through its own line: its supply end is higher
+        extra_supply_bar=np.r_[
+            np.zeros(n_nodes + consumers),
+            0.0,
+            (dp_line_src[1:] / 1e5) if sources > 1 else np.zeros(0),
+        ],
+        counts=(n_nodes, consumers, sources),
+    )
+    pn_junction[n_nodes + consumers] = _pn_step(return_bar + lift_bar)[0]  # the plant itself
     junctions = pd.DataFrame(
         {
             "junction_id": node_s + node_r + cons_s + cons_r + src_s + src_r,
@@ -334,6 +394,15 @@ def generate_city(
             "dn_mm": np.r_[dns, dns],
         }
     )
+    # elements above PN16 get their rating; a city that needs none keeps the default
+    if (pn_junction > DEFAULT_PN_BAR).any():
+        junctions["pn_bar"] = np.where(pn_junction > DEFAULT_PN_BAR, pn_junction, np.nan)
+        pn_of = dict(zip(junctions["junction_id"], pn_junction, strict=True))
+        pn_pipe = np.maximum(
+            pipes["from_junction_id"].map(pn_of).to_numpy(),
+            pipes["to_junction_id"].map(pn_of).to_numpy(),
+        )
+        pipes["pn_bar"] = np.where(pn_pipe > DEFAULT_PN_BAR, pn_pipe, np.nan)
     cons = pd.DataFrame(
         {
             "consumer_id": cons_ids,
