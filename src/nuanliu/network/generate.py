@@ -11,11 +11,25 @@
 * pipes are sized from the downstream design load (tree accumulation, ΔT = supply −
   return) as the smallest catalogue DN with friction gradient ≤ 50 Pa/m (grid mains,
   min DN150), ≤ 80 Pa/m (transmission), ≤ 100 Pa/m (branches) or ≤ 250 Pa/m (service
-  pipes) and velocity ≤ 3 m/s (CJJ 34 recommends 30–70 Pa/m on mains);
+  pipes) and velocity ≤ 3 m/s (CJJ 34 recommends 30–70 Pa/m on mains); a grid main
+  or transmission line whose load one DN1600 cannot carry within that is laid as
+  parallel lines (cities beyond ~20,000 consumers);
 * the return side mirrors the supply side (same lengths and DN, reversed direction);
 * source 0 (the main plant, 400 m from the centre) holds the pressure (return 3 bar(g),
   lift from the worst path's friction loss plus the consumers' differential pressure,
-  +20 %); further sources beyond the city edge feed a set heat (control ``heat``).
+  +20 %); further sources beyond the city edge feed a set heat (control ``heat``);
+* junctions and pipes whose design pressure exceeds PN16 (the limit check's default)
+  get ``pn_bar`` 25 (or 40): the plant's pressure plus the static head where the ground
+  lies below it, minus a conservative share of the tree's friction loss (supply side).
+  Cities up to 20,000 consumers need none and have no ``pn_bar`` column.
+
+At its design load a city with one source (the default) solves within every physical
+limit of ``nuanliu.sim.limits`` (checked for 1,000–100,000 consumers, on its terrain and
+flattened). The 3 m/s holds for the sizing flows (spanning-tree loads, 960 kg/m³); solved,
+the water at 120 °C is ~2 % lighter and the meshes shift some flow, so the fastest pipe
+runs at up to ~3.2 m/s (a DN ≥ 1000 main, limit 3.5 m/s). More plants are not added by
+default: parallel mains and PN25 keep a single plant's city valid to 100,000 consumers,
+and the extra ``heat`` sources are not yet part of the sizing (see ``sources``).
 
 Demands follow a log-normal distribution (median 70 kW, σ = 0.6, capped at 1.5 MW), a
 realistic spread for residential buildings of 500–30,000 m² at ~45 W/m².
@@ -142,8 +156,10 @@ def generate_city(
 
     ``mesh_fraction`` is the share of the main grid's loop-closing edges kept (0 = a pure
     tree, 1 = the full grid); ``sources`` > 1 adds ``heat``-controlled sources that each
-    feed 20 % / (sources − 1) of the design load; ``zero_demand_fraction`` of the
-    consumers have no demand (vacant buildings).
+    feed 20 % / (sources − 1) of the design load (the pipes are sized as if the main
+    plant fed everything, so beyond ~1,000 consumers the mains near an extra source are
+    too small for its flow and the design state breaks limits); ``zero_demand_fraction``
+    of the consumers have no demand (vacant buildings).
     """
     if consumers < 1:
         raise InvalidInput(f"consumers must be ≥ 1, got {consumers}")
@@ -453,6 +469,20 @@ def generate_city(
             "pump lift from the worst path + 20 %."
         ),
     }
+    n_parallel = int((n_par_tree - 1).sum() + (n_par_mesh - 1).sum())
+    if n_parallel:
+        meta["assumptions"] += (
+            f" {n_parallel} extra parallel grid-main line(s) where one DN1600 would exceed "
+            "3 m/s."
+        )
+    if "pn_bar" in pipes.columns:
+        n_rated = int(pipes["pn_bar"].notna().sum())
+        meta["assumptions"] += (
+            f" PN{pn_junction.max():g} on the {n_rated} pipes and "
+            f"{int(junctions['pn_bar'].notna().sum())} junctions whose design pressure "
+            "exceeds PN16 (plant pressure + static head below the plant − part of the "
+            "tree's friction loss); PN16 elsewhere."
+        )
     return Network.from_tables(
         name=name or f"city-{consumers}-s{seed}",
         meta=meta,
