@@ -472,8 +472,7 @@ def generate_city(
     n_parallel = int((n_par_tree - 1).sum() + (n_par_mesh - 1).sum())
     if n_parallel:
         meta["assumptions"] += (
-            f" {n_parallel} extra parallel grid-main line(s) where one DN1600 would exceed "
-            "3 m/s."
+            f" {n_parallel} extra parallel grid-main line(s) where one DN1600 would exceed 3 m/s."
         )
     if "pn_bar" in pipes.columns:
         n_rated = int(pipes["pn_bar"].notna().sum())
