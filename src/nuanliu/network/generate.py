@@ -49,13 +49,13 @@ from scipy.spatial import Delaunay
 
 from nuanliu.errors import InvalidInput
 from nuanliu.network.model import Network
-from nuanliu.network.schema import DEFAULT_PN_BAR
 from nuanliu.network.pipe_catalog import (
     friction_gradient_pa_per_m,
     heat_loss_u_w_per_m_k,
     inner_diameter_m,
     size_dn,
 )
+from nuanliu.network.schema import DEFAULT_PN_BAR
 
 CP_J_KG_K = 4190.0
 _BLOCK_M = 80.0  # spacing of distribution nodes (one urban block)
