@@ -109,21 +109,26 @@ def _pressure_ratings(
     extra_supply_bar: np.ndarray,
     counts: tuple[int, int, int],
     friction_share: float,
+    rise_bar: np.ndarray,
 ) -> np.ndarray:
     """PN (bar) of every junction, in the order supply nodes, return nodes, consumer
     supply, consumer return, source supply, source return.
 
     ``elev_m``, ``friction_bar`` (supply-side friction loss along the spanning tree from
-    the main plant) and ``extra_supply_bar`` are given per place: nodes, consumers,
-    sources. The design pressure bounds the steady one at design load from above: the
-    plant's pressure, plus the static head where the ground lies below the plant (not
-    minus where it lies above, so the rating also holds on flattened terrain), minus
-    ``friction_share`` × the tree's friction loss on the supply side (the meshed network
-    loses less than its spanning tree) and plus 1.5 × it on the return side.
+    the main plant, in the flow direction), ``rise_bar`` (its rise where the extra plants'
+    flows run back towards the main plant) and ``extra_supply_bar`` are given per place:
+    nodes, consumers, sources. The design pressure bounds the steady one at design load
+    from above: the plant's pressure, plus the static head where the ground lies below
+    the plant (not minus where it lies above, so the rating also holds on flattened
+    terrain), minus ``friction_share`` × the tree's loss on the supply side (the meshed
+    network loses less than its spanning tree), plus 1.2 × the rise; on the return side
+    plus 1.5 × the loss.
     """
     n_nodes, consumers, _ = counts
     head_bar = 960.0 * 9.81 / 1e5 * np.maximum(plant_elev_m - elev_m, 0.0)
-    p_sup = supply_bar + head_bar - friction_share * friction_bar + extra_supply_bar
+    p_sup = (
+        supply_bar + head_bar - friction_share * friction_bar + 1.2 * rise_bar + extra_supply_bar
+    )
     p_ret = return_bar + head_bar + 1.5 * friction_bar
     pn_s, pn_r = _pn_step(p_sup), _pn_step(p_ret)
     a, b = n_nodes, n_nodes + consumers
@@ -236,24 +241,32 @@ def generate_city(
         (np.ones(len(tree)), (tree[:, 0], tree[:, 1])), shape=(n_nodes, n_nodes)
     ).tocsr()
     order, pred = breadth_first_order(sym, int(src_node[0]), directed=False)
-    node_load = np.bincount(host, weights=demand_w, minlength=n_nodes)
-    sub_load = node_load.copy()
-    pred_l = pred.tolist()
-    for v in reversed(order[1:].tolist()):
-        sub_load[pred_l[v]] += sub_load[v]
-    child = order[1:]
-    parent = pred[child]
     design_total_w = float(demand_w.sum())
-
-    mdot_tree = sub_load[child] / (CP_J_KG_K * dt_k)
-    mesh_load = 0.5 * np.minimum(sub_load[mesh[:, 0]], sub_load[mesh[:, 1]])
-    mdot_mesh = mesh_load / (CP_J_KG_K * dt_k)
-    mdot_svc = demand_w / (CP_J_KG_K * dt_k)
     heat_share = 0.2 / (sources - 1) if sources > 1 else 0.0
     src_heat_w = np.r_[
         design_total_w * (1.0 - heat_share * (sources - 1)),
         np.full(sources - 1, design_total_w * heat_share),
     ]
+    node_load = np.bincount(host, weights=demand_w, minlength=n_nodes)
+    # The extra plants feed their heat in at their grid nodes: a tree edge carries its
+    # downstream load less the heat fed in downstream (negative: towards the main plant).
+    node_net = node_load - np.bincount(src_node[1:], weights=src_heat_w[1:], minlength=n_nodes)
+    sub_load = node_load.copy()
+    sub_net = node_net.copy()
+    pred_l = pred.tolist()
+    for v in reversed(order[1:].tolist()):
+        sub_load[pred_l[v]] += sub_load[v]
+        sub_net[pred_l[v]] += sub_net[v]
+    child = order[1:]
+    parent = pred[child]
+
+    # sized for the larger flow of the extra plants on and off
+    mdot_tree = np.maximum(sub_load[child], np.abs(sub_net[child])) / (CP_J_KG_K * dt_k)
+    mdot_flow = sub_net[child] / (CP_J_KG_K * dt_k)  # signed, the design state's
+    carried = np.maximum(sub_load, np.abs(sub_net))
+    mesh_load = 0.5 * np.minimum(carried[mesh[:, 0]], carried[mesh[:, 1]])
+    mdot_mesh = mesh_load / (CP_J_KG_K * dt_k)
+    mdot_svc = demand_w / (CP_J_KG_K * dt_k)
     mdot_src = src_heat_w / (CP_J_KG_K * dt_k)
     on_grid = child < n_grid
     # A grid main whose load one DN1600 cannot carry within 3 m/s is laid as parallel
@@ -277,12 +290,15 @@ def generate_city(
     # pump lift: worst friction path (supply + return) + consumer Δp, 20 % margin
     d_tree = inner_diameter_m(dn_tree)
     len_tree = np.hypot(*(xy[child] - xy[parent]).T)
-    dp_edge = friction_gradient_pa_per_m(mdot_tree_line, d_tree) * len_tree
-    dp_node = np.zeros(n_nodes)
-    dp_l = dp_node.tolist()
+    dp_edge = (
+        np.sign(mdot_flow) * friction_gradient_pa_per_m(mdot_flow / n_par_tree, d_tree) * len_tree
+    )
+    dp_l, rise_l = [0.0] * n_nodes, [0.0] * n_nodes
     for v, p, dp in zip(child.tolist(), parent.tolist(), dp_edge.tolist(), strict=True):
         dp_l[v] = dp_l[p] + dp
-    dp_node = np.asarray(dp_l)
+        rise_l[v] = rise_l[p] - min(dp, 0.0)
+    dp_node = np.asarray(dp_l)  # net supply-side loss from the main plant's node
+    rise_node = np.asarray(rise_l)  # its share against the tree (flows from extra plants)
     dp_svc = friction_gradient_pa_per_m(mdot_svc, inner_diameter_m(dn_svc)) * svc_len
     src_len = np.hypot(*(src_xy - grid_xy[src_node]).T)
     dp_line = friction_gradient_pa_per_m(mdot_line, inner_diameter_m(dn_line)) * src_len[line_src]
@@ -310,8 +326,15 @@ def generate_city(
         return_bar=return_bar,
         plant_elev_m=float(src_elev[0]),
         elev_m=np.r_[elev, cons_elev, src_elev],
-        friction_bar=np.r_[dp_node, dp_node[host], 0.0, dp_node[src_node[1:]]] / 1e5
+        friction_bar=np.r_[
+            dp_node + rise_node,
+            (dp_node + rise_node)[host],
+            0.0,
+            (dp_node + rise_node)[src_node[1:]],
+        ]
+        / 1e5
         + dp_src[0] / 1e5,
+        rise_bar=np.r_[rise_node, rise_node[host], rise_node[src_node]] / 1e5,
         # a heat plant pushes its flow out through its own line: its supply end is higher
         extra_supply_bar=np.r_[
             np.zeros(n_nodes + consumers),
