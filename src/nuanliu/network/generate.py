@@ -110,6 +110,7 @@ def _pressure_ratings(
     counts: tuple[int, int, int],
     friction_share: float,
     rise_bar: np.ndarray,
+    near_plant: np.ndarray,
 ) -> np.ndarray:
     """PN (bar) of every junction, in the order supply nodes, return nodes, consumer
     supply, consumer return, source supply, source return.
@@ -121,14 +122,21 @@ def _pressure_ratings(
     from above: the plant's pressure, plus the static head where the ground lies below
     the plant (not minus where it lies above, so the rating also holds on flattened
     terrain), minus ``friction_share`` × the tree's loss on the supply side (the meshed
-    network loses less than its spanning tree), plus 1.2 × the rise; on the return side
-    plus 1.5 × the loss.
+    network loses less than its spanning tree), plus 1.2 × the rise, and at least the
+    pressure of the extra plant's node ``near_plant`` (node index, −1 for none) plus the
+    static head below it; on the return side plus 1.5 × the loss.
     """
     n_nodes, consumers, _ = counts
     head_bar = 960.0 * 9.81 / 1e5 * np.maximum(plant_elev_m - elev_m, 0.0)
     p_sup = (
         supply_bar + head_bar - friction_share * friction_bar + 1.2 * rise_bar + extra_supply_bar
     )
+    near = near_plant >= 0
+    if near.any():
+        nodes = near_plant[near]
+        p_sup[near] = np.maximum(
+            p_sup[near], p_sup[nodes] + 960.0 * 9.81 / 1e5 * (elev_m[nodes] - elev_m[near])
+        )
     p_ret = return_bar + head_bar + 1.5 * friction_bar
     pn_s, pn_r = _pn_step(p_sup), _pn_step(p_ret)
     a, b = n_nodes, n_nodes + consumers
@@ -321,6 +329,11 @@ def generate_city(
     src_r = [s + "R" for s in src_ids]
     cons_elev = elev[host] + rng.normal(0.0, 0.5, consumers)
     src_elev = elev[src_node] - 2.0
+    # The tree misses how an extra plant's flow spreads through the meshes: the nodes
+    # around it (within 1.5 grid spacings) are rated for its node's pressure.
+    near_plant = np.full(n_nodes, -1)
+    for node in src_node[1:].tolist():
+        near_plant[np.hypot(*(xy - xy[node]).T) <= 1.5 * _GRID_M] = node
     pn_junction = _pressure_ratings(
         supply_bar=return_bar + lift_bar,
         return_bar=return_bar,
@@ -335,6 +348,7 @@ def generate_city(
         / 1e5
         + dp_src[0] / 1e5,
         rise_bar=np.r_[rise_node, rise_node[host], rise_node[src_node]] / 1e5,
+        near_plant=np.r_[near_plant, near_plant[host], np.full(sources, -1)],
         # a heat plant pushes its flow out through its own line: its supply end is higher
         extra_supply_bar=np.r_[
             np.zeros(n_nodes + consumers),
