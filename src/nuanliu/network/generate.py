@@ -21,7 +21,7 @@
 * junctions and pipes whose design pressure exceeds PN16 (the limit check's default)
   get ``pn_bar`` 25 (or 40): the plant's pressure plus the static head where the ground
   lies below it, minus a conservative share of the tree's friction loss (supply side).
-  Cities up to 20,000 consumers need none and have no ``pn_bar`` column.
+  One-plant cities up to 20,000 consumers need none (``pn_bar`` NaN throughout).
 
 At its design load a city with one source (the default) solves within every physical
 limit of ``nuanliu.sim.limits`` (checked for 1,000–100,000 consumers, on its terrain and
