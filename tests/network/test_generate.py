@@ -11,6 +11,8 @@ from nuanliu.errors import InvalidInput
 from nuanliu.network.generate import generate_city
 from nuanliu.network.pipe_catalog import friction_gradient_pa_per_m, inner_diameter_m, size_dn
 from nuanliu.network.validate import check
+from nuanliu.sim import compile_network, solve_steady
+from nuanliu.sim.limits import default_max_velocity_m_s
 
 
 def test_same_seed_same_network_and_different_seed_differs() -> None:
@@ -92,3 +94,69 @@ def test_benchmark_size_network_is_about_three_pipes_per_consumer_and_fast() -> 
     assert 57_000 <= len(net.pipes) <= 63_000
     assert len(net.consumers) == 20_000
     assert elapsed < 10.0, f"generation took {elapsed:.1f} s"
+
+
+def _solve_at_design(net):
+    res = solve_steady(compile_network(net), raise_on_failure=False)
+    assert res.status == "converged", res.violations.head(5)["message"].tolist()
+    assert len(res.violations) == 0
+    return res
+
+
+def _flat(net):
+    """The benchmark's flat variant: the same network with every elevation 0."""
+    net.junctions["elevation_m"] = 0.0
+    return net
+
+
+def _check_design_city(consumers: int) -> None:
+    for net in (generate_city(consumers, seed=7), _flat(generate_city(consumers, seed=7))):
+        res = _solve_at_design(net)
+        # the docstring's promise: the sizing's 3 m/s, ~2 % hot-water density and mesh
+        # redistribution on top, well inside the 3.5 m/s limit of the largest mains
+        pipes = res.pipes.merge(net.pipes[["pipe_id", "dn_mm"]], on="pipe_id")
+        v = pipes["velocity_m_s"].abs()
+        assert v.max() <= 3.2
+        assert (v <= default_max_velocity_m_s(pipes["dn_mm"].to_numpy())).all()
+
+
+@pytest.mark.parametrize("consumers", [1_000, 5_000, 20_000])
+def test_design_city_solves_within_every_limit(consumers: int) -> None:
+    _check_design_city(consumers)
+    # cities up to 20,000 consumers need no rating above the default PN16
+    net = generate_city(consumers, seed=7)
+    assert net.pipes["pn_bar"].isna().all() and net.junctions["pn_bar"].isna().all()
+
+
+def test_city_with_extra_heat_plants_solves_within_every_limit() -> None:
+    # the extra plants' flow runs back along the tree from the city edge: the mains there
+    # are sized for it (they were DN150 at 8.9 m/s before)
+    for net in (generate_city(5_000, seed=7, sources=3), _flat(generate_city(5_000, 7, sources=3))):
+        res = _solve_at_design(net)
+        assert (res.sources["heat_w"] > 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_50k_design_city_has_parallel_mains_and_pn25_where_needed_and_is_valid() -> None:
+    _check_design_city(50_000)
+    net = generate_city(50_000, seed=7)
+    sup = net.pipes[net.pipes["side"] == "supply"]
+    # the root main needs more than one DN1600 within 3 m/s: parallel lines between the
+    # same junctions, none larger than the catalogue's largest
+    mains = sup[sup["name"] == "main"]
+    pairs = mains.groupby(["from_junction_id", "to_junction_id"]).size()
+    assert (pairs > 1).any()
+    assert sup["dn_mm"].max() == 1600
+    # PN25 where the design pressure needs it, not everywhere
+    assert set(net.pipes["pn_bar"].dropna()) == {25.0}
+    assert 0 < net.pipes["pn_bar"].notna().mean() < 0.5
+    assert "PN25" in net.meta["assumptions"]
+    res = _solve_at_design(net)
+    assert res.junctions["pressure_bar"].max() > 16.0  # the rating is needed, not decoration
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_100k_design_city_solves_within_every_limit() -> None:
+    _check_design_city(100_000)

@@ -11,11 +11,26 @@
 * pipes are sized from the downstream design load (tree accumulation, ΔT = supply −
   return) as the smallest catalogue DN with friction gradient ≤ 50 Pa/m (grid mains,
   min DN150), ≤ 80 Pa/m (transmission), ≤ 100 Pa/m (branches) or ≤ 250 Pa/m (service
-  pipes) and velocity ≤ 3 m/s (CJJ 34 recommends 30–70 Pa/m on mains);
+  pipes) and velocity ≤ 3 m/s (CJJ 34 recommends 30–70 Pa/m on mains); a grid main
+  or transmission line whose load one DN1600 cannot carry within that is laid as
+  parallel lines (cities beyond ~20,000 consumers);
 * the return side mirrors the supply side (same lengths and DN, reversed direction);
 * source 0 (the main plant, 400 m from the centre) holds the pressure (return 3 bar(g),
   lift from the worst path's friction loss plus the consumers' differential pressure,
-  +20 %); further sources beyond the city edge feed a set heat (control ``heat``).
+  +20 %); further sources beyond the city edge feed a set heat (control ``heat``);
+* junctions and pipes whose design pressure exceeds PN16 (the limit check's default)
+  get ``pn_bar`` 25 (or 40): the plant's pressure plus the static head where the ground
+  lies below it, minus a conservative share of the tree's friction loss (supply side).
+  One-plant cities up to 20,000 consumers need none (``pn_bar`` NaN throughout).
+
+At its design load a city with one source (the default) solves within every physical
+limit of ``nuanliu.sim.limits`` (checked for 1,000–100,000 consumers, on its terrain and
+flattened). The 3 m/s holds for the sizing flows (spanning-tree loads, 960 kg/m³); solved,
+the water at 120 °C is ~2 % lighter and the meshes shift some flow, so the fastest pipe
+runs at up to ~3.2 m/s (a DN ≥ 1000 main, limit 3.5 m/s). More plants are not added by
+default: parallel mains and PN25 keep a single plant's city valid to 100,000 consumers,
+while extra ``heat`` plants at the city edge are sized only approximately (see
+``sources``).
 
 Demands follow a log-normal distribution (median 70 kW, σ = 0.6, capped at 1.5 MW), a
 realistic spread for residential buildings of 500–30,000 m² at ~45 W/m².
@@ -41,12 +56,15 @@ from nuanliu.network.pipe_catalog import (
     inner_diameter_m,
     size_dn,
 )
+from nuanliu.network.schema import DEFAULT_PN_BAR
 
 CP_J_KG_K = 4190.0
 _BLOCK_M = 80.0  # spacing of distribution nodes (one urban block)
 _GRID_M = 600.0  # spacing of the main street grid
 # largest flow of one DN1600 line at ≤ 80 Pa/m (about 3 m/s)
 _MDOT_CAP_DN1600_KG_S = 5600.0
+# pressure ratings to choose from (bar g); PN16 is the default of the limit check
+_PN_STEPS_BAR = (16.0, 25.0, 40.0)
 
 
 def _ids(prefix: str, n: int, suffix: str = "") -> list[str]:
@@ -68,6 +86,62 @@ def _grid(side_m: float) -> tuple[np.ndarray, np.ndarray]:
         ]
     )
     return xy, edges
+
+
+def _n_parallel(mdot_kg_s: np.ndarray) -> np.ndarray:
+    """Number of parallel lines (≤ DN1600 each, ≤ 3 m/s) that carry ``mdot_kg_s``."""
+    return np.maximum(1, np.ceil(mdot_kg_s / _MDOT_CAP_DN1600_KG_S)).astype(int)
+
+
+def _pn_step(p_bar: np.ndarray | float) -> np.ndarray:
+    """The smallest rating of PN16 / PN25 / PN40 that holds ``p_bar`` (bar g)."""
+    p = np.atleast_1d(np.asarray(p_bar, dtype=float))
+    steps = np.asarray(_PN_STEPS_BAR)
+    return steps[np.minimum(np.searchsorted(steps, p), len(steps) - 1)]
+
+
+def _pressure_ratings(
+    *,
+    supply_bar: float,
+    return_bar: float,
+    plant_elev_m: float,
+    elev_m: np.ndarray,
+    friction_bar: np.ndarray,
+    extra_supply_bar: np.ndarray,
+    counts: tuple[int, int, int],
+    friction_share: float,
+    rise_bar: np.ndarray,
+    near_plant: np.ndarray,
+) -> np.ndarray:
+    """PN (bar) of every junction, in the order supply nodes, return nodes, consumer
+    supply, consumer return, source supply, source return.
+
+    ``elev_m``, ``friction_bar`` (supply-side friction loss along the spanning tree from
+    the main plant, in the flow direction), ``rise_bar`` (its rise where the extra plants'
+    flows run back towards the main plant) and ``extra_supply_bar`` are given per place:
+    nodes, consumers, sources. The design pressure bounds the steady one at design load
+    from above: the plant's pressure, plus the static head where the ground lies below
+    the plant (not minus where it lies above, so the rating also holds on flattened
+    terrain), minus ``friction_share`` × the tree's loss on the supply side (the meshed
+    network loses less than its spanning tree), plus 1.2 × the rise, and at least the
+    pressure of the extra plant's node ``near_plant`` (node index, −1 for none) plus the
+    static head below it; on the return side plus 1.5 × the loss.
+    """
+    n_nodes, consumers, _ = counts
+    head_bar = 960.0 * 9.81 / 1e5 * np.maximum(plant_elev_m - elev_m, 0.0)
+    p_sup = (
+        supply_bar + head_bar - friction_share * friction_bar + 1.2 * rise_bar + extra_supply_bar
+    )
+    near = near_plant >= 0
+    if near.any():
+        nodes = near_plant[near]
+        p_sup[near] = np.maximum(
+            p_sup[near], p_sup[nodes] + 960.0 * 9.81 / 1e5 * (elev_m[nodes] - elev_m[near])
+        )
+    p_ret = return_bar + head_bar + 1.5 * friction_bar
+    pn_s, pn_r = _pn_step(p_sup), _pn_step(p_ret)
+    a, b = n_nodes, n_nodes + consumers
+    return np.r_[pn_s[:a], pn_r[:a], pn_s[a:b], pn_r[a:b], pn_s[b:], pn_r[b:]]
 
 
 def _in_set(edges: np.ndarray, keys: set[tuple[int, int]]) -> np.ndarray:
@@ -96,7 +170,10 @@ def generate_city(
 
     ``mesh_fraction`` is the share of the main grid's loop-closing edges kept (0 = a pure
     tree, 1 = the full grid); ``sources`` > 1 adds ``heat``-controlled sources that each
-    feed 20 % / (sources − 1) of the design load; ``zero_demand_fraction`` of the
+    feed 20 % / (sources − 1) of the design load; the tree is sized for the larger flow
+    with and without their heat fed in, the meshes only approximately (checked within
+    limits up to 20,000 consumers with 2–4 sources; at 50,000–100,000 a few DN150 meshes
+    near an extra plant run at ~2 m/s, limit 1.8); ``zero_demand_fraction`` of the
     consumers have no demand (vacant buildings).
     """
     if consumers < 1:
@@ -174,35 +251,48 @@ def generate_city(
         (np.ones(len(tree)), (tree[:, 0], tree[:, 1])), shape=(n_nodes, n_nodes)
     ).tocsr()
     order, pred = breadth_first_order(sym, int(src_node[0]), directed=False)
-    node_load = np.bincount(host, weights=demand_w, minlength=n_nodes)
-    sub_load = node_load.copy()
-    pred_l = pred.tolist()
-    for v in reversed(order[1:].tolist()):
-        sub_load[pred_l[v]] += sub_load[v]
-    child = order[1:]
-    parent = pred[child]
     design_total_w = float(demand_w.sum())
-
-    mdot_tree = sub_load[child] / (CP_J_KG_K * dt_k)
-    mesh_load = 0.5 * np.minimum(sub_load[mesh[:, 0]], sub_load[mesh[:, 1]])
-    mdot_mesh = mesh_load / (CP_J_KG_K * dt_k)
-    mdot_svc = demand_w / (CP_J_KG_K * dt_k)
     heat_share = 0.2 / (sources - 1) if sources > 1 else 0.0
     src_heat_w = np.r_[
         design_total_w * (1.0 - heat_share * (sources - 1)),
         np.full(sources - 1, design_total_w * heat_share),
     ]
+    node_load = np.bincount(host, weights=demand_w, minlength=n_nodes)
+    # The extra plants feed their heat in at their grid nodes: a tree edge carries its
+    # downstream load less the heat fed in downstream (negative: towards the main plant).
+    node_net = node_load - np.bincount(src_node[1:], weights=src_heat_w[1:], minlength=n_nodes)
+    sub_load = node_load.copy()
+    sub_net = node_net.copy()
+    pred_l = pred.tolist()
+    for v in reversed(order[1:].tolist()):
+        sub_load[pred_l[v]] += sub_load[v]
+        sub_net[pred_l[v]] += sub_net[v]
+    child = order[1:]
+    parent = pred[child]
+
+    # sized for the larger flow of the extra plants on and off
+    mdot_tree = np.maximum(sub_load[child], np.abs(sub_net[child])) / (CP_J_KG_K * dt_k)
+    mdot_flow = sub_net[child] / (CP_J_KG_K * dt_k)  # signed, the design state's
+    carried = np.maximum(sub_load, np.abs(sub_net))
+    mesh_load = 0.5 * np.minimum(carried[mesh[:, 0]], carried[mesh[:, 1]])
+    mdot_mesh = mesh_load / (CP_J_KG_K * dt_k)
+    mdot_svc = demand_w / (CP_J_KG_K * dt_k)
     mdot_src = src_heat_w / (CP_J_KG_K * dt_k)
     on_grid = child < n_grid
+    # A grid main whose load one DN1600 cannot carry within 3 m/s is laid as parallel
+    # lines (as the transmission lines below); only cities beyond ~20,000 consumers have one.
+    n_par_tree = np.where(on_grid, _n_parallel(mdot_tree), 1)
+    n_par_mesh = _n_parallel(mdot_mesh)
+    mdot_tree_line = mdot_tree / n_par_tree
     dn_tree = np.where(
         on_grid,
-        np.maximum(size_dn(mdot_tree, max_gradient_pa_per_m=50.0), 150.0),
+        np.maximum(size_dn(mdot_tree_line, max_gradient_pa_per_m=50.0), 150.0),
         size_dn(mdot_tree, max_gradient_pa_per_m=100.0, min_dn_mm=50),
     )
-    dn_mesh = np.maximum(size_dn(mdot_mesh, max_gradient_pa_per_m=50.0), 150.0)
+    dn_mesh = np.maximum(size_dn(mdot_mesh / n_par_mesh, max_gradient_pa_per_m=50.0), 150.0)
     dn_svc = size_dn(mdot_svc, max_gradient_pa_per_m=250.0, min_dn_mm=32)
     # Very large loads leave the plant through parallel transmission lines (≤ DN1600 each).
-    n_par = np.maximum(1, np.ceil(mdot_src / _MDOT_CAP_DN1600_KG_S)).astype(int)
+    n_par = _n_parallel(mdot_src)
     line_src = np.repeat(np.arange(sources), n_par)
     mdot_line = (mdot_src / n_par)[line_src]
     dn_line = size_dn(mdot_line, max_gradient_pa_per_m=80.0)
@@ -210,15 +300,20 @@ def generate_city(
     # pump lift: worst friction path (supply + return) + consumer Δp, 20 % margin
     d_tree = inner_diameter_m(dn_tree)
     len_tree = np.hypot(*(xy[child] - xy[parent]).T)
-    dp_edge = friction_gradient_pa_per_m(mdot_tree, d_tree) * len_tree
-    dp_node = np.zeros(n_nodes)
-    dp_l = dp_node.tolist()
+    dp_edge = (
+        np.sign(mdot_flow) * friction_gradient_pa_per_m(mdot_flow / n_par_tree, d_tree) * len_tree
+    )
+    dp_l, rise_l = [0.0] * n_nodes, [0.0] * n_nodes
     for v, p, dp in zip(child.tolist(), parent.tolist(), dp_edge.tolist(), strict=True):
         dp_l[v] = dp_l[p] + dp
-    dp_node = np.asarray(dp_l)
+        rise_l[v] = rise_l[p] - min(dp, 0.0)
+    dp_node = np.asarray(dp_l)  # net supply-side loss from the main plant's node
+    rise_node = np.asarray(rise_l)  # its share against the tree (flows from extra plants)
     dp_svc = friction_gradient_pa_per_m(mdot_svc, inner_diameter_m(dn_svc)) * svc_len
     src_len = np.hypot(*(src_xy - grid_xy[src_node]).T)
-    dp_src = friction_gradient_pa_per_m(mdot_line[:1], inner_diameter_m(dn_line[:1])) * src_len[0]
+    dp_line = friction_gradient_pa_per_m(mdot_line, inner_diameter_m(dn_line)) * src_len[line_src]
+    dp_line_src = dp_line[np.searchsorted(line_src, np.arange(sources))]  # first line of each
+    dp_src = dp_line[:1]
     consumer_dp_bar = 0.5
     worst_pa = float(np.max(dp_node[host] + dp_svc)) + float(dp_src[0])
     lift_bar = math.ceil((2 * worst_pa / 1e5 * 1.2 + consumer_dp_bar + 0.3) * 10) / 10
@@ -236,6 +331,37 @@ def generate_city(
     src_r = [s + "R" for s in src_ids]
     cons_elev = elev[host] + rng.normal(0.0, 0.5, consumers)
     src_elev = elev[src_node] - 2.0
+    # The tree misses how an extra plant's flow spreads through the meshes: the nodes
+    # around it (within 1.5 grid spacings) are rated for its node's pressure.
+    near_plant = np.full(n_nodes, -1)
+    for node in src_node[1:].tolist():
+        near_plant[np.hypot(*(xy - xy[node]).T) <= 1.5 * _GRID_M] = node
+    pn_junction = _pressure_ratings(
+        supply_bar=return_bar + lift_bar,
+        return_bar=return_bar,
+        plant_elev_m=float(src_elev[0]),
+        elev_m=np.r_[elev, cons_elev, src_elev],
+        friction_bar=np.r_[
+            dp_node + rise_node,
+            (dp_node + rise_node)[host],
+            0.0,
+            (dp_node + rise_node)[src_node[1:]],
+        ]
+        / 1e5
+        + dp_src[0] / 1e5,
+        rise_bar=np.r_[rise_node, rise_node[host], rise_node[src_node]] / 1e5,
+        near_plant=np.r_[near_plant, near_plant[host], np.full(sources, -1)],
+        # a heat plant pushes its flow out through its own line: its supply end is higher
+        extra_supply_bar=np.r_[
+            np.zeros(n_nodes + consumers),
+            0.0,
+            (dp_line_src[1:] / 1e5) if sources > 1 else np.zeros(0),
+        ],
+        counts=(n_nodes, consumers, sources),
+        # more loops, less of the tree's loss (solved: ≥ 0.69 of it at mesh_fraction 0.5)
+        friction_share=0.6 - 0.2 * max(0.0, mesh_fraction - 0.5),
+    )
+    pn_junction[n_nodes + consumers] = _pn_step(return_bar + lift_bar)[0]  # the plant itself
     junctions = pd.DataFrame(
         {
             "junction_id": node_s + node_r + cons_s + cons_r + src_s + src_r,
@@ -256,30 +382,55 @@ def generate_city(
     # supply side: main (tree + mesh), service, source connection; return side mirrors it
     line_node = src_node[line_src]
     src_s_a, src_r_a = np.asarray(src_s, object), np.asarray(src_r, object)
-    s_from = np.r_[node_s_a[parent], node_s_a[mesh[:, 0]], node_s_a[host], src_s_a[line_src]]
+    # the second and further lines of parallel mains come last, so ids of cities
+    # without them stay as they were
+    xt = np.repeat(np.arange(len(child)), n_par_tree - 1)
+    xm = np.repeat(np.arange(len(mesh)), n_par_mesh - 1)
+    len_mesh = np.hypot(*(xy[mesh[:, 0]] - xy[mesh[:, 1]]).T)
+    s_from = np.r_[
+        node_s_a[parent],
+        node_s_a[mesh[:, 0]],
+        node_s_a[host],
+        src_s_a[line_src],
+        node_s_a[parent[xt]],
+        node_s_a[mesh[xm, 0]],
+    ]
     s_to = np.r_[
-        node_s_a[child], node_s_a[mesh[:, 1]], np.asarray(cons_s, object), node_s_a[line_node]
+        node_s_a[child],
+        node_s_a[mesh[:, 1]],
+        np.asarray(cons_s, object),
+        node_s_a[line_node],
+        node_s_a[child[xt]],
+        node_s_a[mesh[xm, 1]],
     ]
     r_from = np.r_[
-        node_r_a[child], node_r_a[mesh[:, 1]], np.asarray(cons_r, object), node_r_a[line_node]
+        node_r_a[child],
+        node_r_a[mesh[:, 1]],
+        np.asarray(cons_r, object),
+        node_r_a[line_node],
+        node_r_a[child[xt]],
+        node_r_a[mesh[xm, 1]],
     ]
-    r_to = np.r_[node_r_a[parent], node_r_a[mesh[:, 0]], node_r_a[host], src_r_a[line_src]]
+    r_to = np.r_[
+        node_r_a[parent],
+        node_r_a[mesh[:, 0]],
+        node_r_a[host],
+        src_r_a[line_src],
+        node_r_a[parent[xt]],
+        node_r_a[mesh[xm, 0]],
+    ]
     lengths = np.round(
-        np.r_[
-            len_tree,
-            np.hypot(*(xy[mesh[:, 0]] - xy[mesh[:, 1]]).T),
-            svc_len,
-            src_len[line_src],
-        ],
-        1,
+        np.r_[len_tree, len_mesh, svc_len, src_len[line_src], len_tree[xt], len_mesh[xm]], 1
     )
     lengths = np.maximum(lengths, 1.0)
-    dns = np.r_[dn_tree, dn_mesh, dn_svc, dn_line]
+    dns = np.r_[dn_tree, dn_mesh, dn_svc, dn_line, dn_tree[xt], dn_mesh[xm]]
     kinds = np.r_[
         np.full(len(child), "main"),
         np.full(len(mesh), "mesh"),
         np.full(consumers, "service"),
         np.full(len(line_src), "transmission"),
+        np.full(len(xt), "main"),
+        np.full(len(xm), "mesh"),
     ]
     n_p = len(dns)
     pid = _ids("P", n_p)
@@ -299,6 +450,15 @@ def generate_city(
             "dn_mm": np.r_[dns, dns],
         }
     )
+    # elements above PN16 get their rating; a city that needs none keeps the default
+    if (pn_junction > DEFAULT_PN_BAR).any():
+        junctions["pn_bar"] = np.where(pn_junction > DEFAULT_PN_BAR, pn_junction, np.nan)
+        pn_of = dict(zip(junctions["junction_id"], pn_junction, strict=True))
+        pn_pipe = np.maximum(
+            pipes["from_junction_id"].map(pn_of).to_numpy(),
+            pipes["to_junction_id"].map(pn_of).to_numpy(),
+        )
+        pipes["pn_bar"] = np.where(pn_pipe > DEFAULT_PN_BAR, pn_pipe, np.nan)
     cons = pd.DataFrame(
         {
             "consumer_id": cons_ids,
@@ -348,6 +508,19 @@ def generate_city(
             "pump lift from the worst path + 20 %."
         ),
     }
+    n_parallel = int((n_par_tree - 1).sum() + (n_par_mesh - 1).sum())
+    if n_parallel:
+        meta["assumptions"] += (
+            f" {n_parallel} extra parallel grid-main line(s) where one DN1600 would exceed 3 m/s."
+        )
+    if "pn_bar" in pipes.columns:
+        n_rated = int(pipes["pn_bar"].notna().sum())
+        meta["assumptions"] += (
+            f" PN{pn_junction.max():g} on the {n_rated} pipes and "
+            f"{int(junctions['pn_bar'].notna().sum())} junctions whose design pressure "
+            "exceeds PN16 (plant pressure + static head below the plant − part of the "
+            "tree's friction loss); PN16 elsewhere."
+        )
     return Network.from_tables(
         name=name or f"city-{consumers}-s{seed}",
         meta=meta,
