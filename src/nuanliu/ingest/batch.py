@@ -237,23 +237,24 @@ class Ingestor:
         except InvalidInput:
             raise
         except Exception as exc:
-            if is_outage(exc, self.store):
-                raise
-            letter = dead_letter_for(
-                exc, body, transport=transport, source=source, content_type=content_type
-            )
-            return self.dead_letter(letter)
+            return self._dead_letter_body(exc, body, content_type, source, transport)
         try:
             return self.commit(result, received)
         except Exception as exc:
             # The store refused what the checks let through (e.g. text PostgreSQL cannot
-            # hold): keep the body for replay after a fix, unless the store is down.
-            if is_outage(exc, self.store):
-                raise
-            letter = dead_letter_for(
-                exc, body, transport=transport, source=source, content_type=content_type
-            )
-            return self.dead_letter(letter)
+            # hold): keep the body for replay after a fix.
+            return self._dead_letter_body(exc, body, content_type, source, transport)
+
+    def _dead_letter_body(
+        self, exc: Exception, body: bytes, content_type: str, source: str, transport: str
+    ) -> IngestReport:
+        """The whole body as one dead letter; a store outage is re-raised, not poison."""
+        if is_outage(exc, self.store):
+            raise exc
+        letter = dead_letter_for(
+            exc, body, transport=transport, source=source, content_type=content_type
+        )
+        return self.dead_letter(letter)
 
 
 ISOLATION_SPLITS = 256  # halvings spent per batch to find its poison rows

@@ -346,11 +346,7 @@ def _from_ints(arr: pa.Array, unit: str, *, missing_ok: bool = False) -> tuple[p
     v64 = arr.cast(pa.int64())
     valid = v64.is_valid().to_numpy(zero_copy_only=False)
     us, bad = tsu.ints_to_us(v64.fill_null(0).to_numpy(zero_copy_only=False), valid, unit)
-    reasons.update(bad)
-    mask = ~valid
-    if bad:
-        mask[list(bad)] = True
-    return pa.array(us, pa.int64(), mask=mask).cast(TS_TYPE), reasons
+    return _timestamps(us, valid, bad, reasons)
 
 
 def _from_floats(arr: pa.Array, unit: str, *, missing_ok: bool = False) -> tuple[pa.Array, Reasons]:
@@ -358,6 +354,13 @@ def _from_floats(arr: pa.Array, unit: str, *, missing_ok: bool = False) -> tuple
     f64 = arr.cast(pa.float64())
     valid = f64.is_valid().to_numpy(zero_copy_only=False)
     us, bad = tsu.floats_to_us(f64.fill_null(0.0).to_numpy(zero_copy_only=False), valid, unit)
+    return _timestamps(us, valid, bad, reasons)
+
+
+def _timestamps(
+    us: np.ndarray, valid: np.ndarray, bad: Reasons, reasons: Reasons
+) -> tuple[pa.Array, Reasons]:
+    """Epoch µs as timestamps; missing values and the refused ones (``bad``) are null."""
     reasons.update(bad)
     mask = ~valid
     if bad:
