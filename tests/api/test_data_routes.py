@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
@@ -74,11 +75,19 @@ def test_compliance_drilldown_and_series_follow_the_readings(world: World) -> No
     top = _get(world, "regulator", "/api/v1/monitoring/compliance", params={"level": "enterprise"})
     units = {u["unit_id"]: u for u in top.json()["units"]}
     assert world.ids["enterprise_a"] in units and world.ids["enterprise_b"] not in units
+    # the readings' local days (Asia/Shanghai): just after local midnight they all lie in
+    # yesterday, so the default day (today) would see none of them
+    local = ZoneInfo("Asia/Shanghai")
+    first_day = (now - timedelta(hours=9)).astimezone(local).date()
+    days = {
+        "start": first_day.isoformat(),
+        "end": (now.astimezone(local).date() + timedelta(days=1)).isoformat(),
+    }
     down = _get(
         world,
         "regulator",
         "/api/v1/monitoring/compliance",
-        params={"level": "station", "parent_id": world.ids["enterprise_a"]},
+        params={"level": "station", "parent_id": world.ids["enterprise_a"], **days},
     ).json()["units"]
     station = next(u for u in down if u["unit_id"] == world.ids["station_a"])
     assert station["reporting_households"] >= 1 and station["rate"] < 1.0
