@@ -198,12 +198,3 @@ class Membership:
                     [_now(), self.group, client_id, self.client_id],
                 )
         return bool(done)
-
-    def members(self) -> list[Member]:
-        with self.store.read() as q:
-            rows = q.all(
-                f"SELECT {', '.join(_COLUMNS)} FROM ingest_members WHERE group_name = ? "
-                "ORDER BY client_id",
-                [self.group],
-            )
-        return [Member(*r) for r in rows]
