@@ -553,7 +553,6 @@ SINGULAR: dict[str, str] = {
     "consumers": "consumer",
     "controls": "control",
 }
-KIND_OF_SINGULAR: dict[str, str] = {v: k for k, v in SINGULAR.items()}
 
 _DESCRIPTIONS: dict[str, str] = {
     "junctions": "Nodes where pipes and other elements meet.",
