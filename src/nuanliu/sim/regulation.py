@@ -423,16 +423,6 @@ def apply_actuators(cn: CompiledNetwork, reg: Regulation, u: FloatArray) -> None
     reg.return_pa = ret
 
 
-def restore_actuators(cn: CompiledNetwork, reg: Regulation) -> None:
-    """Put the table values back (the compiled network then solves as without controls)."""
-    cn.pumps["speed"][:] = reg.base_speed
-    cn.pumps["lift_pa"][:] = reg.base_pump_lift_pa
-    cn.pumps["state"][:] = PUMP_RUNNING
-    cn.lifts["lift_pa"][:] = reg.base_lift_pa
-    cn.valves["opening"][:] = reg.base_opening
-    cn.lifts["supply_pressure_pa"][:] = reg.base_return_pa + reg.base_lift_pa
-
-
 def measure(reg: Regulation, p_node_pa: FloatArray) -> tuple[FloatArray, list[str]]:
     """Measured value of every loop (bar) and the id of its critical element."""
     out = np.empty(len(reg.loops))
