@@ -349,17 +349,25 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
     n = len(lines.numbers)
     parsed = None if lines.lone_cr or n == 0 else _arrow(lines.data, n, layout)
     if parsed is not None:
-        tbl, invalid = parsed
-        keep = np.arange(n)
-        if invalid:
-            for k, actual, expected in invalid:
-                no = int(lines.numbers[k])
-                rejected.append(
-                    _reject(layout, no, f"{actual} field(s), expected {expected}", lines.text(k))
-                )
-            keep = np.delete(keep, [k for k, _, _ in invalid])
-        return _batch(tbl, lines, keep, layout), rejected
+        return _arrow_batch(parsed, lines, layout, rejected), rejected
     return _slow(lines, layout, rejected)
+
+
+def _arrow_batch(
+    parsed: tuple[pa.Table, list[tuple[int, int, int]]],
+    lines: _Lines,
+    layout: Layout,
+    rejected: list[Rejection],
+) -> RawBatch:
+    """The batch of the rows Arrow parsed; each row with a wrong field count rejected."""
+    tbl, invalid = parsed
+    for k, actual, expected in invalid:
+        no = int(lines.numbers[k])
+        rejected.append(
+            _reject(layout, no, f"{actual} field(s), expected {expected}", lines.text(k))
+        )
+    keep = np.delete(np.arange(len(lines.numbers)), [k for k, _, _ in invalid])
+    return _batch(tbl, lines, keep, layout)
 
 
 def _slow(
@@ -390,15 +398,7 @@ def _slow(
     sub = _subset(lines, kept)
     parsed = _arrow(sub.data, len(kept), layout) if kept else None
     if parsed is not None:
-        tbl, invalid = parsed
-        keep = np.arange(len(kept))
-        for k, actual, expected in invalid:
-            no = int(sub.numbers[k])
-            rejected.append(
-                _reject(layout, no, f"{actual} field(s), expected {expected}", sub.text(k))
-            )
-        keep = np.delete(keep, [k for k, _, _ in invalid])
-        return _batch(tbl, sub, keep, layout), rejected
+        return _arrow_batch(parsed, sub, layout, rejected), rejected
     return _python_csv(sub, layout, rejected)
 
 
