@@ -348,7 +348,7 @@ def _quarantine_row(r: Rejection) -> QuarantineRow:
         raw=r.raw,
         sensor_id=r.sensor_id,
         ts_text=r.ts_text,
-        raw_bytes=getattr(r, "raw_bytes", None),  # parsers keep undecodable input's bytes
+        raw_bytes=r.raw_bytes,  # parsers keep undecodable input's bytes
     )
 
 

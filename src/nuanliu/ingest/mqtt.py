@@ -40,7 +40,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from nuanliu.errors import ConfigError
-from nuanliu.ingest.batch import Ingestor, empty_result, merge_results
+from nuanliu.ingest.batch import Ingestor, merge_results
 from nuanliu.ingest.deadletters import dead_letter_for, is_outage
 from nuanliu.ingest.membership import DRAINING, Membership
 from nuanliu.ingest.model import IngestReport, Rejection
@@ -598,7 +598,7 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
         except Exception as exc:  # RecursionError on deep nesting, and anything else
             p.poison(exc)
     results, received = _check_halving(ingestor, [p for p in parts if p.acc is not None])
-    result = merge_results(results) if results else empty_result()
+    result = merge_results(results)
     letters = [p.letter for p in parts if p.letter is not None]
     try:
         return ingestor.commit(result, received, letters)
@@ -664,7 +664,7 @@ def _check_each(ingestor: Ingestor, parts: list[_Part]) -> tuple[ValidationResul
             continue
         results.append(p.result)
         received += p.received
-    return (merge_results(results) if results else empty_result()), received
+    return merge_results(results), received
 
 
 def _extend(into: Accumulator, part: Accumulator) -> None:
