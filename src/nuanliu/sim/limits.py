@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from nuanliu.errors import InvalidInput
 from nuanliu.network.schema import DEFAULT_PN_BAR, SINGULAR
+from nuanliu.physics.machines import curve_density_kg_m3
 from nuanliu.physics.water import ATMOSPHERE_PA, WATER, WaterProperties, saturation_pressure_pa
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
 
@@ -405,7 +406,7 @@ def _pump_range(rows: _Rows, cn: CompiledNetwork, pumps: pd.DataFrame, water: An
     ids = pumps["pump_id"].to_numpy(dtype=object)
     # a curve given at a fixed density (imported pandapipes pumps) is read at that density
     rho_water = water.density(pumps["temp_c"].to_numpy(dtype=np.float64))
-    rho = np.where(np.isnan(pp["rho"]), rho_water, pp["rho"])
+    rho = curve_density_kg_m3(rho_water, pp["rho"])
     q_m3_h = pumps["mdot_kg_s"].to_numpy(dtype=np.float64) / rho * 3600.0
     # a pump stopped by staging (part-load control) has no operating point to check
     on = pumps["running"].to_numpy(dtype=bool) if "running" in pumps else np.ones(n, dtype=bool)

@@ -32,6 +32,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from nuanliu.errors import InvalidInput
+from nuanliu.physics.machines import curve_density_kg_m3
 from nuanliu.sim.compile import BAR_PA, CompiledNetwork
 from nuanliu.sim.hydraulics import PUMP_BYPASSED, PUMP_RUNNING, PUMP_STOPPED
 
@@ -481,7 +482,7 @@ def curve_end_speed(cn: CompiledNetwork, reg: Regulation, result: Any, options: 
         return out
     pu = cn.pumps
     rho = options.water.density(result.pumps["temp_c"].to_numpy(dtype=float))
-    rho = np.where(np.isnan(pu["rho"]), rho, pu["rho"])  # curve at a fixed density
+    rho = curve_density_kg_m3(rho, pu["rho"])  # curve at a fixed density
     q = np.abs(result.pumps["mdot_kg_s"].to_numpy(dtype=float)) / rho
     for i, lp in enumerate(reg.loops):
         if lp.act != "speed" or reg.n_run[i] == 0:
