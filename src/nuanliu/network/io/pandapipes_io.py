@@ -770,18 +770,25 @@ def from_pandapipes(ppn: Any, *, strict: bool = False) -> Network:
         pipes["side"] = np.where(on_supply, "supply", "return")
 
     sources: list[dict[str, Any]] = []
+
+    def circ_pump(t: pd.DataFrame, i: Any, row: pd.Series, prefix: str) -> dict[str, Any]:
+        """A circulation pump's fields shared by both kinds (ids, junctions, supply °C)."""
+        return {
+            "source_id": _ids(t.loc[[i]], prefix)[0],
+            "name": row.get("name") or "",
+            "supply_junction_id": jmap[row["flow_junction"]],
+            "return_junction_id": jmap[row["return_junction"]],
+            "supply_temp_c": _nan(row["t_flow_k"]) - K0,
+        }
+
     cp = _table(ppn, "circ_pump_pressure")
     kinds = _col(cp, f"{_PREFIX}element", None)
     for i, row in cp.iterrows():
         if kinds[i] == "station_secondary":
             continue
         rec: dict[str, Any] = {
-            "source_id": _ids(cp.loc[[i]], "S")[0],
-            "name": row.get("name") or "",
-            "supply_junction_id": jmap[row["flow_junction"]],
-            "return_junction_id": jmap[row["return_junction"]],
+            **circ_pump(cp, i, row, "S"),
             "control": "pressure",
-            "supply_temp_c": _nan(row["t_flow_k"]) - K0,
             "supply_pressure_bar": row["p_flow_bar"],
             "return_pressure_bar": row["p_flow_bar"] - row["plift_bar"],
             "in_service": bool(row["in_service"]),
@@ -792,12 +799,8 @@ def from_pandapipes(ppn: Any, *, strict: bool = False) -> Network:
     for i, row in cm.iterrows():
         # a flow source; types p/pt also hold p_flow_bar at the outlet (the reference)
         rec = {
-            "source_id": _ids(cm.loc[[i]], "SM")[0],
-            "name": row.get("name") or "",
-            "supply_junction_id": jmap[row["flow_junction"]],
-            "return_junction_id": jmap[row["return_junction"]],
+            **circ_pump(cm, i, row, "SM"),
             "control": "flow",
-            "supply_temp_c": _nan(row["t_flow_k"]) - K0,
             "mdot_kg_s": row["mdot_flow_kg_per_s"],
             "in_service": bool(row["in_service"]),
         }
