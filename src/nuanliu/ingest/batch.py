@@ -237,15 +237,15 @@ class Ingestor:
         except InvalidInput:
             raise
         except Exception as exc:
-            return self._dead_letter_body(exc, body, content_type, source, transport)
+            return self.dead_letter_body(exc, body, content_type, source, transport)
         try:
             return self.commit(result, received)
         except Exception as exc:
             # The store refused what the checks let through (e.g. text PostgreSQL cannot
             # hold): keep the body for replay after a fix.
-            return self._dead_letter_body(exc, body, content_type, source, transport)
+            return self.dead_letter_body(exc, body, content_type, source, transport)
 
-    def _dead_letter_body(
+    def dead_letter_body(
         self, exc: Exception, body: bytes, content_type: str, source: str, transport: str
     ) -> IngestReport:
         """The whole body as one dead letter; a store outage is re-raised, not poison."""

@@ -30,7 +30,6 @@ from nuanliu.ingest.batch import (
     ingestor_for,
     media_type,
 )
-from nuanliu.ingest.deadletters import dead_letter_for, is_outage
 from nuanliu.ingest.files import csv_chunks
 from nuanliu.ingest.model import IngestReport
 from nuanliu.ingest.parse import parse_json, parse_ndjson, split_lines
@@ -128,13 +127,9 @@ def _ingest_sync(request: Request, user: User, body: bytes, content_type: str) -
         raise  # unsupported content type, a CSV without its header: 422 as it is
     except Exception as exc:
         # A body the parsers cannot even read for its sensor ids is poison: keep it for
-        # replay by an operator (never ingested unchecked on the caller's behalf).
-        if is_outage(exc, store):
-            raise
-        letter = dead_letter_for(
-            exc, body, transport="http", source=source, content_type=content_type
-        )
-        report = ingestor_for(store).dead_letter(letter)
+        # replay by an operator (never ingested unchecked on the caller's behalf). A store
+        # outage is re-raised (503).
+        report = ingestor_for(store).dead_letter_body(exc, body, content_type, source, "http")
     else:
         outside = foreign_sensors(store, user, named)
         if outside:
