@@ -609,12 +609,10 @@ _JUNCTION_REFS = {
 def _unconnected_junctions(ppn: Any) -> pd.Index:
     """Junctions (pandapipes index) that no element refers to."""
     j = _table(ppn, "junction")
-    used = [
-        _table(ppn, name)[col].to_numpy()
-        for name, cols in _JUNCTION_REFS.items()
-        for col in cols
-        if col in _table(ppn, name).columns
-    ]
+    used: list[np.ndarray] = []
+    for name, cols in _JUNCTION_REFS.items():
+        t = _table(ppn, name)
+        used += [t[col].to_numpy() for col in cols if col in t.columns]
     if not used:
         return j.index
     return j.index[~j.index.isin(np.concatenate(used))]
