@@ -139,6 +139,11 @@ class Regulation:
     def hi(self) -> FloatArray:
         return np.array([lp.hi for lp in self.loops])
 
+    @property
+    def tol_u(self) -> FloatArray:
+        """How close to a bound an actuator counts as at it."""
+        return 1e-5 * np.maximum(1.0, self.hi - self.lo)
+
 
 def _split(text: str) -> list[str]:
     return [t for t in re.split(r"[\s,;]+", str(text).strip()) if t]
@@ -448,7 +453,7 @@ def _resolve_conflicts(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) 
     jac = sur.last_jac
     if jac is None:
         return out
-    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    tol_u = reg.tol_u
     free = (u > reg.lo_eff + tol_u) & (u < reg.hi - tol_u)
     sub = jac[:, free]  # only actuators that can still move tie two controls together
     norm = np.linalg.norm(sub, axis=1)
@@ -463,7 +468,7 @@ def _resolve_conflicts(reg: Regulation, sur: Any, u: FloatArray, r: FloatArray) 
 
 def _all_settled(reg: Regulation, u: FloatArray, r: FloatArray) -> bool:
     """Every control met, or its actuator at a limit, or its pump group bypassed."""
-    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    tol_u = reg.tol_u
     at = (u <= reg.lo_eff + tol_u) | (u >= reg.hi - tol_u) | (reg.n_run == 0)
     return bool(np.all((np.abs(r) <= TOL_BAR) | at))
 
@@ -579,7 +584,7 @@ def _stage(
     """
     u = u.copy()
     changed = False
-    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    tol_u = reg.tol_u
     for i, lp in enumerate(reg.loops):
         n_max = len(lp.rows)
         if not lp.staged or switches[i] >= MAX_STAGE_SWITCHES:
@@ -644,7 +649,7 @@ def _restart_estimate(
     reg.n_run[i] = 0
     apply_actuators(sur.cn, reg, u)
     jac = sur.last_jac if sur.last_jac is not None else sur.jacobian(u)
-    tol_u = 1e-5 * np.maximum(1.0, reg.hi - reg.lo)
+    tol_u = reg.tol_u
     free = (np.abs(r_true) <= TOL_BAR) & (reg.n_run > 0)
     free &= (u > reg.lo_eff + tol_u) & (u < reg.hi - tol_u)
     free[i] = False
