@@ -143,9 +143,8 @@ def files_cmd(
     console.print(table)
     for reason in total.reasons[:10]:
         console.print(f"  quarantined {reason}", soft_wrap=True, markup=False)
-    dead = getattr(total, "dead_lettered", 0)  # when the report counts dead letters
-    accounted = total.stored + total.duplicates + total.rejected + dead
-    check = "==" if accounted == total.received else "!="
+    dead = total.dead_lettered
+    check = "==" if total.balanced else "!="
     console.print(
         f"received {total.received} {check} stored {total.stored} + duplicates "
         f"{total.duplicates} + quarantined {total.rejected}"

@@ -108,10 +108,6 @@ class IngestReport:
     REASON_SAMPLE = 20
 
     @property
-    def quarantined(self) -> int:
-        return self.rejected
-
-    @property
     def balanced(self) -> bool:
         """The ingest invariant: every input is stored, a duplicate, quarantined or a
         dead letter (a dead-lettered message counts once, whatever it held)."""
