@@ -24,7 +24,6 @@ import codecs
 
 from nuanliu.errors import InvalidInput
 
-ENCODINGS = ("auto", "utf-8", "gb18030")
 _ALIASES = {
     "auto": "auto",
     "utf-8": "utf-8",

@@ -49,10 +49,6 @@ def _fmt_num(x: float) -> str:
     return f"{x:g}".replace("-", "\u2212")  # typographic minus, as in "−40…60 °C"
 
 
-def _fmt_ts(micros: int) -> str:
-    return fmt_us(micros)
-
-
 def _fmt_delta(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
@@ -186,14 +182,14 @@ class Validator:
         flag(
             pc.greater(ts, pa.scalar(latest, TS_TYPE)),
             lambda i: (
-                f"ts {_fmt_ts(int(tsv[i]))} is "
+                f"ts {fmt_us(int(tsv[i]))} is "
                 f"{_fmt_delta(timedelta(microseconds=int(tsv[i]) - _us(now)))}"
                 f" in the future (tolerance {tol})"
             ),
         )
         flag(
             pc.less(ts, pa.scalar(lim.earliest, TS_TYPE)),
-            lambda i: f"ts {_fmt_ts(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
+            lambda i: f"ts {fmt_us(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
         )
         if self.known is not None:
             known = self.known.mask(sensor_id)
