@@ -42,7 +42,7 @@ from paho.mqtt.properties import Properties
 from nuanliu.errors import ConfigError
 from nuanliu.ingest.batch import Ingestor, merge_results
 from nuanliu.ingest.deadletters import dead_letter_for, is_outage
-from nuanliu.ingest.membership import DRAINING, Membership
+from nuanliu.ingest.membership import DRAINING, RUNNING, Membership
 from nuanliu.ingest.model import IngestReport, Rejection
 from nuanliu.ingest.parse import Accumulator, loads
 from nuanliu.ingest.validate import ValidationResult
@@ -332,14 +332,6 @@ class MqttIngest:
         self._adopt_lock = threading.Lock()
 
     @property
-    def client(self) -> mqtt.Client:
-        return self.session.client
-
-    @property
-    def _generation(self) -> int:
-        return self.session.generation
-
-    @property
     def client_id(self) -> str:
         return self.session.client_id
 
@@ -376,7 +368,7 @@ class MqttIngest:
             self._say(
                 f"ingest mqtt: {member.adopted_by} was adopting {self.client_id}; taking it back"
             )
-            self.membership.join(DRAINING if self.cfg.drain else "running")
+            self.membership.join(DRAINING if self.cfg.drain else RUNNING)
         return True
 
     # -------------------------------------------------------------- main loop
@@ -385,7 +377,7 @@ class MqttIngest:
         self.cfg.host_port()
         if self.membership is not None:
             # Before connecting: every session the group creates is in the table.
-            self.membership.join(DRAINING if self.cfg.drain else "running")
+            self.membership.join(DRAINING if self.cfg.drain else RUNNING)
             threading.Thread(target=self._heartbeats, name="ingest-heartbeat", daemon=True).start()
             if self.cfg.drain and not self.membership.others_alive(self.cfg.orphan_timeout_s):
                 self._say(
