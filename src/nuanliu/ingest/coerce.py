@@ -326,13 +326,8 @@ def _from_timestamps(arr: pa.Array) -> tuple[pa.Array, Reasons]:
     raw = arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     # Integer µs without overflow: coarser units are range-checked before they are scaled.
     us, bad = tsu.ints_to_us(raw, valid, unit)
-    for i in bad:
-        reasons[i] = f"ts {_timestamp_text(arr, i)} is out of range"
-    mask = ~valid
-    if bad:
-        mask = mask.copy()
-        mask[list(bad)] = True
-    return pa.array(us, pa.int64(), mask=mask).cast(TS_TYPE), reasons
+    bad = {i: f"ts {_timestamp_text(arr, i)} is out of range" for i in bad}
+    return _timestamps(us, valid, bad, reasons)
 
 
 def _from_ints(arr: pa.Array, unit: str, *, missing_ok: bool = False) -> tuple[pa.Array, Reasons]:
