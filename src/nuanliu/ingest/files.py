@@ -210,7 +210,7 @@ def _json_document(
         encoding = enc.detect(data[: 8 << 20])
     if encoding != "utf-8" and enc.decode_problem(data, encoding) is None:
         data = data.decode(encoding).encode("utf-8")
-    return parse_json(_strip_bom(data), source)
+    return parse_json(data, source)  # parse_json drops a BOM
 
 
 def _ndjson_chunks(
