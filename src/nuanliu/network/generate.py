@@ -387,38 +387,31 @@ def generate_city(
     xt = np.repeat(np.arange(len(child)), n_par_tree - 1)
     xm = np.repeat(np.arange(len(mesh)), n_par_mesh - 1)
     len_mesh = np.hypot(*(xy[mesh[:, 0]] - xy[mesh[:, 1]]).T)
-    s_from = np.r_[
-        node_s_a[parent],
-        node_s_a[mesh[:, 0]],
-        node_s_a[host],
-        src_s_a[line_src],
-        node_s_a[parent[xt]],
-        node_s_a[mesh[xm, 0]],
-    ]
-    s_to = np.r_[
-        node_s_a[child],
-        node_s_a[mesh[:, 1]],
-        np.asarray(cons_s, object),
-        node_s_a[line_node],
-        node_s_a[child[xt]],
-        node_s_a[mesh[xm, 1]],
-    ]
-    r_from = np.r_[
-        node_r_a[child],
-        node_r_a[mesh[:, 1]],
-        np.asarray(cons_r, object),
-        node_r_a[line_node],
-        node_r_a[child[xt]],
-        node_r_a[mesh[xm, 1]],
-    ]
-    r_to = np.r_[
-        node_r_a[parent],
-        node_r_a[mesh[:, 0]],
-        node_r_a[host],
-        src_r_a[line_src],
-        node_r_a[parent[xt]],
-        node_r_a[mesh[xm, 0]],
-    ]
+
+    def ends(
+        node_a: np.ndarray, cons: list[str], src_a: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One side's pipe ends, upstream and downstream in the supply flow direction."""
+        up = np.r_[
+            node_a[parent],
+            node_a[mesh[:, 0]],
+            node_a[host],
+            src_a[line_src],
+            node_a[parent[xt]],
+            node_a[mesh[xm, 0]],
+        ]
+        down = np.r_[
+            node_a[child],
+            node_a[mesh[:, 1]],
+            np.asarray(cons, object),
+            node_a[line_node],
+            node_a[child[xt]],
+            node_a[mesh[xm, 1]],
+        ]
+        return up, down
+
+    s_from, s_to = ends(node_s_a, cons_s, src_s_a)
+    r_to, r_from = ends(node_r_a, cons_r, src_r_a)  # the return side flows back
     lengths = np.round(
         np.r_[len_tree, len_mesh, svc_len, src_len[line_src], len_tree[xt], len_mesh[xm]], 1
     )
