@@ -800,14 +800,7 @@ class _Surrogate:
     def jacobian(self, u: FloatArray) -> FloatArray:
         """Finite-difference Jacobian of the surrogate residual at ``u``."""
         lo, hi = self.reg.lo_eff, self.reg.hi
-        h = 1e-4 * np.maximum(hi - lo, 1e-3)
-        r0 = self.residual(u)
-        jac = np.empty((len(u), len(u)))
-        for j in range(len(u)):
-            uj = u.copy()
-            dj = h[j] if u[j] + h[j] <= hi[j] else -h[j]
-            uj[j] += dj
-            jac[:, j] = (self.residual(uj) - r0) / dj
+        jac = _fd_jacobian(self.residual, u, self.residual(u), hi, 1e-4 * np.maximum(hi - lo, 1e-3))
         apply_actuators(self.cn, self.reg, u)
         self.last_jac = jac
         return jac
@@ -833,12 +826,7 @@ class _Surrogate:
         r = r_true
         eps = 1e-12 * np.maximum(1.0, np.abs(hi))
         for _ in range(MAX_NEWTON):
-            jac = np.empty((len(u), len(u)))
-            for j in range(len(u)):  # one hydraulic solve per actuator (few actuators)
-                uj = u.copy()
-                dj = h[j] if u[j] + h[j] <= hi[j] else -h[j]
-                uj[j] += dj
-                jac[:, j] = (fun(uj) - r) / dj
+            jac = _fd_jacobian(fun, u, r, hi, h)
             self.last_jac = jac
             target = _clamped_step(u, r, jac, lo, hi)
             # controls whose actuator stays inside its range must reach their set-point;
@@ -860,6 +848,20 @@ class _Surrogate:
             if m_try <= 0.05 * TOL_BAR and np.all(np.abs(step) <= 1e-6 * (hi - lo + 1.0)):
                 break
         return u
+
+
+def _fd_jacobian(
+    fun: Any, u: FloatArray, r0: FloatArray, hi: FloatArray, h: FloatArray
+) -> FloatArray:
+    """Forward-difference Jacobian of ``fun`` at ``u`` (``r0`` = fun(u)), stepping back
+    from an upper bound ``hi``: one hydraulic solve per actuator (few actuators)."""
+    jac = np.empty((len(u), len(u)))
+    for j in range(len(u)):
+        uj = u.copy()
+        dj = h[j] if u[j] + h[j] <= hi[j] else -h[j]
+        uj[j] += dj
+        jac[:, j] = (fun(uj) - r0) / dj
+    return jac
 
 
 def _clamped_step(
