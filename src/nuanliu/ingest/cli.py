@@ -117,16 +117,14 @@ def files_cmd(
         for path in paths:
             try:
                 rep = ingest_file(ingestor, path, encoding=encoding)
-            except NuanliuError as exc:
-                # A whole-file failure: reported, counted, and the next file goes on.
-                console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
-                table.add_row(str(path), "[red]failed[/red]", "", "", "")
-                failed += 1
-                continue
             except Exception as exc:  # a bug must not stop the other files either
-                console.print(
-                    f"[red]error:[/red] {path}: {type(exc).__name__}: {exc}", soft_wrap=True
+                # A whole-file failure: reported, counted, and the next file goes on.
+                what = (
+                    exc.message
+                    if isinstance(exc, NuanliuError)
+                    else f"{path}: {type(exc).__name__}: {exc}"
                 )
+                console.print(f"[red]error:[/red] {what}", soft_wrap=True)
                 table.add_row(str(path), "[red]failed[/red]", "", "", "")
                 failed += 1
                 continue
