@@ -245,16 +245,12 @@ def _index(data: bytes, first_line: int) -> _Lines:
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
     ends = ends - has_cr
     lone_cr = b"\r" in data and data.count(b"\r") > int(has_cr.sum())
+    lines = _Lines(data, starts, ends, numbers, lone_cr)
     blank = ends == starts
     if blank.any():
-        keep = ~blank
-        starts, ends, numbers = starts[keep], ends[keep], numbers[keep]
-        data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
-        data += b"\n"
-        lengths = ends - starts + 1
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-        ends = starts + lengths - 1
-    return _Lines(data, starts, ends, numbers, lone_cr)
+        lines = _subset(lines, np.flatnonzero(~blank).tolist())
+        lines.lone_cr = lone_cr
+    return lines
 
 
 def _arrow(
