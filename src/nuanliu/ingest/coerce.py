@@ -335,9 +335,12 @@ def _from_ints(arr: pa.Array, unit: str, *, missing_ok: bool = False) -> tuple[p
     if arr.type == pa.uint64():
         # Above int64: out of every band and of every unit's range.
         big = pc.fill_null(pc.greater(arr, pa.scalar(2**63 - 1, pa.uint64())), False)
-        for i in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
-            reasons[int(i)] = tsu.out_of_range(arr[int(i)].as_py(), unit)
-        arr = _nulls_where(arr, {i: "" for i in np.flatnonzero(big.to_numpy(False))})
+        found = {
+            int(i): tsu.out_of_range(arr[int(i)].as_py(), unit)
+            for i in np.flatnonzero(big.to_numpy(zero_copy_only=False))
+        }
+        reasons.update(found)
+        arr = _nulls_where(arr, found)
     v64 = arr.cast(pa.int64())
     valid = v64.is_valid().to_numpy(zero_copy_only=False)
     us, bad = tsu.ints_to_us(v64.fill_null(0).to_numpy(zero_copy_only=False), valid, unit)
