@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import io
 import zlib
 from collections.abc import Iterator
 from contextlib import closing
@@ -35,7 +34,7 @@ from nuanliu.ingest.csv_lines import REQUIRED, csv_chunks, line_blocks, to_utf8
 from nuanliu.ingest.model import FIELDS, IngestReport, RawBatch, Rejection, json_text
 from nuanliu.ingest.parse import parse_json, parse_ndjson, split_lines
 
-__all__ = ["csv_chunks", "detect_format", "ingest_csv_bytes", "ingest_file"]
+__all__ = ["csv_chunks", "detect_format", "ingest_file"]
 
 CHUNK_BYTES = 8 << 20  # ~200k CSV readings per transaction
 PARQUET_BATCH_ROWS = 200_000
@@ -178,13 +177,6 @@ def commit_or_ingest(ingestor: Ingestor, item: Chunk, checked: tuple[Any, int] |
         except Exception:
             pass
     return ingestor.ingest(*item)
-
-
-def ingest_csv_bytes(ingestor: Ingestor, body: bytes, source: str = "http") -> IngestReport:
-    report = IngestReport()
-    for batch, rejected in csv_chunks(io.BytesIO(body), source):
-        report.add(ingestor.ingest(batch, rejected))
-    return report
 
 
 def _strip_bom(data: bytes) -> bytes:

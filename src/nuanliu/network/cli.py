@@ -131,7 +131,8 @@ def export_cmd(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
-    """Convert a network to GeoJSON, a CSV bundle folder or a pandapipes JSON file."""
+    """Convert a network to GeoJSON, Parquet (columnar, fastest to read), a CSV bundle folder
+    or a pandapipes JSON file."""
     from nuanliu.network.io import write_network
     from nuanliu.network.io.pandapipes_io import write_pandapipes_json
 
