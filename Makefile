@@ -28,10 +28,13 @@ format: install
 services:
 	@bash scripts/ensure-services.sh
 
-# Debian's Chromium for the browser tests, and a CJK font so Chinese pages render.
+# Debian's Chromium for the browser tests, a CJK font so Chinese pages and PDFs render,
+# poppler-utils (pdftotext, pdftoppm) to read generated PDFs, nginx to check its config.
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
-		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi \
+		|| ! command -v pdftotext >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils \
+		nginx-light >/dev/null; fi
 
 test: install services browser lint
 	$(PY) -m pytest

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from nuanliu.web.i18n import LANGS, load_catalog, translate
+from nuanliu.web.nav import NAV_ITEMS
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "nuanliu" / "web"
 TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
-PY_FILES = sorted(WEB.glob("*.py"))
+# Page code of every capability, not only the web package's own.
+PY_FILES = sorted(WEB.parent.rglob("*.py"))
 
 # Keys built at run time from a known set of values: prefix -> values.
 DYNAMIC = {
@@ -43,6 +45,7 @@ def used_keys() -> set[str]:
         keys |= {k for k in found if not k.endswith((".", "_"))}  # prefixes: see DYNAMIC
     for path in PY_FILES:
         keys |= set(re.findall(r'translate\(\s*"([a-z0-9_.]+)"', path.read_text(encoding="utf-8")))
+    keys |= {item.label for item in NAV_ITEMS}
     for prefix, values in DYNAMIC.items():
         keys |= {prefix + v for v in values}
     return keys

@@ -10,16 +10,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+# Modules whose ``router`` holds dashboard pages; each capability adds its own line.
+PAGE_MODULES: tuple[str, ...] = (
+    "nuanliu.web.pages",
+    "nuanliu.web.routes_alerts",
+    "nuanliu.web.routes_map",
+)
+
 
 def mount_web(app: FastAPI) -> None:
     """Attach the dashboard pages and static assets to the API application."""
-    from nuanliu.web import pages, routes_alerts, routes_map
+    import importlib
+
     from nuanliu.web.templating import STATIC_DIR
 
     app.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
-    app.include_router(pages.router)
-    app.include_router(routes_alerts.router)
-    app.include_router(routes_map.router)
+    for name in PAGE_MODULES:
+        app.include_router(importlib.import_module(name).router)
 
 
 class CachedStatic(StaticFiles):

@@ -35,7 +35,7 @@ def demo(
         prepared = prepare(opts, typer.echo)
         for login in prepared.logins:
             typer.echo(f"  {login.role:<20} {login.username:<26} {login.password}")
-        for what, url in where_to_click(f"http://{host}:{port}"):
+        for what, url in where_to_click(f"http://{host}:{port}", prepared.clicks):
             typer.echo(f"  {what:<24} {url}")
         prepared.store.close()
         return

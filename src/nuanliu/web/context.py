@@ -13,6 +13,7 @@ from nuanliu.api.deps import csrf_token
 from nuanliu.config import Settings, load_settings
 from nuanliu.web.data import CHAIN, Thresholds, ancestors, names, now_utc
 from nuanliu.web.i18n import choose_lang, local_name, translate
+from nuanliu.web.nav import nav_for
 
 
 def settings_of(request: Request) -> Settings:
@@ -42,6 +43,7 @@ def base_context(request: Request, user: Any, nav: str) -> dict[str, Any]:
         "is_resident": role == "resident",
         "csrf": csrf_token(request),
         "nav": nav,
+        "nav_items": nav_for(role),
         "now": now_utc(),
         "standard": th.standard_temp_c,
         "cold_limit": th.cold_temp_c,

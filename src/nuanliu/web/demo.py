@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +29,11 @@ import pandas as pd
 from nuanliu.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+# Capabilities that add their demo data after the readings history, in this order. Each
+# module has ``seed_demo(store, *, network, now) -> list[tuple[str, str]]``: idempotent
+# (a second run adds nothing), returning what to click as (label, path) pairs.
+DEMO_SEEDERS: tuple[str, ...] = ()
 
 SENSOR_SQL = """
 SELECT s.sensor_id, s.household_id, h.building_id, b.station_id, h.floor_area_m2,
@@ -63,6 +68,7 @@ class Prepared:
     sensors: pd.DataFrame
     history_rows: int
     registry_built: bool
+    clicks: list[tuple[str, str]]
 
 
 def _say(echo: Callable[[str], None] | None, text: str) -> None:
@@ -110,7 +116,22 @@ def prepare(opts: DemoOptions, echo: Callable[[str], None] | None = None) -> Pre
     with store.read() as q:
         sensors = q.df(SENSOR_SQL, [])
     rows = backfill(store, sensors, opts, echo)
-    return Prepared(store, settings, network, logins, sensors, rows, built)
+    clicks = seed_capabilities(store, network, echo)
+    return Prepared(store, settings, network, logins, sensors, rows, built, clicks)
+
+
+def seed_capabilities(
+    store: Any, network: Any, echo: Callable[[str], None] | None = None
+) -> list[tuple[str, str]]:
+    """Each capability's demo data (``DEMO_SEEDERS``); what to click for each."""
+    import importlib
+
+    clicks: list[tuple[str, str]] = []
+    now = datetime.now(UTC)
+    for name in DEMO_SEEDERS:
+        _say(echo, f"demo data: {name}…")
+        clicks += importlib.import_module(name).seed_demo(store, network=network, now=now)
+    return clicks
 
 
 def newest_reading(store: Any) -> datetime | None:
@@ -232,7 +253,11 @@ def build_app(prepared: Prepared) -> Any:
     return app
 
 
-def where_to_click(base: str) -> list[tuple[str, str]]:
+def where_to_click(base: str, extra: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    return [*_core_clicks(base), *((what, f"{base}{path}") for what, path in extra)]
+
+
+def _core_clicks(base: str) -> list[tuple[str, str]]:
     return [
         ("login / 登录", f"{base}/login"),
         ("overview / 总览", f"{base}/"),
@@ -260,7 +285,7 @@ def run(opts: DemoOptions, echo: Callable[[str], None] | None = None) -> None:
         scope = ",".join(login.scope)
         _say(echo, f"  {login.role:<20} {login.username:<26} {scope:<14} {login.password}")
     _say(echo, "")
-    for what, url in where_to_click(base):
+    for what, url in where_to_click(base, prepared.clicks):
         _say(echo, f"  {what:<24} {url}")
     _say(echo, "")
     _say(echo, f"live sensors: {len(prepared.sensors):,} reporting every {opts.live_step}")

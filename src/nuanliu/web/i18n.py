@@ -1,7 +1,9 @@
 """One message catalog for every user-facing string, in Simplified Chinese and English.
 
-The catalog (``catalog.json``) maps a key to ``{"zh": ..., "en": ...}``. Chinese is the
-default; ``?lang=en`` switches and is remembered in a cookie.
+The catalog maps a key to ``{"zh": ..., "en": ...}``: ``catalog.json`` holds the core
+pages' strings and ``catalogs/<capability>.json`` each capability's own (a key defined
+twice is an error). Chinese is the default; ``?lang=en`` switches and is remembered in
+a cookie.
 """
 
 from __future__ import annotations
@@ -19,16 +21,28 @@ LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 LANG_COOKIE = "nuanliu_lang"
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog.json"
+CATALOGS_DIR = CATALOG_PATH.parent / "catalogs"
+
+
+def catalog_files() -> list[Path]:
+    return [CATALOG_PATH, *sorted(CATALOGS_DIR.glob("*.json"))]
 
 
 @lru_cache(maxsize=1)
 def load_catalog() -> dict[str, dict[str, str]]:
     """The catalog, checked on load: every key must have a string in every language."""
-    raw: dict[str, dict[str, str]] = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    raw: dict[str, dict[str, str]] = {}
+    twice: list[str] = []
+    for path in catalog_files():
+        part: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+        twice += [f"{path.name}:{key}" for key in part if key in raw]
+        raw.update(part)
+    if twice:
+        raise InvalidInput("message catalog: keys defined twice", details={"keys": twice})
     missing = [f"{key}:{lang}" for key, v in raw.items() for lang in LANGS if not v.get(lang)]
     if missing:
         raise InvalidInput(
-            f"{CATALOG_PATH.name}: keys without a translation", details={"missing": missing}
+            "message catalog: keys without a translation", details={"missing": missing}
         )
     return raw
 
