@@ -205,8 +205,9 @@ class FaultPlan:
                         "sensor_id": self.sensor_ids[idx],
                         "household_id": self.household_ids[idx],
                         "building_id": self.building_ids[idx],
-                        "start": _ts(start[idx]) if start is not None else pd.NaT,
-                        "end": _ts(end[idx]) if end is not None else pd.NaT,
+                        # untimed faults: NaT in the UTC dtype, so truth filters compare
+                        "start": _ts(start[idx]) if start is not None else _nat(len(idx)),
+                        "end": _ts(end[idx]) if end is not None else _nat(len(idx)),
                         "detail": detail(idx) if detail else "",
                     }
                 )
@@ -325,6 +326,10 @@ def empty_truth() -> pd.DataFrame:
     df["start"] = pd.Series(dtype="datetime64[ns, UTC]")
     df["end"] = pd.Series(dtype="datetime64[ns, UTC]")
     return df
+
+
+def _nat(n: int) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([pd.NaT] * n, tz="UTC")
 
 
 def _ts(ns: np.ndarray) -> pd.DatetimeIndex:
