@@ -8,6 +8,8 @@
 | steward | communities | shown | read its communities; acknowledge alerts there |
 | resident | own household | shown | read own household |
 | gateway | one enterprise | masked | ingest readings only (API token) |
+| gov_steward | communities | shown | read its communities; supervise tickets (hotline) |
+| hotline_operator | regions | shown | read; file complaints, import 12345, follow-up calls |
 
 Network twin results (operations data, not households) are open to regulators,
 enterprise admins and operators.
@@ -25,6 +27,10 @@ class Role(StrEnum):
     STEWARD = "steward"
     RESIDENT = "resident"
     GATEWAY = "gateway"
+    # hotline (issue #10): the community's government steward (``steward`` is the
+    # enterprise steward) and the service-line operator who logs calls and 12345 orders.
+    GOV_STEWARD = "gov_steward"
+    HOTLINE_OPERATOR = "hotline_operator"
 
 
 class Permission(StrEnum):
@@ -35,6 +41,13 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users of one's own enterprise
     READ_AUDIT = "read_audit"
     READ_NETWORK = "read_network"  # network twin results (operations data, not households)
+    # hotline (issue #10)
+    HOTLINE_FILE = "hotline_file"  # file a complaint (residents: their own household)
+    HOTLINE_HANDLE = "hotline_handle"  # sign, visit, measure, fix, pause (enterprise side)
+    HOTLINE_REASSIGN = "hotline_reassign"  # hand a ticket to another handler, with a reason
+    HOTLINE_FOLLOWUP = "hotline_followup"  # the follow-up call: record confirmation or failure
+    HOTLINE_CONFIRM = "hotline_confirm"  # the resident confirms or rejects the fix
+    HOTLINE_IMPORT = "hotline_import"  # import 12345 work orders
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -79,3 +92,41 @@ ROLE_NAMES_ZH = {
     Role.RESIDENT: "居民",
     Role.GATEWAY: "数据网关",
 }
+
+# --- hotline (issue #10): grants, scopes and names of the hotline roles ---------------
+# The enterprise side handles; the government steward supervises (reads, reassigns, makes
+# the follow-up call) but never signs or fixes; the operator files and follows up. Both
+# new roles call residents back, so they see names and phones.
+_HOTLINE_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ENTERPRISE_ADMIN: frozenset(
+        {
+            Permission.HOTLINE_FILE,
+            Permission.HOTLINE_HANDLE,
+            Permission.HOTLINE_REASSIGN,
+            Permission.HOTLINE_IMPORT,
+        }
+    ),
+    Role.ENTERPRISE_OPERATOR: frozenset(
+        {Permission.HOTLINE_FILE, Permission.HOTLINE_HANDLE, Permission.HOTLINE_REASSIGN}
+    ),
+    Role.STEWARD: frozenset({Permission.HOTLINE_FILE, Permission.HOTLINE_HANDLE}),
+    Role.RESIDENT: frozenset({Permission.HOTLINE_FILE, Permission.HOTLINE_CONFIRM}),
+    Role.GOV_STEWARD: frozenset(
+        {Permission.READ, Permission.HOTLINE_REASSIGN, Permission.HOTLINE_FOLLOWUP}
+    ),
+    Role.HOTLINE_OPERATOR: frozenset(
+        {
+            Permission.READ,
+            Permission.HOTLINE_FILE,
+            Permission.HOTLINE_FOLLOWUP,
+            Permission.HOTLINE_IMPORT,
+        }
+    ),
+}
+for _role, _grants in _HOTLINE_GRANTS.items():
+    PERMISSIONS[_role] = PERMISSIONS.get(_role, frozenset()) | _grants
+UNMASKED_ROLES = UNMASKED_ROLES | {Role.GOV_STEWARD, Role.HOTLINE_OPERATOR}
+SCOPE_KIND[Role.GOV_STEWARD] = ("community", None)
+SCOPE_KIND[Role.HOTLINE_OPERATOR] = ("region", None)
+ROLE_NAMES_ZH[Role.GOV_STEWARD] = "政府管家"
+ROLE_NAMES_ZH[Role.HOTLINE_OPERATOR] = "热线坐席"

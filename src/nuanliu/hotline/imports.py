@@ -30,6 +30,7 @@ from nuanliu.errors import InvalidInput
 from nuanliu.hotline.calendar import LOCAL_TZ
 from nuanliu.hotline.intake import resolve_household
 from nuanliu.hotline.model import Category, Channel, Urgency
+from nuanliu.hotline.stats_cache import bump
 from nuanliu.hotline.tickets import Actor, NewTicket, create_ticket
 from nuanliu.ingest.encoding import detect
 from nuanliu.monitor.units import utc
@@ -320,6 +321,8 @@ def import_orders(
                 [[import_id, r["line"], r["order_no"], r["reason"], r["raw"]] for r in report.rejected],
             )
     report.import_id = import_id
+    if report.created:
+        bump()
     return report
 
 

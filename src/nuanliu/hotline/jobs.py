@@ -12,6 +12,7 @@ from typing import Any
 
 from nuanliu.hotline import escalation, falseclosure
 from nuanliu.hotline.machine import Action
+from nuanliu.hotline.stats_cache import bump
 from nuanliu.hotline.tickets import SYSTEM, apply_action, load
 from nuanliu.monitor.units import utc
 
@@ -59,6 +60,8 @@ def sla_sweep(store: Any, *, now: datetime, deliver: bool = True) -> dict[str, A
                     "UPDATE hl_tickets SET fix_checked_at = fixed_at WHERE ticket_id = ?",
                     [cand["ticket_id"]],
                 )
+    if summary["breached"] or summary["reopened"] or summary["checked"]:
+        bump()
     if deliver and summary["escalations"]:
         from nuanliu.monitor.webhook import deliver_pending
 
