@@ -25,6 +25,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
+    # hotline (issue #10): the queue for staff and both stewards; the resident's own page
+    NavItem("hotline", "hotline.nav", "/hotline", STAFF | {"gov_steward", "hotline_operator"}),
+    NavItem("hotline_mine", "hotline.nav_mine", "/hotline/mine", frozenset({"resident"})),
 )
 
 
