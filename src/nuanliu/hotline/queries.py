@@ -140,7 +140,9 @@ def ticket_detail(store: Any, scope: Scope, ticket_id: str, now: datetime) -> di
         clocks = q.dicts(
             "SELECT step, round_no, started_at, budget_minutes, paused_minutes, paused_since,"
             " due_at, completed_at, breached_at, escalation_level FROM hl_sla_clocks"
-            " WHERE ticket_id = ? ORDER BY round_no, started_at, step",
+            " WHERE ticket_id = ? ORDER BY round_no, started_at,"
+            " CASE step WHEN 'sign' THEN 1 WHEN 'arrive' THEN 2 WHEN 'measure' THEN 3"
+            " WHEN 'fix' THEN 4 WHEN 'followup' THEN 5 ELSE 6 END",
             [ticket_id],
         )
         escalations = q.dicts(

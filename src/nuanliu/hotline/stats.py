@@ -131,6 +131,10 @@ def rates_frame(
             response_rate=[], resolution_rate=[], satisfaction_rate=[], per_10k_m2=[],
             per_1000_households=[], breach_rate=[],
         )
+    counts = ["households", "opened", "closed", "resolved", "rated", "satisfied", "repeats",
+              "overdue", "sign_due", "sign_met", "clocks_due", "breached"]
+    df[counts] = df[counts].fillna(0).astype("int64")
+    df["area_m2"] = df["area_m2"].astype("float64")
     df["response_rate"] = [_ratio(m, d) for m, d in zip(df.sign_met, df.sign_due, strict=True)]
     df["resolution_rate"] = [_ratio(r, c) for r, c in zip(df.resolved, df.closed, strict=True)]
     df["satisfaction_rate"] = [
