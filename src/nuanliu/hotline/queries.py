@@ -128,7 +128,7 @@ def ticket_detail(store: Any, scope: Scope, ticket_id: str, now: datetime) -> di
         )[0]
         events = q.dicts(
             "SELECT event_at, actor, actor_role, action, from_state, to_state, note, data"
-            " FROM hl_events WHERE ticket_id = ? ORDER BY event_id",
+            " FROM hl_events WHERE ticket_id = ? ORDER BY event_at, event_id",
             [ticket_id],
         )
         visits = q.dicts(
