@@ -141,6 +141,7 @@ class Synth:
         self.after = escalate_after
         self.sweep_every = sweep_every
         self.rows = Rows()
+        self.trace: dict[str, list[Step_]] = {}  # what happened to each ticket, in order
 
     # -- clocks ---------------------------------------------------------------------
     def _open_round(self, tid: str, t: dict[str, Any], round_no: int, at: datetime,
@@ -216,6 +217,7 @@ class Synth:
         steps = plan(rng, category, home.cold, channel, at, handler)
         round_no = 1
         i = 0
+        trace = self.trace.setdefault(tid, [])
         while i < len(steps):
             s = steps[i]
             i += 1
@@ -228,6 +230,7 @@ class Synth:
                 if due <= min(s.at, self.now) and self._still_cold(home, fixed_at):
                     self._apply(t, clocks, Action.FALSE_CLOSURE, due, "system", "system",
                                 {"note": "sensor below standard after the fix"})
+                    trace.append(Step_(due, Action.FALSE_CLOSURE, "system", "system"))
                     round_no += 1
                     clocks += self._open_round(tid, t, round_no, due, False)
                     steps = plan(rng, category, home.cold, channel, due, handler, rework=True)
@@ -236,6 +239,7 @@ class Synth:
                 if due <= min(s.at, self.now):
                     t["fix_checked_at"] = fixed_at
             self._apply(t, clocks, s.action, s.at, s.actor, s.role, s.fields)
+            trace.append(s)
             if s.action is Action.FIX:
                 clocks += [c for c in self._followup(tid, t, round_no, s.at)]
             if s.action is Action.REJECT:
