@@ -22,40 +22,48 @@ from nuanliu.hotline.tickets import Actor, NewTicket, apply_action, create_ticke
 from tests.api.conftest import CHEAP_HASH, World
 
 PERSONAS = [
-    "anonymous", "regulator", "admin_a", "operator_a", "operator_b", "steward_a",
-    "resident_a", "gateway_a", "gov_a", "hotline_a",
+    "anonymous",
+    "regulator",
+    "admin_a",
+    "operator_a",
+    "operator_b",
+    "steward_a",
+    "resident_a",
+    "gateway_a",
+    "gov_a",
+    "hotline_a",
 ]
 OK = 200
 
 MATRIX_TABLE = """
-method path                                      setup     anon reg admA opA opB stwA resA gwA govA hotA
-GET    @/hotline/tickets                         -         401  ok  ok   ok  ok  ok   ok   403 ok   ok
-GET    @/hotline/tickets?state=all&overdue=true  -         401  ok  ok   ok  ok  ok   ok   403 ok   ok
-GET    @/hotline/tickets/{t_a}                   -         401  ok  ok   ok  404 ok   ok   403 ok   ok
-GET    @/hotline/tickets/{t_n}                   -         401  ok  ok   ok  404 ok   404  403 ok   ok
-GET    @/hotline/tickets/{t_o}                   -         401  ok  ok   ok  404 404  404  403 404  ok
-GET    @/hotline/tickets/{t_b}                   -         401  404 404  404 ok  404  404  403 404  404
-POST   @/hotline/tickets                         file_a    401  403 ok   ok  404 ok   ok   403 403  ok
-POST   @/hotline/tickets                         file_b    401  403 404  404 ok  404  ok   403 403  404
-POST   @/hotline/tickets/{fresh}/actions/sign    new       401  403 ok   ok  404 ok   403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/arrive  signed    401  403 ok   ok  404 ok   403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/measure on_site   401  403 ok   ok  404 ok   403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/fix     measured  401  403 ok   ok  404 ok   403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/pause   signed    401  403 ok   ok  404 ok   403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/reassign new      401  403 ok   ok  404 403  403  403 ok   403
-POST   @/hotline/tickets/{fresh}/actions/confirm fixed     401  403 403  403 404 403  ok   403 ok   ok
-POST   @/hotline/tickets/{fresh}/actions/reject  fixed     401  403 403  403 404 403  ok   403 ok   ok
-POST   @/hotline/tickets/{fresh}/actions/followup_failed fixed 401 403 403 403 404 403  403  403 ok   ok
-POST   @/hotline/tickets/{fresh}/actions/false_closure fixed 401 403 403  403 404 403  403  403 403  403
-POST   @/hotline/tickets/{fresh}/actions/note    new       401  403 ok   ok  404 ok   403  403 ok   ok
-POST   @/hotline/tickets/{t_b}/actions/sign      -         401  404 404  404 ok  404  404  403 404  404
-GET    @/hotline/households?q={hh_a}             -         401  403 ok   ok  ok  ok   403  403 403  ok
-POST   @/hotline/imports/12345                   orders_a  401  403 ok   403 403 403  403  403 403  ok
-POST   @/hotline/imports/12345/file              csv_a     401  403 ok   403 403 403  403  403 403  ok
-GET    @/hotline/stats                           -         401  ok  ok   ok  ok  ok   403  403 ok   ok
-GET    @/hotline/stats/trend                     -         401  ok  ok   ok  ok  ok   403  403 ok   ok
-GET    @/hotline/stats/map                       -         401  ok  ok   ok  ok  ok   403  403 ok   ok
-GET    @/hotline/compensation?season=2026-2027   -         401  ok  ok   ok  ok  ok   403  403 ok   ok
+method path                                  setup    ano reg adA opA opB stA reA gwA gvA htA
+GET    @/tickets                             -        401 ok  ok  ok  ok  ok  ok  403 ok  ok
+GET    @/tickets?state=all&overdue=true      -        401 ok  ok  ok  ok  ok  ok  403 ok  ok
+GET    @/tickets/{t_a}                       -        401 ok  ok  ok  404 ok  ok  403 ok  ok
+GET    @/tickets/{t_n}                       -        401 ok  ok  ok  404 ok  404 403 ok  ok
+GET    @/tickets/{t_o}                       -        401 ok  ok  ok  404 404 404 403 404 ok
+GET    @/tickets/{t_b}                       -        401 404 404 404 ok  404 404 403 404 404
+POST   @/tickets                             file_a   401 403 ok  ok  404 ok  ok  403 403 ok
+POST   @/tickets                             file_b   401 403 404 404 ok  404 ok  403 403 404
+POST   @/tickets/{f}/actions/sign            new      401 403 ok  ok  404 ok  403 403 403 403
+POST   @/tickets/{f}/actions/arrive          signed   401 403 ok  ok  404 ok  403 403 403 403
+POST   @/tickets/{f}/actions/measure         on_site  401 403 ok  ok  404 ok  403 403 403 403
+POST   @/tickets/{f}/actions/fix             measured 401 403 ok  ok  404 ok  403 403 403 403
+POST   @/tickets/{f}/actions/pause           signed   401 403 ok  ok  404 ok  403 403 403 403
+POST   @/tickets/{f}/actions/reassign        new      401 403 ok  ok  404 403 403 403 ok  403
+POST   @/tickets/{f}/actions/confirm         fixed    401 403 403 403 404 403 ok  403 ok  ok
+POST   @/tickets/{f}/actions/reject          fixed    401 403 403 403 404 403 ok  403 ok  ok
+POST   @/tickets/{f}/actions/followup_failed fixed    401 403 403 403 404 403 403 403 ok  ok
+POST   @/tickets/{f}/actions/false_closure   fixed    401 403 403 403 404 403 403 403 403 403
+POST   @/tickets/{f}/actions/note            new      401 403 ok  ok  404 ok  403 403 ok  ok
+POST   @/tickets/{t_b}/actions/sign          -        401 404 404 404 ok  404 404 403 404 404
+GET    @/households?q={hh_a}                 -        401 403 ok  ok  ok  ok  403 403 403 ok
+POST   @/imports/12345                       orders_a 401 403 ok  403 403 403 403 403 403 ok
+POST   @/imports/12345/file                  csv_a    401 403 ok  403 403 403 403 403 403 ok
+GET    @/stats                               -        401 ok  ok  ok  ok  ok  403 403 ok  ok
+GET    @/stats/trend                         -        401 ok  ok  ok  ok  ok  403 403 ok  ok
+GET    @/stats/map                           -        401 ok  ok  ok  ok  ok  403 403 ok  ok
+GET    @/compensation?season=2026-2027       -        401 ok  ok  ok  ok  ok  403 403 ok  ok
 """
 
 # What each persona's queue holds among the four seeded tickets.
@@ -93,10 +101,16 @@ def _parse(table: str) -> list[tuple[str, str, str | None, list[int]]]:
     rows = []
     for line in table.strip().splitlines()[1:]:
         method, path, setup, *codes = line.split()
-        path = path.replace("@", "/api/v1", 1)
+        path = path.replace("@", "/api/v1/hotline", 1)
         assert len(codes) == len(PERSONAS), line
-        rows.append((method, path, None if setup == "-" else setup,
-                     [OK if c == "ok" else int(c) for c in codes]))
+        rows.append(
+            (
+                method,
+                path,
+                None if setup == "-" else setup,
+                [OK if c == "ok" else int(c) for c in codes],
+            )
+        )
     return rows
 
 
@@ -115,10 +129,18 @@ def _ticket(world: World, household: str, state: str = "new") -> str:
 @pytest.fixture
 def hworld(world: World) -> World:
     ids = world.ids
-    for name, role, key in (("gov_a", "gov_steward", "community_a"),
-                            ("hotline_a", "hotline_operator", "city_a")):
-        user = create_user(world.store, username=name, password="", password_hash=CHEAP_HASH,
-                           role=role, scope_ids=[ids[key]])
+    for name, role, key in (
+        ("gov_a", "gov_steward", "community_a"),
+        ("hotline_a", "hotline_operator", "city_a"),
+    ):
+        user = create_user(
+            world.store,
+            username=name,
+            password="",
+            password_hash=CHEAP_HASH,
+            role=role,
+            scope_ids=[ids[key]],
+        )
         world.users[name] = user
         world.tokens[name] = create_token(world.store, user, name="test").token
     with world.store.read() as q:
@@ -129,8 +151,12 @@ def hworld(world: World) -> World:
         )
     assert other, "the matrix needs an A household in another community"
     ids["household_other"] = other
-    for key, hh in (("t_a", "household_a"), ("t_n", "household_neighbour"),
-                    ("t_o", "household_other"), ("t_b", "household_b")):
+    for key, hh in (
+        ("t_a", "household_a"),
+        ("t_n", "household_neighbour"),
+        ("t_o", "household_other"),
+        ("t_b", "household_b"),
+    ):
         ids[key] = _ticket(world, ids[hh])
     return world
 
@@ -138,20 +164,32 @@ def hworld(world: World) -> World:
 def _request(world: World, who: str, method: str, path: str, setup: str | None):
     ids = world.ids
     kwargs: dict[str, Any] = {}
-    if "{fresh}" in path:
+    if "{f}" in path:
         action = path.rsplit("/", 1)[1]
-        path = path.replace("{fresh}", _ticket(world, ids["household_a"], setup or "new"))
+        path = path.replace("{f}", _ticket(world, ids["household_a"], setup or "new"))
         kwargs["json"] = ACTION_BODY.get(action, {})
     path = path.format(**{k: v for k, v in ids.items()}, hh_a=ids["household_a"])
     if setup == "file_a":
-        kwargs["json"] = {"household_id": ids["household_a"], "category": "leak",
-                          "description": "漏水"}
+        kwargs["json"] = {
+            "household_id": ids["household_a"],
+            "category": "leak",
+            "description": "漏水",
+        }
     elif setup == "file_b":
-        kwargs["json"] = {"household_id": ids["household_b"], "category": "noise",
-                          "description": "噪音"}
+        kwargs["json"] = {
+            "household_id": ids["household_b"],
+            "category": "noise",
+            "description": "噪音",
+        }
     elif setup == "orders_a":
-        kwargs["json"] = [{"order_no": f"G{uuid.uuid4().hex[:10]}", "description": "冷",
-                           "category": "室温不达标", "household_id": ids["household_a"]}]
+        kwargs["json"] = [
+            {
+                "order_no": f"G{uuid.uuid4().hex[:10]}",
+                "description": "冷",
+                "category": "室温不达标",
+                "household_id": ids["household_a"],
+            }
+        ]
     elif setup == "csv_a":
         text = f"工单编号,诉求内容,户号\nG{uuid.uuid4().hex[:10]},冷,{ids['household_a']}\n"
         kwargs["files"] = {"file": ("orders.csv", text.encode(), "text/csv")}
@@ -176,7 +214,7 @@ def test_every_hotline_route_is_in_the_matrix(hworld: World) -> None:
     routes = {(m.upper(), p) for p, ops in paths.items() for m in ops if "/hotline" in p}
     covered = set()
     for method, path, _, _ in MATRIX:
-        bare = path.split("?")[0].replace("{fresh}", "{ticket_id}")
+        bare = path.split("?")[0].replace("{f}", "{ticket_id}")
         for t in ("{t_a}", "{t_n}", "{t_o}", "{t_b}"):
             bare = bare.replace(t, "{ticket_id}")
         if "/actions/" in bare:
@@ -188,33 +226,44 @@ def test_every_hotline_route_is_in_the_matrix(hworld: World) -> None:
 def test_queues_hold_only_the_tickets_in_scope(hworld: World) -> None:
     names = {hworld.ids[k]: k for k in ("t_a", "t_n", "t_o", "t_b")}
     for who, expected in SEES.items():
-        resp = hworld.client.get("/api/v1/hotline/tickets?state=all&limit=5000",
-                                 headers=hworld.auth(who))
+        resp = hworld.client.get(
+            "/api/v1/hotline/tickets?state=all&limit=5000", headers=hworld.auth(who)
+        )
         seen = {names[r["ticket_id"]] for r in resp.json() if r["ticket_id"] in names}
         assert seen == expected, who
 
 
 def test_resident_files_only_for_their_own_home_and_sees_it_unmasked(hworld: World) -> None:
     resp = hworld.client.post(
-        "/api/v1/hotline/tickets", headers=hworld.auth("resident_a"),
-        json={"household_id": hworld.ids["household_b"], "category": "temp_low",
-              "description": "冷"},
+        "/api/v1/hotline/tickets",
+        headers=hworld.auth("resident_a"),
+        json={
+            "household_id": hworld.ids["household_b"],
+            "category": "temp_low",
+            "description": "冷",
+        },
     )
     tid = resp.json()["ticket_id"]
     mine = hworld.client.get(f"/api/v1/hotline/tickets/{tid}", headers=hworld.auth("resident_a"))
     assert mine.json()["ticket"]["household_id"] == hworld.ids["household_a"]
     assert mine.json()["ticket"]["channel"] == "resident"
-    regulator = hworld.client.get(f"/api/v1/hotline/tickets/{tid}",
-                                  headers=hworld.auth("regulator")).json()["ticket"]
-    steward = hworld.client.get(f"/api/v1/hotline/tickets/{tid}",
-                                headers=hworld.auth("steward_a")).json()["ticket"]
-    assert "*" in (regulator["resident_name"] or "*") and "*" not in (steward["resident_name"] or "")
+    regulator = hworld.client.get(
+        f"/api/v1/hotline/tickets/{tid}", headers=hworld.auth("regulator")
+    ).json()["ticket"]
+    steward = hworld.client.get(
+        f"/api/v1/hotline/tickets/{tid}", headers=hworld.auth("steward_a")
+    ).json()["ticket"]
+    assert "*" in (regulator["resident_name"] or "*") and "*" not in (
+        steward["resident_name"] or ""
+    )
 
 
 def test_stats_of_a_steward_cover_only_its_communities(hworld: World) -> None:
-    rows = hworld.client.get("/api/v1/hotline/stats?level=community",
-                             headers=hworld.auth("steward_a")).json()
+    rows = hworld.client.get(
+        "/api/v1/hotline/stats?level=community", headers=hworld.auth("steward_a")
+    ).json()
     assert [r["unit_id"] for r in rows] == [hworld.ids["community_a"]]
-    rows = hworld.client.get("/api/v1/hotline/stats?level=enterprise",
-                             headers=hworld.auth("operator_b")).json()
+    rows = hworld.client.get(
+        "/api/v1/hotline/stats?level=enterprise", headers=hworld.auth("operator_b")
+    ).json()
     assert [r["unit_id"] for r in rows] == [hworld.ids["enterprise_b"]]

@@ -32,17 +32,17 @@ def households(store: Any) -> list[str]:
     """Households with at least one sensor, in id order."""
     with store.read() as q:
         return [
-            r[0]
-            for r in q.all(
-                "SELECT DISTINCT household_id FROM sensors ORDER BY household_id"
-            )
+            r[0] for r in q.all("SELECT DISTINCT household_id FROM sensors ORDER BY household_id")
         ]
 
 
 def feed(store: Any, household_id: str, start: datetime, hours: int, temp_c: float) -> int:
     """Readings every 20 min for every sensor of the household, all at ``temp_c``."""
     with store.read() as q:
-        sensors = [r[0] for r in q.all("SELECT sensor_id FROM sensors WHERE household_id = ?", [household_id])]
+        sensors = [
+            r[0]
+            for r in q.all("SELECT sensor_id FROM sensors WHERE household_id = ?", [household_id])
+        ]
     rows = [
         (sid, start + timedelta(minutes=20 * i), temp_c)
         for sid in sensors

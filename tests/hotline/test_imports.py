@@ -93,8 +93,13 @@ def test_xlsx_and_json_imports_share_the_rules(hl_store: Any) -> None:
     book.save(buf)
     report = run(hl_store, buf.getvalue(), "orders.xlsx")
     assert report["created"] == 1 and report["rejected_rows"][0]["line"] == 3
-    rows = parse_json([{"order_no": "X1", "description": "dup", "household_id": h1},
-                       {"order_no": "J2", "description": "cold", "household_id": h2}, 7])
+    rows = parse_json(
+        [
+            {"order_no": "X1", "description": "dup", "household_id": h1},
+            {"order_no": "J2", "description": "cold", "household_id": h2},
+            7,
+        ]
+    )
     rep = import_orders(hl_store, rows, scope=Scope.everything(), actor=OP, now=T0, source="api")
     assert len(rep.created) == 1 and len(rep.duplicates) == 1
     assert rep.rejected[0]["line"] == 3
@@ -104,7 +109,11 @@ def test_import_refuses_households_outside_the_scope(hl_store: Any) -> None:
     h1 = households(hl_store)[0]
     rows = parse_json([{"order_no": "S1", "description": "cold", "household_id": h1}])
     rep = import_orders(
-        hl_store, rows, scope=Scope(enterprise_ids=frozenset({"nope"})), actor=OP, now=T0,
+        hl_store,
+        rows,
+        scope=Scope(enterprise_ids=frozenset({"nope"})),
+        actor=OP,
+        now=T0,
         source="api",
     )
     assert not rep.created and "no household in scope" in rep.rejected[0]["reason"]

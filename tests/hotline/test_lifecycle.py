@@ -37,8 +37,16 @@ def act(store: Any, tid: str, action: str, at, actor: Actor = STEWARD, **f: Any)
 def work_to_fixed(store: Any, tid: str, bedroom: float, at=T0) -> dict:
     act(store, tid, "sign", at + timedelta(minutes=10))
     act(store, tid, "arrive", at + timedelta(hours=1))
-    act(store, tid, "measure", at + timedelta(hours=1, minutes=10), bedroom_temp_c=bedroom,
-        living_room_temp_c=bedroom + 0.5, actions="bled radiators", photos="a.jpg, b.jpg")
+    act(
+        store,
+        tid,
+        "measure",
+        at + timedelta(hours=1, minutes=10),
+        bedroom_temp_c=bedroom,
+        living_room_temp_c=bedroom + 0.5,
+        actions="bled radiators",
+        photos="a.jpg, b.jpg",
+    )
     return act(store, tid, "fix", at + timedelta(hours=3), note="balanced the riser")
 
 
@@ -50,7 +58,10 @@ def test_evidence_agrees_for_the_cold_home_and_disagrees_for_the_warm_one(
         ev_cold, ev_warm = load_snapshot(q, cold), load_snapshot(q, warm)
     assert ev_cold["verdict"] == "agrees" and ev_cold["mean_6h_c"] < 18.0
     assert ev_warm["verdict"] == "disagrees" and ev_warm["mean_6h_c"] >= 18.0
-    assert 60 <= ev_cold["hours_reported"] <= 72 and len(ev_cold["series"]) == ev_cold["hours_reported"]
+    assert (
+        60 <= ev_cold["hours_reported"] <= 72
+        and len(ev_cold["series"]) == ev_cold["hours_reported"]
+    )
     assert ev_cold["building_rate"] == 0.0  # the whole building is under-supplied
     billing = file(hl_store, sim["cold"], "billing")
     with hl_store.read() as q:
@@ -87,20 +98,32 @@ def test_closure_needs_the_resident_or_a_documented_failed_followup(hl_store: An
     with pytest.raises(InvalidInput, match="satisfaction"):
         act(hl_store, tid, "confirm", T0 + timedelta(hours=4), RESIDENT)
     with pytest.raises(InvalidInput, match="calls"):
-        act(hl_store, tid, "followup_failed", T0 + timedelta(hours=4), OP, note="no answer", calls=1)
+        act(
+            hl_store, tid, "followup_failed", T0 + timedelta(hours=4), OP, note="no answer", calls=1
+        )
     t = act(hl_store, tid, "reject", T0 + timedelta(hours=5), RESIDENT, note="still cold")
     assert t["state"] == "reopened" and t["reopen_count"] == 1
     work_to_fixed(hl_store, tid, 19.0, at=T0 + timedelta(hours=6))
     t = act(hl_store, tid, "confirm", T0 + timedelta(hours=10), RESIDENT, satisfaction="basic")
     assert (t["state"], t["closure"], t["resolved"], t["satisfaction"]) == (
-        "closed", "confirmed", True, "basic"
+        "closed",
+        "confirmed",
+        True,
+        "basic",
     )
     other = file(hl_store, sim["warm"], "noise")
     act(hl_store, other, "sign", T0 + timedelta(minutes=5))
     act(hl_store, other, "arrive", T0 + timedelta(minutes=50))
     act(hl_store, other, "fix", T0 + timedelta(hours=2), note="fixed pump")
-    t = act(hl_store, other, "followup_failed", T0 + timedelta(hours=30), OP,
-            note="called 09:00 and 15:00, no answer", calls=2)
+    t = act(
+        hl_store,
+        other,
+        "followup_failed",
+        T0 + timedelta(hours=30),
+        OP,
+        note="called 09:00 and 15:00, no answer",
+        calls=2,
+    )
     assert t["closure"] == "followup_failed" and t["satisfaction"] is None
 
 
@@ -134,8 +157,16 @@ def test_the_three_rates_follow_their_definitions(hl_store: Any, sim) -> None:
     b = file(hl_store, sim["cold"], "billing")  # signed late, closed by failed follow-up
     act(hl_store, b, "sign", T0 + timedelta(hours=2))
     act(hl_store, b, "fix", T0 + timedelta(hours=3), note="refund issued")
-    act(hl_store, b, "followup_failed", T0 + timedelta(hours=6), OP, note="x", calls=3,
-        satisfaction="dissatisfied")
+    act(
+        hl_store,
+        b,
+        "followup_failed",
+        T0 + timedelta(hours=6),
+        OP,
+        note="x",
+        calls=3,
+        satisfaction="dissatisfied",
+    )
     c = file(hl_store, sim["cold"], "other", at=T0 + timedelta(minutes=10))  # never signed
     end = T0 + timedelta(hours=8)
     df = stats.rates_frame(hl_store, Scope.everything(), "city", T0 - timedelta(days=1), end)
@@ -150,8 +181,9 @@ def test_the_three_rates_follow_their_definitions(hl_store: Any, sim) -> None:
     assert row.repeats == 1  # c follows b in the same household
     seam = provider("complaints")
     assert seam is stats.complaint_stats
-    out = seam(hl_store, level="city", ids=[row.unit_id, "nowhere"],
-               start=T0 - timedelta(days=1), end=end)
+    out = seam(
+        hl_store, level="city", ids=[row.unit_id, "nowhere"], start=T0 - timedelta(days=1), end=end
+    )
     assert out[0].response_rate == pytest.approx(1 / 3) and out[0].opened == 3
     assert out[1].object_id == "nowhere" and out[1].opened == 0 and out[1].response_rate is None
     trend = stats.trend_frame(hl_store, Scope.everything(), T0 - timedelta(days=2), end)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from nuanliu.hotline.machine import TRANSITIONS, Action, IllegalTransition, legal_actions, next_state
+from nuanliu.hotline.machine import (
+    TRANSITIONS,
+    Action,
+    IllegalTransition,
+    legal_actions,
+    next_state,
+)
 from nuanliu.hotline.model import Category, State
 
 EXPECTED = {
@@ -35,7 +41,11 @@ def test_every_transition_is_listed_exactly() -> None:
             elif legal:  # actions that keep the state (pause, note, reassign, feedback)
                 assert next_state(state, action, Category.BILLING) is state
                 assert action in {
-                    Action.PAUSE, Action.RESUME, Action.REASSIGN, Action.FEEDBACK, Action.NOTE
+                    Action.PAUSE,
+                    Action.RESUME,
+                    Action.REASSIGN,
+                    Action.FEEDBACK,
+                    Action.NOTE,
                 }
             else:
                 with pytest.raises(IllegalTransition) as err:
@@ -46,7 +56,9 @@ def test_every_transition_is_listed_exactly() -> None:
 
 def test_closed_ticket_accepts_only_notes_feedback_and_the_false_closure_reopen() -> None:
     assert set(legal_actions(State.CLOSED, Category.TEMP_LOW)) == {
-        Action.FALSE_CLOSURE, Action.FEEDBACK, Action.NOTE
+        Action.FALSE_CLOSURE,
+        Action.FEEDBACK,
+        Action.NOTE,
     }
 
 

@@ -20,9 +20,7 @@ STEWARD = Actor("steward", "steward")
 
 def clocks(store: Any, tid: str) -> dict[str, dict[str, Any]]:
     with store.read() as q:
-        rows = q.dicts(
-            "SELECT * FROM hl_sla_clocks WHERE ticket_id = ? ORDER BY round_no", [tid]
-        )
+        rows = q.dicts("SELECT * FROM hl_sla_clocks WHERE ticket_id = ? ORDER BY round_no", [tid])
     return {f"{r['step']}{r['round_no']}": r for r in rows}
 
 
@@ -41,7 +39,10 @@ def act(store: Any, tid: str, action: str, at, **fields: Any) -> dict[str, Any]:
 def test_default_budgets_per_category_and_season_part(hl_store: Any) -> None:
     temp = clocks(hl_store, new_ticket(hl_store, "temp_low"))
     assert {k: v["budget_minutes"] for k, v in temp.items()} == {
-        "sign1": 30, "arrive1": 120, "measure1": 600, "fix1": 1440
+        "sign1": 30,
+        "arrive1": 120,
+        "measure1": 600,
+        "fix1": 1440,
     }
     leak = clocks(hl_store, new_ticket(hl_store, "leak"))
     assert leak["arrive1"]["budget_minutes"] == 60 and "measure1" not in leak
@@ -54,9 +55,7 @@ def test_default_budgets_per_category_and_season_part(hl_store: Any) -> None:
 
 def test_policy_override(hl_store: Any) -> None:
     with hl_store.write() as w:
-        w.execute(
-            "INSERT INTO hl_sla_policies VALUES ('temp_low', 'normal', 'sign', 15)"
-        )
+        w.execute("INSERT INTO hl_sla_policies VALUES ('temp_low', 'normal', 'sign', 15)")
     assert clocks(hl_store, new_ticket(hl_store))["sign1"]["budget_minutes"] == 15
 
 
@@ -77,7 +76,10 @@ def test_pause_resume_moves_the_deadline_and_breach_escalates(hl_store: Any) -> 
     s = sla_sweep(hl_store, now=T0 + timedelta(hours=5, minutes=1), deliver=False)
     assert s["breached"] == 1 and s["escalations"] == 1
     assert sla_sweep(hl_store, now=T0 + timedelta(hours=5, minutes=2), deliver=False) == {
-        "breached": 0, "escalations": 0, "reopened": 0, "checked": 0
+        "breached": 0,
+        "escalations": 0,
+        "reopened": 0,
+        "checked": 0,
     }
     sla_sweep(hl_store, now=T0 + timedelta(hours=7, minutes=1), deliver=False)
     sla_sweep(hl_store, now=T0 + timedelta(hours=13, minutes=1), deliver=False)
@@ -90,7 +92,9 @@ def test_pause_resume_moves_the_deadline_and_breach_escalates(hl_store: Any) -> 
             "SELECT event, url, payload FROM mon_alert_deliveries ORDER BY delivery_id"
         )
     assert [(e["level"], e["target_kind"]) for e in esc] == [
-        (1, "enterprise"), (2, "government_steward"), (3, "regulator")
+        (1, "enterprise"),
+        (2, "government_steward"),
+        (3, "regulator"),
     ]
     arrive = [json.loads(o["payload"]) for o in outbox if '"arrive"' in o["payload"]]
     assert [p["level"] for p in arrive] == [1, 2, 3]

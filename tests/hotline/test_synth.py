@@ -15,8 +15,17 @@ from nuanliu.hotline.tickets import Actor, NewTicket, apply_action, create_ticke
 from tests.hotline.conftest import T0
 
 NOW = T0 + timedelta(hours=48)
-KEYS = ("state", "reopen_count", "false_closure", "closure", "satisfaction", "category",
-        "channel", "household_id", "community_id")
+KEYS = (
+    "state",
+    "reopen_count",
+    "false_closure",
+    "closure",
+    "satisfaction",
+    "category",
+    "channel",
+    "household_id",
+    "community_id",
+)
 
 
 def _clock_key(c: dict[str, Any]) -> tuple:
@@ -47,9 +56,14 @@ def test_replayed_tickets_match_the_synthesised_ones(hl_store: Any, sim: dict[st
         with hl_store.write() as w:
             live = create_ticket(
                 w,
-                NewTicket(t["household_id"], t["category"], t["description"],
-                          channel=t["channel"], urgency=t["urgency"],
-                          order_no_12345=t["order_no_12345"]),
+                NewTicket(
+                    t["household_id"],
+                    t["category"],
+                    t["description"],
+                    channel=t["channel"],
+                    urgency=t["urgency"],
+                    order_no_12345=t["order_no_12345"],
+                ),
                 actor=Actor(t["created_by"], "hotline_operator"),
                 now=t["created_at"],
             )
@@ -58,20 +72,29 @@ def test_replayed_tickets_match_the_synthesised_ones(hl_store: Any, sim: dict[st
                 if step.action is Action.FALSE_CLOSURE:
                     cand = {c["ticket_id"]: c for c in falseclosure.candidates(w, step.at)}
                     assert live in cand, tid
-                    verdict = falseclosure.judge(w, cand[live]["household_id"],
-                                                 cand[live]["fixed_at"], cand[live]["std_c"])
+                    verdict = falseclosure.judge(
+                        w, cand[live]["household_id"], cand[live]["fixed_at"], cand[live]["std_c"]
+                    )
                     assert verdict["still_cold"], (tid, verdict)
-                apply_action(w, live, step.action, actor=Actor(step.actor, step.role),
-                             now=step.at, **step.fields)
+                apply_action(
+                    w,
+                    live,
+                    step.action,
+                    actor=Actor(step.actor, step.role),
+                    now=step.at,
+                    **step.fields,
+                )
         with hl_store.read() as q:
             got = q.dicts("SELECT * FROM hl_tickets WHERE ticket_id = ?", [live])[0]
             clocks = q.dicts("SELECT * FROM hl_sla_clocks WHERE ticket_id = ?", [live])
-            ev = q.one("SELECT verdict, hours_reported FROM hl_evidence WHERE ticket_id = ?",
-                       [live])
+            ev = q.one(
+                "SELECT verdict, hours_reported FROM hl_evidence WHERE ticket_id = ?", [live]
+            )
         assert {k: got[k] for k in KEYS} == {k: t[k] for k in KEYS}, tid
         mine = [c for c in synth.rows.clocks if c["ticket_id"] == tid]
         assert sorted(map(_clock_key, clocks)) == sorted(map(_clock_key, mine)), tid
         assert sorted(_late(c) for c in clocks) == sorted(
-            c["breached_at"] is not None for c in mine), tid
+            c["breached_at"] is not None for c in mine
+        ), tid
         syn_ev = next(e for e in synth.rows.evidence if e["ticket_id"] == tid)
         assert ev == (syn_ev["verdict"], syn_ev["hours_reported"]), tid

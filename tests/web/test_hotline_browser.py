@@ -101,7 +101,7 @@ def test_complaint_from_phone_to_confirmed_closure(browser, site) -> None:  # ty
 
     # the resident, on a 360 px phone, files a complaint
     res_ctx, res = session(browser, base, "resident", phone=True)
-    assert res.locator("nav.mainnav a[href=\"/hotline/mine\"]").count() == 1  # nav entry
+    assert res.locator('nav.mainnav a[href="/hotline/mine"]').count() == 1  # nav entry
     res.goto(f"{base}/hotline/mine")
     res.wait_for_selector("[data-testid=hl-file-form]")
     assert no_horizontal_scroll(res)

@@ -58,8 +58,10 @@ def hourly_lookup(q: Any, start: datetime, end: datetime):
         ns, vals = found
         lo = np.searchsorted(ns, int(a.timestamp() * 1e9))
         hi = np.searchsorted(ns, int(b.timestamp() * 1e9))
-        return [(datetime.fromtimestamp(int(n) / 1e9, tz=a.tzinfo), float(v))
-                for n, v in zip(ns[lo:hi], vals[lo:hi], strict=True)]
+        return [
+            (datetime.fromtimestamp(int(n) / 1e9, tz=a.tzinfo), float(v))
+            for n, v in zip(ns[lo:hi], vals[lo:hi], strict=True)
+        ]
 
     return lookup
 
@@ -81,20 +83,28 @@ def homes(q: Any) -> list[tuple[Home, float]]:
     for r in rows:
         mean = float(r[8]) if r[8] is not None else math.nan
         std = float(r[3])
-        home = Home(r[0], r[1], r[2], std, (r[4], r[5]), (r[6], r[7]),
-                    cold=not math.isnan(mean) and mean < std)
+        home = Home(
+            r[0],
+            r[1],
+            r[2],
+            std,
+            (r[4], r[5]),
+            (r[6], r[7]),
+            cold=not math.isnan(mean) and mean < std,
+        )
         out.append((home, mean))
     return out
 
 
 def budgets_of(q: Any):
     """The SLA budget function over the stored overrides (one query, then in memory)."""
-    over = {(c, p, s): int(m) for c, p, s, m in
-            q.all("SELECT category, season_part, step, minutes FROM hl_sla_policies")}
+    over = {
+        (c, p, s): int(m)
+        for c, p, s, m in q.all("SELECT category, season_part, step, minutes FROM hl_sla_policies")
+    }
 
     def budget(category: Category, part: str, step: Step) -> int:
-        return over.get((str(category), part, str(step)),
-                        default_minutes(category, part, step))
+        return over.get((str(category), part, str(step)), default_minutes(category, part, step))
 
     return budget
 
@@ -105,8 +115,7 @@ def season_rows(q: Any, *, now: datetime, n: int | None = None, seed: int = SEED
     start = cal.bounds(cal.season_label(now))[0]
     found = homes(q)
     rng = np.random.default_rng(seed)
-    excess = np.array([(m - h.standard_c - 1.0) if not math.isnan(m) else 1.5
-                       for h, m in found])
+    excess = np.array([(m - h.standard_c - 1.0) if not math.isnan(m) else 1.5 for h, m in found])
     weights = np.exp(-1.6 * np.clip(excess, -4, 6))
     weights /= weights.sum()
     n = n or max(MIN_TICKETS, int(len(found) * TICKETS_PER_HOUSEHOLD))
@@ -114,12 +123,20 @@ def season_rows(q: Any, *, now: datetime, n: int | None = None, seed: int = SEED
     # a fifth of the complaints in the first 10 days, when systems are being filled, and a
     # quarter in the last 3 days (the cold snap of the simulated weather)
     pick = rng.random(n)
-    hours = np.where(pick < 0.2, rng.uniform(0, min(240, span_h), n),
-                     np.where(pick < 0.45, rng.uniform(max(0, span_h - 72), span_h, n),
-                              rng.uniform(0, span_h, n)))
+    hours = np.where(
+        pick < 0.2,
+        rng.uniform(0, min(240, span_h), n),
+        np.where(
+            pick < 0.45, rng.uniform(max(0, span_h - 72), span_h, n), rng.uniform(0, span_h, n)
+        ),
+    )
     picks = rng.choice(len(found), size=n, p=weights)
-    synth = Synth(now=now, calendar=cal, budgets=budgets_of(q),
-                  hourly=hourly_lookup(q, start - timedelta(days=3), now))
+    synth = Synth(
+        now=now,
+        calendar=cal,
+        budgets=budgets_of(q),
+        hourly=hourly_lookup(q, start - timedelta(days=3), now),
+    )
     base = first_seq(q)
     order = np.argsort(hours, kind="stable")
     for k, i in enumerate(order):
@@ -145,8 +162,10 @@ def seed_demo(store: Any, *, network: Any, now: datetime) -> list[tuple[str, str
             synth = season_rows(q, now=now)
         with store.write() as w:
             store_rows(w, synth.rows)
-            w.execute("INSERT INTO hl_settings (key, value) VALUES ('demo_seeded_at', ?)",
-                      [now.isoformat()])
+            w.execute(
+                "INSERT INTO hl_settings (key, value) VALUES ('demo_seeded_at', ?)",
+                [now.isoformat()],
+            )
         sla_sweep(store, now=now, deliver=False)
         bump()
     with store.read() as q:
@@ -176,5 +195,11 @@ def _demo_logins(store: Any) -> None:
     ):
         username = f"demo-{role.value.replace('_', '-')}"
         if find_user(store, username) is None:
-            create_user(store, username=username, password=DEMO_PASSWORD, role=role,
-                        scope_ids=ids, display_name=f"Demo {role.value}")
+            create_user(
+                store,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                scope_ids=ids,
+                display_name=f"Demo {role.value}",
+            )

@@ -61,7 +61,12 @@ def _target(q: Any, ticket: dict[str, Any], level: int) -> tuple[str | None, str
 
 
 def escalate(
-    w: Any, ticket: dict[str, Any], clock: dict[str, Any], level: int, now: datetime, url: str | None
+    w: Any,
+    ticket: dict[str, Any],
+    clock: dict[str, Any],
+    level: int,
+    now: datetime,
+    url: str | None,
 ) -> dict[str, Any]:
     """Record (and queue for the webhook) escalation ``level`` of one breached clock."""
     target_id, target_name = _target(w, ticket, level)

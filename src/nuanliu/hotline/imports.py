@@ -154,7 +154,7 @@ def parse_json(payload: Any) -> list[tuple[int, dict[str, Any]]]:
     if isinstance(payload, dict):
         payload = payload.get("orders")
     if not isinstance(payload, list):
-        raise InvalidInput("expected a list of orders (or {\"orders\": [...]})")
+        raise InvalidInput('expected a list of orders (or {"orders": [...]})')
     out = []
     for i, item in enumerate(payload, start=1):
         if not isinstance(item, dict):
@@ -230,13 +230,15 @@ def import_orders(
         for line, row in rows:
             order_no = _text(row, "order_no")
 
-            def reject(reason: str, *, _line: int = line, _order: str = order_no) -> None:
+            def reject(
+                reason: str, *, _line: int = line, _order: str = order_no, _row: Any = row
+            ) -> None:
                 report.rejected.append(
                     {
                         "line": _line,
                         "order_no": _order or None,
                         "reason": reason,
-                        "raw": json.dumps(row, ensure_ascii=False, default=str),
+                        "raw": json.dumps(_row, ensure_ascii=False, default=str),
                     }
                 )
 
@@ -251,7 +253,9 @@ def import_orders(
                     {"line": line, "order_no": order_no, "first_line": seen[order_no]}
                 )
                 continue
-            stored = w.scalar("SELECT ticket_id FROM hl_12345_orders WHERE order_no = ?", [order_no])
+            stored = w.scalar(
+                "SELECT ticket_id FROM hl_12345_orders WHERE order_no = ?", [order_no]
+            )
             if stored is not None:
                 seen[order_no] = line
                 report.duplicates.append({"line": line, "order_no": order_no, "ticket_id": stored})
@@ -318,7 +322,10 @@ def import_orders(
             w.executemany(
                 "INSERT INTO hl_import_rejects (import_id, line, order_no, reason, raw)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [[import_id, r["line"], r["order_no"], r["reason"], r["raw"]] for r in report.rejected],
+                [
+                    [import_id, r["line"], r["order_no"], r["reason"], r["raw"]]
+                    for r in report.rejected
+                ],
             )
     report.import_id = import_id
     if report.created:

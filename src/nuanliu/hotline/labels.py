@@ -58,7 +58,9 @@ LABELS: dict[str, dict[str, Label]] = {
     },
     "pause": {
         "resident_not_home": lambda lang: translate("hotline.pause.resident_not_home", lang),
-        "resident_refused_entry": lambda lang: translate("hotline.pause.resident_refused_entry", lang),
+        "resident_refused_entry": lambda lang: translate(
+            "hotline.pause.resident_refused_entry", lang
+        ),
         "resident_rescheduled": lambda lang: translate("hotline.pause.resident_rescheduled", lang),
     },
     "sat": {

@@ -40,7 +40,11 @@ TRANSITIONS: dict[Action, dict[State, State | None]] = {
     Action.SIGN: {State.NEW: State.SIGNED, State.REOPENED: State.SIGNED},
     Action.ARRIVE: {State.SIGNED: State.ON_SITE},
     Action.MEASURE: {State.ON_SITE: State.MEASURED, State.MEASURED: State.MEASURED},
-    Action.FIX: {State.SIGNED: State.FIXED, State.ON_SITE: State.FIXED, State.MEASURED: State.FIXED},
+    Action.FIX: {
+        State.SIGNED: State.FIXED,
+        State.ON_SITE: State.FIXED,
+        State.MEASURED: State.FIXED,
+    },
     Action.CONFIRM: {State.FIXED: State.CLOSED},
     Action.REJECT: {State.FIXED: State.REOPENED},
     Action.FOLLOWUP_FAILED: {State.FIXED: State.CLOSED},

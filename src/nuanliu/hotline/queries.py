@@ -17,10 +17,12 @@ from nuanliu.errors import NotFound
 from nuanliu.hotline import evidence, sla
 from nuanliu.hotline.machine import legal_actions
 from nuanliu.hotline.model import Category, State
+from nuanliu.hotline.stats_cache import cached, store_key
 from nuanliu.registry.masking import mask_name, mask_phone
 from nuanliu.scope import Scope
 
-QUEUE_LIMIT = 200
+QUEUE_LIMIT = 60  # cards on one page; exports take up to 5,000
+QUEUE_TTL_S = 10.0  # the queue is re-read at most this often per scope and filter
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,17 @@ def queue(store: Any, scope: Scope, f: QueueFilter, now: datetime) -> list[dict[
         LIMIT ?
     """
     if f.overdue_only:
-        args.append(now)
+        args.append(now.replace(second=0, microsecond=0))
     args.append(max(1, min(int(f.limit), 5000)))
-    with store.read() as q:
-        rows = q.dicts(sql, args)
+
+    def read() -> list[dict[str, Any]]:
+        with store.read() as q:
+            return q.dicts(sql, args)
+
+    # Many people watch the same queue: one read per scope, filter and TTL (any ticket
+    # change in this process drops it at once); the countdowns are computed below, fresh.
+    key = ("queue", store_key(store), sql, tuple(args), int(now.timestamp() // QUEUE_TTL_S))
+    rows = [dict(r) for r in cached(key, read)]
     for r in rows:
         due = r["next_due_at"]
         r["remaining_min"] = None if due is None else (due - now).total_seconds() / 60.0

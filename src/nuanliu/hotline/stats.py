@@ -128,18 +128,32 @@ def rates_frame(
         df = q.df(sql, args)
     if df.empty:
         return df.assign(
-            response_rate=[], resolution_rate=[], satisfaction_rate=[], per_10k_m2=[],
-            per_1000_households=[], breach_rate=[],
+            response_rate=[],
+            resolution_rate=[],
+            satisfaction_rate=[],
+            per_10k_m2=[],
+            per_1000_households=[],
+            breach_rate=[],
         )
-    counts = ["households", "opened", "closed", "resolved", "rated", "satisfied", "repeats",
-              "overdue", "sign_due", "sign_met", "clocks_due", "breached"]
+    counts = [
+        "households",
+        "opened",
+        "closed",
+        "resolved",
+        "rated",
+        "satisfied",
+        "repeats",
+        "overdue",
+        "sign_due",
+        "sign_met",
+        "clocks_due",
+        "breached",
+    ]
     df[counts] = df[counts].fillna(0).astype("int64")
     df["area_m2"] = df["area_m2"].astype("float64")
     df["response_rate"] = [_ratio(m, d) for m, d in zip(df.sign_met, df.sign_due, strict=True)]
     df["resolution_rate"] = [_ratio(r, c) for r, c in zip(df.resolved, df.closed, strict=True)]
-    df["satisfaction_rate"] = [
-        _ratio(s, r) for s, r in zip(df.satisfied, df.rated, strict=True)
-    ]
+    df["satisfaction_rate"] = [_ratio(s, r) for s, r in zip(df.satisfied, df.rated, strict=True)]
     df["per_10k_m2"] = [
         _ratio(o, (a or 0) / 10_000) for o, a in zip(df.opened, df.area_m2, strict=True)
     ]
@@ -220,9 +234,13 @@ def trend_frame(
         resolved = (closed.closure == "confirmed") & closed.resolved.fillna(False).astype(bool)
         rated = closed.satisfaction.notna()
         sat = closed.satisfaction.isin(["satisfied", "basic"])
-        per = pd.DataFrame(
-            {"day": cday, "closed": 1, "resolved": resolved, "rated": rated, "sat": sat}
-        ).groupby("day").sum()
+        per = (
+            pd.DataFrame(
+                {"day": cday, "closed": 1, "resolved": resolved, "rated": rated, "sat": sat}
+            )
+            .groupby("day")
+            .sum()
+        )
         out["opened"] = out.day.map(opened).fillna(0).astype(int)
         out["closed"] = out.day.map(per["closed"]).fillna(0).astype(int)
         out["resolution_rate"] = out.day.map(per["resolved"] / per["closed"])
@@ -244,9 +262,7 @@ def trend_frame(
     return out
 
 
-def map_layer(
-    store: Any, scope: Scope, start: datetime, end: datetime
-) -> dict[str, Any]:
+def map_layer(store: Any, scope: Scope, start: datetime, end: datetime) -> dict[str, Any]:
     """Stations as GeoJSON points with their complaint and SLA figures for the interval."""
     df = rates_frame(store, scope, "station", start, end)
     with store.read() as q:

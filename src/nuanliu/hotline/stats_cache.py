@@ -23,6 +23,20 @@ _inflight: dict[Hashable, threading.Lock] = {}
 T = TypeVar("T")
 
 
+def store_key(store: Any) -> str:
+    """A key unique to one store object for its lifetime (``id`` may be reused)."""
+    token = getattr(store, "_hotline_cache_key", None)
+    if token is None:
+        import uuid
+
+        token = uuid.uuid4().hex
+        try:
+            store._hotline_cache_key = token
+        except AttributeError:  # objects without a __dict__: fall back to their id
+            return str(id(store))
+    return token
+
+
 def bump() -> None:
     """A ticket changed: forget every cached result."""
     global _generation

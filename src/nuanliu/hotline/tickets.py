@@ -69,8 +69,8 @@ def _event(
     data: dict[str, Any] | None = None,
 ) -> None:
     w.execute(
-        "INSERT INTO hl_events (ticket_id, event_at, actor, actor_role, action, from_state, to_state,"
-        " note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO hl_events (ticket_id, event_at, actor, actor_role, action, from_state,"
+        " to_state, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             ticket_id,
             at,
@@ -210,7 +210,9 @@ def apply_action(
     state, category = State(t["state"]), Category(t["category"])
     paused = t["paused_since"] is not None
     if action is Action.PAUSE and paused:
-        raise IllegalTransition(f"ticket {ticket_id} is already paused", details={"action": "pause"})
+        raise IllegalTransition(
+            f"ticket {ticket_id} is already paused", details={"action": "pause"}
+        )
     if action is Action.RESUME and not paused:
         raise IllegalTransition(f"ticket {ticket_id} is not paused", details={"action": "resume"})
     target = next_state(state, action, category)
@@ -251,9 +253,7 @@ def apply_action(
         )
     elif action is Action.CONFIRM:
         sat = parse(Satisfaction, fields.get("satisfaction"), "satisfaction")
-        sets.update(
-            closed_at=now, closure="confirmed", resolved=True, satisfaction=str(sat)
-        )
+        sets.update(closed_at=now, closure="confirmed", resolved=True, satisfaction=str(sat))
         data = {"satisfaction": str(sat)}
         sla.complete_clock(w, ticket_id, Step.FOLLOWUP, now)
     elif action is Action.FOLLOWUP_FAILED:

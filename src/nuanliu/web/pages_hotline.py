@@ -27,7 +27,7 @@ from nuanliu.hotline.compensation import (
 from nuanliu.hotline.intake import find_households
 from nuanliu.hotline.labels import labels
 from nuanliu.hotline.model import Category, PauseReason, Satisfaction, State, Urgency
-from nuanliu.hotline.stats_cache import cached
+from nuanliu.hotline.stats_cache import cached, store_key
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.export import table_download
@@ -134,8 +134,13 @@ def queue_page(
             ]
         )
         return table_download(frame, fmt, f"hotline-{now.astimezone(LOCAL_TZ):%Y%m%d}")
-    params = {"state": state, "category": category, "community": community, "overdue": overdue,
-              "q": q}
+    params = {
+        "state": state,
+        "category": category,
+        "community": community,
+        "overdue": overdue,
+        "q": q,
+    }
     ctx = {
         **_ctx(request, user, "hotline"),
         "rows": rows,
@@ -208,8 +213,9 @@ def _ticket_context(request: Request, user: Any, store: Any, ticket_id: str) -> 
 
 
 @router.get("/hotline/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(request: Request, ticket_id: str, user: PageUser, store: StoreDep,
-                error: str = "") -> Response:
+def ticket_page(
+    request: Request, ticket_id: str, user: PageUser, store: StoreDep, error: str = ""
+) -> Response:
     if (gate := page_gate(request, user, resident=True)) is not None:
         return gate
     try:
@@ -246,13 +252,20 @@ async def ticket_act(request: Request, ticket_id: str, store: StoreDep) -> Respo
 
 
 @router.get("/hotline/new", response_class=HTMLResponse)
-def new_page(request: Request, user: PageUser, store: StoreDep, q: str = "",
-             household: str = "", error: str = "") -> Response:
+def new_page(
+    request: Request,
+    user: PageUser,
+    store: StoreDep,
+    q: str = "",
+    household: str = "",
+    error: str = "",
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(Permission.HOTLINE_FILE):
-        return render(request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"},
-                      status_code=403)
+        return render(
+            request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"}, status_code=403
+        )
     with store.read() as qq:
         matches = find_households(qq, user.scope(), q) if q else []
         chosen = None
@@ -326,8 +339,15 @@ def _day(text: str, default: date) -> date:
 
 
 @router.get("/hotline/stats", response_class=HTMLResponse)
-def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "city",
-               start: str = "", end: str = "", fmt: str = "") -> Response:
+def stats_page(
+    request: Request,
+    user: PageUser,
+    store: StoreDep,
+    level: str = "city",
+    start: str = "",
+    end: str = "",
+    fmt: str = "",
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
@@ -344,8 +364,10 @@ def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "
         s = e - timedelta(days=1)
     scope = user.scope()
     minute = now.replace(second=0, microsecond=0)
-    df = cached(("page-rates", scope, level, s, min(e, minute)),
-                lambda: stats.rates_frame(store, scope, level, s, e))
+    df = cached(
+        ("page-rates", store_key(store), scope, level, s, min(e, minute)),
+        lambda: stats.rates_frame(store, scope, level, s, e),
+    )
     names = _unit_names(store, level)
     rows = []
     for r in df.to_dict("records"):
@@ -353,7 +375,8 @@ def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "
         rows.append({**r, "name": (en or zh) if lang == "en" else zh})
     if fmt in ("csv", "xlsx"):
         cols = {
-            "unit_id": "id", "name": translate("hotline.col_unit", lang),
+            "unit_id": "id",
+            "name": translate("hotline.col_unit", lang),
             "opened": translate("hotline.col_opened", lang),
             "closed": translate("hotline.col_closed", lang),
             "overdue": translate("hotline.col_overdue", lang),
@@ -367,16 +390,20 @@ def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "
         }
         frame = pd.DataFrame(rows, columns=list(cols)).rename(columns=cols)
         return table_download(frame, fmt, f"hotline-rates-{level}-{d0}-{d1}")
-    trend = cached(("page-trend", scope, s, min(e, minute)),
-                   lambda: stats.trend_frame(store, scope, s, e))
+    trend = cached(
+        ("page-trend", store_key(store), scope, s, min(e, minute)),
+        lambda: stats.trend_frame(store, scope, s, e),
+    )
     trend_json = {
         "days": [str(x) for x in trend.day],
         "opened": [int(x) for x in trend.opened],
         "closed": [int(x) for x in trend.closed],
         "breach": [None if pd.isna(x) else round(float(x) * 100, 1) for x in trend.breach_rate],
-        "labels": {"opened": translate("hotline.col_opened", lang),
-                   "closed": translate("hotline.col_closed", lang),
-                   "breach": translate("hotline.col_breach", lang)},
+        "labels": {
+            "opened": translate("hotline.col_opened", lang),
+            "closed": translate("hotline.col_closed", lang),
+            "breach": translate("hotline.col_breach", lang),
+        },
     }
     ctx = {
         **_ctx(request, user, "hotline"),
@@ -386,8 +413,8 @@ def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "
         "start": d0.isoformat(),
         "end": d1.isoformat(),
         "trend_json": json.dumps(trend_json),
-        "map_url": "/api/v1/hotline/stats/map?" + urlencode({"start": s.isoformat(),
-                                                            "end": e.isoformat()}),
+        "map_url": "/api/v1/hotline/stats/map?"
+        + urlencode({"start": s.isoformat(), "end": e.isoformat()}),
         "query": urlencode({"level": level, "start": d0.isoformat(), "end": d1.isoformat()}),
     }
     return render(request, "hotline/stats.html", ctx)
@@ -395,9 +422,12 @@ def stats_page(request: Request, user: PageUser, store: StoreDep, level: str = "
 
 def _unit_names(store: Any, level: str) -> dict[str, tuple[str, str | None]]:
     table, key = {
-        "city": ("regions", "region_id"), "county": ("regions", "region_id"),
-        "region": ("regions", "region_id"), "enterprise": ("enterprises", "enterprise_id"),
-        "station": ("stations", "station_id"), "community": ("communities", "community_id"),
+        "city": ("regions", "region_id"),
+        "county": ("regions", "region_id"),
+        "region": ("regions", "region_id"),
+        "enterprise": ("enterprises", "enterprise_id"),
+        "station": ("stations", "station_id"),
+        "community": ("communities", "community_id"),
     }[level]
     with store.read() as q:
         return {r[0]: (r[1], r[2]) for r in q.all(f"SELECT {key}, name_zh, name_en FROM {table}")}
@@ -411,14 +441,15 @@ def import_page(request: Request, user: PageUser) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(Permission.HOTLINE_IMPORT):
-        return render(request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"},
-                      status_code=403)
-    return render(request, "hotline/import.html", {**_ctx(request, user, "hotline"),
-                                                    "report": None})
+        return render(
+            request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"}, status_code=403
+        )
+    return render(
+        request, "hotline/import.html", {**_ctx(request, user, "hotline"), "report": None}
+    )
 
 
-@router.post("/hotline/import", response_class=HTMLResponse,
-             dependencies=[Depends(csrf_protect)])
+@router.post("/hotline/import", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
 async def import_post(request: Request, store: StoreDep) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -435,12 +466,18 @@ async def import_post(request: Request, store: StoreDep) -> Response:
         data = await upload.read()
         try:
             rows = await run_in_threadpool(imports.parse_file, data, upload.filename or "x.csv")
-            report = (await run_in_threadpool(
-                lambda: imports.import_orders(store, rows, scope=user.scope(),
-                                              actor=access.actor_of(user), now=_now(),
-                                              source=upload.filename or "upload")
-            )).summary()
+            report = (
+                await run_in_threadpool(
+                    lambda: imports.import_orders(
+                        store,
+                        rows,
+                        scope=user.scope(),
+                        actor=access.actor_of(user),
+                        now=_now(),
+                        source=upload.filename or "upload",
+                    )
+                )
+            ).summary()
         except NuanliuError as exc:
             error = exc.message
     return render(request, "hotline/import.html", {**ctx, "report": report, "error": error})
-

@@ -20,7 +20,7 @@ from nuanliu.hotline import access, imports, queries, stats
 from nuanliu.hotline.calendar import load_calendar
 from nuanliu.hotline.compensation import compensation_claims
 from nuanliu.hotline.intake import find_households
-from nuanliu.hotline.stats_cache import cached
+from nuanliu.hotline.stats_cache import cached, store_key
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/hotline",
@@ -64,7 +64,9 @@ TicketReader = Annotated[User, Depends(ticket_reader)]
 def tickets(
     store: StoreDep,
     user: TicketReader,
-    state: str = Query(default="open", pattern=r"^(open|all|new|signed|on_site|measured|fixed|reopened|closed)$"),
+    state: str = Query(
+        default="open", pattern=r"^(open|all|new|signed|on_site|measured|fixed|reopened|closed)$"
+    ),
     category: str | None = Query(default=None, max_length=20),
     community_id: str | None = Query(default=None, max_length=64),
     channel: str | None = Query(default=None, max_length=20),
@@ -85,13 +87,24 @@ def file_ticket(
     request: Request,
     store: StoreDep,
     user: Filer,
-    body: Annotated[dict[str, Any], Body(examples=[{"household_id": "H0000001",
-                                                   "category": "temp_low",
-                                                   "description": "卧室只有16度"}])],
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {"household_id": "H0000001", "category": "temp_low", "description": "卧室只有16度"}
+            ]
+        ),
+    ],
 ) -> dict[str, Any]:
     tid = access.file_complaint(store, user, body, _now())
-    record_event(store, action="hotline_file", user=user, object_type="ticket", object_id=tid,
-                 client_ip=client_ip(request))
+    record_event(
+        store,
+        action="hotline_file",
+        user=user,
+        object_type="ticket",
+        object_id=tid,
+        client_ip=client_ip(request),
+    )
     return {"ticket_id": tid}
 
 
@@ -118,13 +131,23 @@ def act(
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, Any]:
     row = access.act(store, user, ticket_id, action, dict(body or {}), _now())
-    record_event(store, action=f"hotline_{action}", user=user, object_type="ticket",
-                 object_id=ticket_id, after={"state": row["state"]}, client_ip=client_ip(request))
+    record_event(
+        store,
+        action=f"hotline_{action}",
+        user=user,
+        object_type="ticket",
+        object_id=ticket_id,
+        after={"state": row["state"]},
+        client_ip=client_ip(request),
+    )
     return dict_record(queries._mask(row, user.scope()))
 
 
-@router.get("/households", operation_id="hotline_find_household",
-            summary="Find a household by address, phone or name")
+@router.get(
+    "/households",
+    operation_id="hotline_find_household",
+    summary="Find a household by address, phone or name",
+)
 def households(
     store: StoreDep, user: Filer, q: str = Query(min_length=2, max_length=100)
 ) -> list[dict[str, Any]]:
@@ -134,21 +157,34 @@ def households(
         return find_households(qq, user.scope(), q)
 
 
-@router.post("/imports/12345", operation_id="hotline_import_json",
-             summary="Import 12345 work orders (JSON list)")
+@router.post(
+    "/imports/12345",
+    operation_id="hotline_import_json",
+    summary="Import 12345 work orders (JSON list)",
+)
 def import_json(
     request: Request, store: StoreDep, user: Importer, body: Annotated[Any, Body()]
 ) -> dict[str, Any]:
     rows = imports.parse_json(body)
-    report = imports.import_orders(store, rows, scope=user.scope(),
-                                   actor=access.actor_of(user), now=_now(), source="api")
-    record_event(store, action="hotline_import", user=user, object_type="import",
-                 object_id=str(report.import_id), client_ip=client_ip(request))
+    report = imports.import_orders(
+        store, rows, scope=user.scope(), actor=access.actor_of(user), now=_now(), source="api"
+    )
+    record_event(
+        store,
+        action="hotline_import",
+        user=user,
+        object_type="import",
+        object_id=str(report.import_id),
+        client_ip=client_ip(request),
+    )
     return report.summary()
 
 
-@router.post("/imports/12345/file", operation_id="hotline_import_file",
-             summary="Import a 12345 export (CSV in UTF-8 or GB18030, or XLSX)")
+@router.post(
+    "/imports/12345/file",
+    operation_id="hotline_import_file",
+    summary="Import a 12345 export (CSV in UTF-8 or GB18030, or XLSX)",
+)
 async def import_file(
     request: Request,
     store: StoreDep,
@@ -163,11 +199,18 @@ async def import_file(
     name = file.filename or "upload.csv"
     rows = await run_in_threadpool(imports.parse_file, data, name)
     report = await run_in_threadpool(
-        lambda: imports.import_orders(store, rows, scope=user.scope(),
-                                      actor=access.actor_of(user), now=_now(), source=name)
+        lambda: imports.import_orders(
+            store, rows, scope=user.scope(), actor=access.actor_of(user), now=_now(), source=name
+        )
     )
-    record_event(store, action="hotline_import", user=user, object_type="import",
-                 object_id=str(report.import_id), client_ip=client_ip(request))
+    record_event(
+        store,
+        action="hotline_import",
+        user=user,
+        object_type="import",
+        object_id=str(report.import_id),
+        client_ip=client_ip(request),
+    )
     return report.summary()
 
 
@@ -184,59 +227,93 @@ def _window(request: Request, start: datetime | None, end: datetime | None, stor
     return start_at, end_at
 
 
-@router.get("/stats", operation_id="hotline_stats",
-            summary="The 12345 rates, complaint rates, repeats and SLA breaches per unit")
+@router.get(
+    "/stats",
+    operation_id="hotline_stats",
+    summary="The 12345 rates, complaint rates, repeats and SLA breaches per unit",
+)
 def rates(
     request: Request,
     store: StoreDep,
     user: Staff,
-    level: str = Query(default="city", pattern=r"^(region|city|county|enterprise|station|community)$"),
+    level: str = Query(
+        default="city", pattern=r"^(region|city|county|enterprise|station|community)$"
+    ),
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[dict[str, Any]]:
     s, e = _window(request, start, end, store)
     scope = user.scope()
-    key = ("rates", scope, level, s.replace(second=0, microsecond=0), e.replace(second=0, microsecond=0))
+    key = (
+        "rates",
+        store_key(store),
+        scope,
+        level,
+        s.replace(second=0, microsecond=0),
+        e.replace(second=0, microsecond=0),
+    )
     df = cached(key, lambda: stats.rates_frame(store, scope, level, s, e))
     return frame_records(df)
 
 
 @router.get("/stats/trend", operation_id="hotline_trend", summary="Daily tickets and rates")
 def trend(
-    request: Request, store: StoreDep, user: Staff,
-    start: datetime | None = None, end: datetime | None = None,
+    request: Request,
+    store: StoreDep,
+    user: Staff,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[dict[str, Any]]:
     s, e = _window(request, start, end, store)
     return frame_records(stats.trend_frame(store, user.scope(), s, e))
 
 
-@router.get("/stats/map", operation_id="hotline_map",
-            summary="Stations as GeoJSON points with complaint and SLA figures")
+@router.get(
+    "/stats/map",
+    operation_id="hotline_map",
+    summary="Stations as GeoJSON points with complaint and SLA figures",
+)
 def map_layer(
-    request: Request, store: StoreDep, user: Staff,
-    start: datetime | None = None, end: datetime | None = None,
+    request: Request,
+    store: StoreDep,
+    user: Staff,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> dict[str, Any]:
     s, e = _window(request, start, end, store)
     return _jsonable(stats.map_layer(store, user.scope(), s, e))
 
 
-@router.get("/compensation", operation_id="hotline_compensation",
-            summary="Households owed compensation in a season (what billing receives)")
+@router.get(
+    "/compensation",
+    operation_id="hotline_compensation",
+    summary="Households owed compensation in a season (what billing receives)",
+)
 def compensation(
-    store: StoreDep, user: Staff,
+    store: StoreDep,
+    user: Staff,
     season: str = Query(pattern=r"^\d{4}-\d{4}$"),
 ) -> list[dict[str, Any]]:
     cond, params = user.scope().where("hc")
     with store.read() as q:
-        ids = [r[0] for r in q.all(
-            "SELECT DISTINCT t.household_id FROM hl_tickets t JOIN household_context hc"
-            f" ON hc.household_id = t.household_id WHERE ({cond}) AND t.season = ?",
-            [*params, season])]
+        ids = [
+            r[0]
+            for r in q.all(
+                "SELECT DISTINCT t.household_id FROM hl_tickets t JOIN household_context hc"
+                f" ON hc.household_id = t.household_id WHERE ({cond}) AND t.season = ?",
+                [*params, season],
+            )
+        ]
     claims = compensation_claims(store, household_ids=ids, season=season)
     return [
-        {"household_id": c.household_id, "season": c.season, "ticket_id": c.ticket_id,
-         "below_from": c.below_from.isoformat(), "below_until": c.below_until.isoformat(),
-         "days": str(c.days)}
+        {
+            "household_id": c.household_id,
+            "season": c.season,
+            "ticket_id": c.ticket_id,
+            "below_from": c.below_from.isoformat(),
+            "below_until": c.below_until.isoformat(),
+            "days": str(c.days),
+        }
         for c in claims
     ]
 
