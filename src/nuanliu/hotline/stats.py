@@ -41,10 +41,17 @@ units AS (
     SELECT hh.unit_id, COUNT(*) AS households, SUM(h.floor_area_m2) AS area_m2
     FROM hh JOIN households h ON h.household_id = hh.household_id GROUP BY hh.unit_id
 ),
+late AS (  -- tickets with a clock past its deadline at ``end``
+    SELECT DISTINCT ticket_id FROM hl_sla_clocks
+    WHERE due_at < ? AND (completed_at IS NULL OR completed_at > ?)
+),
 tk AS (
-    SELECT hh.unit_id, t.ticket_id, t.household_id, t.created_at, t.closed_at, t.closure,
-           t.resolved, t.satisfaction
+    SELECT hh.unit_id, t.ticket_id, t.created_at, t.closed_at, t.closure, t.resolved,
+           t.satisfaction, late.ticket_id IS NOT NULL AS has_late,
+           LAG(t.created_at) OVER (PARTITION BY t.household_id ORDER BY t.created_at,
+                                   t.ticket_id) AS previous_at
     FROM hl_tickets t JOIN hh ON hh.household_id = t.household_id
+    LEFT JOIN late ON late.ticket_id = t.ticket_id
     WHERE t.created_at < ?
 ),
 agg AS (
@@ -57,14 +64,11 @@ agg AS (
                  THEN 1 ELSE 0 END) AS rated,
         SUM(CASE WHEN closed_at >= ? AND closed_at < ?
                   AND satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END) AS satisfied,
-        SUM(CASE WHEN created_at >= ? AND EXISTS (
-                SELECT 1 FROM hl_tickets p WHERE p.household_id = tk.household_id
-                AND p.created_at < tk.created_at AND p.created_at >= tk.created_at - ?
-            ) THEN 1 ELSE 0 END) AS repeats,
-        SUM(CASE WHEN (closed_at IS NULL OR closed_at >= ?) AND EXISTS (
-                SELECT 1 FROM hl_sla_clocks c WHERE c.ticket_id = tk.ticket_id
-                AND c.due_at < ? AND (c.completed_at IS NULL OR c.completed_at > ?)
-            ) THEN 1 ELSE 0 END) AS overdue
+        SUM(CASE WHEN created_at >= ? AND previous_at IS NOT NULL
+                  AND previous_at < created_at AND previous_at >= created_at - ?
+                 THEN 1 ELSE 0 END) AS repeats,
+        SUM(CASE WHEN (closed_at IS NULL OR closed_at >= ?) AND has_late
+                 THEN 1 ELSE 0 END) AS overdue
     FROM tk GROUP BY unit_id
 ),
 clk AS (
@@ -81,7 +85,7 @@ clk AS (
                        OR c.completed_at > c.due_at) THEN 1 ELSE 0 END) AS breached
     FROM hl_sla_clocks c JOIN hl_tickets t ON t.ticket_id = c.ticket_id
     JOIN hh ON hh.household_id = t.household_id
-    WHERE c.started_at < ?
+    WHERE c.started_at < ? AND (c.due_at >= ? OR c.started_at >= ?)
     GROUP BY hh.unit_id
 )
 SELECT u.unit_id, u.households, u.area_m2,
@@ -121,9 +125,11 @@ def rates_frame(
         id_sql = f"AND hc.{col} IN ({', '.join('?' for _ in ids)})" if ids else "AND FALSE"
     sql = _SQL.format(col=col, cond=cond, ids=id_sql)
     args: list[Any] = [*params, *(ids or [])]
-    args += [end, start, start, end, start, end, start, end, start, end, start]
-    args += [timedelta(days=REPEAT_DAYS), end, end, end]
-    args += [start, end, end, start, end, start, end, start, end, end]
+    args += [end, end]  # late
+    args += [end]  # tk
+    args += [start, start, end, start, end, start, end, start, end]
+    args += [start, timedelta(days=REPEAT_DAYS), end]
+    args += [start, end, end, start, end, start, end, start, end, end, start, start]
     with store.read() as q:
         df = q.df(sql, args)
     if df.empty:
@@ -200,66 +206,66 @@ def complaint_stats(
 def trend_frame(
     store: Any, scope: Scope, start: datetime, end: datetime, *, tz: str = "Asia/Shanghai"
 ) -> pd.DataFrame:
-    """Per local day: tickets opened and closed, breached clocks, the three rates."""
+    """Per local day: tickets opened and closed, the resolution, satisfaction and SLA
+    breach rates. Days are counted in SQL from the zone's UTC offset at ``start`` (China
+    keeps one offset all year)."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
     start, end = utc(start), utc(end)
+    offset_s = int((start.astimezone(ZoneInfo(tz)).utcoffset() or timedelta(0)).total_seconds())
+    day = "CAST(FLOOR((EXTRACT(EPOCH FROM {c}) + ?) / 86400) AS BIGINT)"
     cond, params = scope.where("hc")
+    join = (
+        "FROM hl_tickets t JOIN household_context hc ON hc.household_id = t.household_id"
+        f" WHERE ({cond})"
+    )
     with store.read() as q:
-        tickets = q.df(
-            "SELECT t.created_at, t.closed_at, t.closure, t.resolved, t.satisfaction"
-            " FROM hl_tickets t JOIN household_context hc ON hc.household_id = t.household_id"
-            f" WHERE ({cond}) AND ((t.created_at >= ? AND t.created_at < ?)"
-            " OR (t.closed_at >= ? AND t.closed_at < ?))",
-            [*params, start, end, start, end],
+        tickets = q.all(
+            "SELECT d, SUM(opened), SUM(closed), SUM(resolved), SUM(rated), SUM(sat) FROM ("
+            f" SELECT {day.format(c='t.created_at')} AS d, 1 AS opened, 0 AS closed,"
+            f" 0 AS resolved, 0 AS rated, 0 AS sat {join}"
+            " AND t.created_at >= ? AND t.created_at < ?"
+            f" UNION ALL SELECT {day.format(c='t.closed_at')}, 0, 1,"
+            " CASE WHEN t.closure = 'confirmed' AND t.resolved THEN 1 ELSE 0 END,"
+            " CASE WHEN t.satisfaction IS NOT NULL THEN 1 ELSE 0 END,"
+            " CASE WHEN t.satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END"
+            f" {join} AND t.closed_at >= ? AND t.closed_at < ?"
+            ") x GROUP BY d",
+            [offset_s, *params, start, end, offset_s, *params, start, end],
         )
-        clocks = q.df(
-            "SELECT c.step, c.round_no, c.due_at, c.completed_at, c.breached_at"
+        clocks = q.all(
+            f"SELECT {day.format(c='c.due_at')} AS d, COUNT(*),"
+            " SUM(CASE WHEN c.breached_at IS NOT NULL OR c.completed_at > c.due_at"
+            " THEN 1 ELSE 0 END)"
             " FROM hl_sla_clocks c JOIN hl_tickets t ON t.ticket_id = c.ticket_id"
             " JOIN household_context hc ON hc.household_id = t.household_id"
-            f" WHERE ({cond}) AND c.due_at >= ? AND c.due_at < ?",
-            [*params, start, end],
+            f" WHERE ({cond}) AND c.due_at >= ? AND c.due_at < ? GROUP BY d",
+            [offset_s, *params, start, end],
         )
-    days = pd.date_range(
-        pd.Timestamp(start).tz_convert(tz).normalize(), pd.Timestamp(end).tz_convert(tz), freq="D"
+    epoch = date(1970, 1, 1)
+    first = (start.timestamp() + offset_s) // 86400
+    last = (end.timestamp() - 1 + offset_s) // 86400
+    per = {int(r[0]): r[1:] for r in tickets}
+    due = {int(r[0]): r[1:] for r in clocks}
+    rows = []
+    for d in range(int(first), int(last) + 1):
+        o, c, res, rated, sat = (int(v or 0) for v in per.get(d, (0, 0, 0, 0, 0)))
+        n_due, n_late = (int(v or 0) for v in due.get(d, (0, 0)))
+        rows.append(
+            {
+                "day": epoch + timedelta(days=d),
+                "opened": o,
+                "closed": c,
+                "resolution_rate": res / c if c else None,
+                "satisfaction_rate": sat / rated if rated else None,
+                "breach_rate": n_late / n_due if n_due else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["day", "opened", "closed", "resolution_rate", "satisfaction_rate", "breach_rate"],
     )
-    out = pd.DataFrame({"day": days.date})
-
-    def local_day(s: pd.Series) -> pd.Series:
-        return pd.to_datetime(s, utc=True).dt.tz_convert(tz).dt.date
-
-    if not tickets.empty:
-        opened = local_day(tickets.created_at).value_counts()
-        closed_mask = tickets.closed_at.notna()
-        closed = tickets[closed_mask]
-        cday = local_day(closed.closed_at)
-        resolved = (closed.closure == "confirmed") & closed.resolved.fillna(False).astype(bool)
-        rated = closed.satisfaction.notna()
-        sat = closed.satisfaction.isin(["satisfied", "basic"])
-        per = (
-            pd.DataFrame(
-                {"day": cday, "closed": 1, "resolved": resolved, "rated": rated, "sat": sat}
-            )
-            .groupby("day")
-            .sum()
-        )
-        out["opened"] = out.day.map(opened).fillna(0).astype(int)
-        out["closed"] = out.day.map(per["closed"]).fillna(0).astype(int)
-        out["resolution_rate"] = out.day.map(per["resolved"] / per["closed"])
-        out["satisfaction_rate"] = out.day.map(per["sat"] / per["rated"].where(per["rated"] > 0))
-    else:
-        out["opened"] = 0
-        out["closed"] = 0
-        out["resolution_rate"] = None
-        out["satisfaction_rate"] = None
-    if not clocks.empty:
-        late = clocks.breached_at.notna() | (
-            clocks.completed_at.notna() & (clocks.completed_at > clocks.due_at)
-        )
-        per = pd.DataFrame({"day": local_day(clocks.due_at), "due": 1, "late": late})
-        per = per.groupby("day").sum()
-        out["breach_rate"] = out.day.map(per["late"] / per["due"])
-    else:
-        out["breach_rate"] = None
-    return out
 
 
 def map_layer(store: Any, scope: Scope, start: datetime, end: datetime) -> dict[str, Any]:

@@ -68,14 +68,21 @@ def _ctx(request: Request, user: Any, nav: str) -> dict[str, Any]:
 
 
 def _communities(store: Any, user: Any) -> list[dict[str, Any]]:
-    cond, params = user.scope().where("hc")
-    with store.read() as q:
-        return q.dicts(
-            "SELECT DISTINCT c.community_id, c.name_zh, c.name_en FROM household_context hc"
-            f" JOIN communities c ON c.community_id = hc.community_id WHERE ({cond})"
-            " ORDER BY c.community_id",
-            params,
-        )
+    """Communities of the user's scope for the filter (read once a minute per scope)."""
+    scope = user.scope()
+    cond, params = scope.where("hc")
+
+    def read() -> list[dict[str, Any]]:
+        with store.read() as q:
+            return q.dicts(
+                "SELECT DISTINCT c.community_id, c.name_zh, c.name_en FROM household_context hc"
+                f" JOIN communities c ON c.community_id = hc.community_id WHERE ({cond})"
+                " ORDER BY c.community_id",
+                params,
+            )
+
+    minute = int(_now().timestamp() // 60)
+    return cached(("communities", store_key(store), scope, minute), read)
 
 
 # ------------------------------------------------------------------------- the queue
@@ -429,8 +436,14 @@ def _unit_names(store: Any, level: str) -> dict[str, tuple[str, str | None]]:
         "station": ("stations", "station_id"),
         "community": ("communities", "community_id"),
     }[level]
-    with store.read() as q:
-        return {r[0]: (r[1], r[2]) for r in q.all(f"SELECT {key}, name_zh, name_en FROM {table}")}
+
+    def read() -> dict[str, tuple[str, str | None]]:
+        with store.read() as q:
+            return {
+                r[0]: (r[1], r[2]) for r in q.all(f"SELECT {key}, name_zh, name_en FROM {table}")
+            }
+
+    return cached(("names", store_key(store), table, int(_now().timestamp() // 60)), read)
 
 
 # ------------------------------------------------------------------------ 12345 import
