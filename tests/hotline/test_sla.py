@@ -128,3 +128,26 @@ def test_unpaused_new_ticket_breaches_sign_at_its_deadline(hl_store: Any) -> Non
     act(hl_store, tid, "sign", T0 + timedelta(minutes=40))
     c = clocks(hl_store, tid)["sign1"]
     assert c["breached_at"] is not None and c["completed_at"] > c["due_at"]
+
+
+def test_escalations_are_posted_by_the_alerts_webhook_delivery(hl_store: Any) -> None:
+    import httpx
+
+    from nuanliu.monitor.webhook import deliver_pending
+
+    with hl_store.write() as w:
+        w.execute("INSERT INTO mon_settings (key, value) VALUES ('webhook_url', 'http://hook/x')")
+    tid = new_ticket(hl_store, "billing")
+    sla_sweep(hl_store, now=T0 + timedelta(minutes=31), deliver=False)
+    posted: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        posted.append({"event": request.headers["X-Nuanliu-Event"], **json.loads(request.content)})
+        return httpx.Response(204)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        results = deliver_pending(hl_store, client=client)
+    assert [r["delivered"] for r in results] == [True]
+    assert posted[0]["event"] == "hotline.escalation" and posted[0]["ticket_id"] == tid
+    assert posted[0]["level"] == 1 and posted[0]["target"] == "enterprise"
+    assert posted[0]["step"] == "sign"
