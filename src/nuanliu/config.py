@@ -33,6 +33,8 @@ class Settings:
     backup_keep: int = 7
     metrics_token: str = ""  # bearer token for /metrics; empty: only the allow-list
     metrics_allow: str = "127.0.0.1/32,::1/128"  # client networks that may scrape /metrics
+    # Components /readyz requires to be up (store always): "ingest", "scheduler".
+    ready_require: str = "store"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -46,6 +48,16 @@ class Settings:
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"NUANLIU_ENV={self.env!r} is not one of {', '.join(ENVIRONMENTS)}")
         self.metrics_networks()
+        unknown = {p.strip() for p in self.ready_require.split(",") if p.strip()} - {
+            "store",
+            "ingest",
+            "scheduler",
+        }
+        if unknown:
+            raise ConfigError(
+                f"NUANLIU_READY_REQUIRE names {', '.join(sorted(unknown))}; "
+                "use store, ingest and/or scheduler"
+            )
         if self.env == "development":
             return self
         if _placeholder(self.secret_key) or len(self.secret_key) < MIN_SECRET_CHARS:
@@ -115,6 +127,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         "backup_keep": ("NUANLIU_BACKUP_KEEP", int),
         "metrics_token": ("NUANLIU_METRICS_TOKEN", str),
         "metrics_allow": ("NUANLIU_METRICS_ALLOW", str),
+        "ready_require": ("NUANLIU_READY_REQUIRE", str),
     }
     for name, (var, kind) in mapping.items():
         if var in env:

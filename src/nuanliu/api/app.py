@@ -19,8 +19,10 @@ from fastapi.routing import APIRoute
 import nuanliu
 from nuanliu.api.error_handlers import install_error_handlers
 from nuanliu.api.metrics import ApiMetrics, MetricsMiddleware
+from nuanliu.api.ops_metrics import StoreCollector
 from nuanliu.api.ratelimit import LoginLimiter
 from nuanliu.api.routes import auth, system
+from nuanliu.api.security import SecurityHeadersMiddleware
 from nuanliu.api.sessions import SESSION_TTL
 from nuanliu.api.simcache import SimCache
 from nuanliu.config import Settings, load_settings
@@ -41,7 +43,7 @@ TAGS = [
     {"name": "alerts", "description": "Alerts and acknowledgement / 告警"},
     {"name": "simulation", "description": "Network twin results / 管网仿真"},
     {"name": "admin", "description": "Users and audit log / 用户与审计"},
-    {"name": "system", "description": "Health and metrics"},
+    {"name": "system", "description": "Health, readiness and metrics"},
 ]
 
 
@@ -117,8 +119,11 @@ def create_app(
     if store is not None:
         _register_hooks(app, store)
 
+    app.state.metrics.registry.register(StoreCollector(lambda: app.state.store))
+
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error responses get them too
     _include_routers(app)
     _mount_web(app)
     return app
