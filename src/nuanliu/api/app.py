@@ -55,7 +55,9 @@ def _operation_id(route: APIRoute) -> str:
 def _open_store(url: str) -> Any:
     from nuanliu.store import open_store  # imported late: the app module must not need a DB
 
-    return open_store(url)
+    # "check": a current schema costs one read and needs no DDL right, so the API can
+    # run as a role that cannot alter the schema (migrations: `nuanliu db migrate`).
+    return open_store(url, migrate="check")
 
 
 def _register_hooks(app: FastAPI, store: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +22,7 @@ from nuanliu.errors import PermissionDenied
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+    "img-src 'self' data: blob:{tiles}; font-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_CSP = (
@@ -42,9 +43,24 @@ BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+def tile_origin() -> str:
+    """The origin of the map's optional raster tiles (``NUANLIU_MAP_TILE_URL``), which
+    the map draws as images; empty when none is configured."""
+    from nuanliu.web.routes_map import tile_url
+
+    parts = urlsplit(tile_url())
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return ""
+
+
 def headers_for(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
     """The security headers of a response to ``path`` requested over ``scheme``."""
-    csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
+    if path.startswith(DOCS_PATHS):
+        csp = DOCS_CSP
+    else:
+        origin = tile_origin()
+        csp = CSP.format(tiles=f" {origin}" if origin else "")
     out = [*BASE_HEADERS, (b"content-security-policy", csp.encode())]
     if scheme == "https":
         out.append((b"strict-transport-security", HSTS.encode()))

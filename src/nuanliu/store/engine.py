@@ -484,7 +484,13 @@ class PostgresEngine(Engine):
         try:
             if url.schema:
                 with psycopg.connect(url.conninfo, autocommit=True) as conn:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
+                    # Only when missing: the application's role may lack CREATE on the
+                    # database (docs/deploy.md: migrations run as another role).
+                    found = conn.execute(
+                        "SELECT 1 FROM pg_namespace WHERE nspname = %s", [url.schema]
+                    ).fetchone()
+                    if found is None:
+                        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
             self._conninfo = url.conninfo
             self._writer = psycopg.connect(url.conninfo, **self._kwargs)
         except psycopg.Error as exc:
