@@ -79,3 +79,7 @@ ROLE_NAMES_ZH = {
     Role.RESIDENT: "居民",
     Role.GATEWAY: "数据网关",
 }
+
+# deployment (#15): who sees the platform's operations pages (scheduler runs and
+# failures, user administration is MANAGE_USERS): regulators and enterprise admins.
+OPERATIONS_ROLES = frozenset({Role.REGULATOR, Role.ENTERPRISE_ADMIN})

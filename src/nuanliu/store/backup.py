@@ -145,9 +145,11 @@ def _pg_backup(store: Any, dest: Path, version: int) -> BackupInfo:
 
     url = store.url
     with psycopg.connect(url.conninfo, autocommit=False, options="-c TimeZone=UTC") as conn:
+        # One repeatable-read snapshot for the counts and, exported, for pg_dump.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         schema = url.schema or conn.execute("SELECT current_schema()").fetchone()[0]
-        conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(f'SET LOCAL search_path TO "{schema}"')
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         tables = [
             r[0]

@@ -25,6 +25,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
+    NavItem(
+        "scheduler", "nav.ops_scheduler", "/scheduler", frozenset({"regulator", "enterprise_admin"})
+    ),
 )
 
 
