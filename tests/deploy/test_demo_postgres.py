@@ -20,7 +20,10 @@ from tests.deploy.processes import NUANLIU, Proc, free_port, wait_port, wait_unt
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt, pytest.mark.slow]
 
 
-CONNECTED = "SELECT client_id FROM ingest_members WHERE broker_connected AND state = 'running'"
+CONNECTED = (
+    "SELECT client_id FROM ingest_members WHERE broker_connected AND state = 'running' "
+    "ORDER BY client_id"
+)
 
 
 @pytest.fixture
@@ -60,14 +63,7 @@ def test_demo_on_postgresql(pg_url: str, broker: str, tmp_path: Path) -> None:
         )
         wait_until(
             "both workers heartbeat as connected",
-            lambda: (
-                sorted(
-                    q(
-                        "SELECT client_id FROM ingest_members WHERE broker_connected AND state = 'running'"
-                    )
-                )
-                == [("nuanliu-ingest-demo-0",), ("nuanliu-ingest-demo-1",)]
-            ),
+            lambda: q(CONNECTED) == [("nuanliu-ingest-demo-0",), ("nuanliu-ingest-demo-1",)],
             timeout_s=30,
         )
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz").json()
