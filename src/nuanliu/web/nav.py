@@ -19,15 +19,16 @@ class NavItem(NamedTuple):
 STAFF = frozenset({"regulator", "enterprise_admin", "enterprise_operator", "steward"})
 EVERYONE = STAFF | {"resident"}
 
+OPERATORS = frozenset({"regulator", "enterprise_admin"})  # deployment (#15) pages
+
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "nav.overview", "/", STAFF),
     NavItem("household", "nav.my_home", "/", frozenset({"resident"})),
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
-    NavItem(
-        "scheduler", "nav.ops_scheduler", "/scheduler", frozenset({"regulator", "enterprise_admin"})
-    ),
+    NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),
+    NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
 )
 
 
