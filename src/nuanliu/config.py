@@ -35,6 +35,8 @@ class Settings:
     metrics_allow: str = "127.0.0.1/32,::1/128"  # client networks that may scrape /metrics
     # Components /readyz requires to be up (store always): "ingest", "scheduler".
     ready_require: str = "store"
+    # Run the scheduler inside the API process: the single-process DuckDB set-up.
+    scheduler_in_process: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,6 +94,15 @@ class Settings:
         return nets
 
 
+def boolean(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
+
+
 def _placeholder(value: str, *, empty_ok: bool = False) -> bool:
     if empty_ok and not value:
         return False
@@ -128,6 +139,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         "metrics_token": ("NUANLIU_METRICS_TOKEN", str),
         "metrics_allow": ("NUANLIU_METRICS_ALLOW", str),
         "ready_require": ("NUANLIU_READY_REQUIRE", str),
+        "scheduler_in_process": ("NUANLIU_SCHEDULER_IN_PROCESS", boolean),
     }
     for name, (var, kind) in mapping.items():
         if var in env:

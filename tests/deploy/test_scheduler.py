@@ -123,3 +123,22 @@ def test_builtin_jobs_run_on_an_empty_platform(store: Any, name: str) -> None:
     run = runs.last_runs(store)[name]
     assert run.status == "ok", run.error
     assert isinstance(run.summary, dict)
+
+
+def test_api_runs_the_scheduler_in_process_when_told(tmp_path: Any) -> None:
+    """The single-process DuckDB set-up: NUANLIU_SCHEDULER_IN_PROCESS=1 nuanliu serve."""
+    from fastapi.testclient import TestClient
+
+    from nuanliu.api.app import create_app
+    from nuanliu.config import load_settings
+
+    env = {"NUANLIU_DATA_DIR": str(tmp_path), "NUANLIU_SCHEDULER_IN_PROCESS": "yes"}
+    with TestClient(create_app(load_settings(env))) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        deadline = datetime.now(UTC) + timedelta(seconds=30)
+        while "alerts" not in runs.last_runs(store) and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.2)
+        assert runs.last_runs(store)["alerts"].status in ("running", "ok")
+        assert runs.live_instances(store, within_s=60)
+    with pytest.raises(Exception, match="NUANLIU_SCHEDULER_IN_PROCESS"):
+        load_settings({"NUANLIU_SCHEDULER_IN_PROCESS": "maybe"})

@@ -67,6 +67,16 @@ def _register_hooks(app: FastAPI, store: Any) -> None:
     register_aggregates(store)
 
 
+def _start_scheduler(store: Any) -> Any:
+    """The periodic jobs in this process (NUANLIU_SCHEDULER_IN_PROCESS): for DuckDB,
+    whose file only one process may open; with PostgreSQL run ``nuanliu scheduler``."""
+    from nuanliu.scheduler.runner import Scheduler
+
+    scheduler = Scheduler(store)
+    scheduler.start_thread()
+    return scheduler
+
+
 def _include_routers(app: FastAPI) -> None:
     app.include_router(system.router)
     app.include_router(auth.router)
@@ -94,9 +104,12 @@ def create_app(
         if owned:
             app.state.store = _open_store(settings.database_url)
             _register_hooks(app, app.state.store)
+        scheduler = _start_scheduler(app.state.store) if settings.scheduler_in_process else None
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.close()
             if owned:
                 app.state.store.close()
                 app.state.store = None
