@@ -63,6 +63,9 @@ def destroy(db_url: str) -> None:
     base, _, schema = db_url.partition("?schema=")
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        # docs/deploy.md: a new server gets its roles and empty schema from roles.sql
+        # before the restore, which fills that schema.
+        conn.execute(f'CREATE SCHEMA "{schema}"')
 
 
 def test_restore_drill(db_url: str, broker: str, tmp_path: Path) -> None:

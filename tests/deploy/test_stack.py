@@ -167,7 +167,9 @@ def test_stack_on_loopback(pg_roles: dict[str, str], broker: str, tmp_path: Path
         assert health.status_code == 200 and health.json()["engine"] == "postgresql"
         for name in ("content-security-policy", "x-content-type-options", "referrer-policy"):
             assert name in health.headers
-        assert "max-age=" in health.headers["strict-transport-security"]
+        assert health.headers.get_list("strict-transport-security") == [
+            "max-age=31536000; includeSubDomains"
+        ]
         https.get("/login")
         login = logins["regulator"]
         r = https.post(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -270,17 +271,27 @@ def _pg_restore(dump: Path, target: Any, info: BackupInfo, *, force: bool, stamp
         ).fetchone()[0]
         if tables and not force:
             raise Conflict(f"schema {schema!r} is not empty; restore into an empty one or --force")
-        if tables:
+        if tables:  # kept aside; creating the schema again needs CREATE on the database
             conn.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{schema}_before_restore_{stamp}"')
-        elif exists:
-            conn.execute(f'DROP SCHEMA "{schema}"')  # empty: the dump creates it again
-    cmd = [
-        _pg_tool("pg_restore"),
-        "--no-owner",
-        "--exit-on-error",
-        f"--dbname={target.conninfo}",
-        str(dump),
-    ]
+            exists = 0
+    restore = [_pg_tool("pg_restore"), "--no-owner", "--exit-on-error"]
+    if exists:
+        # An empty schema made by deploy/postgresql/roles.sql (owner, grants) is kept:
+        # everything of the dump but its CREATE SCHEMA goes into it, so the owner role
+        # (which may not create schemas) can restore.
+        listing = subprocess.run(
+            [restore[0], "--list", str(dump)], capture_output=True, text=True, check=False
+        )
+        if listing.returncode != 0:
+            raise StoreError(f"pg_restore --list failed: {listing.stderr.strip()}")
+        entries = "".join(
+            (";" + line if re.match(r"^\d+; \d+ \d+ SCHEMA - ", line) else line) + "\n"
+            for line in listing.stdout.splitlines()
+        )
+        list_file = dump.with_name(f"restore-{stamp}.list")
+        list_file.write_text(entries)
+        restore.append(f"--use-list={list_file}")
+    cmd = [*restore, f"--dbname={target.conninfo}", str(dump)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_pg_env())
     if done.returncode != 0:
         raise StoreError(f"pg_restore failed: {done.stderr.strip()}")

@@ -132,7 +132,9 @@ def restore_cmd(
     except NuanliuError as exc:
         console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    console.print(f"restored   {src} into {url.split('?')[0]}")
+    from nuanliu.store.url import parse_url
+
+    console.print(f"restored   {src} into {parse_url(url).redacted()}")
     console.print(f"recovery point {info.snapshot_at.isoformat()}")
     console.print("counts     " + ", ".join(f"{k} {v:,}" for k, v in info.counts.items()))
     if replay_archive is None:
