@@ -1,9 +1,11 @@
 """``Scheduler``: runs the due jobs of the job table, each slot once across instances.
 
 Every ``poll_s`` an instance heartbeats, marks runs whose lease ran out as lost, and
-for each available job claims the job's newest slot (``runs.claim``); the winner runs
-the job in its thread pool and records the outcome. Only the newest slot is ever due:
-a scheduler that was down for three days runs a daily job once, not three times.
+for each available job claims the job's newest slot (``runs.claim``, once per slot and
+instance); the winner runs the job in its thread pool and records the outcome. Only the
+newest slot is ever due: a scheduler that was down for three days runs a daily job
+once, not three times. A slot that comes while the job's previous run is still inside
+its lease is skipped (a slow job never overlaps itself).
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class Scheduler:
         self.stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="job")
         self._inflight: dict[str, Future[None]] = {}
+        # The slot each job was last tried for here: one claim per slot and instance
+        # (a slot lost to another instance, or skipped while the job still ran, is not
+        # tried again every tick).
+        self._tried: dict[str, datetime] = {}
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ ticks
@@ -71,6 +77,9 @@ class Scheduler:
             except Exception as exc:  # broken module: a failed run, visible on the page
                 fn = _raiser(exc)
             slot = spec.schedule.latest_slot(at)
+            if self._tried.get(spec.name) == slot:
+                continue
+            self._tried[spec.name] = slot
             if not runs.claim(self.store, spec.name, slot, self.instance_id, spec.lease_s):
                 continue
             report.started.append(spec.name)
