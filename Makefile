@@ -29,12 +29,15 @@ services:
 	@bash scripts/ensure-services.sh
 
 # Debian's Chromium for the browser tests, a CJK font so Chinese pages and PDFs render,
-# poppler-utils (pdftotext, pdftoppm) to read generated PDFs, nginx to check its config.
+# poppler-utils (pdftotext, pdftoppm) to read generated PDFs; nginx, openssl, logrotate
+# and systemd-analyze for the deployment config checks (tests/deploy).
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wenquanyi \
-		|| ! command -v pdftotext >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then \
+		|| ! command -v pdftotext >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1 \
+		|| ! command -v openssl >/dev/null 2>&1 || ! command -v logrotate >/dev/null 2>&1 \
+		|| ! command -v systemd-analyze >/dev/null 2>&1; then \
 		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils \
-		nginx-light >/dev/null; fi
+		nginx-light openssl logrotate systemd >/dev/null; fi
 
 test: install services browser lint
 	$(PY) -m pytest

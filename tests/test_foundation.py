@@ -25,7 +25,7 @@ def test_default_store_is_embedded_duckdb_under_data_dir(tmp_path: Path) -> None
 def test_placeholder_secret_refused_outside_development() -> None:
     with pytest.raises(ConfigError, match="NUANLIU_SECRET_KEY"):
         load_settings({"NUANLIU_ENV": "production"})
-    assert load_settings({"NUANLIU_ENV": "production", "NUANLIU_SECRET_KEY": "s3cret"})
+    assert load_settings({"NUANLIU_ENV": "production", "NUANLIU_SECRET_KEY": "s3cret-" + "k" * 32})
 
 
 def test_bad_setting_says_which_variable() -> None:

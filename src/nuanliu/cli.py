@@ -64,6 +64,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("monitor", "nuanliu.monitor.cli", "Indoor-temperature monitoring (室温监测)."),
     Subcommand("users", "nuanliu.api.cli", "Accounts and roles (用户与角色)."),
     Subcommand("hotline", "nuanliu.hotline.cli", "Heating service hotline (供热服务热线)."),
+    Subcommand(
+        "scheduler",
+        "nuanliu.scheduler.cli",
+        "Periodic jobs: run the scheduler, list jobs (定时任务).",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}

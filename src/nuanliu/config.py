@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,11 @@ from pathlib import Path
 from nuanliu.errors import ConfigError
 
 PLACEHOLDER_SECRET = "change-me"
+ENVIRONMENTS = ("development", "test", "production")
+# Values that mean "nobody set this": refused for secrets outside development.
+PLACEHOLDERS = frozenset({"", "change-me", "changeme", "secret", "password", "nuanliu", "xxx"})
+MIN_SECRET_CHARS = 32
+MIN_TOKEN_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,14 @@ class Settings:
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     host: str = "127.0.0.1"
     port: int = 8000
+    backup_dir: str = ""  # scheduled snapshots (job db_backup); empty: no scheduled backup
+    backup_keep: int = 7
+    metrics_token: str = ""  # bearer token for /metrics; empty: only the allow-list
+    metrics_allow: str = "127.0.0.1/32,::1/128"  # client networks that may scrape /metrics
+    # Components /readyz requires to be up (store always): "ingest", "scheduler".
+    ready_require: str = "store"
+    # Run the scheduler inside the API process: the single-process DuckDB set-up.
+    scheduler_in_process: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -31,11 +45,78 @@ class Settings:
         return self.db_url or f"duckdb:///{(self.data_dir / 'nuanliu.duckdb').resolve()}"
 
     def check(self) -> Settings:
-        if self.env != "development" and self.secret_key == PLACEHOLDER_SECRET:
+        """Refuse settings that are wrong anywhere, and placeholder secrets outside
+        development (a copied example file must not reach production)."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"NUANLIU_ENV={self.env!r} is not one of {', '.join(ENVIRONMENTS)}")
+        self.metrics_networks()
+        unknown = {p.strip() for p in self.ready_require.split(",") if p.strip()} - {
+            "store",
+            "ingest",
+            "scheduler",
+        }
+        if unknown:
             raise ConfigError(
-                "NUANLIU_SECRET_KEY is the placeholder; set a real secret outside development"
+                f"NUANLIU_READY_REQUIRE names {', '.join(sorted(unknown))}; "
+                "use store, ingest and/or scheduler"
+            )
+        if self.env == "development":
+            return self
+        if _placeholder(self.secret_key) or len(self.secret_key) < MIN_SECRET_CHARS:
+            raise ConfigError(
+                "NUANLIU_SECRET_KEY is a placeholder or shorter than "
+                f"{MIN_SECRET_CHARS} characters; set a real secret outside development "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.db_url and _placeholder(_url_password(self.db_url), empty_ok=True):
+            raise ConfigError("NUANLIU_DB_URL carries a placeholder password")
+        if self.metrics_token and (
+            _placeholder(self.metrics_token) or len(self.metrics_token) < MIN_TOKEN_CHARS
+        ):
+            raise ConfigError(
+                f"NUANLIU_METRICS_TOKEN is a placeholder or shorter than {MIN_TOKEN_CHARS} "
+                "characters"
             )
         return self
+
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The client networks allowed to scrape ``/metrics`` without the token."""
+        nets = []
+        for part in self.metrics_allow.split(","):
+            if not part.strip():
+                continue
+            try:
+                nets.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"NUANLIU_METRICS_ALLOW entry {part.strip()!r} is not an IP network"
+                ) from exc
+        return nets
+
+
+def boolean(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
+
+
+def _placeholder(value: str, *, empty_ok: bool = False) -> bool:
+    if empty_ok and not value:
+        return False
+    low = value.strip().lower()
+    return low in PLACEHOLDERS or "change-me" in low or "changeme" in low
+
+
+def _url_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,6 +134,12 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         "mqtt_url": ("NUANLIU_MQTT_URL", str),
         "host": ("NUANLIU_HOST", str),
         "port": ("NUANLIU_PORT", int),
+        "backup_dir": ("NUANLIU_BACKUP_DIR", str),
+        "backup_keep": ("NUANLIU_BACKUP_KEEP", int),
+        "metrics_token": ("NUANLIU_METRICS_TOKEN", str),
+        "metrics_allow": ("NUANLIU_METRICS_ALLOW", str),
+        "ready_require": ("NUANLIU_READY_REQUIRE", str),
+        "scheduler_in_process": ("NUANLIU_SCHEDULER_IN_PROCESS", boolean),
     }
     for name, (var, kind) in mapping.items():
         if var in env:

@@ -68,7 +68,8 @@ def test_health_metrics_and_route_templates(duck_world: World) -> None:
     assert health["status"] == "ok" and health["engine"] in ("duckdb", "postgresql")
     hh = duck_world.ids["household_a"]
     c.get(f"/api/v1/registry/households/{hh}", headers=duck_world.auth("regulator"))
-    text = c.get("/metrics").text
+    # /metrics answers only the allow-list (loopback by default) or the metrics token
+    text = TestClient(duck_world.app, client=("127.0.0.1", 50000)).get("/metrics").text
     assert 'route="/api/v1/registry/{kind}/{record_id}"' in text
     assert hh not in text  # raw ids never become label values
     assert "nuanliu_http_request_duration_seconds_bucket" in text
@@ -85,7 +86,7 @@ def test_health_is_503_when_the_store_is_gone(tmp_path: Path) -> None:
 def test_apps_are_independent_and_operation_ids_unique(duck_world: World, tmp_path) -> None:
     other = create_app(load_settings({"NUANLIU_DATA_DIR": str(tmp_path)}), store=duck_world.store)
     TestClient(duck_world.app).get("/healthz")
-    own = TestClient(other).get("/metrics").text
+    own = TestClient(other, client=("127.0.0.1", 50000)).get("/metrics").text
     assert 'route="/healthz"' not in own  # the other app's request is not counted here
     spec = duck_world.app.openapi()
     ops = [op["operationId"] for path in spec["paths"].values() for op in path.values()]

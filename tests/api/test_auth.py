@@ -38,21 +38,38 @@ def test_json_login_sets_httponly_lax_cookie_and_returns_csrf(world: World) -> N
 
 
 def test_form_login_redirects_only_to_local_next(world: World) -> None:
+    world.client.get("/login")  # sets the login form's CSRF cookie
+    token = world.client.cookies.get("nuanliu_login_csrf")
     r = world.client.post(
         "/auth/login",
-        data={"username": "steward_a", "password": PASSWORD, "next": "/stations?x=1"},
+        data={
+            "username": "steward_a",
+            "password": PASSWORD,
+            "next": "/stations?x=1",
+            "csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/stations?x=1"
     evil = world.client.post(
         "/auth/login",
-        data={"username": "steward_a", "password": PASSWORD, "next": "//evil.example/x"},
+        data={
+            "username": "steward_a",
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+            "csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert evil.status_code == 303 and evil.headers["location"] == "/"
     bad = world.client.post(
         "/auth/login",
-        data={"username": "steward_a", "password": "wrong-password", "next": "/alerts"},
+        data={
+            "username": "steward_a",
+            "password": "wrong-password",
+            "next": "/alerts",
+            "csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert bad.status_code == 303

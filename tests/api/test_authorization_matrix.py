@@ -36,7 +36,7 @@ OK = 200
 MATRIX_TABLE = """
 method path                                        body       anon reg admA opA opB stwA resA gwA
 GET    /healthz                                    -          ok   ok  ok   ok  ok  ok   ok   ok
-GET    /metrics                                    -          ok   ok  ok   ok  ok  ok   ok   ok
+GET    /metrics                                    -          403  403 403  403 403 403  403  403
 GET    @/me                                        -          401  ok  ok   ok  ok  ok   ok   ok
 GET    @/registry/counts                           -          401  ok  ok   ok  ok  ok   ok   403
 GET    @/registry/households                       -          401  ok  ok   ok  ok  ok   ok   403

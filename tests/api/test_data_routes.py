@@ -123,7 +123,7 @@ def test_ingest_reports_quarantine_duplicates_and_counts_metrics(world: World) -
         headers={**world.auth("gateway_a"), "Content-Type": "application/xml"},
     )
     assert bad_type.status_code == 422 and bad_type.json()["error"]["code"] == "invalid_input"
-    metrics = c.get("/metrics").text
+    metrics = TestClient(world.app, client=("127.0.0.1", 50000)).get("/metrics").text
     assert "nuanliu_readings_ingested_total 1.0" in metrics
     assert "nuanliu_readings_quarantined_total 2.0" in metrics
     assert "nuanliu_readings_duplicate_total 1.0" in metrics

@@ -40,6 +40,11 @@ def make_client(world: World) -> TestClient:
 
 
 def login(client: TestClient, username: str) -> TestClient:
-    r = client.post("/auth/login", data={"username": username, "password": PASSWORD, "next": "/"})
+    client.get("/login")  # the form's CSRF token arrives as a cookie (double submit)
+    token = client.cookies.get("nuanliu_login_csrf")
+    r = client.post(
+        "/auth/login",
+        data={"username": username, "password": PASSWORD, "next": "/", "csrf_token": token},
+    )
     assert r.status_code == 303, r.text
     return client

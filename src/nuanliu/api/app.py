@@ -19,8 +19,10 @@ from fastapi.routing import APIRoute
 import nuanliu
 from nuanliu.api.error_handlers import install_error_handlers
 from nuanliu.api.metrics import ApiMetrics, MetricsMiddleware
+from nuanliu.api.ops_metrics import StoreCollector
 from nuanliu.api.ratelimit import LoginLimiter
 from nuanliu.api.routes import auth, system
+from nuanliu.api.security import SecurityHeadersMiddleware
 from nuanliu.api.sessions import SESSION_TTL
 from nuanliu.api.simcache import SimCache
 from nuanliu.config import Settings, load_settings
@@ -41,7 +43,7 @@ TAGS = [
     {"name": "alerts", "description": "Alerts and acknowledgement / 告警"},
     {"name": "simulation", "description": "Network twin results / 管网仿真"},
     {"name": "admin", "description": "Users and audit log / 用户与审计"},
-    {"name": "system", "description": "Health and metrics"},
+    {"name": "system", "description": "Health, readiness and metrics"},
 ]
 
 
@@ -53,7 +55,9 @@ def _operation_id(route: APIRoute) -> str:
 def _open_store(url: str) -> Any:
     from nuanliu.store import open_store  # imported late: the app module must not need a DB
 
-    return open_store(url)
+    # "check": a current schema costs one read and needs no DDL right, so the API can
+    # run as a role that cannot alter the schema (migrations: `nuanliu db migrate`).
+    return open_store(url, migrate="check")
 
 
 def _register_hooks(app: FastAPI, store: Any) -> None:
@@ -61,6 +65,16 @@ def _register_hooks(app: FastAPI, store: Any) -> None:
     from nuanliu.monitor import register_aggregates
 
     register_aggregates(store)
+
+
+def _start_scheduler(store: Any) -> Any:
+    """The periodic jobs in this process (NUANLIU_SCHEDULER_IN_PROCESS): for DuckDB,
+    whose file only one process may open; with PostgreSQL run ``nuanliu scheduler``."""
+    from nuanliu.scheduler.runner import Scheduler
+
+    scheduler = Scheduler(store)
+    scheduler.start_thread()
+    return scheduler
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -90,9 +104,12 @@ def create_app(
         if owned:
             app.state.store = _open_store(settings.database_url)
             _register_hooks(app, app.state.store)
+        scheduler = _start_scheduler(app.state.store) if settings.scheduler_in_process else None
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.close()
             if owned:
                 app.state.store.close()
                 app.state.store = None
@@ -117,8 +134,11 @@ def create_app(
     if store is not None:
         _register_hooks(app, store)
 
+    app.state.metrics.registry.register(StoreCollector(lambda: app.state.store))
+
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error responses get them too
     _include_routers(app)
     _mount_web(app)
     return app

@@ -130,3 +130,6 @@ SCOPE_KIND[Role.GOV_STEWARD] = ("community", None)
 SCOPE_KIND[Role.HOTLINE_OPERATOR] = ("region", None)
 ROLE_NAMES_ZH[Role.GOV_STEWARD] = "政府管家"
 ROLE_NAMES_ZH[Role.HOTLINE_OPERATOR] = "热线坐席"
+# deployment (#15): who sees the platform's operations pages (scheduler runs and
+# failures, user administration is MANAGE_USERS): regulators and enterprise admins.
+OPERATIONS_ROLES = frozenset({Role.REGULATOR, Role.ENTERPRISE_ADMIN})

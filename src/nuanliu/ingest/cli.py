@@ -242,6 +242,37 @@ def mqtt_cmd(
             raise typer.Exit(1)
 
 
+@app.command("archive")
+def archive_cmd(
+    directory: Path = typer.Argument(..., help="Archive folder (another disk than the DB)."),
+    url: str = typer.Option(
+        "", "--url", help="Broker, mqtt://host:port (default NUANLIU_MQTT_URL)."
+    ),
+    topic: str = typer.Option("nuanliu/v1/readings/#", "--topic", help="Topic filter."),
+    client_id: str = typer.Option("nuanliu-archive-0", "--client-id", help="Stable client id."),
+    keep_days: int = typer.Option(14, "--keep-days", help="Delete day folders older than this."),
+) -> None:
+    """Keep every readings message, raw, in hourly files: what a restore replays."""
+    from nuanliu.ingest.archive import ArchiveConfig, MqttArchiver
+
+    archiver = MqttArchiver(
+        ArchiveConfig(
+            url=url or load_settings().mqtt_url,
+            directory=directory,
+            topic=topic,
+            client_id=client_id,
+            keep_days=keep_days,
+        )
+    )
+
+    def _stop(signum: int, _frame: Any) -> None:
+        archiver.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    archiver.run()
+
+
 SinceOpt = typer.Option(
     None, "--since", help="Only dead letters received at or after this ISO time (with offset)."
 )

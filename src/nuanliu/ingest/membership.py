@@ -91,15 +91,18 @@ class Membership:
     def _mine_params(self) -> list[object]:
         return [self.group, self.client_id, self.host, self.pid, self.started_at]
 
-    def heartbeat(self, adopting: list[str] | tuple[str, ...] = ()) -> bool:
-        """Refresh our row and those of the members we are draining; False if our row
-        now belongs to another process (a second worker started with our client id)."""
+    def heartbeat(
+        self, adopting: list[str] | tuple[str, ...] = (), *, connected: bool | None = None
+    ) -> bool:
+        """Refresh our row (with whether our broker connection is up) and those of the
+        members we are draining; False if our row now belongs to another process (a
+        second worker started with our client id)."""
         now = _now()
         with self.store.write() as w:
             mine = w.all(
-                f"UPDATE ingest_members SET last_seen = ? WHERE {self._mine()} "
-                "AND state <> 'left' RETURNING client_id",
-                [now, *self._mine_params()],
+                f"UPDATE ingest_members SET last_seen = ?, broker_connected = ? "
+                f"WHERE {self._mine()} AND state <> 'left' RETURNING client_id",
+                [now, connected, *self._mine_params()],
             )
             for cid in adopting:
                 w.execute(

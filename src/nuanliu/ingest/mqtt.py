@@ -427,7 +427,7 @@ class MqttIngest:
             try:
                 with self._adopt_lock:
                     adopting = list(self._adoptions)
-                self.membership.heartbeat(adopting)
+                self.membership.heartbeat(adopting, connected=self.session.client.is_connected())
                 if not self.cfg.drain:
                     self._adopt_orphans()
             except Exception as exc:  # the store may be briefly away; ingest reports that

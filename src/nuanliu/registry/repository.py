@@ -23,6 +23,7 @@ from nuanliu.registry.masking import mask_name, mask_phone
 from nuanliu.registry.models import RegistryModel
 from nuanliu.scope import Scope
 from nuanliu.store import Store, Writer
+from nuanliu.store.like import LIKE_ESCAPE_SQL, contains_pattern
 
 # The household_context column that carries each kind's id (regions: any of three).
 _CONTEXT_COLUMN = {
@@ -283,8 +284,10 @@ def list_records(
         params.append(value)
     if search:
         fields = [c for c in (spec.key, "name_zh", "name_en", "address") if c in cols]
-        clauses.append("(" + " OR ".join(f"lower(t.{c}) LIKE lower(?)" for c in fields) + ")")
-        params.extend([f"%{search}%"] * len(fields))
+        # The user's text matches literally: "%" and "_" in it are not wildcards.
+        like = f"LIKE lower(?) {LIKE_ESCAPE_SQL}"
+        clauses.append("(" + " OR ".join(f"lower(t.{c}) {like}" for c in fields) + ")")
+        params.extend([contains_pattern(search)] * len(fields))
     sql = (
         f"SELECT {', '.join('t.' + c for c in cols)} FROM {spec.name} t "
         f"WHERE {' AND '.join(clauses)} ORDER BY t.{spec.key}"

@@ -177,14 +177,15 @@ class Store:
 
 
 def open_store(
-    url: str, *, migrate: bool | Literal["check"] = True, read_only: bool = False
+    url: str, *, migrate: bool | Literal["check"] = "check", read_only: bool = False
 ) -> Store:
     """Open the store at ``url`` and, unless told not to, bring its schema up to date.
 
     ``migrate=True`` runs the migrations (each pending version applied, under the
-    migration lock); ``"check"`` first reads the schema version and migrates only when
-    the database is empty or behind, so opening a current store costs one query (what
-    start-up sensitive commands such as ``nuanliu ingest`` use); ``False`` opens as is.
+    migration lock); ``"check"`` (the default) first reads the schema version and
+    migrates only when the database is empty or behind, so opening a current store
+    costs one query and needs no DDL right (the production application role has none:
+    docs/deploy.md); ``False`` opens as is.
     ``read_only`` (DuckDB only) opens the file without taking the writer lock, e.g. to
     inspect a database another process is serving.
     """

@@ -55,6 +55,7 @@ class Capabilities:
     reader_pool: str  # "cursors" | "connection-pool"
     migration_lock: str  # "process-lock" | "advisory-lock"
     upsert: str = "INSERT ... ON CONFLICT (key) DO UPDATE SET col = excluded.col"
+    backup: str = ""  # "export-database" (DuckDB EXPORT) | "pg_dump" (store/backup.py)
 
     def sql(self, text: str) -> str:
         """Rewrite ``?`` placeholders for the driver (string literals left alone)."""
@@ -203,6 +204,7 @@ class DuckDBEngine(Engine):
         writer_processes="one",
         reader_pool="cursors",
         migration_lock="process-lock",
+        backup="export-database",
     )
 
     def __init__(self, url: StoreUrl, *, read_only: bool = False) -> None:
@@ -465,6 +467,7 @@ class PostgresEngine(Engine):
         writer_processes="many",
         reader_pool="connection-pool",
         migration_lock="advisory-lock",
+        backup="pg_dump",
     )
 
     def __init__(self, url: StoreUrl) -> None:
@@ -481,7 +484,13 @@ class PostgresEngine(Engine):
         try:
             if url.schema:
                 with psycopg.connect(url.conninfo, autocommit=True) as conn:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
+                    # Only when missing: the application's role may lack CREATE on the
+                    # database (docs/deploy.md: migrations run as another role).
+                    found = conn.execute(
+                        "SELECT 1 FROM pg_namespace WHERE nspname = %s", [url.schema]
+                    ).fetchone()
+                    if found is None:
+                        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
             self._conninfo = url.conninfo
             self._writer = psycopg.connect(url.conninfo, **self._kwargs)
         except psycopg.Error as exc:

@@ -16,6 +16,8 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.routes_alerts",
     "nuanliu.web.routes_map",
     "nuanliu.web.pages_hotline",
+    "nuanliu.web.pages_scheduler",
+    "nuanliu.web.pages_admin",
 )
 
 

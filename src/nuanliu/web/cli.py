@@ -19,6 +19,12 @@ def demo(
     history_days: float = typer.Option(7.0, min=0.0, help="Days of simulated history."),
     live_step_s: int = typer.Option(60, min=5, help="Seconds between live readings."),
     prepare_only: bool = typer.Option(False, help="Build the data, print logins, do not serve."),
+    db: str = typer.Option(
+        "", "--db", help="Store URL, e.g. postgresql://host/db (default: DuckDB in data-dir)."
+    ),
+    ingest_workers: int = typer.Option(
+        2, min=0, help="PostgreSQL: MQTT ingest worker processes sharing one subscription."
+    ),
 ) -> None:
     """Run Nuanliu locally: demo city, simulated sensors, dashboard. 运行演示平台。"""
     from nuanliu.web.demo import DemoOptions, prepare, run, where_to_click
@@ -30,6 +36,8 @@ def demo(
         households=households,
         history_days=history_days,
         live_step=timedelta(seconds=live_step_s),
+        db_url=db,
+        ingest_workers=ingest_workers,
     )
     if prepare_only:
         prepared = prepare(opts, typer.echo)

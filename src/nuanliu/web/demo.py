@@ -57,6 +57,9 @@ class DemoOptions:
     live_spinup: timedelta = timedelta(hours=6)  # model warm-up before the first reading
     seed: int = 0
     network: str = "tuoketuo-hohhot"
+    db_url: str = ""  # empty: DuckDB under data_dir; postgresql://…: the server engine
+    ingest_workers: int = 2  # with a server engine: MQTT ingest processes (demo_workers)
+    mqtt_url: str = ""  # empty: NUANLIU_MQTT_URL
 
 
 @dataclass
@@ -93,7 +96,8 @@ def prepare(opts: DemoOptions, echo: Callable[[str], None] | None = None) -> Pre
     from nuanliu.monitor.alerts import default_rules, list_rules, save_rule
 
     opts.data_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(data_dir=opts.data_dir, host=opts.host, port=opts.port)
+    db = {"db_url": opts.db_url} if opts.db_url else {}
+    settings = load_settings(data_dir=opts.data_dir, host=opts.host, port=opts.port, **db)
     _say(echo, f"database: {settings.database_url}")
     store = open_monitored_store(settings.database_url)
     network = load_network(opts.network)
@@ -175,23 +179,33 @@ class LiveFeed:
     """The simulator in real time: every ``step`` the readings of that instant go
     through the ingest path (as a gateway's batch would); alerts every minute."""
 
-    def __init__(self, store: Any, sensors: pd.DataFrame, opts: DemoOptions) -> None:
+    def __init__(
+        self, store: Any, sensors: pd.DataFrame, opts: DemoOptions, sink: Any = None
+    ) -> None:
         self.store = store
         self.sensors = sensors
         self.opts = opts
+        self.sink = sink  # None: ingest here; else publish (demo_workers ingest it)
+        self.scheduler: Any = None
         self.stop = threading.Event()
         self.stored = 0
         self.rejected = 0
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for target, name in ((self._readings, "demo-sensors"), (self._alerts, "demo-alerts")):
-            t = threading.Thread(target=target, name=name, daemon=True)
-            t.start()
-            self._threads.append(t)
+        from nuanliu.scheduler.runner import Scheduler
+
+        t = threading.Thread(target=self._readings, name="demo-sensors", daemon=True)
+        t.start()
+        self._threads.append(t)
+        # The periodic jobs (alerts every minute, reports, aggregates, …) in-process.
+        self.scheduler = Scheduler(self.store)
+        self.scheduler.start_thread()
 
     def close(self) -> None:
         self.stop.set()
+        if self.scheduler is not None:
+            self.scheduler.close()
         for t in self._threads:
             t.join(timeout=10)
 
@@ -224,23 +238,17 @@ class LiveFeed:
                     lambda i: "",
                 )
                 try:
-                    report = ingestor.ingest(batch)
-                    self.stored += report.stored
-                    self.rejected += report.rejected
+                    if self.sink is not None:  # published: the ingest workers store them
+                        self.sink.send(table)
+                        self.stored += table.num_rows
+                    else:
+                        report = ingestor.ingest(batch)
+                        self.stored += report.stored
+                        self.rejected += report.rejected
                 except Exception:  # keep streaming; the next step retries new rows
                     log.exception("live ingest failed")
             wait_s = max(0.5, (sim.now_ns + step_ns - time.time_ns()) / 1e9)
             self.stop.wait(min(wait_s, self.opts.live_step.total_seconds()))
-
-    def _alerts(self) -> None:
-        from nuanliu.monitor.alerts import evaluate_alerts
-
-        while not self.stop.is_set():
-            try:
-                evaluate_alerts(self.store, deliver=False)
-            except Exception:
-                log.exception("alert evaluation failed")
-            self.stop.wait(60.0)
 
 
 def build_app(prepared: Prepared) -> Any:
@@ -275,7 +283,8 @@ def run(opts: DemoOptions, echo: Callable[[str], None] | None = None) -> None:
 
     prepared = prepare(opts, echo)
     app = build_app(prepared)
-    feed = LiveFeed(prepared.store, prepared.sensors, opts)
+    workers, sink = _server_ingest(prepared, opts, echo)
+    feed = LiveFeed(prepared.store, prepared.sensors, opts, sink=sink)
     base = f"http://{opts.host}:{opts.port}"
     _say(echo, "")
     _say(echo, "Demo logins / 演示账号 (password / 密码 in the last column):")
@@ -298,5 +307,27 @@ def run(opts: DemoOptions, echo: Callable[[str], None] | None = None) -> None:
         server.run()
     finally:
         feed.close()
+        if workers is not None:
+            sink.close()
+            workers.stop()
         prepared.store.close()
         _say(echo, f"stopped; {feed.stored:,} live readings stored this run")
+
+
+def _server_ingest(
+    prepared: Prepared, opts: DemoOptions, echo: Callable[[str], None] | None
+) -> tuple[Any, Any]:
+    """On a server engine: ingest worker processes and the simulator's MQTT sink."""
+    if prepared.store.caps.writer_processes != "many" or opts.ingest_workers < 1:
+        return None, None
+    from nuanliu.web.demo_workers import IngestWorkers, mqtt_sink
+
+    mqtt_url = opts.mqtt_url or prepared.settings.mqtt_url
+    sink = mqtt_sink(mqtt_url, prepared.sensors)
+    workers = IngestWorkers(
+        prepared.settings.database_url, mqtt_url, opts.ingest_workers, opts.data_dir / "logs"
+    )
+    for log in workers.start():
+        _say(echo, f"ingest worker: {log}")
+    _say(echo, f"{opts.ingest_workers} MQTT ingest workers share group 'demo' on {mqtt_url}")
+    return workers, sink

@@ -19,6 +19,8 @@ class NavItem(NamedTuple):
 STAFF = frozenset({"regulator", "enterprise_admin", "enterprise_operator", "steward"})
 EVERYONE = STAFF | {"resident"}
 
+OPERATORS = frozenset({"regulator", "enterprise_admin"})  # deployment (#15) pages
+
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "nav.overview", "/", STAFF),
     NavItem("household", "nav.my_home", "/", frozenset({"resident"})),
@@ -28,6 +30,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # hotline (issue #10): the queue for staff and both stewards; the resident's own page
     NavItem("hotline", "hotline.nav", "/hotline", STAFF | {"gov_steward", "hotline_operator"}),
     NavItem("hotline_mine", "hotline.nav_mine", "/hotline/mine", frozenset({"resident"})),
+    NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),
+    NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
 )
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nuanliu.api.deps import StoreDep
+from nuanliu.api.login_csrf import login_token, set_login_cookie
 from nuanliu.errors import NotFound
 from nuanliu.web import alerts_view
 from nuanliu.web.auth import PageUser
@@ -77,7 +78,12 @@ def login_page(request: Request, user: PageUser, next: str = "/", error: str = "
     )
     if user is not None:
         return RedirectResponse(safe_next, status_code=303)
-    return render(request, "login.html", {"next_url": safe_next, "error": bool(error)})
+    token = login_token(request)  # the form's CSRF token (double submit, see login_csrf)
+    page = render(
+        request, "login.html", {"next_url": safe_next, "error": bool(error), "csrf": token}
+    )
+    set_login_cookie(request, page, token)
+    return page
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -22,6 +22,7 @@ from nuanliu.api.deps import (
     csrf_protect,
     optional_auth,
 )
+from nuanliu.api.login_csrf import LOGIN_CSRF_FIELD, login_token_ok
 from nuanliu.api.schemas import ERROR_RESPONSES
 from nuanliu.api.sessions import create_session, create_token, delete_session, revoke_token
 from nuanliu.errors import InvalidInput, NotAuthenticated, RateLimited
@@ -94,6 +95,13 @@ async def _read_login(request: Request) -> tuple[LoginBody, bool]:
         form = await request.form()
         data = {k: v for k, v in form.items() if isinstance(v, str)}
         is_form = True
+        if not login_token_ok(request, data.get(LOGIN_CSRF_FIELD)):
+            raise LoginCsrfFailed(_safe_next(data.get("next", "/")))
+    elif not content_type.startswith("application/json"):
+        raise InvalidInput(
+            "login body must be JSON (Content-Type: application/json) or a form",
+            details={"field": "content-type", "value": content_type},
+        )
     else:
         try:
             data = json.loads(await request.body() or b"null")
@@ -110,6 +118,14 @@ async def _read_login(request: Request) -> tuple[LoginBody, bool]:
         raise InvalidInput(
             "username and password are required", details={"fields": ["username", "password"]}
         ) from exc
+
+
+class LoginCsrfFailed(Exception):
+    """A form login without the login page's CSRF token."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__("login form without a valid CSRF token")
+        self.next_url = next_url
 
 
 def _login_sync(request: Request, body: LoginBody) -> tuple[User, Any]:
@@ -144,7 +160,15 @@ _LOGIN_BODY = {
     responses={200: {"model": LoginOut}, 303: {"description": "form login: redirect to next"}},
 )
 async def login(request: Request) -> Response:
-    body, is_form = await _read_login(request)
+    try:
+        body, is_form = await _read_login(request)
+    except LoginCsrfFailed as exc:
+        # A stale form (its token cookie expired) or a cross-site post: log nobody in,
+        # send the browser back to a fresh form.
+        target = quote(exc.next_url, safe="/")
+        return RedirectResponse(
+            f"{request.app.state.login_url}?error=csrf&next={target}", status_code=303
+        )
     try:
         user, session = await run_in_threadpool(_login_sync, request, body)
     except (NotAuthenticated, RateLimited) as exc:
