@@ -97,6 +97,7 @@ class Layout:
     delimiter: str
     encoding: str
     source: str
+    fields: tuple[str, ...] = FIELDS  # the columns a batch carries (absent ones as nulls)
 
     @property
     def header_line(self) -> bytes:
@@ -108,8 +109,20 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
-def read_header(header: bytes, sample: bytes, source: str, delimiter: str, encoding: str) -> Layout:
-    """The header line (raw bytes) → Layout; ``InvalidInput`` if the file is unusable."""
+def read_header(
+    header: bytes,
+    sample: bytes,
+    source: str,
+    delimiter: str,
+    encoding: str,
+    fields: tuple[str, ...] | None = FIELDS,
+    required: tuple[str, ...] = REQUIRED,
+) -> Layout:
+    """The header line (raw bytes) → Layout; ``InvalidInput`` if the file is unusable.
+
+    ``fields``: the columns to read (readings' by default); None reads every column of
+    the header (telemetry exports, whose columns are the points a controller logs).
+    """
     if not header:
         raise InvalidInput(f"{source}: empty file (no header line)", details={"source": source})
     body = header.rstrip(b"\n").removesuffix(b"\r")
@@ -138,18 +151,20 @@ def read_header(header: bytes, sample: bytes, source: str, delimiter: str, encod
     except (csv.Error, StopIteration) as exc:
         raise InvalidInput(f"{source}: the header line is not CSV: {exc}") from exc
     names = [n.strip() for n in names]
-    missing = [c for c in REQUIRED if c not in names]
+    if fields is None:
+        fields = tuple(dict.fromkeys(names))
+    missing = [c for c in required if c not in names]
     if missing:
         found = _printable(", ".join(names))
         raise InvalidInput(
             f"{source}: CSV header lacks column(s) {', '.join(missing)} (found: {found[:300]})",
             details={"missing": missing, "found": names[:50]},
         )
-    twice = [f for f in FIELDS if names.count(f) > 1]
+    twice = [f for f in fields if names.count(f) > 1]
     if twice:
         raise InvalidInput(f"{source}: CSV header names column(s) {', '.join(twice)} twice")
-    present = [f for f in FIELDS if f in names]
-    return Layout(names, present, delimiter, encoding, source)
+    present = [f for f in fields if f in names]
+    return Layout(names, present, delimiter, encoding, source, fields)
 
 
 def csv_chunks(
@@ -158,12 +173,15 @@ def csv_chunks(
     delimiter: str = ",",
     chunk_bytes: int = 8 << 20,
     encoding: str = "auto",
+    fields: tuple[str, ...] | None = FIELDS,
+    required: tuple[str, ...] = REQUIRED,
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     """The batches of a CSV stream; ``InvalidInput`` (before any batch) if unusable."""
     header = fh.readline(MAX_LINE_BYTES + 1)
     blocks = line_blocks(fh, chunk_bytes, 2)
     first = next(blocks, None)
-    layout = read_header(header, first[1] if first else b"", source, delimiter, encoding)
+    sample = first[1] if first else b""
+    layout = read_header(header, sample, source, delimiter, encoding, fields, required)
     if first is not None:
         yield parse_block(first, layout)
     for block in blocks:
@@ -411,7 +429,7 @@ def _python_csv(
 ) -> tuple[RawBatch, list[Rejection]]:
     """Last resort, one line at a time: only reached when Arrow refuses a whole block."""
     idx = [layout.names.index(f) for f in layout.present]
-    cols: dict[str, list[Any]] = {f: [] for f in FIELDS}
+    cols: dict[str, list[Any]] = {f: [] for f in layout.fields}
     keep: list[int] = []
     for k in range(len(lines.numbers)):
         text = lines.text(k)
@@ -428,17 +446,17 @@ def _python_csv(
         keep.append(k)
         for f, j in zip(layout.present, idx, strict=True):
             cols[f].append(fields[j])
-    for f in FIELDS:
+    for f in layout.fields:
         if f not in layout.present:
             cols[f] = [None] * len(keep)
-    columns = {f: pa.array(cols[f], pa.string()) for f in FIELDS}
+    columns = {f: pa.array(cols[f], pa.string()) for f in layout.fields}
     return _raw_batch(columns, lines, np.array(keep, dtype=np.int64), layout), rejected
 
 
 def _batch(tbl: pa.Table, lines: _Lines, keep: np.ndarray, layout: Layout) -> RawBatch:
     n = tbl.num_rows
     columns: dict[str, Any] = {
-        f: tbl.column(f) if f in layout.present else pa.nulls(n, pa.string()) for f in FIELDS
+        f: tbl.column(f) if f in layout.present else pa.nulls(n, pa.string()) for f in layout.fields
     }
     return _raw_batch(columns, lines, keep, layout)
 
