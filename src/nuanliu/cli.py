@@ -63,6 +63,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("monitor", "nuanliu.monitor.cli", "Indoor-temperature monitoring (室温监测)."),
     Subcommand("users", "nuanliu.api.cli", "Accounts and roles (用户与角色)."),
+    Subcommand(
+        "telemetry",
+        "nuanliu.telemetry.cli",
+        "Station and source telemetry (站源遥测): ingest, simulate, fault detection.",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}

@@ -329,3 +329,15 @@ def expected_series(twin: TwinTable, site: Site, outdoor_c: np.ndarray) -> dict[
     if kind == "station" and site.curve:
         out["secondary_supply_temp_c"] = site.curve_supply_c(outdoor_c)
     return out
+
+
+def save_labels(store: object, labels: Sequence[InjectedFault]) -> None:
+    """Keep the injected faults (``tel_sim_faults``) to score detection against."""
+    rows = [[f.site_id, f.fault_class, f.start, f.end] for f in labels]
+    with store.write() as w:  # type: ignore[attr-defined]
+        w.upsert(
+            "tel_sim_faults",
+            ["site_id", "fault_class", "start_ts", "end_ts"],
+            ["site_id", "fault_class", "start_ts"],
+            rows,
+        )
