@@ -80,6 +80,51 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command("mqtt")
+def mqtt_cmd(
+    url: str = typer.Option(
+        "", "--url", help="Broker, mqtt://host:port (default NUANLIU_MQTT_URL)."
+    ),
+    group: str = typer.Option("telemetry", "--group", help="Shared-subscription group."),
+    instance: int = typer.Option(0, "--instance", help="This worker's number in the group."),
+    batch_messages: int = typer.Option(1000, "--batch-messages", help="Messages per transaction."),
+    stats_interval_s: float = typer.Option(10.0, "--stats-interval-s"),
+    db: str | None = DbOpt,
+) -> None:
+    """Consume nuanliu/v1/telemetry/<site_id> (QoS 1, persistent shared subscription,
+    acknowledged after commit — the readings worker with telemetry rows) until SIGTERM."""
+    import signal
+
+    from nuanliu.config import load_settings
+    from nuanliu.ingest.mqtt import MqttConfig, MqttIngest
+    from nuanliu.store import open_store
+    from nuanliu.telemetry.ingest import TOPIC_ROOT, TelemetryIngestor
+
+    cfg = MqttConfig(
+        url=url or load_settings().mqtt_url,
+        topic=f"{TOPIC_ROOT}/+",
+        group=group,
+        client_id=f"nuanliu-telemetry-{group or 'nogroup'}-{instance}",
+        batch_messages=batch_messages,
+        receive_maximum=max(batch_messages, 1),
+        stats_interval_s=stats_interval_s,
+    )
+    with _store(db) as store:
+        members = open_store(db or load_settings().database_url, migrate=False)
+        with members:
+            worker = MqttIngest(TelemetryIngestor(store), cfg, membership_store=members)
+
+            def _stop(signum: int, _frame: Any) -> None:
+                worker.stop.set()
+
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            worker.run()
+            if worker.error:
+                console.print(f"[red]{worker.error}[/red]")
+                raise typer.Exit(1)
+
+
 @app.command("simulate")
 def simulate(
     days: float = typer.Option(14.0, help="days of hourly telemetry"),
