@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from nuanliu.errors import InvalidInput
@@ -271,27 +272,83 @@ def _index(data: bytes, first_line: int) -> _Lines:
     return lines
 
 
+# Readings columns Arrow may convert while it parses (clean blocks), and the exact
+# integer limit beyond which a float no longer holds the text's value.
+_TYPED = {"ts": pa.timestamp("us", tz="UTC"), "temp_c": pa.float64(), "humidity_pct": pa.float64()}
+_EXACT = float(2**53)
+PARALLEL_BLOCK_BYTES = 1 << 20
+
+
 def _arrow(
     body: bytes, n_lines: int, layout: Layout
 ) -> tuple[pa.Table, list[tuple[int, int, int]]] | None:
-    """Arrow's parse of ``body`` if it maps one row (or invalid row) per line, else None."""
+    """Arrow's parse of ``body`` if it maps one row (or invalid row) per line, else None.
+
+    Readings blocks are first parsed with ``ts`` and the numbers converted by Arrow as it
+    reads (no text columns to build and parse again): validation then sees the very
+    values its own text casts would give. A block where that is not exactly so — any
+    value Arrow cannot convert, an empty ``ts``, a NaN, an integer beyond 2^53 — is
+    parsed again as text, and validation gives each refused value its reason.
+    """
+    if layout.fields == FIELDS:
+        typed = {f: t for f, t in _TYPED.items() if f in layout.present}
+        parsed = _arrow_parse(body, n_lines, layout, typed, threads=True)
+        if parsed is not None and _exact(parsed[0], typed):
+            return parsed
+    return _arrow_parse(body, n_lines, layout, {})
+
+
+def _exact(tbl: pa.Table, typed: dict[str, pa.DataType]) -> bool:
+    """True when every converted value is what the text path would accept as it is."""
+    for name, t in typed.items():
+        col = tbl.column(name)
+        if pa.types.is_timestamp(t):
+            if col.null_count:  # "" is "ts is empty", not "ts is missing"
+                return False
+        elif pc.any(pc.is_nan(col)).as_py() or pc.any(
+            pc.greater_equal(pc.abs(col), _EXACT)
+        ).as_py():
+            return False
+    return True
+
+
+def _arrow_parse(
+    body: bytes,
+    n_lines: int,
+    layout: Layout,
+    typed: dict[str, pa.DataType],
+    *,
+    threads: bool = False,
+) -> tuple[pa.Table, list[tuple[int, int, int]]] | None:
+    """One parse of the block. ``threads``: Arrow parses parts of the block in parallel;
+    a row it cannot number then (a wrong field count) sends the block to the numbered,
+    one-thread parse."""
     invalid: list[tuple[int, int, int]] = []
 
     def on_invalid(row: Any) -> str:
-        invalid.append((row.number - 2, row.actual_columns, row.expected_columns))
+        # Parsing in parallel Arrow cannot number the row (None): -1 sends the block on.
+        number = row.number - 2 if row.number is not None else -1
+        invalid.append((number, row.actual_columns, row.expected_columns))
         return "skip"
 
     head = layout.header_line
+    whole = len(body) + len(head) + 1
+    block = max(PARALLEL_BLOCK_BYTES, whole // 4) if threads else whole
     try:
         tbl = pcsv.read_csv(
             io.BytesIO(head + body),
-            read_options=pcsv.ReadOptions(use_threads=False, block_size=len(body) + len(head) + 1),
+            read_options=pcsv.ReadOptions(use_threads=threads, block_size=block),
             parse_options=pcsv.ParseOptions(
                 delimiter=layout.delimiter, invalid_row_handler=on_invalid
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types={f: pa.string() for f in layout.present},
+                column_types={f: typed.get(f, pa.string()) for f in layout.present},
                 include_columns=layout.present,
+                # Only an empty cell is null in a converted column ("NULL", "NaN" and
+                # the like stay text for validation to refuse by name).
+                null_values=[""],
+                true_values=[],
+                false_values=[],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -302,7 +359,7 @@ def _arrow(
         return None  # some row took more than one line: check line by line
     ks = [k for k, _, _ in invalid]
     if any(not 0 <= k < n_lines for k in ks) or len(set(ks)) != len(ks):
-        return None
+        return None  # includes rows Arrow could not number (-1) while parsing in parallel
     return tbl, invalid
 
 
