@@ -305,9 +305,9 @@ def _exact(tbl: pa.Table, typed: dict[str, pa.DataType]) -> bool:
         if pa.types.is_timestamp(t):
             if col.null_count:  # "" is "ts is empty", not "ts is missing"
                 return False
-        elif pc.any(pc.is_nan(col)).as_py() or pc.any(
-            pc.greater_equal(pc.abs(col), _EXACT)
-        ).as_py():
+        elif (
+            pc.any(pc.is_nan(col)).as_py() or pc.any(pc.greater_equal(pc.abs(col), _EXACT)).as_py()
+        ):
             return False
     return True
 
