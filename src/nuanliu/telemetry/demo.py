@@ -41,7 +41,7 @@ def simulate_into(
 
         network = build_tuoketuo_hohhot()
     twin = sim.twin_table(network, [-24, -12, 0, 8])
-    sites = sim.twin_sites(network, twin)
+    sites = link_registry(store, sim.twin_sites(network, twin))
     chosen = [s for s in sites if s.kind == "station"][:stations] + [
         s for s in sites if s.kind == "source"
     ]
@@ -71,6 +71,31 @@ def simulate_into(
     }
 
 
+def link_registry(store: Any, sites: list[Any]) -> list[Any]:
+    """Stations of the registry that stand for twin stations (``network_station_id``)
+    give their id and name to the telemetry site, so the site is scoped like the
+    station and its alerts land on it."""
+    from dataclasses import replace
+
+    with store.read() as q:
+        rows = q.all(
+            "SELECT network_station_id, station_id, name_zh, name_en FROM stations"
+            " WHERE network_station_id IS NOT NULL ORDER BY station_id"
+        )
+    by_net: dict[str, tuple[str, str, str | None]] = {}
+    for net_id, sid, zh, en in rows:
+        by_net.setdefault(str(net_id), (str(sid), zh, en))
+    out = []
+    for site in sites:
+        hit = by_net.get(site.network_element_id or "") if site.kind == "station" else None
+        if hit is None:
+            out.append(site)
+        else:
+            sid, zh, en = hit
+            out.append(replace(site, site_id=sid, station_id=sid, name_zh=zh, name_en=en))
+    return out
+
+
 def _as_batch(tbl: Any) -> tuple[Any, list[Any]]:
     from nuanliu.ingest.model import RawBatch
 
@@ -85,10 +110,13 @@ def seed_demo(store: Any, *, network: Any, now: datetime) -> list[tuple[str, str
     if not list_sites(store, kind="station"):
         simulate_into(store, end=now, network=network)
         fault_detection(store, now=now, days=7)
-    first = list_sites(store, kind="station")
     links = [("Station telemetry 换热站遥测", "/telemetry")]
-    if first:
-        links.append((f"{first[0].site_id} telemetry", f"/stations/{first[0].site_id}/telemetry"))
+    with store.read() as q:  # a station with a detected fault shows the most
+        faulty = q.all("SELECT MIN(site_id) FROM tel_faults WHERE is_open")[0][0]
+    stations = list_sites(store, kind="station")
+    shown = faulty or (stations[0].site_id if stations else None)
+    if shown:
+        links.append((f"{shown} telemetry 遥测", f"/stations/{shown}/telemetry"))
     sources = list_sites(store, kind="source")
     if sources:
         links.append((f"Source {sources[0].site_id}", f"/sources/{sources[0].site_id}"))

@@ -71,7 +71,7 @@ POINTS: tuple[Point, ...] = (
         "Primary return pressure",
     ),
     Point("primary_flow_m3_h", "m³/h", -50, 60000, _ALL, "一次流量", "Primary flow"),
-    Point("primary_heat_kw", "kW", -1000, 2_000_000, _SRC_STN, "一次热功率", "Primary heat power"),
+    Point("primary_heat_kw", "kW", -1000, 20_000_000, _SRC_STN, "一次热功率", "Primary heat power"),
     Point(
         "primary_heat_gj", "GJ", 0, 1e9, _SRC_STN, "一次累计热量", "Primary cumulative heat", True
     ),

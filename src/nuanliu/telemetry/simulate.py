@@ -221,7 +221,7 @@ def simulate(
     for site in sites:
         if site.kind not in ("station", "source"):
             continue
-        exp = twin.at(site.kind, site.site_id, outdoor_c)
+        exp = twin.at(site.kind, site.network_element_id or site.site_id, outdoor_c)
         sup = exp["primary_supply_temp_c"].copy()
         ret = exp["primary_return_temp_c"].copy()
         heat = exp["heat_kw"].copy()

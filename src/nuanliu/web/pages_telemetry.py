@@ -10,7 +10,8 @@ Operations data: staff roles with READ_NETWORK see it (stewards and residents do
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,8 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 from nuanliu.api.deps import StoreDep
 from nuanliu.api.roles import PERMISSIONS, Permission, Role
 from nuanliu.api.routes.telemetry import site_visible, visible_site
-from nuanliu.errors import InvalidInput, NotFound
-from nuanliu.telemetry.store import list_sites
+from nuanliu.errors import NotFound
+from nuanliu.telemetry.points import POINTS
+from nuanliu.telemetry.store import LOCAL_TZ, list_sites
 from nuanliu.telemetry.views import station_view
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
@@ -41,15 +43,29 @@ def _forbidden(request: Request, user: object) -> Response:
     return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
 
 
+def _instant(text: str, *, end: bool) -> datetime:
+    """ISO time (UTC if naive), or a date: that local day's start (its end for ``end``)."""
+    if len(text) == 10:  # a date from the date picker: a local day, the end inclusive
+        day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+        return datetime.combine(day, time(), ZoneInfo(LOCAL_TZ)).astimezone(UTC)
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _range(days: float, start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """The chosen range; text that is not a time falls back to the last ``days``."""
+    now = datetime.now(UTC)
     try:
-        end_ = datetime.fromisoformat(end) if end else datetime.now(UTC)
-        start_ = datetime.fromisoformat(start) if start else end_ - timedelta(days=days)
-    except ValueError as exc:
-        raise InvalidInput(f"start/end not understood: {exc}") from exc
-    end_ = end_ if end_.tzinfo else end_.replace(tzinfo=UTC)
-    start_ = start_ if start_.tzinfo else start_.replace(tzinfo=UTC)
-    return start_, end_
+        end_ = _instant(end, end=True) if end else now
+    except ValueError:
+        end_ = now
+    try:
+        start_ = _instant(start, end=False) if start else end_ - timedelta(days=days)
+    except ValueError:
+        start_ = end_ - timedelta(days=days)
+    if start_ >= end_:
+        start_ = end_ - timedelta(days=days)
+    return max(start_, end_ - timedelta(days=366)), end_
 
 
 @router.get("/telemetry", response_class=HTMLResponse)
@@ -97,6 +113,8 @@ def _site_page(
     days = min(max(days, 1.0 / 24), 366.0)
     start_, end_ = _range(days, start, end)
     view = station_view(store, site, start_, end_)
+    lang = base_context(request, user, "telemetry").get("lang", "zh")
+    names = {p.name: (p.name_zh if lang == "zh" else p.name_en) + f" ({p.unit})" for p in POINTS}
     ctx = {
         **base_context(request, user, "telemetry"),
         "site": site,
@@ -105,6 +123,9 @@ def _site_page(
         "start": start_,
         "end": end_,
         "chart_json": json.dumps(view.to_json()),
+        "point_names": names,
+        "start_day": start_.date().isoformat(),
+        "end_day": end_.date().isoformat(),
     }
     return render(request, "telemetry/site.html", ctx)
 
