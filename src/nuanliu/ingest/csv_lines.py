@@ -416,12 +416,49 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
         layout.encoding = enc.detect(data)
     data, bad = to_utf8(data, first_line, layout.source, layout.encoding)
     rejected.extend(bad)
+    n_plain = _plain_line_count(data)
+    if n_plain:
+        # The usual block: no blank line, no CR but in CRLF. If Arrow maps it row for
+        # line with no invalid row, line k is first_line + k and the line index is only
+        # built should a row be refused later (its raw text).
+        parsed = _arrow(data, n_plain, layout)
+        if parsed is not None and not parsed[1]:
+            return _plain_batch(parsed[0], data, first_line, layout), rejected
     lines = _index(data, first_line)
     n = len(lines.numbers)
     parsed = None if lines.lone_cr or n == 0 else _arrow(lines.data, n, layout)
     if parsed is not None:
         return _arrow_batch(parsed, lines, layout, rejected), rejected
     return _slow(lines, layout, rejected)
+
+
+def _plain_line_count(data: bytes) -> int | None:
+    """The number of lines of a block without blank lines or lone CRs, else None (the
+    block then takes the indexed path). Counting in C is ~10x cheaper than indexing."""
+    if not data or data.startswith((b"\n", b"\r\n")) or b"\n\n" in data:
+        return None
+    if b"\r" in data and (data.count(b"\r") != data.count(b"\r\n") or b"\n\r\n" in data):
+        return None
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _plain_batch(tbl: pa.Table, data: bytes, first_line: int, layout: Layout) -> RawBatch:
+    n = tbl.num_rows
+    columns: dict[str, Any] = {
+        f: tbl.column(f) if f in layout.present else pa.nulls(n, pa.string()) for f in layout.fields
+    }
+    source = layout.source
+    index: list[_Lines] = []
+
+    def source_of(i: int) -> str:
+        return f"{source}:{first_line + i}"
+
+    def raw_of(i: int) -> str:
+        if not index:
+            index.append(_index(data, first_line))
+        return index[0].text(i)
+
+    return RawBatch(columns, source_of, raw_of)
 
 
 def _arrow_batch(
