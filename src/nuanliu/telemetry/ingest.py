@@ -415,6 +415,18 @@ class TelemetryIngestor(Ingestor):
         self.profile = profile
         self.site = site
 
+    # Dead letters of telemetry carry "telemetry-…" transports, so that a replay
+    # (``nuanliu ingest replay``) sends them back through telemetry ingest.
+    def ingest(
+        self, batch: RawBatch, rejected: Iterable[Rejection] = (), *, transport: str = "file"
+    ) -> IngestReport:
+        return super().ingest(batch, rejected, transport=_telemetry(transport))
+
+    def commit(
+        self, result: Any, received: int, dead_letters: Any = (), *, transport: str = "file"
+    ) -> IngestReport:
+        return super().commit(result, received, dead_letters, transport=_telemetry(transport))
+
     def store_rows(self, valid: pa.Table, quarantine: Any, dead_letters: Any) -> InsertReport:
         return tstore.write_batch(self.store, valid, quarantine, dead_letters)
 
@@ -473,6 +485,10 @@ class TelemetryIngestor(Ingestor):
         self, body: bytes, content_type: str, source: str, *, transport: str = "telemetry-http"
     ) -> IngestReport:
         return super().ingest_bytes(body, content_type, source, transport=transport)
+
+
+def _telemetry(transport: str) -> str:
+    return transport if transport.startswith("telemetry-") else f"telemetry-{transport}"
 
 
 _INGESTORS: weakref.WeakKeyDictionary[Any, TelemetryIngestor] = weakref.WeakKeyDictionary()

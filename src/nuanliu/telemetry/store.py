@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from nuanliu.errors import InvalidInput, NotFound
 from nuanliu.store import DeadLetter, QuarantineRow
 from nuanliu.store import dead_letters as _dl
-from nuanliu.store.readings import InsertReport, insert_quarantine
+from nuanliu.store.readings import InsertReport, dedupe_batch, insert_quarantine
 from nuanliu.telemetry.points import SITE_KINDS
 from nuanliu.telemetry.validate import TELEMETRY_SCHEMA
 
@@ -87,6 +87,13 @@ _SITE_COLS = [
 ]
 
 
+_SITE_SCHEMA = pa.schema(
+    [(c, pa.string()) for c in _SITE_COLS[:6]]
+    + [(c, pa.float64()) for c in _SITE_COLS[6:10]]
+    + [("curve_json", pa.string()), ("created_at", pa.timestamp("us", tz="UTC"))]
+)
+
+
 def save_sites(store: Any, sites: Sequence[Site]) -> int:
     """Create or replace sites; how many."""
     rows = [
@@ -106,8 +113,15 @@ def save_sites(store: Any, sites: Sequence[Site]) -> int:
         ]
         for s in (site.check() for site in sites)
     ]
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    twice = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+    if twice:
+        raise InvalidInput(f"telemetry sites given twice: {', '.join(twice[:10])}")
+    tbl = pa.table({c: [r[k] for r in rows] for k, c in enumerate(_SITE_COLS)}, schema=_SITE_SCHEMA)
     with store.write() as w:
-        w.upsert("tel_sites", _SITE_COLS, ["site_id"], rows)
+        w.upsert_arrow("tel_sites", tbl, ["site_id"])
     return len(rows)
 
 
@@ -149,18 +163,13 @@ def get_site(store: Any, site_id: str) -> Site:
 
 
 def dedupe(tbl: pa.Table) -> pa.Table:
-    """The first row of each (site_id, point, ts) in batch order."""
+    """The first row of each (site_id, point, ts) in batch order (readings' de-duplication
+    on a key column joining site and point)."""
     if tbl.num_rows < 2:
         return tbl
     key = pc.binary_join_element_wise(tbl.column("site_id"), tbl.column("point"), "\x1f")
-    codes = pc.dictionary_encode(key.combine_chunks()).indices.to_numpy(zero_copy_only=False)
-    ts = tbl.column("ts").combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
-    pairs = np.stack([codes.astype(np.int64), ts], axis=1)
-    _, first = np.unique(pairs, axis=0, return_index=True)
-    if len(first) == tbl.num_rows:
-        return tbl
-    first.sort()
-    return tbl.take(pa.array(first))
+    keyed = tbl.append_column("sensor_id", key)
+    return dedupe_batch(keyed).drop_columns(["sensor_id"])
 
 
 _STAGE = "tel_stage"
@@ -242,30 +251,45 @@ ON CONFLICT (site_id, point, {bucket}) DO UPDATE SET
 
 
 def _partials(new: pa.Table, bucket: pa.Array, name: str) -> pa.Table:
-    """Count, sum, extremes, first and last per (site, point, bucket) of new rows."""
-    import pandas as pd
-
-    df = pd.DataFrame(
+    """Count, sum, extremes, first and last per (site, point, bucket) of new rows (Arrow
+    hash aggregation over the rows in time order, so first/last are the earliest/latest)."""
+    tbl = pa.table(
         {
-            "site_id": new.column("site_id").to_pandas(),
-            "point": new.column("point").to_pandas(),
-            name: bucket.to_pandas() if hasattr(bucket, "to_pandas") else bucket,
-            "ts": new.column("ts").to_pandas(),
-            "value": new.column("value").to_pandas(),
+            "site_id": new.column("site_id"),
+            "point": new.column("point"),
+            name: bucket,
+            "ts": new.column("ts"),
+            "value": new.column("value"),
         }
-    ).sort_values("ts", kind="stable")
-    g = df.groupby(["site_id", "point", name], sort=True)
-    out = g.agg(
-        n=("value", "size"),
-        sum_value=("value", "sum"),
-        min_value=("value", "min"),
-        max_value=("value", "max"),
-        first_ts=("ts", "first"),
-        first_value=("value", "first"),
-        last_ts=("ts", "last"),
-        last_value=("value", "last"),
-    ).reset_index()
-    return pa.Table.from_pandas(out, preserve_index=False)
+    )
+    tbl = tbl.take(pc.sort_indices(tbl, [("ts", "ascending")]))
+    out = tbl.group_by(["site_id", "point", name], use_threads=False).aggregate(
+        [
+            ("value", "count"),
+            ("value", "sum"),
+            ("value", "min"),
+            ("value", "max"),
+            ("ts", "first"),
+            ("value", "first"),
+            ("ts", "last"),
+            ("value", "last"),
+        ]
+    )
+    return pa.table(
+        {
+            "site_id": out["site_id"],
+            "point": out["point"],
+            name: out[name],
+            "n": out["value_count"],
+            "sum_value": out["value_sum"],
+            "min_value": out["value_min"],
+            "max_value": out["value_max"],
+            "first_ts": out["ts_first"],
+            "first_value": out["value_first"],
+            "last_ts": out["ts_last"],
+            "last_value": out["value_last"],
+        }
+    )
 
 
 def fold_aggregates(w: Any, new: pa.Table) -> None:
