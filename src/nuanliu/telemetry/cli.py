@@ -51,6 +51,61 @@ def _when(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@app.command("site")
+def site_cmd(
+    site_id: str = typer.Argument(..., help="the site's id, as its telemetry names it"),
+    kind: str = typer.Option("station", help="source, station or pump"),
+    name: str = typer.Option("", help="name (Chinese); default the id"),
+    name_en: str | None = typer.Option(None, help="name (English)"),
+    station_id: str | None = typer.Option(None, help="registry station it stands for"),
+    area_m2: float | None = typer.Option(None, help="heated area, m² (for GJ/m²)"),
+    design_heat_kw: float | None = typer.Option(None),
+    design_supply_c: float | None = typer.Option(None),
+    design_return_c: float | None = typer.Option(None),
+    curve: str | None = typer.Option(
+        None, help="secondary heating curve 'outdoor:supply,…', e.g. '-20:58,5:38,15:30'"
+    ),
+    db: str | None = DbOpt,
+) -> None:
+    """Register (or update) a telemetry site."""
+    from nuanliu.errors import InvalidInput
+    from nuanliu.telemetry.store import Site, save_sites
+
+    points: list[tuple[float, float]] = []
+    for part in (curve or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            x, y = (float(v) for v in part.split(":"))
+        except ValueError:
+            console.print(f"[red]--curve: {part!r} is not outdoor:supply (°C)[/red]")
+            raise typer.Exit(2) from None
+        points.append((x, y))
+    with _store(db) as store:
+        try:
+            save_sites(
+                store,
+                [
+                    Site(
+                        site_id,
+                        kind,
+                        name or site_id,
+                        name_en,
+                        station_id=station_id,
+                        heated_area_m2=area_m2,
+                        design_heat_kw=design_heat_kw,
+                        design_supply_c=design_supply_c,
+                        design_return_c=design_return_c,
+                        curve=points,
+                    )
+                ],
+            )
+        except InvalidInput as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from exc
+    console.print(f"site {site_id} ({kind}) saved")
+
+
 @app.command("ingest")
 def ingest(
     files: list[Path] = typer.Argument(..., help="CSV/TSV/Parquet/NDJSON/JSON exports"),
