@@ -70,7 +70,7 @@ from nuanliu.store import Store, open_store
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.md"
 PG_URL = "postgresql://127.0.0.1:5432/test"
-GROUPS = ("bulk", "store", "files", "cli", "startup", "batch", "mqtt")
+GROUPS = ("bulk", "store", "files", "cli", "startup", "batch", "mqtt", "telemetry")
 LOAD_COLS = "sensor_id, ts, temp_c, humidity_pct"
 
 
@@ -321,6 +321,47 @@ def store_only(store: Store, tbl: pa.Table) -> float:
 def file_ingest(store: Store, path: Path) -> float:
     ing = Ingestor(store)
     return timed(lambda: ingest_file(ing, path))
+
+
+TELEMETRY_POINTS = (
+    "primary_supply_temp_c",
+    "primary_return_temp_c",
+    "primary_flow_m3_h",
+    "primary_heat_kw",
+    "secondary_supply_temp_c",
+    "secondary_return_temp_c",
+    "valve_opening_pct",
+    "outdoor_temp_c",
+)
+
+
+def write_telemetry_csv(path: Path, n_values: int, sites: int = 700, seed: int = 7) -> None:
+    """A wide station-controller export: one row per site and minute, eight points."""
+    rng = np.random.default_rng(seed)
+    rows = n_values // len(TELEMETRY_POINTS)
+    idx = np.arange(rows)
+    start = int((datetime.now(UTC) - timedelta(days=1, minutes=rows // sites + 1)).timestamp())
+    ts = (start + (idx // sites) * 60) * 1_000_000
+    cols: dict[str, object] = {
+        "site_id": pa.array([f"HH{s:04d}" for s in idx % sites], pa.string()),
+        "ts": pa.array(np.datetime_as_string(ts.astype("datetime64[us]"), unit="s") + "Z"),
+    }
+    means = (95, 48, 120, 6000, 55, 42, 60, -8)
+    for point, mean in zip(TELEMETRY_POINTS, means, strict=True):
+        cols[point] = np.round(rng.normal(mean, abs(mean) * 0.02 + 0.5, rows), 2)
+    pacsv.write_csv(pa.table(cols), path)
+
+
+def telemetry_ingest(store: Store, path: Path, sites: int = 700) -> float:
+    from nuanliu.telemetry.ingest import ingest_telemetry_file
+    from nuanliu.telemetry.store import Site, save_sites
+
+    save_sites(store, [Site(f"HH{s:04d}", "station", f"站{s}") for s in range(sites)])
+    t0 = time.perf_counter()
+    rep = ingest_telemetry_file(store, path)
+    secs = time.perf_counter() - t0
+    assert rep.stored == rep.received, rep.summary()
+    return secs
 
 
 def cli_command(*args: str) -> list[str]:
@@ -644,6 +685,18 @@ class Bench:
             self.add_startup(engine, f"floor: `{import_floor(engine)[-1]}`", floor)
         if "batch" in self.only:
             ours("batch API, JSON 10k/request", lambda st: batch_api(st, tbl, 10_000), None)
+        if "telemetry" in self.only:
+            values = (n // len(TELEMETRY_POINTS)) * len(TELEMETRY_POINTS)
+            path = self.tmp / "telemetry.csv"
+            if not path.exists():
+                write_telemetry_csv(path, values)
+            with fresh_store(engine, self.tmp, s) as (store, _url):
+                secs = telemetry_ingest(store, path)
+                with store.read() as q:
+                    got = int(q.scalar("SELECT count(*) FROM telemetry", []))
+                check_count(got, values, "telemetry")
+            label = "in-process telemetry ingest: wide CSV, 8 points/row, + hourly/daily aggregates"
+            self.add(Row(engine, label, values, secs, fastest=base.get("fastest")))
         if "mqtt" in self.only:
             n_single = max(n // 20, 5_000)  # one reading per message is slow by nature
             broker, port = start_broker(self.tmp)

@@ -68,6 +68,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "scheduler",
         "nuanliu.scheduler.cli",
         "Periodic jobs: run the scheduler, list jobs (定时任务).",
+        "telemetry",
+        "nuanliu.telemetry.cli",
+        "Station and source telemetry (站源遥测): ingest, simulate, fault detection.",
     ),
 )
 

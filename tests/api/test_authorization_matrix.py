@@ -109,6 +109,7 @@ NOT_IN_MATRIX = {
 # route under its prefix.
 OWN_MATRICES = {
     "/api/v1/hotline/": "tests/api/test_hotline_authorization.py",
+    "/api/v1/telemetry": "tests/api/test_telemetry_authorization.py",
 }
 
 

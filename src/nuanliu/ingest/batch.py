@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from nuanliu.ingest.model import READINGS_SCHEMA, IngestReport, RawBatch, Reject
 from nuanliu.ingest.parse import Accumulator, parse_json, parse_ndjson, split_lines
 from nuanliu.ingest.validate import KnownSensors, Limits, ValidationResult, Validator
 from nuanliu.store import DeadLetter, QuarantineRow, Store
+from nuanliu.store.readings import InsertReport
 
 JSON_TYPES = frozenset({"application/json", "text/json"})
 NDJSON_TYPES = frozenset(
@@ -37,7 +38,16 @@ CSV_TYPES = frozenset({"text/csv", "application/csv"})
 
 
 class Ingestor:
-    """Validate and store batches for one store; keeps the known-sensor cache warm."""
+    """Validate and store batches for one store; keeps the known-sensor cache warm.
+
+    The machinery (quarantine, dead letters, poison isolation, one transaction per
+    batch) is the same for every kind of row; a subclass for another kind (telemetry)
+    sets ``schema`` and ``fields``, gives its own ``validator`` and overrides
+    ``store_rows`` and ``parse_message``.
+    """
+
+    schema: pa.Schema = READINGS_SCHEMA  # the valid rows a validation returns
+    fields: tuple[str, ...] = FIELDS_ORDER  # the columns of a RawBatch of this kind
 
     def __init__(
         self,
@@ -47,9 +57,52 @@ class Ingestor:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
-        self.validator = Validator(
+        self.validator: Any = Validator(
             KnownSensors.from_store(store), limits, clock or (lambda: datetime.now(UTC))
         )
+
+    def store_rows(
+        self,
+        valid: pa.Table,
+        quarantine: Sequence[QuarantineRow],
+        dead_letters: Sequence[DeadLetter],
+    ) -> InsertReport:
+        """Valid rows, quarantine rows and dead letters in one transaction."""
+        return self.store.write_batch(valid, quarantine, dead_letters)
+
+    def parse_message(self, payload: bytes, source: str) -> Accumulator:
+        """One MQTT payload (or dead letter of one) as candidate rows."""
+        from nuanliu.ingest.mqtt import parse_message
+
+        return parse_message(payload, source)
+
+    def empty_result(self, rejected: Sequence[Rejection] = ()) -> ValidationResult:
+        return ValidationResult(self.schema.empty_table(), list(rejected))
+
+    def parse_json(self, body: bytes | str, source: str) -> tuple[RawBatch, list[Rejection]]:
+        return parse_json(body, source)
+
+    def parse_ndjson(self, lines: Iterable[tuple[int, bytes]], source: str) -> Accumulator:
+        return parse_ndjson(lines, source)
+
+    def csv_chunks(
+        self,
+        fh: Any,
+        source: str,
+        delimiter: str = ",",
+        chunk_bytes: int = 8 << 20,
+        encoding: str = "auto",
+    ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+        """The batches of a CSV stream of this kind (``files.csv_chunks`` for readings)."""
+        from nuanliu.ingest.files import csv_chunks
+
+        return csv_chunks(fh, source, delimiter, chunk_bytes, encoding)
+
+    def parquet_chunks(self, path: Any, source: str) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+        """The batches of a Parquet file of this kind."""
+        from nuanliu.ingest.files import parquet_chunks
+
+        return parquet_chunks(path, source)
 
     def ingest(
         self, batch: RawBatch, rejected: Iterable[Rejection] = (), *, transport: str = "file"
@@ -86,7 +139,7 @@ class Ingestor:
         except Exception as exc:
             if is_outage(exc, self.store):
                 raise
-            return Checked(empty_result().valid, [], batch, unparsed, exc), len(batch) + len(
+            return Checked(self.empty_result().valid, [], batch, unparsed, exc), len(batch) + len(
                 unparsed
             )
         return Checked(result.valid, result.rejected, batch, unparsed), received
@@ -119,14 +172,14 @@ class Ingestor:
         assert isinstance(result, Checked) and result.error is not None
         report = IngestReport()
         if dead_letters:
-            report.add(self._write(empty_result(), 0, dead_letters))
+            report.add(self._write(self.empty_result(), 0, dead_letters))
         report.add(self._recover(result, transport))
         return report
 
     def _write(
         self, result: ValidationResult, received: int, dead_letters: Sequence[DeadLetter]
     ) -> IngestReport:
-        ins = self.store.write_batch(
+        ins = self.store_rows(
             result.valid, [_quarantine_row(r) for r in result.rejected], dead_letters
         )
         report = IngestReport(
@@ -149,7 +202,7 @@ class Ingestor:
         rejected = result.unparsed
         if rejected:
             try:
-                report.add(self._write(empty_result(rejected), len(rejected), ()))
+                report.add(self._write(self.empty_result(rejected), len(rejected), ()))
             except Exception as exc:
                 if is_outage(exc, self.store):
                     raise
@@ -197,7 +250,7 @@ class Ingestor:
     def dead_letter(self, letter: DeadLetter, count: int = 1) -> IngestReport:
         """Keep one input that could not be processed; it counts as ``count`` received
         and dead-lettered inputs (1 for a message or body, the rows of a file part)."""
-        report = self._write(empty_result(), 0, [letter])
+        report = self._write(self.empty_result(), 0, [letter])
         report.received = report.dead_lettered = count
         return report
 
@@ -211,15 +264,13 @@ class Ingestor:
         """
         kind = media_type(content_type)
         if kind in JSON_TYPES or kind.endswith("+json"):
-            return self.validate(*parse_json(body, source))
+            return self.validate(*self.parse_json(body, source))
         if kind in NDJSON_TYPES:
-            acc = parse_ndjson(split_lines(body), source)
+            acc = self.parse_ndjson(split_lines(body), source)
             return self.validate(acc.build(), acc.rejected)
         if kind in CSV_TYPES:
-            from nuanliu.ingest.files import csv_chunks
-
-            checked = [self.validate(b, r) for b, r in csv_chunks(io.BytesIO(body), source)]
-            return merge_results([c[0] for c in checked]), sum(c[1] for c in checked)
+            checked = [self.validate(b, r) for b, r in self.csv_chunks(io.BytesIO(body), source)]
+            return merge_results([c[0] for c in checked], self.schema), sum(c[1] for c in checked)
         raise InvalidInput(
             f"unsupported content type {content_type!r}; send application/json, "
             "application/x-ndjson or text/csv",
@@ -300,7 +351,8 @@ def batch_payload(batch: RawBatch) -> tuple[bytes, str]:
     Arrow columns (CSV, Parquet) as CSV text with a header; Python values (JSON) as
     NDJSON; failing both, the rows' raw text (``text/plain``: re-run the file instead).
     """
-    cols = [batch.columns[f] for f in FIELDS_ORDER]
+    names = tuple(batch.columns)  # readings: FIELDS; telemetry: its own columns
+    cols = [batch.columns[f] for f in names]
     try:
         if all(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
             import pyarrow.csv as pacsv
@@ -308,16 +360,16 @@ def batch_payload(batch: RawBatch) -> tuple[bytes, str]:
             tbl = pa.table(
                 {
                     f: pa.chunked_array([c]) if isinstance(c, pa.Array) else c
-                    for f, c in zip(FIELDS_ORDER, cols, strict=True)
+                    for f, c in zip(names, cols, strict=True)
                 }
             )
-            tbl = tbl.cast(pa.schema([(f, pa.string()) for f in FIELDS_ORDER]))
+            tbl = tbl.cast(pa.schema([(f, pa.string()) for f in names]))
             buf = io.BytesIO()
             pacsv.write_csv(tbl, buf)
             return buf.getvalue(), "text/csv"
         if not any(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
             lines = [
-                json_text({f: c[i] for f, c in zip(FIELDS_ORDER, cols, strict=True)})
+                json_text({f: c[i] for f, c in zip(names, cols, strict=True)})
                 for i in range(len(batch))
             ]
             return "\n".join(lines).encode("utf-8", "surrogatepass"), "application/x-ndjson"
@@ -332,12 +384,14 @@ def batch_payload(batch: RawBatch) -> tuple[bytes, str]:
     return "\n".join(texts).encode("utf-8", "surrogatepass"), "text/plain"
 
 
-def merge_results(results: Sequence[ValidationResult]) -> ValidationResult:
+def merge_results(
+    results: Sequence[ValidationResult], schema: pa.Schema = READINGS_SCHEMA
+) -> ValidationResult:
     """One ValidationResult of several (valid rows concatenated, rejections in order)."""
     if len(results) == 1:
         return results[0]
     tables = [r.valid for r in results if r.valid.num_rows]
-    valid = pa.concat_tables(tables) if tables else READINGS_SCHEMA.empty_table()
+    valid = pa.concat_tables(tables) if tables else schema.empty_table()
     return ValidationResult(valid, [rej for r in results for rej in r.rejected])
 
 

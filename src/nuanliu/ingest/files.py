@@ -91,7 +91,7 @@ def ingest_file(
     with (
         _open(path) as fh,
         closing(
-            checked_ahead(ingestor, _chunks(fh, path, fmt, source, chunk_bytes, encoding))
+            checked_ahead(ingestor, _chunks(ingestor, fh, path, fmt, source, chunk_bytes, encoding))
         ) as ahead,
     ):
         done = 0
@@ -115,7 +115,8 @@ def ingest_file(
                     ) from exc
                 # Part of the file is stored: the unreadable rest is one quarantined item.
                 rest = Rejection(source, f"the rest of the file is unreadable: {what}", "")
-                report.add(ingestor.ingest(RawBatch.empty(), [rest]))
+                fields = getattr(ingestor, "fields", FIELDS)
+                report.add(ingestor.ingest(RawBatch.empty(fields), [rest]))
                 break
             report.add(commit_or_ingest(ingestor, item, checked))
             done += 1
@@ -123,15 +124,28 @@ def ingest_file(
 
 
 def _chunks(
-    fh: IO[bytes], path: Path, fmt: str, source: str, chunk_bytes: int, encoding: str
+    ingestor: Ingestor,
+    fh: IO[bytes],
+    path: Path,
+    fmt: str,
+    source: str,
+    chunk_bytes: int,
+    encoding: str,
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+    # An ingestor of another kind (telemetry) reads its files its own way; stand-ins
+    # without the hooks (tests of the parsers) read readings.
     if fmt == "parquet":
-        return _parquet_chunks(path, source)
+        return _hook(ingestor, "parquet_chunks", parquet_chunks)(path, source)
     if fmt == "json":
-        return _json_chunks(fh, path, source, encoding)
+        return _json_chunks(ingestor, fh, path, source, encoding)
     if fmt == "ndjson":
-        return _ndjson_chunks(fh, source, chunk_bytes, encoding)
-    return csv_chunks(fh, source, "\t" if fmt == "tsv" else ",", chunk_bytes, encoding)
+        return _ndjson_chunks(ingestor, fh, source, chunk_bytes, encoding)
+    delimiter = "\t" if fmt == "tsv" else ","
+    return _hook(ingestor, "csv_chunks", csv_chunks)(fh, source, delimiter, chunk_bytes, encoding)
+
+
+def _hook(ingestor: Any, name: str, default: Any) -> Any:
+    return getattr(ingestor, name, None) or default
 
 
 Chunk = tuple[RawBatch, list[Rejection]]
@@ -184,13 +198,13 @@ def _strip_bom(data: bytes) -> bytes:
 
 
 def _json_chunks(
-    fh: IO[bytes], path: Path, source: str, encoding: str
+    ingestor: Ingestor, fh: IO[bytes], path: Path, source: str, encoding: str
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
-    yield _json_document(fh, path, source, encoding)  # read when asked: errors in order
+    yield _json_document(ingestor, fh, path, source, encoding)  # read when asked: in order
 
 
 def _json_document(
-    fh: IO[bytes], path: Path, source: str, encoding: str
+    ingestor: Ingestor, fh: IO[bytes], path: Path, source: str, encoding: str
 ) -> tuple[RawBatch, list[Rejection]]:
     data = fh.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
@@ -202,11 +216,11 @@ def _json_document(
         encoding = enc.detect(data[: 8 << 20])
     if encoding != "utf-8" and enc.decode_problem(data, encoding) is None:
         data = data.decode(encoding).encode("utf-8")
-    return parse_json(data, source)  # parse_json drops a BOM
+    return _hook(ingestor, "parse_json", parse_json)(data, source)  # drops a BOM
 
 
 def _ndjson_chunks(
-    fh: IO[bytes], source: str, chunk_bytes: int, encoding: str
+    ingestor: Ingestor, fh: IO[bytes], source: str, chunk_bytes: int, encoding: str
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     blocks = line_blocks(fh, chunk_bytes, 1, NDJSON_MAX_LINE)
     first = next(blocks, None)
@@ -226,7 +240,7 @@ def _ndjson_chunks(
                     enc.escaped(head, encoding) + "…[truncated]",
                 )
             )
-        acc = parse_ndjson(split_lines(data, first_line), source)
+        acc = _hook(ingestor, "parse_ndjson", parse_ndjson)(split_lines(data, first_line), source)
         acc.rejected.extend(rejected)
         yield acc.build(), acc.rejected
 
@@ -234,7 +248,7 @@ def _ndjson_chunks(
 # ------------------------------------------------------------------------ Parquet
 
 
-def _parquet_chunks(path: Path, source: str) -> Iterator[tuple[RawBatch, list[Rejection]]]:
+def parquet_chunks(path: Path, source: str) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     try:
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names

@@ -40,27 +40,30 @@ class RawBatch:
     raw_of: Callable[[int], str]
 
     def __len__(self) -> int:
-        return len(self.columns["sensor_id"])
+        # Every column has one value per row; readings lead with sensor_id, other
+        # kinds (telemetry) with their own key column.
+        return len(next(iter(self.columns.values()), ()))
 
     @classmethod
-    def empty(cls) -> RawBatch:
-        return cls({f: [] for f in FIELDS}, lambda i: "", lambda i: "")
+    def empty(cls, fields: Sequence[str] = FIELDS) -> RawBatch:
+        return cls({f: [] for f in fields}, lambda i: "", lambda i: "")
 
     @classmethod
     def concat(cls, batches: Sequence[RawBatch]) -> RawBatch:
         """Join batches whose columns are Python lists (the MQTT and HTTP case)."""
+        fields = tuple(batches[0].columns) if batches else FIELDS
         batches = [b for b in batches if len(b)]
         if len(batches) == 1:
             return batches[0]
         if not batches:
-            return cls.empty()
-        columns: dict[str, list[Any]] = {f: [] for f in FIELDS}
+            return cls.empty(fields)
+        columns: dict[str, list[Any]] = {f: [] for f in fields}
         starts: list[int] = []
         total = 0
         for b in batches:
             starts.append(total)
             total += len(b)
-            for f in FIELDS:
+            for f in fields:
                 col = b.columns[f]
                 columns[f].extend(col.to_pylist() if hasattr(col, "to_pylist") else col)
 

@@ -537,10 +537,11 @@ class MqttIngest:
 class _Part:
     """One message on its way: parsed, then checked, or a dead letter."""
 
-    __slots__ = ("msg", "source", "acc", "result", "received", "letter")
+    __slots__ = ("msg", "source", "acc", "result", "received", "letter", "transport")
 
-    def __init__(self, msg: _Msg) -> None:
+    def __init__(self, msg: _Msg, transport: str = "mqtt") -> None:
         self.msg = msg
+        self.transport = transport
         self.source = f"mqtt:{msg.topic}"
         self.acc: Accumulator | None = None
         self.result: ValidationResult | None = None
@@ -553,7 +554,7 @@ class _Part:
         self.letter = dead_letter_for(
             exc,
             self.msg.payload,
-            transport="mqtt",
+            transport=self.transport,
             source=self.source,
             content_type="application/json",
         )
@@ -583,14 +584,14 @@ def process_messages(ingestor: Ingestor, batch: list[_Msg]) -> IngestReport:
     is down propagates instead.
     """
     store = ingestor.store
-    parts = [_Part(m) for m in batch]
+    parts = [_Part(m, getattr(ingestor, "mqtt_transport", "mqtt")) for m in batch]
     for p in parts:
         try:
-            p.acc = parse_message(p.msg.payload, p.source)
+            p.acc = ingestor.parse_message(p.msg.payload, p.source)
         except Exception as exc:  # RecursionError on deep nesting, and anything else
             p.poison(exc)
     results, received = _check_halving(ingestor, [p for p in parts if p.acc is not None])
-    result = merge_results(results)
+    result = merge_results(results, ingestor.schema)
     letters = [p.letter for p in parts if p.letter is not None]
     try:
         return ingestor.commit(result, received, letters)
@@ -624,7 +625,7 @@ def _check_halving(ingestor: Ingestor, parts: list[_Part]) -> tuple[list[Validat
     if not parts:
         return [], 0
     try:
-        merged = Accumulator()
+        merged = type(parts[0].acc)()  # the ingestor's kind of accumulator
         for p in parts:
             _extend(merged, p.acc)  # type: ignore[arg-type]
         result, received = ingestor.validate(merged.build(), merged.rejected)
@@ -656,7 +657,7 @@ def _check_each(ingestor: Ingestor, parts: list[_Part]) -> tuple[ValidationResul
             continue
         results.append(p.result)
         received += p.received
-    return merge_results(results), received
+    return merge_results(results, ingestor.schema), received
 
 
 def _extend(into: Accumulator, part: Accumulator) -> None:

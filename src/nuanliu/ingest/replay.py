@@ -36,10 +36,8 @@ class ReplayOutcome:
 
 def check_letter(ingestor: Ingestor, letter: DeadLetter) -> tuple[ValidationResult, int]:
     """Parse and validate a dead letter's payload as its transport does (no writes)."""
-    if letter.transport == "mqtt":
-        from nuanliu.ingest.mqtt import parse_message
-
-        acc = parse_message(letter.payload, letter.source)
+    if letter.transport.endswith("mqtt"):  # "mqtt" (readings), "telemetry-mqtt"
+        acc = ingestor.parse_message(letter.payload, letter.source)
         return ingestor.validate(acc.build(), acc.rejected)
     return ingestor.check_bytes(
         letter.payload, letter.content_type or "application/json", letter.source
@@ -59,16 +57,17 @@ def replay_dead_letters(
     A store outage propagates (nothing is marked); every other exception is recorded on
     its letter, which stays pending.
     """
-    ing = ingestor or ingestor_for(store)
+    ing = ingestor
     outcomes: list[ReplayOutcome] = []
     pending = store.list_dead_letters(ids=ids, transport=transport, since=since, pending_only=True)
     for letter in pending:
         assert letter.dead_letter_id is not None
         lid = letter.dead_letter_id
         try:
-            result, received = check_letter(ing, letter)
+            letter_ing = ing or _ingestor_for_letter(store, letter)
+            result, received = check_letter(letter_ing, letter)
             with store.write():  # the readings and the mark commit together
-                report = ing.commit(result, received)
+                report = letter_ing.commit(result, received)
                 if not store.mark_dead_letter_replayed(lid, report.to_dict()):
                     raise _AlreadyReplayed
         except _AlreadyReplayed:
@@ -82,3 +81,13 @@ def replay_dead_letters(
             continue
         outcomes.append(ReplayOutcome(lid, letter.source, True, report=report))
     return outcomes
+
+
+def _ingestor_for_letter(store: Store, letter: DeadLetter) -> Ingestor:
+    """The ingestor of the letter's kind: telemetry letters ("telemetry-mqtt", ...) go
+    back through telemetry ingest, every other letter through readings ingest."""
+    if letter.transport.startswith("telemetry-"):
+        from nuanliu.telemetry.ingest import telemetry_ingestor_for
+
+        return telemetry_ingestor_for(store)
+    return ingestor_for(store)

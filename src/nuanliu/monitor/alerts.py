@@ -37,7 +37,18 @@ from nuanliu.monitor.compliance import (
 from nuanliu.monitor.units import floor_hour, level_column, utc
 from nuanliu.scope import Scope
 
-METRICS = ("household_temp_below", "household_temp_above", "sensor_offline", "compliance_below")
+# Metrics other packages evaluate: metric → "module:function(store, rule, now)" returning
+# the violations frame (subject_kind, subject_id, value; optional message_zh/message_en).
+PROVIDED_METRICS: dict[str, str] = {
+    "substation_fault": "nuanliu.telemetry.faults:alert_violations",
+}
+METRICS = (
+    "household_temp_below",
+    "household_temp_above",
+    "sensor_offline",
+    "compliance_below",
+    *PROVIDED_METRICS,
+)
 STATES = ("raised", "acknowledged", "cleared")
 
 
@@ -64,7 +75,7 @@ class AlertRule:
             )
         if self.duration <= timedelta(0):
             raise InvalidInput(f"rule {self.rule_id}: duration must be positive")
-        if self.metric != "sensor_offline" and (
+        if self.metric not in ("sensor_offline", *PROVIDED_METRICS) and (
             self.threshold is None or not math.isfinite(self.threshold)
         ):
             raise InvalidInput(f"rule {self.rule_id}: metric {self.metric} needs a threshold")
@@ -202,6 +213,11 @@ def _hours_window(rule: AlertRule, now: datetime) -> tuple[datetime, datetime, i
 
 def violations(store: Any, rule: AlertRule, now: datetime) -> pd.DataFrame:
     """Subjects violating ``rule`` at ``now``: ``subject_kind, subject_id, value``."""
+    if rule.metric in PROVIDED_METRICS:
+        import importlib
+
+        module, fn = PROVIDED_METRICS[rule.metric].split(":")
+        return getattr(importlib.import_module(module), fn)(store, rule, now)
     cond, params = _rule_filter(rule)
     with store.read() as q:
         if rule.metric in ("household_temp_below", "household_temp_above"):
@@ -322,9 +338,15 @@ def _payload(event: str, rule: AlertRule, alert: dict[str, Any]) -> str:
 
 
 def evaluate_alerts(
-    store: Any, now: datetime | None = None, *, deliver: bool = True, **delivery: Any
+    store: Any,
+    now: datetime | None = None,
+    *,
+    deliver: bool = True,
+    metrics: tuple[str, ...] | None = None,
+    **delivery: Any,
 ) -> EvaluationReport:
-    """Evaluate every enabled rule at ``now`` (default: the current time).
+    """Evaluate every enabled rule at ``now`` (default: the current time); ``metrics``
+    restricts the evaluation to rules of those metrics.
 
     Raises new alerts, refreshes open ones and clears those whose condition ended, in
     one transaction; then (``deliver=True``) posts the pending webhook events. Keyword
@@ -332,6 +354,8 @@ def evaluate_alerts(
     """
     at = utc(now or datetime.now(UTC))
     rules = list_rules(store, enabled_only=True)
+    if metrics is not None:
+        rules = [r for r in rules if r.metric in metrics]
     found = {r.rule_id: violations(store, r, at) for r in rules}
     report = EvaluationReport()
     with store.write() as w:
@@ -344,6 +368,17 @@ def evaluate_alerts(
                     viol["subject_kind"], viol["subject_id"], viol["value"], strict=True
                 )
             }
+            texts = (
+                dict(
+                    zip(
+                        viol["subject_id"].astype(str),
+                        zip(viol["message_zh"], viol["message_en"], strict=True),
+                        strict=True,
+                    )
+                )
+                if "message_zh" in viol.columns
+                else {}
+            )
             open_rows = w.dicts(
                 "SELECT * FROM mon_alerts WHERE rule_id = ? AND cleared_at IS NULL",
                 [rule.rule_id],
@@ -359,7 +394,7 @@ def evaluate_alerts(
                         [value, at, open_by_subject[subject]["alert_id"]],
                     )
                     continue
-                zh, en = _message(rule, kind, subject, value)
+                zh, en = texts.get(subject) or _message(rule, kind, subject, value)
                 row = w.one(
                     "INSERT INTO mon_alerts (rule_id, subject_kind, subject_id, state,"
                     " raised_at, raised_value, last_value, last_evaluated_at, message_zh,"

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from nuanliu.store.core import Store
 
 TRANSPORTS = ("mqtt", "http", "file", "python")
+# Telemetry (nuanliu.telemetry) keeps its letters apart so replay sends them back there.
+TRANSPORTS += tuple(f"telemetry-{t}" for t in (*TRANSPORTS, "simulator"))
 MAX_TEXT_CHARS = 8192  # error message and traceback summary kept per dead letter
 
 _COLUMNS = (

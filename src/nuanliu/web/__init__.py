@@ -18,6 +18,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages_hotline",
     "nuanliu.web.pages_scheduler",
     "nuanliu.web.pages_admin",
+    "nuanliu.web.pages_telemetry",
 )
 
 

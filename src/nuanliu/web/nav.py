@@ -32,6 +32,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("hotline_mine", "hotline.nav_mine", "/hotline/mine", frozenset({"resident"})),
     NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),
     NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
+    NavItem(
+        "telemetry",
+        "nav.telemetry",
+        "/telemetry",
+        frozenset({"regulator", "enterprise_admin", "enterprise_operator"}),
+    ),
 )
 
 

@@ -1,0 +1,1 @@
+"""Station and source telemetry (SCADA): schema, ingest, aggregates, simulator, faults."""
