@@ -137,6 +137,7 @@ def replay(
     *,
     ambient_c: float = 20.0,
     wall: bool = True,
+    wall_lumped_share: float = 1.0,
     water: WaterProperties = WATER,
 ) -> PipeTestResult:
     """Run the chain of ``segments`` through the measured inputs of ``series``.
@@ -144,6 +145,9 @@ def replay(
     ``series`` has ``time_s``, ``mdot_kg_s``, ``inlet_c`` and ``measured_0..`` (°C at
     the end of segment 0, 1, …; fewer points than segments is fine). ``wall=False``
     drops the wall's heat capacity (the comparison the validation table makes).
+    ``wall_lumped_share``: share of the wall capacity lumped in a mixing volume at the
+    outlet (1, the default, as the IBPSA PlugFlowPipe does); the rest is carried in
+    thermal equilibrium with the plug (0: a sharp front retarded by the wall).
     """
     if not segments:
         raise InvalidInput("pipe test: at least one pipe segment is needed")
@@ -160,11 +164,15 @@ def replay(
     c_wall = np.array([s.wall_capacity_j_m_k if wall else 0.0 for s in segments])
     u = np.array([s.u_w_per_m_k for s in segments])
     per_m = rho * area * cp + c_wall
+    if not 0.0 <= wall_lumped_share <= 1.0:
+        raise InvalidInput(f"wall_lumped_share must be within 0…1, got {wall_lumped_share}")
+    lumped = wall_lumped_share * c_wall * length
     pipes = PlugFlowPipes(
-        thermal_mass_kg=length * per_m / cp,
+        thermal_mass_kg=(length * per_m - lumped) / cp,
         tau_loss_s=np.where(u > 0, per_m / np.where(u > 0, u, 1.0), np.inf),
         ambient_c=np.full(len(segments), float(ambient_c)),
         cp_j_kg_k=cp,
+        volume_j_k=lumped,
     )
     measured = [c for c in series.columns if c.startswith("measured_")]
     # initial state: linear from the first inlet to the first measured temperatures

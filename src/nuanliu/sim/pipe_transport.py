@@ -82,6 +82,10 @@ class StepPlan:
     alpha: FloatArray  # mean outlet temperature = alpha · T_in + beta
     beta: FloatArray
     reverse: NDArray[np.bool_]
+    plug_alpha: FloatArray  # mean temperature leaving the plug (into the outlet volume)
+    plug_beta: FloatArray
+    vol_w: FloatArray  # outlet volume: equilibrium = w · T_plug + (1 − w) · T_amb
+    vol_decay: FloatArray  # e^{−a Δt}
 
 
 class PlugFlowPipes:
@@ -99,6 +103,7 @@ class PlugFlowPipes:
         tau_loss_s: FloatArray,
         ambient_c: FloatArray,
         cp_j_kg_k: float,
+        volume_j_k: FloatArray | None = None,
     ) -> None:
         self.mass_kg = np.asarray(thermal_mass_kg, dtype=np.float64)
         if np.any(~np.isfinite(self.mass_kg)) or np.any(self.mass_kg <= 0):
@@ -108,6 +113,11 @@ class PlugFlowPipes:
         self.ambient_c = np.asarray(ambient_c, dtype=np.float64)
         self.cp = float(cp_j_kg_k)
         p = len(self.mass_kg)
+        #: heat capacity of each pipe's outlet mixing volume (J/K; 0 = none)
+        self.volume_j_k = (
+            np.zeros(p) if volume_j_k is None else np.asarray(volume_j_k, dtype=np.float64)
+        )
+        self.volume_c = self.ambient_c.copy()  # its temperature
         self.count = np.zeros(p, dtype=np.int64)
         self.m = np.zeros((p, 1))
         self.theta = np.zeros((p, 1))
@@ -147,6 +157,7 @@ class PlugFlowPipes:
             self.ea[:, :k] = t_s
             self.eb[:, :k] = t_s
             self.count[:] = k
+            self.volume_c = t_out.copy()
             return
         self._alloc(1)
         m = np.zeros(p) if mdot_kg_s is None else np.abs(np.asarray(mdot_kg_s, dtype=np.float64))
@@ -159,6 +170,8 @@ class PlugFlowPipes:
         self.ea[:, 0] = np.where(rev, new, old)
         self.eb[:, 0] = np.where(rev, old, new)
         self.count[:] = 1
+        decay = np.exp(-res / self.tau_s)
+        self.volume_c = self.ambient_c + (t_in - self.ambient_c) * decay
 
     def _alloc(self, k: int) -> None:
         p = self.n_pipes
@@ -175,9 +188,8 @@ class PlugFlowPipes:
     def heat_content_j(self, t_s: float) -> FloatArray:
         """Heat in each pipe (water and wall) relative to 0 °C, J."""
         ex = self._excess_now(t_s)
-        return self.cp * (
-            np.sum(self.m * ex, axis=1) + self.ambient_c * np.sum(self.m, axis=1)
-        )
+        plug = self.cp * (np.sum(self.m * ex, axis=1) + self.ambient_c * np.sum(self.m, axis=1))
+        return plug + self.volume_j_k * self.volume_c
 
     def mean_temp_c(self, t_s: float) -> FloatArray:
         """Mass-mean temperature of each pipe's contents, °C."""
@@ -226,13 +238,38 @@ class PlugFlowPipes:
         f_new = np.exp(-(dt_s * stored / xs) / self.tau_s)
         alpha = np.where(x > 0, through * f_new / xs, 0.0)
         beta = np.where(x > 0, self.ambient_c * (1.0 - alpha) + hist / xs, self.ambient_c)
-        return StepPlan(t_s, dt_s, mdot, x, popped, through, alpha, beta, rev)
+        # Outlet mixing volume (the share of the wall not in equilibrium with the plug):
+        # C dT_v/dt = ṁ c_p (T_plug − T_v) − C (T_v − T_amb)/τ, exact over the step.
+        vol = self.volume_j_k > 0
+        c = np.where(vol, self.volume_j_k, 1.0)
+        rate_flow = np.abs(mdot) * self.cp / c
+        rate = rate_flow + 1.0 / self.tau_s
+        w = np.where(rate > 0, rate_flow / np.where(rate > 0, rate, 1.0), 0.0)
+        adt = rate * dt_s
+        decay = np.exp(-adt)
+        g = np.where(adt > 1e-12, -np.expm1(-adt) / np.where(adt > 1e-12, adt, 1.0), 1.0)
+        a_out = np.where(vol, (1.0 - g) * w * alpha, alpha)
+        b_out = np.where(
+            vol,
+            (1.0 - g) * (w * beta + (1.0 - w) * self.ambient_c) + g * self.volume_c,
+            beta,
+        )
+        return StepPlan(
+            t_s, dt_s, mdot, x, popped, through, a_out, b_out, rev, alpha, beta, w, decay
+        )
 
     def commit(self, plan: StepPlan, inlet_temp_c: FloatArray) -> FloatArray:
         """Move the parcels for the solved inlet temperatures; returns the mean outlet
         temperature of each pipe over the step (°C)."""
         t_in = np.asarray(inlet_temp_c, dtype=np.float64)
         t_out = plan.alpha * t_in + plan.beta
+        vol = self.volume_j_k > 0
+        if vol.any():
+            t_plug = plan.plug_alpha * t_in + plan.plug_beta
+            t_eq = plan.vol_w * t_plug + (1.0 - plan.vol_w) * self.ambient_c
+            self.volume_c = np.where(
+                vol, t_eq + (self.volume_c - t_eq) * plan.vol_decay, self.volume_c
+            )
         flowing = plan.moved_kg > 0
         if not flowing.any():
             return t_out
@@ -276,7 +313,12 @@ class PlugFlowPipes:
         if still.any():
             k2 = m2.shape[1]
             mo, tho, eao, ebo = (self._pad(a, k2) for a in (self.m, self.theta, self.ea, self.eb))
-            m2[still], th2[still], eo2[still], ei2[still] = mo[still], tho[still], eao[still], ebo[still]
+            m2[still], th2[still], eo2[still], ei2[still] = (
+                mo[still],
+                tho[still],
+                eao[still],
+                ebo[still],
+            )
             new_count = np.where(still, self.count, new_count)
             # stagnant rows are stored in `to`-first order already: no flip back
             rev = rev & flowing
@@ -324,7 +366,9 @@ class PlugFlowPipes:
         ea, eb = self.ea[over, a], self.eb[over, b]
         mid = 0.5 * (ea + eb)
         self.m[over, a] = ma + mb
-        self.theta[over, a] = (ma * ca + mb * cb) / (ma + mb) * np.exp(np.minimum((t_s - mid) / tau, 700.0))
+        self.theta[over, a] = (
+            (ma * ca + mb * cb) / (ma + mb) * np.exp(np.minimum((t_s - mid) / tau, 700.0))
+        )
         self.ea[over, a], self.eb[over, a] = ea, eb
         for arr in (self.m, self.theta, self.ea, self.eb):
             row = arr[over]
