@@ -70,9 +70,7 @@ def run_backtest(
     done = 0
     preds: dict[int, pd.DataFrame] = {k: pd.DataFrame() for k in days_ahead}
     for lo, hi in chunks:
-        model = forecaster.train(
-            s, train_until=lo, days_ahead=days_ahead, tz=tz, country=country
-        )
+        model = forecaster.train(s, train_until=lo, days_ahead=days_ahead, tz=tz, country=country)
         for k in days_ahead:
             p = forecaster.predict(model, s, k)
             sel = (idx >= lo) & (idx < hi)

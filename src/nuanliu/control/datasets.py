@@ -23,7 +23,9 @@ def _pick(df: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...], wha
     cols = {c.lower().strip(): c for c in df.columns}
     if wanted:
         if wanted not in df.columns:
-            raise InvalidInput(f"{path}: no column {wanted!r} ({what}); columns: {list(df.columns)}")
+            raise InvalidInput(
+                f"{path}: no column {wanted!r} ({what}); columns: {list(df.columns)}"
+            )
         return wanted
     for c in candidates:
         if c in cols:
@@ -87,7 +89,9 @@ def read_load_csv(
 def bronderslev(data_dir: Path | None = None) -> pd.DataFrame:
     """Brønderslev (DK) aggregate hourly heat, 2016–2019 (train and test files joined)."""
     d = (data_dir or shared_data_dir()) / "load" / "bronderslev"
-    parts = [pd.read_csv(d / f, index_col=0) for f in ("Training_HeatDMA.csv", "Testing_HeatDMA.csv")]
+    parts = [
+        pd.read_csv(d / f, index_col=0) for f in ("Training_HeatDMA.csv", "Testing_HeatDMA.csv")
+    ]
     s = pd.concat(parts).iloc[:, 0]
     return pd.DataFrame(
         {"site_id": "bronderslev", "ts": pd.to_datetime(s.index, utc=True), "heat_kw": s.to_numpy()}

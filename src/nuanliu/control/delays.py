@@ -53,7 +53,9 @@ def _edges(net, result) -> pd.DataFrame:
     rho = 1000.0 - 0.0036 * (pipes["temp_in_c"].to_numpy() - 4.0) ** 2  # ±0.5 % to 130 °C
     vol_flow = np.abs(mdot) / rho
     with np.errstate(divide="ignore"):
-        tau = np.where(vol_flow > STAGNANT_KG_S, area * pipes["length_m"].to_numpy() / vol_flow, np.inf)
+        tau = np.where(
+            vol_flow > STAGNANT_KG_S, area * pipes["length_m"].to_numpy() / vol_flow, np.inf
+        )
     fwd = mdot >= 0
     a = np.where(fwd, pipes["from_junction_id"], pipes["to_junction_id"])
     b = np.where(fwd, pipes["to_junction_id"], pipes["from_junction_id"])
@@ -65,17 +67,34 @@ def _edges(net, result) -> pd.DataFrame:
         pm["mdot_kg_s"] = pm["mdot_kg_s"] + pm["bypass_mdot_kg_s"].fillna(0.0)
         pm = pm[pm["mdot_kg_s"] > STAGNANT_KG_S]
         e = pd.concat(
-            [e, pd.DataFrame({"a": pm["from_junction_id"], "b": pm["to_junction_id"],
-                              "tau_s": 0.0, "mdot": pm["mdot_kg_s"]})]
+            [
+                e,
+                pd.DataFrame(
+                    {
+                        "a": pm["from_junction_id"],
+                        "b": pm["to_junction_id"],
+                        "tau_s": 0.0,
+                        "mdot": pm["mdot_kg_s"],
+                    }
+                ),
+            ]
         )
     valves = getattr(net, "valves", None)
     if valves is not None and len(valves) and result.valves is not None and len(result.valves):
         vm = valves.merge(result.valves[["valve_id", "mdot_kg_s"]], on="valve_id")
         fwd = vm["mdot_kg_s"] >= 0
         e = pd.concat(
-            [e, pd.DataFrame({"a": np.where(fwd, vm["from_junction_id"], vm["to_junction_id"]),
-                              "b": np.where(fwd, vm["to_junction_id"], vm["from_junction_id"]),
-                              "tau_s": 0.0, "mdot": vm["mdot_kg_s"].abs()})]
+            [
+                e,
+                pd.DataFrame(
+                    {
+                        "a": np.where(fwd, vm["from_junction_id"], vm["to_junction_id"]),
+                        "b": np.where(fwd, vm["to_junction_id"], vm["from_junction_id"]),
+                        "tau_s": 0.0,
+                        "mdot": vm["mdot_kg_s"].abs(),
+                    }
+                ),
+            ]
         )
     return e[np.isfinite(e["tau_s"]) & (e["mdot"] > STAGNANT_KG_S)]
 
@@ -83,7 +102,9 @@ def _edges(net, result) -> pd.DataFrame:
 def steady_delays(net, result) -> Delays:
     """Delays and drops of every station from a solved steady state of ``net``."""
     if result.pipes is None or result.stations is None:
-        raise InvalidInput("transport delays need a solved steady state with pipe and station tables")
+        raise InvalidInput(
+            "transport delays need a solved steady state with pipe and station tables"
+        )
     e = _edges(net, result)
     node_temp = dict(zip(result.junctions["junction_id"], result.junctions["temp_c"], strict=True))
     st = net.stations[net.stations["in_service"].astype(bool)]
@@ -135,8 +156,13 @@ def steady_delays(net, result) -> Delays:
             start_node = next(k for k, v in starts.items() if v == sp)
             start_temp = node_temp.get(start_node, np.nan)
         drop.append(start_temp - node_temp.get(j, np.nan))
-    return Delays(np.array(ids, dtype=object), np.array(sps, dtype=object),
-                  np.array(dly, dtype=float), np.array(drop, dtype=float), label)
+    return Delays(
+        np.array(ids, dtype=object),
+        np.array(sps, dtype=object),
+        np.array(dly, dtype=float),
+        np.array(drop, dtype=float),
+        label,
+    )
 
 
 def transport_delays(net, result) -> Delays:

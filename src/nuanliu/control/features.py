@@ -96,9 +96,7 @@ def feature_frame(
         # the buildings' thermal inertia: the load follows a smoothed outdoor temperature
         f["temp_mean_24h"] = ts.rolling(24, min_periods=12).mean().to_numpy()
         f["temp_mean_72h"] = ts.rolling(72, min_periods=36).mean().to_numpy()
-        f["temp_day_mean"] = (
-            pd.Series(t, index=idx).groupby(day_start).transform("mean").to_numpy()
-        )
+        f["temp_day_mean"] = pd.Series(t, index=idx).groupby(day_start).transform("mean").to_numpy()
         f["temp_d1"] = at_roll(ts.rolling(24, min_periods=12).mean().to_numpy(), origin - 1)
     return f
 

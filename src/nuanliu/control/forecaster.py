@@ -74,7 +74,7 @@ class ForecastModel:
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> ForecastModel:
-        state = pickle.loads(blob)  # noqa: S301 - only blobs this module wrote to our store
+        state = pickle.loads(blob)
         return cls(**state)
 
 

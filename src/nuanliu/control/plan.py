@@ -104,8 +104,15 @@ def _station_tau_h(st_ids: np.ndarray, units_per_station: int = 40) -> np.ndarra
 
     sid = np.repeat(st_ids.astype(str), units_per_station)
     units = pd.DataFrame(
-        {"unit_id": [f"{s}-{i}" for s, i in zip(sid, np.tile(np.arange(units_per_station), len(st_ids)), strict=True)],
-         "station_id": sid}
+        {
+            "unit_id": [
+                f"{s}-{i}"
+                for s, i in zip(
+                    sid, np.tile(np.arange(units_per_station), len(st_ids)), strict=True
+                )
+            ],
+            "station_id": sid,
+        }
     )
     p = draw_params(units, default_heating_curve())
     tau = (p.c_air_j_k + p.c_mass_j_k) / p.h_total_w_k / 3600.0
@@ -144,8 +151,11 @@ def pump_power_w(twin_or_ids: Any, cn: Any, res: Any) -> np.ndarray:
         i = lift_ids.index(sid)
         lift_pa = float(cn.lifts["lift_pa"][i])
         if ctl is not None and len(ctl):
-            row = ctl[(ctl["actuator_kind"] == "station") & (ctl["kind"] == "dp")
-                      & (ctl["actuator_ids"].astype(str) == sid)]
+            row = ctl[
+                (ctl["actuator_kind"] == "station")
+                & (ctl["kind"] == "dp")
+                & (ctl["actuator_ids"].astype(str) == sid)
+            ]
             if len(row):
                 lift_pa = float(row["actuator_value"].iloc[0]) * 1e5
         m = float(st.loc[sid, "secondary_mdot_kg_s"])
@@ -166,10 +176,14 @@ def build_twin(net: Any, *, options: SolverOptions | None = None) -> TwinModel:
     if len(src) == 0:
         raise InvalidInput("schedule: the network has no source in service")
     sp_ids = [str(s) for s in src["source_id"]] + [str(s) for s in iso["station_id"]]
-    sp_design = np.concatenate([src["supply_temp_c"].to_numpy(float), iso["secondary_supply_temp_c"].to_numpy(float)])
+    sp_design = np.concatenate(
+        [src["supply_temp_c"].to_numpy(float), iso["secondary_supply_temp_c"].to_numpy(float)]
+    )
     design = solve_steady(cn, outdoor_temp_c=design_out, options=opts)
     if not design.solved:
-        raise InvalidInput(f"schedule: the design state of the network does not solve ({design.status})")
+        raise InvalidInput(
+            f"schedule: the design state of the network does not solve ({design.status})"
+        )
     dl = steady_delays(net, design)
     parent = []
     for sid in sp_ids:
@@ -181,7 +195,11 @@ def build_twin(net: Any, *, options: SolverOptions | None = None) -> TwinModel:
     # flow limit of an isolation station's primary: the velocity limit of the trunk
     # pipes that carry all of its flow
     pipes = net.pipes.merge(design.pipes[["pipe_id", "mdot_kg_s"]], on="pipe_id")
-    vmax = pipes["max_velocity_m_s"].to_numpy(float) if "max_velocity_m_s" in pipes else np.full(len(pipes), np.nan)
+    vmax = (
+        pipes["max_velocity_m_s"].to_numpy(float)
+        if "max_velocity_m_s" in pipes
+        else np.full(len(pipes), np.nan)
+    )
     cap_pipe = np.pi * pipes["inner_diameter_m"].to_numpy(float) ** 2 / 4 * vmax * 960.0
     dst = design.stations.set_index("station_id")
     sp_max = np.full(len(sp_ids), np.inf)
@@ -197,7 +215,9 @@ def build_twin(net: Any, *, options: SolverOptions | None = None) -> TwinModel:
     for scale in FIT_SCALES:
         t_out = DESIGN_INDOOR_C - scale * (DESIGN_INDOOR_C - design_out)
         for cooler in (0.0, FIT_COOLER_K):
-            temps = {sid: float(sp_design[k] - cooler) for k, sid in enumerate(sp_ids) if parent[k] < 0}
+            temps = {
+                sid: float(sp_design[k] - cooler) for k, sid in enumerate(sp_ids) if parent[k] < 0
+            }
             if scale == 1.0 and cooler == 0.0:
                 r = design  # already solved
             else:
@@ -215,7 +235,9 @@ def build_twin(net: Any, *, options: SolverOptions | None = None) -> TwinModel:
         coef, _ = nnls(a / col, pw[:, k])
         coef = coef / col
         pumps.append(PumpModel(k2=float(coef[0]), k3=float(coef[1])))
-    sp_min = np.array([ROOT_MIN_SUPPLY_C if p < 0 else ISOLATION_MIN_SUPPLY_C for p in parent], dtype=float)
+    sp_min = np.array(
+        [ROOT_MIN_SUPPLY_C if p < 0 else ISOLATION_MIN_SUPPLY_C for p in parent], dtype=float
+    )
     return TwinModel(
         net=net,
         cn=cn,
@@ -236,7 +258,9 @@ def build_twin(net: Any, *, options: SolverOptions | None = None) -> TwinModel:
     )
 
 
-def _with_iso_supply(cn: Any, sp_ids: list[str], parent: list[int] | np.ndarray, temps: np.ndarray) -> Any:
+def _with_iso_supply(
+    cn: Any, sp_ids: list[str], parent: list[int] | np.ndarray, temps: np.ndarray
+) -> Any:
     """A shallow copy of a compiled network with isolation stations' secondary supply set."""
     import copy
 
@@ -256,15 +280,27 @@ def _with_iso_supply(cn: Any, sp_ids: list[str], parent: list[int] | np.ndarray,
     return out
 
 
-def solve_hour(twin: TwinModel, supply_c: np.ndarray, demands_w: dict[str, float] | None, *,
-               outdoor_temp_c: float | None = None, warm_start: Any = None,
-               options: SolverOptions | None = None) -> Any:
+def solve_hour(
+    twin: TwinModel,
+    supply_c: np.ndarray,
+    demands_w: dict[str, float] | None,
+    *,
+    outdoor_temp_c: float | None = None,
+    warm_start: Any = None,
+    options: SolverOptions | None = None,
+) -> Any:
     """The steady twin at one hour's supply set-points and station demands."""
     opts = options or SolverOptions(raise_on_failure=False)
     temps = {sid: float(supply_c[k]) for k, sid in enumerate(twin.sp_ids) if twin.sp_parent[k] < 0}
     cn = _with_iso_supply(twin.cn, twin.sp_ids, twin.sp_parent, supply_c)
-    return solve_steady(cn, outdoor_temp_c=outdoor_temp_c, demands=demands_w, supply_temp_c=temps,
-                        warm_start=warm_start, options=opts)
+    return solve_steady(
+        cn,
+        outdoor_temp_c=outdoor_temp_c,
+        demands=demands_w,
+        supply_temp_c=temps,
+        warm_start=warm_start,
+        options=opts,
+    )
 
 
 def problem_from_twin(
@@ -314,7 +350,9 @@ def problem_from_twin(
     st_sp = np.array([sp_pos.get(dl.supply_point[i], -1) for i in st_rows])
     if (st_sp < 0).any():
         lost = twin.st_ids[st_sp < 0]
-        raise InvalidInput(f"schedule: station(s) {', '.join(lost[:5])} are not reached by any supply point")
+        raise InvalidInput(
+            f"schedule: station(s) {', '.join(lost[:5])} are not reached by any supply point"
+        )
     rst = ref.stations.set_index("station_id")
     sp_delay = np.zeros(len(twin.sp_ids))
     sp_drop = np.zeros(len(twin.sp_ids))
@@ -325,9 +363,13 @@ def problem_from_twin(
             sp_drop[k] = dl.drop_k[pos[sid]]
             sp_ret[k] = float(rst.loc[sid, "temp_out_c"])
     # supply-side pipe conductance per supply network (from the reference losses)
-    pipes = twin.net.pipes.merge(ref.pipes[["pipe_id", "temp_in_c", "temp_out_c", "heat_loss_w"]], on="pipe_id")
+    pipes = twin.net.pipes.merge(
+        ref.pipes[["pipe_id", "temp_in_c", "temp_out_c", "heat_loss_w"]], on="pipe_id"
+    )
     pipes = pipes[pipes["side"] == "supply"]
-    mean_t = 0.5 * (pipes["temp_in_c"] + pipes["temp_out_c"]) - pipes["ambient_temp_c"].fillna(ground_temp_c)
+    mean_t = 0.5 * (pipes["temp_in_c"] + pipes["temp_out_c"]) - pipes["ambient_temp_c"].fillna(
+        ground_temp_c
+    )
     ua = (pipes["heat_loss_w"] / mean_t.where(mean_t.abs() > 1.0)).fillna(0.0) / 1e6
     owner = pipes["from_junction_id"].map(dl.node_supply_point).fillna("")
     sp_loss = np.array([float(ua[owner == sid].sum()) for sid in twin.sp_ids])
@@ -338,14 +380,18 @@ def problem_from_twin(
     for sec in np.unique(twin.st_sec_c, axis=0):
         rows = np.all(twin.st_sec_c == sec, axis=1)
         curve = HeatingCurve.quality_regulation(
-            design_outdoor_c=twin.design_outdoor_c, design_supply_c=float(sec[0]), design_return_c=float(sec[1])
+            design_outdoor_c=twin.design_outdoor_c,
+            design_supply_c=float(sec[0]),
+            design_return_c=float(sec[1]),
         )
         min_sup[rows] = curve.supply_temp_c(t_eq[rows]) + STATION_APPROACH_K
     n_hist = len(history_outdoor_c)
     hist = (
         np.asarray(history_supply_c, dtype=float)
         if history_supply_c is not None
-        else twin.curve_schedule(np.asarray(history_outdoor_c, dtype=float)).reshape(len(twin.sp_ids), n_hist)
+        else twin.curve_schedule(np.asarray(history_outdoor_c, dtype=float)).reshape(
+            len(twin.sp_ids), n_hist
+        )
     )
     st_h = twin.st_design_w / (DESIGN_INDOOR_C - twin.design_outdoor_c) / 1e6
     p = ScheduleProblem(
@@ -374,7 +420,9 @@ def problem_from_twin(
         st_h_mw_per_k=st_h,
         st_tau_h=twin.st_tau_h,
         st_indoor_start_c=(
-            np.full(n_st, forecast_indoor_c) if indoor_start_c is None else np.asarray(indoor_start_c, float)
+            np.full(n_st, forecast_indoor_c)
+            if indoor_start_c is None
+            else np.asarray(indoor_start_c, float)
         ),
         ground_temp_c=ground_temp_c,
         forecast_indoor_c=forecast_indoor_c,

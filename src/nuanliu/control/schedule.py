@@ -155,7 +155,9 @@ class _Model:
             cum[k] = 0.0 if par < 0 else cum[par] + p.sp_delay_h[k]
         self.hh = int(np.ceil(np.max(p.st_delay_h + cum[p.st_sp], initial=0.0) + cum.max())) + 2
         self.lay = _Layout(p, self.hh)
-        self.st_arr = [_arrival(int(p.st_sp[j]), p.st_delay_h[j], p.st_drop_k[j]) for j in range(p.n_st)]
+        self.st_arr = [
+            _arrival(int(p.st_sp[j]), p.st_delay_h[j], p.st_drop_k[j]) for j in range(p.n_st)
+        ]
         self.sp_arr = {
             k: _arrival(int(p.sp_parent[k]), p.sp_delay_h[k], p.sp_drop_k[k])
             for k in range(p.n_sp)
@@ -194,7 +196,10 @@ class _Model:
             for t in range(p.hours):
                 at = _arr_terms(lay, arr, t)
                 # heat within the flow limit at the arriving temperature
-                rows.le([(lay.Q(j, t), 1.0)] + [(c, -cm * w) for c, w in at], -cm * (arr.drop + p.st_return_c[j]))
+                rows.le(
+                    [(lay.Q(j, t), 1.0)] + [(c, -cm * w) for c, w in at],
+                    -cm * (arr.drop + p.st_return_c[j]),
+                )
                 # arriving temperature at or above the station's lowest acceptable supply
                 if t - arr.n > 0:  # earlier hours are water already on its way
                     rows.le([(c, -w) for c, w in at], -(p.st_min_supply_c[j, t] + arr.drop))
@@ -214,9 +219,15 @@ class _Model:
             for t in range(p.hours):
                 at = _arr_terms(lay, arr, t)
                 # secondary supply ≤ arriving primary − approach
-                rows.le([(lay.T(k, t), 1.0)] + [(c, -w) for c, w in at], -(arr.drop + p.sp_approach_k[k]))
+                rows.le(
+                    [(lay.T(k, t), 1.0)] + [(c, -w) for c, w in at],
+                    -(arr.drop + p.sp_approach_k[k]),
+                )
                 if np.isfinite(cm):
-                    rows.le(terms[t] + [(c, -cm * w) for c, w in at], -const[t] - cm * (arr.drop + p.sp_return_c[k]))
+                    rows.le(
+                        terms[t] + [(c, -cm * w) for c, w in at],
+                        -const[t] - cm * (arr.drop + p.sp_return_c[k]),
+                    )
         if np.isfinite(p.source_capacity_mw):
             for k in np.flatnonzero(p.sp_parent < 0):
                 terms, const = self.child_heat(int(k))
@@ -260,12 +271,19 @@ class _Model:
             for t in range(p.hours):
                 st[j, t] = sum(x[c] * w for c, w in _arr_terms(lay, arr, t)) - arr.drop
         spa = {
-            k: np.array([sum(x[c] * w for c, w in _arr_terms(lay, arr, t)) - arr.drop for t in range(p.hours)])
+            k: np.array(
+                [
+                    sum(x[c] * w for c, w in _arr_terms(lay, arr, t)) - arr.drop
+                    for t in range(p.hours)
+                ]
+            )
             for k, arr in self.sp_arr.items()
         }
         return st, spa
 
-    def flows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    def flows(
+        self, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
         """Station flows (n_st, H), supply-point flows (n_sp, H), arrivals."""
         p, lay = self.p, self.lay
         q = x[lay.q0 : lay.i0].reshape(p.n_st, p.hours)
@@ -278,7 +296,9 @@ class _Model:
         for k, arr in sp_arr.items():
             terms, const = self.child_heat(k)
             heat = np.array([sum(x[c] * w for c, w in terms[t]) for t in range(p.hours)]) + const
-            m_sp[self.p.sp_parent[k]] += heat / (CP_MJ_PER_KG_K * np.maximum(arr - p.sp_return_c[k], 1.0))
+            m_sp[self.p.sp_parent[k]] += heat / (
+                CP_MJ_PER_KG_K * np.maximum(arr - p.sp_return_c[k], 1.0)
+            )
         return m_st, m_sp, st_arr, sp_arr
 
     def true_cost(self, x: np.ndarray) -> dict[str, float]:
@@ -291,7 +311,9 @@ class _Model:
         slack = x[lay.s0 : lay.p0].reshape(p.n_st, p.hours)
         heat_cost = p.heat_price_per_mwh * (q.sum() + loss.sum())
         elec_cost = float((self.prices * pump).sum())
-        penalty = float((SLACK_PENALTY * p.heat_price_per_mwh * p.st_h_mw_per_k[:, None] * slack).sum())
+        penalty = float(
+            (SLACK_PENALTY * p.heat_price_per_mwh * p.st_h_mw_per_k[:, None] * slack).sum()
+        )
         return {
             "heat_delivered_mwh": float(q.sum()),
             "supply_loss_mwh": float(loss.sum()),
@@ -306,8 +328,18 @@ class _Model:
     def lp(self, x0: np.ndarray, trust_k: float):
         p, lay = self.p, self.lay
         rows = _Rows()
-        rows.r, rows.c, rows.v, rows.ub = list(self.rows.r), list(self.rows.c), list(self.rows.v), list(self.rows.ub)
-        rows.eq_r, rows.eq_c, rows.eq_v, rows.eq_b = self.rows.eq_r, self.rows.eq_c, self.rows.eq_v, self.rows.eq_b
+        rows.r, rows.c, rows.v, rows.ub = (
+            list(self.rows.r),
+            list(self.rows.c),
+            list(self.rows.v),
+            list(self.rows.ub),
+        )
+        rows.eq_r, rows.eq_c, rows.eq_v, rows.eq_b = (
+            self.rows.eq_r,
+            self.rows.eq_c,
+            self.rows.eq_v,
+            self.rows.eq_b,
+        )
         m_st, m_sp, st_arr, sp_arr = self.flows(x0)
         q0 = x0[lay.q0 : lay.i0].reshape(p.n_st, p.hours)
         # linearised flow of each supply point per hour: m ≈ m0 + Σ g (x − x0)
@@ -351,7 +383,10 @@ class _Model:
                 for mi in cuts:
                     f, s = float(pm.power_mw(mi)), float(pm.slope(mi))
                     # s·(base + Σ g x) − P ≤ s·mi − f
-                    rows.le([(c, s * g) for c, g in d.items()] + [(lay.P(k, t), -1.0)], s * mi - f - s * base[k, t])
+                    rows.le(
+                        [(c, s * g) for c, g in d.items()] + [(lay.P(k, t), -1.0)],
+                        s * mi - f - s * base[k, t],
+                    )
         a_ub, b_ub, a_eq, b_eq = rows.matrices(lay.n)
         c = np.zeros(lay.n)
         c[lay.q0 : lay.i0] = p.heat_price_per_mwh
@@ -359,15 +394,24 @@ class _Model:
             for t in range(p.hours):
                 c[lay.T(k, t)] += p.heat_price_per_mwh * p.sp_loss_mw_per_k[k]
                 c[lay.P(k, t)] = self.prices[t]
-        c[lay.s0 : lay.p0] = (SLACK_PENALTY * p.heat_price_per_mwh * np.repeat(p.st_h_mw_per_k, p.hours))
+        c[lay.s0 : lay.p0] = (
+            SLACK_PENALTY * p.heat_price_per_mwh * np.repeat(p.st_h_mw_per_k, p.hours)
+        )
         lo, hi = self.lo.copy(), self.hi.copy()
         for k in range(p.n_sp):
             for t in range(p.hours):
                 i = lay.T(k, t)
                 lo[i] = max(lo[i], x0[i] - trust_k)
                 hi[i] = min(hi[i], x0[i] + trust_k)
-        return linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                       bounds=np.column_stack([lo, hi]), method="highs")
+        return linprog(
+            c,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=np.column_stack([lo, hi]),
+            method="highs",
+        )
 
 
 def _start_point(m: _Model, start_c: np.ndarray | None) -> np.ndarray:
@@ -423,7 +467,9 @@ def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> Schedu
     return _result(m, best, it, time.perf_counter() - t_start, statuses)
 
 
-def _result(m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list[str]) -> ScheduleResult:
+def _result(
+    m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list[str]
+) -> ScheduleResult:
     p, lay = m.p, m.lay
     idx = pd.date_range(p.start, periods=p.hours, freq="h")
     m_st, m_sp, st_arr, _ = m.flows(x)
@@ -436,7 +482,9 @@ def _result(m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list
         hourly[f"supply_temp_c[{sid}]"] = [x[lay.T(k, t)] for t in range(p.hours)]
         hourly[f"mdot_kg_s[{sid}]"] = m_sp[k]
         hourly[f"pump_mw[{sid}]"] = p.pumps[k].power_mw(m_sp[k])
-        hourly[f"supply_loss_mw[{sid}]"] = p.sp_loss_mw_per_k[k] * (hourly[f"supply_temp_c[{sid}]"] - p.ground_temp_c)
+        hourly[f"supply_loss_mw[{sid}]"] = p.sp_loss_mw_per_k[k] * (
+            hourly[f"supply_temp_c[{sid}]"] - p.ground_temp_c
+        )
     hourly["heat_delivered_mw"] = q.sum(axis=0)
     hourly["forecast_mw"] = p.st_forecast_mw.sum(axis=0)
     hourly["indoor_min_c"] = ti.min(axis=0)
@@ -457,7 +505,9 @@ def _result(m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list
     short = stations[stations["comfort_shortfall_k"] > SLACK_TOL_K]
     warnings: list[str] = []
     if len(short):
-        delays = dict(zip(p.st_ids, p.st_delay_h + np.array([p.sp_delay_h[k] for k in p.st_sp]), strict=True))
+        delays = dict(
+            zip(p.st_ids, p.st_delay_h + np.array([p.sp_delay_h[k] for k in p.st_sp]), strict=True)
+        )
         hour_no = ((short["ts"] - p.start) / pd.Timedelta("1h")).to_numpy()
         locked = hour_no < np.array([delays[s] for s in short["station_id"]])
         if (~locked).any():
@@ -469,8 +519,7 @@ def _result(m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list
             ]
             raise Infeasible(
                 "schedule infeasible: demand beyond what the network can carry at the highest"
-                " supply temperature and station flow limits — "
-                + "; ".join(lines),
+                " supply temperature and station flow limits — " + "; ".join(lines),
                 details={
                     "stations": sorted(set(short.loc[~locked, "station_id"])),
                     "hours": int((~locked).sum()),
@@ -482,3 +531,59 @@ def _result(m: _Model, x: np.ndarray, iters: int, elapsed: float, statuses: list
         )
     cost = m.true_cost(x)
     return ScheduleResult(hourly, stations, cost, iters, elapsed, statuses, warnings)
+
+
+def evaluate_fixed(p: ScheduleProblem, supply_c: np.ndarray) -> ScheduleResult:
+    """The same model run on given set-points (e.g. the heating curve): each station
+    takes its forecast load, or what its flow limit lets through at the arriving
+    temperature; an isolation station passes at most what arrives minus its approach."""
+    t0 = time.perf_counter()
+    m = _Model(p)
+    lay = m.lay
+    x = np.where(np.isfinite(m.lo), m.lo, 0.0)
+    for k in range(p.n_sp):  # parents first: a child is capped by its parent's arrival
+        for t in range(p.hours):
+            v = float(np.clip(supply_c[k, t], p.sp_min_c[k], p.sp_max_c[k]))
+            if k in m.sp_arr:
+                arr = m.sp_arr[k]
+                got = sum(x[c] * w for c, w in _arr_terms(lay, arr, t)) - arr.drop
+                v = min(v, got - p.sp_approach_k[k])
+            x[lay.T(k, t)] = v
+    st_arr, _ = m.arrivals(x)
+    cap = (
+        CP_MJ_PER_KG_K
+        * p.st_max_flow_kg_s[:, None]
+        * np.maximum(st_arr - p.st_return_c[:, None], 0.0)
+    )
+    q = np.minimum(p.st_forecast_mw, cap)
+    ti = np.empty_like(q)
+    prev = p.st_indoor_start_c.astype(float)
+    for t in range(p.hours):
+        prev = m.a * prev + (1 - m.a) * (
+            p.forecast_indoor_c + (q[:, t] - p.st_forecast_mw[:, t]) / p.st_h_mw_per_k
+        )
+        ti[:, t] = prev
+    x[lay.q0 : lay.i0] = q.ravel()
+    x[lay.i0 : lay.s0] = ti.ravel()
+    x[lay.s0 : lay.p0] = np.maximum(p.indoor_min_c - ti, 0.0).ravel()
+    out = _result_no_raise(m, x, time.perf_counter() - t0)
+    return out
+
+
+def _result_no_raise(m: _Model, x: np.ndarray, elapsed: float) -> ScheduleResult:
+    try:
+        return _result(m, x, 0, elapsed, [])
+    except Infeasible as exc:  # a fixed schedule is reported with its shortfall, not refused
+        res = _plain_result(m, x, elapsed)
+        res.warnings.append(str(exc))
+        return res
+
+
+def _plain_result(m: _Model, x: np.ndarray, elapsed: float) -> ScheduleResult:
+    saved = x[m.lay.s0 : m.lay.p0].copy()
+    x2 = x.copy()
+    x2[m.lay.s0 : m.lay.p0] = 0.0
+    res = _result(m, x2, 0, elapsed, [])
+    res.stations["comfort_shortfall_k"] = saved
+    res.cost = m.true_cost(x)
+    return res
