@@ -63,6 +63,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("monitor", "nuanliu.monitor.cli", "Indoor-temperature monitoring (室温监测)."),
     Subcommand("users", "nuanliu.api.cli", "Accounts and roles (用户与角色)."),
+    # control: forecast, schedule, balance
+    Subcommand(
+        "forecast",
+        "nuanliu.control.cli",
+        "Load forecasts (负荷预测): backtest, import, train, predict.",
+    ),
+    Subcommand(
+        "schedule",
+        "nuanliu.control.cli",
+        "Supply-temperature schedules (供水温度调度): propose, what-if.",
+    ),
+    Subcommand(
+        "balance",
+        "nuanliu.control.cli",
+        "Hydraulic balancing (水力平衡): set-points and valve settings with their effect.",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}
