@@ -401,8 +401,9 @@ class _Model:
         for k in range(p.n_sp):
             for t in range(p.hours):
                 i = lay.T(k, t)
-                lo[i] = max(lo[i], x0[i] - trust_k)
-                hi[i] = min(hi[i], x0[i] + trust_k)
+                if np.isfinite(trust_k):
+                    lo[i] = max(lo[i], x0[i] - trust_k)
+                    hi[i] = min(hi[i], x0[i] + trust_k)
         return linprog(
             c,
             A_ub=a_ub,
@@ -434,7 +435,10 @@ def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> Schedu
     x = _start_point(m, start_c)
     best = None
     best_cost = np.inf
-    trust = TRUST_K0
+    # the first LP has no trust region: the start (e.g. the heating curve) need not meet
+    # ramps or the isolation stations' limits, the LP's answer does; later LPs stay
+    # within a trust region around that feasible point
+    trust = np.inf
     statuses: list[str] = []
     it = 0
     for it in range(1, MAX_SLP_ITER + 1):
@@ -456,11 +460,11 @@ def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> Schedu
             best, best_cost, x = res.x, cost, res.x
             if step < 0.02:
                 break
-            trust = min(trust * 1.5, 40.0)
+            trust = TRUST_K0 if not np.isfinite(trust) else min(trust * 1.5, 40.0)
         elif step < 0.02:  # the LP returns to the same point: converged
             break
         else:
-            trust /= 3.0
+            trust = (TRUST_K0 if not np.isfinite(trust) else trust) / 3.0
             if trust < 0.05:
                 break
     assert best is not None

@@ -110,7 +110,13 @@ def _one(site_id: str, part: pd.DataFrame, has_weather: bool) -> HourlySeries:
     temp = None
     if has_weather:
         raw = hourly["outdoor_temp_c"].astype(float)
-        temp = raw.interpolate(limit=MAX_WEATHER_GAP_H, limit_area="inside")
+        # fill only whole gaps of at most MAX_WEATHER_GAP_H hours (pandas' ``limit``
+        # would fill the first hours of a longer gap too)
+        missing = raw.isna()
+        run_id = (missing != missing.shift()).cumsum()
+        run_len = missing.groupby(run_id).transform("size")
+        short = missing & (run_len <= MAX_WEATHER_GAP_H)
+        temp = raw.where(~short, raw.interpolate(limit_area="inside"))
         rep.weather_interpolated_h = int(raw.isna().sum() - temp.isna().sum())
         rep.weather_missing_h = int(temp.isna().sum())
         if rep.weather_interpolated_h:
