@@ -20,7 +20,12 @@ def synthetic(days: int = 120, seed: int = 1, site: str = "st1") -> pd.DataFrame
     rng = np.random.default_rng(seed)
     idx = pd.date_range("2026-10-01", periods=24 * days, freq="h", tz="UTC")
     h = np.arange(len(idx))
-    temp = -5 + 8 * np.sin(2 * np.pi * h / (24 * 9)) + 4 * np.sin(2 * np.pi * (h % 24) / 24) + rng.normal(0, 1, len(h))
+    temp = (
+        -5
+        + 8 * np.sin(2 * np.pi * h / (24 * 9))
+        + 4 * np.sin(2 * np.pi * (h % 24) / 24)
+        + rng.normal(0, 1, len(h))
+    )
     smooth = pd.Series(temp).rolling(12, min_periods=1).mean().to_numpy()
     profile = 1 + 0.15 * np.sin(2 * np.pi * ((h % 24) - 7) / 24)
     load = np.maximum(0, 40 * (18 - smooth)) * profile * (1 + rng.normal(0, 0.02, len(h)))
@@ -37,18 +42,24 @@ def test_forecasts_use_nothing_after_their_origin() -> None:
     changed = frame.copy()
     changed.loc[changed["ts"] >= "2026-11-20", "heat_kw"] *= 3.0
     s2 = prepare(changed)["st1"]
-    np.testing.assert_allclose(forecaster.predict(model, s2, 1)["forecast_kw"][day].to_numpy(), base[1])
+    np.testing.assert_allclose(
+        forecaster.predict(model, s2, 1)["forecast_kw"][day].to_numpy(), base[1]
+    )
     # the 2-days-ahead forecast is blind to the day before the target too
     changed.loc[changed["ts"] >= "2026-11-19", "heat_kw"] *= 3.0
     s3 = prepare(changed)["st1"]
-    np.testing.assert_allclose(forecaster.predict(model, s3, 2)["forecast_kw"][day].to_numpy(), base[2])
+    np.testing.assert_allclose(
+        forecaster.predict(model, s3, 2)["forecast_kw"][day].to_numpy(), base[2]
+    )
 
 
 def test_backtest_beats_persistence_and_the_baselines_are_what_they_say() -> None:
     s = prepare(synthetic(120))["st1"]
     bt = backtest.run_backtest(s, train_until="2026-12-20", days_ahead=(1,))
     t = bt.table.set_index("forecaster")
-    assert t.loc["lightgbm", "hourly_mape_pct"] < 0.6 * t.loc["same_hour_yesterday", "hourly_mape_pct"]
+    assert (
+        t.loc["lightgbm", "hourly_mape_pct"] < 0.6 * t.loc["same_hour_yesterday", "hourly_mape_pct"]
+    )
     assert t.loc["lightgbm", "daily_mape_pct"] < t.loc["degree_hour", "daily_mape_pct"]
     p = bt.predictions[1]
     lag = s.heat_kw.shift(24).reindex(p.index)
@@ -69,7 +80,9 @@ def test_nan_load_is_counted_not_trained_on_and_not_scored() -> None:
 
 def test_missing_weather_hours_fall_back_to_the_calendar_model() -> None:
     frame = synthetic(60)
-    frame.loc[(frame["ts"] >= "2026-11-20") & (frame["ts"] < "2026-11-21"), "outdoor_temp_c"] = np.nan
+    frame.loc[(frame["ts"] >= "2026-11-20") & (frame["ts"] < "2026-11-21"), "outdoor_temp_c"] = (
+        np.nan
+    )
     s = prepare(frame)["st1"]
     assert s.report.weather_missing_h == 24 and s.report.weather_interpolated_h == 0
     model = forecaster.train(s, train_until="2026-11-15", days_ahead=(1,))
@@ -106,7 +119,9 @@ def test_model_versions_are_stable_and_round_trip() -> None:
     m = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,))
     again = forecaster.ForecastModel.from_bytes(m.to_bytes())
     assert again.version == m.version
-    np.testing.assert_allclose(forecaster.predict(again, s, 1)["forecast_kw"], forecaster.predict(m, s, 1)["forecast_kw"])
+    np.testing.assert_allclose(
+        forecaster.predict(again, s, 1)["forecast_kw"], forecaster.predict(m, s, 1)["forecast_kw"]
+    )
     other = forecaster.train(s, train_until="2026-11-02", days_ahead=(1,))
     assert other.version != m.version
 
@@ -124,19 +139,40 @@ def test_cli_backtests_a_users_own_csv(tmp_path: Path, monkeypatch: pytest.Monke
     weather = tmp_path / "weather.csv"
     local = frame["ts"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
     pd.DataFrame({"time": local, "load": frame["heat_kw"]}).to_csv(load, index=False)
-    w = pd.DataFrame({"time": local, "temperature": frame["outdoor_temp_c"]}).drop(index=range(50, 60))
+    w = pd.DataFrame({"time": local, "temperature": frame["outdoor_temp_c"]}).drop(
+        index=range(50, 60)
+    )
     w.to_csv(weather, index=False)
     out = tmp_path / "metrics.csv"
     res = CliRunner().invoke(
         app,
-        ["forecast", "backtest", "--load", str(load), "--weather", str(weather), "--train-until",
-         "2026-11-25", "--tz", "Asia/Shanghai", "--days-ahead", "1", "--out", str(out)],
+        [
+            "forecast",
+            "backtest",
+            "--load",
+            str(load),
+            "--weather",
+            str(weather),
+            "--train-until",
+            "2026-11-25",
+            "--tz",
+            "Asia/Shanghai",
+            "--days-ahead",
+            "1",
+            "--out",
+            str(out),
+        ],
         terminal_width=240,
     )
     assert res.exit_code == 0, res.output
     assert "MAPE" in res.output and "degree_hour" in res.output
     table = pd.read_csv(out)
-    assert set(table["forecaster"]) == {"lightgbm", "same_hour_yesterday", "same_hour_last_week", "degree_hour"}
+    assert set(table["forecaster"]) == {
+        "lightgbm",
+        "same_hour_yesterday",
+        "same_hour_last_week",
+        "degree_hour",
+    }
 
 
 def test_cli_says_what_is_wrong_with_a_bad_file(tmp_path: Path) -> None:
@@ -144,7 +180,9 @@ def test_cli_says_what_is_wrong_with_a_bad_file(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.csv"
     bad.write_text("time,load\n2026-01-01 00:00,5\nyesterday,6\n")
-    res = CliRunner().invoke(app, ["forecast", "backtest", "--load", str(bad), "--train-until", "2026-01-01"])
+    res = CliRunner().invoke(
+        app, ["forecast", "backtest", "--load", str(bad), "--train-until", "2026-01-01"]
+    )
     assert res.exit_code == 2
     assert "row 3" in res.output and "yesterday" in res.output
 
@@ -154,6 +192,10 @@ def test_tartu_daily_energy_beats_yesterdays(shared_data: Path) -> None:
     from nuanliu.control import datasets
 
     s = prepare(datasets.tartu(shared_data))["tartu-10259"]
-    bt = backtest.run_backtest(s, train_until="2019-10-01", days_ahead=(1,), tz="Europe/Tallinn", country="EE")
+    bt = backtest.run_backtest(
+        s, train_until="2019-10-01", days_ahead=(1,), tz="Europe/Tallinn", country="EE"
+    )
     t = bt.table.set_index("forecaster")
-    assert t.loc["lightgbm", "daily_mape_pct"] < 0.6 * t.loc["same_hour_yesterday", "daily_mape_pct"]
+    assert (
+        t.loc["lightgbm", "daily_mape_pct"] < 0.6 * t.loc["same_hour_yesterday", "daily_mape_pct"]
+    )

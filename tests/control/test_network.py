@@ -47,20 +47,28 @@ def test_balancing_lowers_head_and_keeps_every_station_supplied(net) -> None:
     v = b.valves.set_index("station_id")
     # a valve pre-set to its Kv burns exactly the excess at design flow
     row = v[np.isfinite(v["kv_m3_h"])].iloc[0]
-    assert (row["mdot_kg_s"] / 960 * 3600 / row["kv_m3_h"]) ** 2 == pytest.approx(row["excess_bar"], rel=1e-6)
+    assert (row["mdot_kg_s"] / 960 * 3600 / row["kv_m3_h"]) ** 2 == pytest.approx(
+        row["excess_bar"], rel=1e-6
+    )
 
 
 @pytest.mark.slow
 def test_tuoketuo_schedule_meets_station_limits(net) -> None:
     from nuanliu.control import service
 
-    prop = service.propose("tuoketuo-hohhot", start=pd.Timestamp("2027-01-10", tz="Asia/Shanghai"), hours=24)
+    prop = service.propose(
+        "tuoketuo-hohhot", start=pd.Timestamp("2027-01-10", tz="Asia/Shanghai"), hours=24
+    )
     p, st = prop.problem, prop.schedule.stations
     h = prop.schedule.hourly
     for k, sp in enumerate(p.sp_ids):
         t = h[f"supply_temp_c[{sp}]"]
         assert t.between(p.sp_min_c[k] - 1e-6, p.sp_max_c[k] + 1e-6).all()
-    cap = CP_MJ_PER_KG_K * st["max_mdot_kg_s"] * (st["arrival_temp_c"] - np.repeat(p.st_return_c, p.hours))
+    cap = (
+        CP_MJ_PER_KG_K
+        * st["max_mdot_kg_s"]
+        * (st["arrival_temp_c"] - np.repeat(p.st_return_c, p.hours))
+    )
     assert (st["heat_mw"] <= cap + 1e-6).all()
     hour = (st["ts"] - p.start) / pd.Timedelta("1h")
     total_delay = np.repeat(p.st_delay_h + p.sp_delay_h[p.st_sp], p.hours)

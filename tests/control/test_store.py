@@ -24,7 +24,9 @@ def test_history_round_trips_and_keeps_nan_as_missing(store) -> None:
     frame.loc[frame.index[5], "heat_kw"] = np.nan
     assert cstore.save_history(store, frame) == len(frame)
     cstore.save_history(store, frame.iloc[:10])  # idempotent upsert
-    back = cstore.load_history(store, start=frame["ts"].min(), end=frame["ts"].max() + pd.Timedelta("1h"))
+    back = cstore.load_history(
+        store, start=frame["ts"].min(), end=frame["ts"].max() + pd.Timedelta("1h")
+    )
     assert len(back) == len(frame)
     assert back["heat_kw"].isna().sum() == 1
     np.testing.assert_allclose(back["heat_kw"].dropna(), frame["heat_kw"].dropna())
@@ -53,23 +55,55 @@ def test_models_are_versioned_and_forecasts_sit_beside_actuals(store) -> None:
 def _hourly(hours: int = 4) -> pd.DataFrame:
     idx = pd.date_range("2026-12-02", periods=hours, freq="h", tz="UTC")
     return pd.DataFrame(
-        {"supply_temp_c[S]": np.linspace(100, 110, hours), "heat_delivered_mw": 5.0, "forecast_mw": 5.5}, index=idx
+        {
+            "supply_temp_c[S]": np.linspace(100, 110, hours),
+            "heat_delivered_mw": 5.0,
+            "forecast_mw": 5.5,
+        },
+        index=idx,
     )
 
 
 def test_a_schedule_is_decided_once_and_edits_are_kept(store) -> None:
     h = _hourly()
     curve = np.full((1, 4), 105.0)
-    sid = cstore.save_schedule(store, network="n", enterprise_id="E1", hourly=h, sp_ids=["S"], curve=curve,
-                               cost={"total_cost": 1.0}, curve_cost={"total_cost": 2.0}, status="proposed", now=NOW)
+    sid = cstore.save_schedule(
+        store,
+        network="n",
+        enterprise_id="E1",
+        hourly=h,
+        sp_ids=["S"],
+        curve=curve,
+        cost={"total_cost": 1.0},
+        curve_cost={"total_cost": 2.0},
+        status="proposed",
+        now=NOW,
+    )
     with pytest.raises(InvalidInput):
         cstore.decide(store, sid, decision="edited", user="op", now=NOW)
     with pytest.raises(NotFound):
-        cstore.decide(store, sid, decision="edited", user="op", now=NOW,
-                      edits={("S", datetime(2027, 1, 1, tzinfo=UTC)): 99.0})
-    cstore.decide(store, sid, decision="edited", user="op", now=NOW, edits={("S", h.index[1].to_pydatetime()): 99.0})
+        cstore.decide(
+            store,
+            sid,
+            decision="edited",
+            user="op",
+            now=NOW,
+            edits={("S", datetime(2027, 1, 1, tzinfo=UTC)): 99.0},
+        )
+    cstore.decide(
+        store,
+        sid,
+        decision="edited",
+        user="op",
+        now=NOW,
+        edits={("S", h.index[1].to_pydatetime()): 99.0},
+    )
     head, hours = cstore.get_schedule(store, sid)
-    assert head["status"] == "edited" and head["decided_by"] == "op" and head["curve_cost"]["total_cost"] == 2.0
+    assert (
+        head["status"] == "edited"
+        and head["decided_by"] == "op"
+        and head["curve_cost"]["total_cost"] == 2.0
+    )
     assert hours["edited_c"].notna().sum() == 1 and hours["edited_c"].max() == 99.0
     with pytest.raises(Conflict):
         cstore.decide(store, sid, decision="accepted", user="op", now=NOW)

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users of one's own enterprise
     READ_AUDIT = "read_audit"
     READ_NETWORK = "read_network"  # network twin results (operations data, not households)
+    # control: accept, edit or reject a proposed supply-temperature schedule (调度)
+    DISPATCH = "dispatch"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +59,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESIDENT: frozenset({Permission.READ}),
     Role.GATEWAY: frozenset({Permission.INGEST}),
 }
+
+# control: enterprise admins and operators dispatch their own enterprise's schedules
+PERMISSIONS[Role.ENTERPRISE_ADMIN] |= {Permission.DISPATCH}
+PERMISSIONS[Role.ENTERPRISE_OPERATOR] |= {Permission.DISPATCH}
 
 # Roles that see resident names and phone numbers of households in their scope.
 UNMASKED_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.STEWARD, Role.RESIDENT})

@@ -514,6 +514,29 @@ def _result(
         )
         hour_no = ((short["ts"] - p.start) / pd.Timedelta("1h")).to_numpy()
         locked = hour_no < np.array([delays[s] for s in short["station_id"]])
+        # beyond capacity: the station already gets its largest flow at the hottest water
+        # the chain of supply points can send; any other shortfall is the plan catching up
+        # from its starting state (history, ramp limits) and is reported as a warning
+        reach = np.zeros(p.n_sp)
+        for k in range(p.n_sp):
+            par = p.sp_parent[k]
+            reach[k] = (
+                p.sp_max_c[k]
+                if par < 0
+                else min(p.sp_max_c[k], reach[par] - p.sp_drop_k[k] - p.sp_approach_k[k])
+            )
+        top = dict(zip(p.st_ids, reach[p.st_sp] - p.st_drop_k, strict=True))
+        at_cap = (
+            short["arrival_temp_c"].to_numpy()
+            >= np.array([top[s] for s in short["station_id"]]) - 0.5
+        ) & (short["mdot_kg_s"].to_numpy() >= 0.99 * short["max_mdot_kg_s"].to_numpy())
+        catching_up = ~locked & ~at_cap
+        if catching_up.any():
+            warnings.append(
+                f"{int(catching_up.sum())} station-hour(s) below {p.indoor_min_c:g} °C while the plan"
+                f" catches up from its starting state (ramp ≤ {p.ramp_k_per_h:g} K/h)"
+            )
+        locked = locked | catching_up
         if (~locked).any():
             worst = short[~locked].sort_values("comfort_shortfall_k", ascending=False).head(5)
             lines = [
@@ -571,6 +594,17 @@ def evaluate_fixed(p: ScheduleProblem, supply_c: np.ndarray) -> ScheduleResult:
     x[lay.i0 : lay.s0] = ti.ravel()
     x[lay.s0 : lay.p0] = np.maximum(p.indoor_min_c - ti, 0.0).ravel()
     out = _result_no_raise(m, x, time.perf_counter() - t0)
+    cold = out.stations[out.stations["comfort_shortfall_k"] > SLACK_TOL_K]
+    if len(cold):
+        worst = cold.sort_values("comfort_shortfall_k", ascending=False).head(3)
+        out.warnings.insert(
+            0,
+            f"{len(cold)} station-hour(s) below {p.indoor_min_c:g} °C with these set-points; worst: "
+            + "; ".join(
+                f"{r.station_id} at {r.ts:%Y-%m-%d %H:%M}Z ({r.indoor_c:.1f} °C)"
+                for r in worst.itertuples()
+            ),
+        )
     return out
 
 

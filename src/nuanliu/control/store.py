@@ -164,6 +164,8 @@ def forecast_vs_actual(store: Any, site_id: str, *, start: datetime, end: dateti
         fc = fc.groupby("ts").last().reset_index()
     else:
         fc = pd.DataFrame(columns=["ts", "issued_at", "forecast_kw", "fallback", "model_id"])
+    fc["ts"] = pd.to_datetime(fc["ts"], utc=True)
+    actual["ts"] = pd.to_datetime(actual["ts"], utc=True)
     out = fc.merge(
         actual[["ts", "heat_kw"]].rename(columns={"heat_kw": "actual_kw"}), on="ts", how="outer"
     )
