@@ -60,6 +60,8 @@ class ScheduleResult:
     elapsed_s: float
     lp_status: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: CPU time of this process (wall time includes waiting on a busy machine)
+    cpu_s: float = 0.0
 
 
 @dataclass
@@ -81,7 +83,8 @@ class _Layout:
         self.i0 = self.q0 + p.n_st * p.hours
         self.s0 = self.i0 + p.n_st * p.hours
         self.p0 = self.s0 + p.n_st * p.hours
-        self.n = self.p0 + p.n_sp * p.hours
+        self.m0 = self.p0 + p.n_sp * p.hours  # supply points' flows (the linearised ones)
+        self.n = self.m0 + p.n_sp * p.hours
 
     def T(self, k: int, tau: int) -> int:
         return self.t0 + k * self.nt + min(max(tau, -self.hh), self.h - 1) + self.hh
@@ -97,6 +100,9 @@ class _Layout:
 
     def P(self, k: int, t: int) -> int:
         return self.p0 + k * self.h + t
+
+    def M(self, k: int, t: int) -> int:
+        return self.m0 + k * self.h + t
 
 
 def _arrival(k: int, delay_h: float, drop: float) -> _Arrival:
@@ -261,6 +267,7 @@ class _Model:
                 else:
                     lo[i], hi[i] = p.sp_min_c[k], p.sp_max_c[k]
         lo[lay.i0 : lay.s0] = -np.inf
+        lo[lay.m0 :] = -np.inf  # linearised flows may dip below zero away from the iterate
         self.lo, self.hi = lo, hi
 
     # -- the true cost and the flows of a point -----------------------------------
@@ -334,12 +341,8 @@ class _Model:
             list(self.rows.v),
             list(self.rows.ub),
         )
-        rows.eq_r, rows.eq_c, rows.eq_v, rows.eq_b = (
-            self.rows.eq_r,
-            self.rows.eq_c,
-            self.rows.eq_v,
-            self.rows.eq_b,
-        )
+        rows.eq_r, rows.eq_c = list(self.rows.eq_r), list(self.rows.eq_c)
+        rows.eq_v, rows.eq_b = list(self.rows.eq_v), list(self.rows.eq_b)
         m_st, m_sp, st_arr, sp_arr = self.flows(x0)
         q0 = x0[lay.q0 : lay.i0].reshape(p.n_st, p.hours)
         # linearised flow of each supply point per hour: m ≈ m0 + Σ g (x − x0)
@@ -379,14 +382,11 @@ class _Model:
                 continue
             cuts = PUMP_CUTS * m_ref
             for t in range(p.hours):
-                d = lin[k][t]
+                # M = base + Σ g x (one row), then P ≥ f(Mi) + f'(Mi)(M − Mi): two entries each
+                rows.eq([(lay.M(k, t), 1.0)] + [(c, -g) for c, g in lin[k][t].items()], base[k, t])
                 for mi in cuts:
-                    f, s = float(pm.power_mw(mi)), float(pm.slope(mi))
-                    # s·(base + Σ g x) − P ≤ s·mi − f
-                    rows.le(
-                        [(c, s * g) for c, g in d.items()] + [(lay.P(k, t), -1.0)],
-                        s * mi - f - s * base[k, t],
-                    )
+                    f, sl = float(pm.power_mw(mi)), float(pm.slope(mi))
+                    rows.le([(lay.M(k, t), sl), (lay.P(k, t), -1.0)], sl * mi - f)
         a_ub, b_ub, a_eq, b_eq = rows.matrices(lay.n)
         c = np.zeros(lay.n)
         c[lay.q0 : lay.i0] = p.heat_price_per_mwh
@@ -431,6 +431,7 @@ def _start_point(m: _Model, start_c: np.ndarray | None) -> np.ndarray:
 def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> ScheduleResult:
     """The cheapest schedule meeting every constraint (see the module doc)."""
     t_start = time.perf_counter()
+    cpu_start = time.process_time()
     m = _Model(p)
     x = _start_point(m, start_c)
     best = None
@@ -468,7 +469,9 @@ def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> Schedu
             if trust < 0.05:
                 break
     assert best is not None
-    return _result(m, best, it, time.perf_counter() - t_start, statuses)
+    out = _result(m, best, it, time.perf_counter() - t_start, statuses)
+    out.cpu_s = time.process_time() - cpu_start
+    return out
 
 
 def _result(
