@@ -259,7 +259,8 @@ def main() -> None:
     parts = [
         "# Control benchmark (bench/control.py)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared); {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared); "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
     ]
     if not args.skip_backtest:
@@ -268,7 +269,8 @@ def main() -> None:
         parts += [
             "## Forecast backtests (rolling origin, daily origins at local midnight)",
             "",
-            "Weather for Tartu is the observed hourly temperature used as if forecast (an upper bound);",
+            "Weather for Tartu is the observed hourly temperature used as if forecast"
+            " (an upper bound);",
             "Brønderslev has no weather: calendar, Danish holidays and recent load only.",
             "MAPE over hours with load above 5 % of the mean; daily = energy per local day.",
             "",
@@ -349,7 +351,8 @@ def main() -> None:
             md(diff, "+.2f"),
             "",
             f"Balancing set-points applied in (b) and (c): {bal.recommended}.",
-            f"(c): {len(solve)} daily 48 h re-plans, optimisation {solve.mean():.1f} s mean, {solve.max():.1f} s max;"
+            f"(c): {len(solve)} daily 48 h re-plans, optimisation {solve.mean():.1f} s mean,"
+            f" {solve.max():.1f} s max;"
             f" forecast = the station demand simulated in (b) (a perfect forecast).",
             f"Warnings of the re-plans: {len(roll.warnings)}.",
             "",

@@ -137,7 +137,8 @@ def recommend(
     after = solve_steady(new_net, outdoor_temp_c=t_out, options=opts, warm_start=before)
     if not after.solved:
         result.notes.append(
-            f"the twin does not solve with the new set-points ({after.status}); keep the current ones"
+            f"the twin does not solve with the new set-points ({after.status});"
+            " keep the current ones"
         )
     design_flow = st["mdot_kg_s"]
     ast = after.stations.set_index("station_id")

@@ -364,7 +364,8 @@ def predict_cmd(
     console.print(f"{n} hour(s) forecast and stored for {site} (model {model.version})")
     if missing:
         console.print(
-            f"[yellow]{missing} hour(s) without a forecast (no load in the week before the origin)[/yellow]"
+            f"[yellow]{missing} hour(s) without a forecast"
+            " (no load in the week before the origin)[/yellow]"
         )
 
 
@@ -434,9 +435,11 @@ def propose_cmd(
     console.print(_table(show.iloc[::3], f"{network}: proposed schedule 调度方案 (every 3rd hour)"))
     sv = prop.savings
     console.print(
-        f"heat {sv['heat_mwh']:,.0f} MWh ({sv['heat_pct']:.1f} %), losses {sv['loss_mwh']:,.0f} MWh, pumps "
-        f"{sv['pump_mwh']:,.0f} MWh, cost {sv['cost_yuan']:,.0f} 元 saved against the heating curve; "
-        f"cold station-hours: curve {sv['curve_cold_station_hours']:.0f}, schedule {sv['schedule_cold_station_hours']:.0f}"
+        f"heat {sv['heat_mwh']:,.0f} MWh ({sv['heat_pct']:.1f} %), "
+        f"losses {sv['loss_mwh']:,.0f} MWh, pumps {sv['pump_mwh']:,.0f} MWh, "
+        f"cost {sv['cost_yuan']:,.0f} 元 saved against the heating curve; cold station-hours: "
+        f"curve {sv['curve_cold_station_hours']:.0f}, "
+        f"schedule {sv['schedule_cold_station_hours']:.0f}"
     )
     console.print(f"solved in {elapsed:.1f} s ({prop.schedule.iterations} LP iterations, HiGHS)")
     for w in prop.schedule.warnings:

@@ -442,7 +442,8 @@ def optimise(p: ScheduleProblem, *, start_c: np.ndarray | None = None) -> Schedu
     trust = np.inf
     statuses: list[str] = []
     it = 0
-    for it in range(1, MAX_SLP_ITER + 1):
+    while it < MAX_SLP_ITER:
+        it += 1
         res = m.lp(x, trust)
         statuses.append(res.message)
         if res.status == 2:
@@ -536,7 +537,8 @@ def _result(
         catching_up = ~locked & ~at_cap
         if catching_up.any():
             warnings.append(
-                f"{int(catching_up.sum())} station-hour(s) below {p.indoor_min_c:g} °C while the plan"
+                f"{int(catching_up.sum())} station-hour(s) below {p.indoor_min_c:g} °C"
+                " while the plan"
                 f" catches up from its starting state (ramp ≤ {p.ramp_k_per_h:g} K/h)"
             )
         locked = locked | catching_up
@@ -602,7 +604,8 @@ def evaluate_fixed(p: ScheduleProblem, supply_c: np.ndarray) -> ScheduleResult:
         worst = cold.sort_values("comfort_shortfall_k", ascending=False).head(3)
         out.warnings.insert(
             0,
-            f"{len(cold)} station-hour(s) below {p.indoor_min_c:g} °C with these set-points; worst: "
+            f"{len(cold)} station-hour(s) below {p.indoor_min_c:g} °C"
+            " with these set-points; worst: "
             + "; ".join(
                 f"{r.station_id} at {r.ts:%Y-%m-%d %H:%M}Z ({r.indoor_c:.1f} °C)"
                 for r in worst.itertuples()

@@ -85,7 +85,8 @@ def save_model(store: Any, model: ForecastModel, notes: list[str]) -> str:
         if w.scalar("SELECT count(*) FROM ctl_forecast_models WHERE model_id = ?", [mid]):
             return mid
         w.execute(
-            "INSERT INTO ctl_forecast_models (model_id, site_id, trained_until, created_at, days_ahead,"
+            "INSERT INTO ctl_forecast_models (model_id, site_id, trained_until, created_at,"
+            " days_ahead,"
             " weather, train_hours, notes, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 mid,
@@ -105,14 +106,18 @@ def save_model(store: Any, model: ForecastModel, notes: list[str]) -> str:
 def latest_model(store: Any, site_id: str) -> ForecastModel | None:
     with store.read() as q:
         row = q.one(
-            "SELECT blob FROM ctl_forecast_models WHERE site_id = ? ORDER BY created_at DESC LIMIT 1",
+            "SELECT blob FROM ctl_forecast_models WHERE site_id = ?"
+            " ORDER BY created_at DESC LIMIT 1",
             [site_id],
         )
     return ForecastModel.from_bytes(bytes(row[0])) if row else None
 
 
 def list_models(store: Any, site_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    sql = "SELECT model_id, site_id, trained_until, created_at, days_ahead, weather, train_hours FROM ctl_forecast_models"
+    sql = (
+        "SELECT model_id, site_id, trained_until, created_at, days_ahead, weather, train_hours"
+        " FROM ctl_forecast_models"
+    )
     params: list[Any] = []
     if site_ids is not None:
         if not site_ids:
@@ -210,7 +215,8 @@ def save_schedule(
             )
     with store.write() as w:
         w.execute(
-            "INSERT INTO ctl_schedules (schedule_id, network, enterprise_id, created_at, start_ts, hours, status,"
+            "INSERT INTO ctl_schedules (schedule_id, network, enterprise_id, created_at, start_ts,"
+            " hours, status,"
             " cost_json, curve_cost_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 sid,
@@ -225,7 +231,8 @@ def save_schedule(
             ],
         )
         w.executemany(
-            "INSERT INTO ctl_schedule_hours (schedule_id, ts, supply_point, proposed_c, curve_c, edited_c, heat_mw,"
+            "INSERT INTO ctl_schedule_hours (schedule_id, ts, supply_point, proposed_c, curve_c,"
+            " edited_c, heat_mw,"
             " forecast_mw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
@@ -238,7 +245,8 @@ def get_schedule(store: Any, schedule_id: str) -> tuple[dict[str, Any], pd.DataF
         if not head:
             raise NotFound(f"no schedule {schedule_id!r}")
         hours = q.df(
-            "SELECT ts, supply_point, proposed_c, curve_c, edited_c, heat_mw, forecast_mw FROM ctl_schedule_hours"
+            "SELECT ts, supply_point, proposed_c, curve_c, edited_c, heat_mw, forecast_mw"
+            " FROM ctl_schedule_hours"
             " WHERE schedule_id = ? ORDER BY supply_point, ts",
             [schedule_id],
         )
@@ -253,7 +261,10 @@ def get_schedule(store: Any, schedule_id: str) -> tuple[dict[str, Any], pd.DataF
 def list_schedules(
     store: Any, *, enterprise_ids: Sequence[str] | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    sql = "SELECT schedule_id, network, enterprise_id, created_at, start_ts, hours, status, decided_by FROM ctl_schedules"
+    sql = (
+        "SELECT schedule_id, network, enterprise_id, created_at, start_ts, hours, status,"
+        " decided_by FROM ctl_schedules"
+    )
     params: list[Any] = []
     if enterprise_ids is not None:
         if not enterprise_ids:
@@ -289,13 +300,15 @@ def decide(
             if not (0.0 < float(v) < 200.0):
                 raise InvalidInput(f"edit {sp} at {ts}: {v} °C is not a supply temperature")
             n = w.execute(
-                "UPDATE ctl_schedule_hours SET edited_c = ? WHERE schedule_id = ? AND supply_point = ? AND ts = ?",
+                "UPDATE ctl_schedule_hours SET edited_c = ?"
+                " WHERE schedule_id = ? AND supply_point = ? AND ts = ?",
                 [float(v), schedule_id, sp, _utc(ts)],
             )
             if n == 0:
                 raise NotFound(f"schedule {schedule_id} has no hour {ts} for {sp}")
         w.execute(
-            "UPDATE ctl_schedules SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE schedule_id = ?",
+            "UPDATE ctl_schedules SET status = ?, decided_by = ?, decided_at = ?, note = ?"
+            " WHERE schedule_id = ?",
             [decision, user, _utc(now), note, schedule_id],
         )
 
