@@ -109,3 +109,21 @@ def test_a_schedule_is_decided_once_and_edits_are_kept(store) -> None:
         cstore.decide(store, sid, decision="accepted", user="op", now=NOW)
     assert [r["schedule_id"] for r in cstore.list_schedules(store, enterprise_ids=["E1"])] == [sid]
     assert cstore.list_schedules(store, enterprise_ids=["E2"]) == []
+
+
+def test_per_site_training_fans_out_and_names_sites_without_history(store) -> None:
+    from nuanliu.control.cli import train_sites
+
+    cstore.save_history(store, synthetic(40, site="st1"))
+    cstore.save_history(store, synthetic(40, seed=2, site="st2"))
+    cstore.save_history(store, synthetic(5, seed=3, site="short"))
+    done = train_sites(
+        store, sites=["st1", "st2", "short", "ghost"], train_until=datetime(2026, 11, 5, tzinfo=UTC),
+        tz="Asia/Shanghai", country="CN", workers=0, scheduler=None,
+    )
+    by_site = {r["site"]: r for r in done}
+    assert by_site["st1"]["model_id"] and by_site["st2"]["model_id"]
+    assert by_site["st1"]["model_id"] != by_site["st2"]["model_id"]
+    assert "at least" in by_site["short"]["error"]
+    assert "no history" in by_site["ghost"]["error"]
+    assert set(cstore.list_models(store)["site_id"]) == {"st1", "st2"}

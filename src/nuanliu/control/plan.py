@@ -317,6 +317,7 @@ def problem_from_twin(
     max_flow_ratio: float = 1.0,
     ramp_k_per_h: float = 6.0,
     ground_temp_c: float = 5.0,
+    fixed_supply_c: dict[str, float] | None = None,
 ) -> tuple[ScheduleProblem, Delays]:
     """The schedule problem for ``forecast_w`` (n_st, hours) from ``start`` (UTC hour).
 
@@ -393,7 +394,16 @@ def problem_from_twin(
             len(twin.sp_ids), n_hist
         )
     )
+    hist = np.array(hist, dtype=float)  # a copy: fixed points are written into it
     st_h = twin.st_design_w / (DESIGN_INDOOR_C - twin.design_outdoor_c) / 1e6
+    # supply points held at a fixed set-point (e.g. an isolation station whose secondary
+    # supply the operator does not schedule): their range collapses to that value
+    sp_min, sp_max = twin.sp_min_c.copy(), twin.sp_design_c.copy()
+    for sid, v in (fixed_supply_c or {}).items():
+        if sid not in twin.sp_ids:
+            raise InvalidInput(f"fixed_supply_c: {sid!r} is not a supply point ({twin.sp_ids})")
+        sp_min[twin.sp_ids.index(sid)] = sp_max[twin.sp_ids.index(sid)] = float(v)
+        hist[twin.sp_ids.index(sid)] = float(v)
     p = ScheduleProblem(
         start=start,
         hours=hours,
@@ -404,8 +414,8 @@ def problem_from_twin(
         sp_approach_k=twin.sp_approach_k,
         sp_return_c=sp_ret,
         sp_max_flow_kg_s=twin.sp_max_flow_kg_s,
-        sp_min_c=twin.sp_min_c,
-        sp_max_c=twin.sp_design_c,
+        sp_min_c=sp_min,
+        sp_max_c=sp_max,
         sp_loss_mw_per_k=sp_loss,
         sp_history_c=hist,
         pumps=twin.pumps,

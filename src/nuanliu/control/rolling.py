@@ -36,6 +36,7 @@ def rolling_schedule(
     history_h: int = 48,
     prices: Prices | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    initial_history: pd.DataFrame | None = None,
     **problem_kw,
 ) -> RollingResult:
     """``forecast_w``: station id columns, hourly UTC index covering the season plus the
@@ -45,9 +46,12 @@ def rolling_schedule(
     applied = pd.DataFrame(columns=sp, dtype=float)
     out = RollingResult(setpoints=applied)
     hist_idx = pd.date_range(start - pd.Timedelta(hours=history_h), periods=history_h, freq="h")
-    hist = pd.DataFrame(
-        twin.curve_schedule(outdoor_c.reindex(hist_idx).to_numpy()).T, index=hist_idx, columns=sp
-    )
+    if initial_history is not None:  # what ran before the first day (columns: sp ids)
+        hist = initial_history.reindex(hist_idx)[sp].astype(float)
+    else:  # the heating curves
+        hist = pd.DataFrame(
+            twin.curve_schedule(outdoor_c.reindex(hist_idx).to_numpy()).T, index=hist_idx, columns=sp
+        )
     for d in range(days):
         t0 = start + pd.Timedelta(hours=replan_h * d)
         idx = pd.date_range(t0, periods=horizon_h, freq="h")
