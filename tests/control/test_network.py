@@ -76,3 +76,24 @@ def test_tuoketuo_schedule_meets_station_limits(net) -> None:
     assert (st.loc[free, "arrival_temp_c"] >= st.loc[free, "min_supply_c"] - 1e-6).all()
     assert (st.loc[free, "indoor_c"] >= p.indoor_min_c - 1e-6).all()
     assert prop.schedule.elapsed_s < 60
+
+
+@pytest.mark.slow
+def test_shadow_job_records_the_day_beside_the_curve(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from nuanliu.control import jobs
+    from nuanliu.control import store as cstore
+    from nuanliu.store import open_store
+
+    store = open_store(f"duckdb:///{tmp_path / 'shadow.duckdb'}")
+    try:
+        out = jobs.shadow_schedule(store, now=datetime(2027, 1, 12, 3, tzinfo=UTC))
+        assert out["day"] == "2027-01-12" and out["forecast_fallback_stations"] == 96
+        head, hours = cstore.get_schedule(store, out["schedule_id"])
+        assert head["status"] == "shadow" and head["enterprise_id"] is None
+        assert set(hours["supply_point"]) == {"TKT", "ISO"} and len(hours) == 2 * 48
+        days = cstore.shadow_days(store, "tuoketuo-hohhot")
+        assert len(days) == 1 and days["curve_cost_yuan"].iloc[0] > 0
+    finally:
+        store.close()

@@ -37,7 +37,7 @@ def seed_demo(store: Any, *, network: Any, now: datetime) -> list[tuple[str, str
         status="proposed",
         now=now,
     )
-    jobs.shadow_schedule(store, now=now)
+    jobs.record_shadow(store, prop, now=now)
     _station_forecast(store, prop, now)
     return clicks
 

@@ -30,9 +30,25 @@ def shadow_schedule(store: Any, *, now: datetime) -> dict[str, Any]:
     local_day = pd.Timestamp(now).tz_convert("Asia/Shanghai").normalize()
     start = local_day.tz_convert("UTC")
     prop = service.propose(network, start=start, hours=48, weather=weather, store=store)
+    sid, day_s, day_c = record_shadow(store, prop, now=now)
+    return {
+        "network": network,
+        "schedule_id": sid,
+        "day": str(prop.problem.start.tz_convert("Asia/Shanghai").date()),
+        "schedule_cost_yuan": round(day_s["total_cost"], 0),
+        "curve_cost_yuan": round(day_c["total_cost"], 0),
+        "forecast_fallback_stations": sum(
+            1 for v in prop.forecast_sources.values() if v == service.FALLBACK_DESIGN
+        ),
+        "warnings": prop.schedule.warnings,
+    }
+
+
+def record_shadow(store: Any, prop: Any, *, now: datetime) -> tuple[str, dict, dict]:
+    """Store a proposal as a shadow schedule and its first day's comparison with the curve."""
     sid = cstore.save_schedule(
         store,
-        network=network,
+        network=prop.network,
         enterprise_id=None,
         hourly=prop.schedule.hourly,
         sp_ids=prop.problem.sp_ids,
@@ -46,26 +62,11 @@ def shadow_schedule(store: Any, *, now: datetime) -> dict[str, Any]:
     first = slice(0, 24)
     day_s = _first_day(prop.schedule, prop.problem, first)
     day_c = _first_day(prop.curve, prop.problem, first)
+    day = prop.problem.start.tz_convert("Asia/Shanghai").date()
     cstore.save_shadow_day(
-        store,
-        day=local_day.date(),
-        network=network,
-        schedule_id=sid,
-        schedule=day_s,
-        curve=day_c,
-        now=now,
+        store, day=day, network=prop.network, schedule_id=sid, schedule=day_s, curve=day_c, now=now
     )
-    return {
-        "network": network,
-        "schedule_id": sid,
-        "day": str(local_day.date()),
-        "schedule_cost_yuan": round(day_s["total_cost"], 0),
-        "curve_cost_yuan": round(day_c["total_cost"], 0),
-        "forecast_fallback_stations": sum(
-            1 for v in prop.forecast_sources.values() if v == service.FALLBACK_DESIGN
-        ),
-        "warnings": prop.schedule.warnings,
-    }
+    return sid, day_s, day_c
 
 
 def _first_day(res: Any, p: Any, sl: slice) -> dict[str, float]:

@@ -50,7 +50,9 @@ def rolling_schedule(
         hist = initial_history.reindex(hist_idx)[sp].astype(float)
     else:  # the heating curves
         hist = pd.DataFrame(
-            twin.curve_schedule(outdoor_c.reindex(hist_idx).to_numpy()).T, index=hist_idx, columns=sp
+            twin.curve_schedule(outdoor_c.reindex(hist_idx).to_numpy()).T,
+            index=hist_idx,
+            columns=sp,
         )
     for d in range(days):
         t0 = start + pd.Timedelta(hours=replan_h * d)
