@@ -348,7 +348,12 @@ def main() -> None:
         "",
     ]
     if not args.skip_backtest:
-        table, note = backtests()
+        cache = work / "backtest.pkl"
+        if cache.exists() and PNG.exists():
+            table, note = pickle.loads(cache.read_bytes())
+        else:
+            table, note = backtests()
+            cache.write_bytes(pickle.dumps((table, note)))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         parts += [
             "## Forecast backtests (rolling origin, daily origins at local midnight)",

@@ -85,7 +85,7 @@ def run_backtest(
         f = feature_frame(s, k, tz=tz, country=country, with_weather=False)
         cand = {"lightgbm": np.full(len(idx), np.nan)}
         cand["lightgbm"][test] = preds[k]["forecast_kw"].reindex(idx[test]).to_numpy()
-        cand.update(baselines.persistence(f))
+        cand.update(baselines.persistence(f, k))
         if weather:
             cand["degree_hour"] = baselines.degree_hour(
                 s.heat_kw, s.outdoor_temp_c, f["hour"].to_numpy(), idx < until

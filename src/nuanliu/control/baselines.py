@@ -14,9 +14,11 @@ import pandas as pd
 from nuanliu.control.features import BASE_TEMP_C
 
 
-def persistence(f: pd.DataFrame) -> dict[str, np.ndarray]:
+def persistence(f: pd.DataFrame, days_ahead: int = 1) -> dict[str, np.ndarray]:
+    """Same hour on the last known day (yesterday for day-ahead) and one week before."""
+    last = "same_hour_yesterday" if days_ahead == 1 else "same_hour_last_known_day"
     return {
-        "same_hour_yesterday": f["lag_day_k"].to_numpy(dtype=float),
+        last: f["lag_day_k"].to_numpy(dtype=float),
         "same_hour_last_week": f["lag_week"].to_numpy(dtype=float),
     }
 
