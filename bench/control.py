@@ -424,13 +424,16 @@ def main() -> None:
             md(diff, "+.2f"),
             "",
             f"Balancing set-points applied in (b) and (c): {bal.recommended}.",
-            f"Plant set-points floored at {iso_floor_c(twin):.1f} °C in (a)/(b): the dynamic twin holds the"
-            " isolation station's city supply at its 120 °C set-point and returns NaN below that.",
+            f"Plant set-points floored at {iso_floor_c(twin):.1f} °C in (a)/(b): the dynamic twin"
+            " holds the isolation station's city supply at its 120 °C set-point and returns NaN"
+            " below that.",
             f"(c): {len(solve)} daily 48 h re-plans, optimisation {solve.mean():.1f} s mean,"
-            f" {solve.max():.1f} s max (wall, shared machine); isolation station fixed at its set-point"
-            " as simulated; forecast = the design-heat degree-hour estimate on the same weather.",
-            f"(c) plant set-points: mean {sp_c.iloc[:, 0].mean():.1f} °C, min {sp_c.iloc[:, 0].min():.1f},"
-            f" max {sp_c.iloc[:, 0].max():.1f}. Re-plan warnings: {len(roll.warnings)}.",
+            f" {solve.max():.1f} s max (wall, shared machine); isolation station fixed at its"
+            " set-point as simulated; forecast = the design-heat degree-hour estimate on the same"
+            " weather.",
+            f"(c) plant set-points: mean {sp_c.iloc[:, 0].mean():.1f} °C,"
+            f" min {sp_c.iloc[:, 0].min():.1f}, max {sp_c.iloc[:, 0].max():.1f}."
+            f" Re-plan warnings: {len(roll.warnings)}.",
             "",
         ]
         demand = b["station_demand_w"]
