@@ -118,8 +118,13 @@ def test_per_site_training_fans_out_and_names_sites_without_history(store) -> No
     cstore.save_history(store, synthetic(40, seed=2, site="st2"))
     cstore.save_history(store, synthetic(5, seed=3, site="short"))
     done = train_sites(
-        store, sites=["st1", "st2", "short", "ghost"], train_until=datetime(2026, 11, 5, tzinfo=UTC),
-        tz="Asia/Shanghai", country="CN", workers=0, scheduler=None,
+        store,
+        sites=["st1", "st2", "short", "ghost"],
+        train_until=datetime(2026, 11, 5, tzinfo=UTC),
+        tz="Asia/Shanghai",
+        country="CN",
+        workers=0,
+        scheduler=None,
     )
     by_site = {r["site"]: r for r in done}
     assert by_site["st1"]["model_id"] and by_site["st2"]["model_id"]
