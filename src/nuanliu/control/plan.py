@@ -35,6 +35,10 @@ STATION_APPROACH_K = 5.0
 ROOT_MIN_SUPPLY_C = 60.0
 ISOLATION_MIN_SUPPLY_C = 50.0
 #: load shares (of design) and temperature reductions (K) of the pump-fit solves
+#: design supply − return of the supply points' heating curves (K): 130/55 and 120/45 °C
+#: for primary (> 100 °C) supply points, else 20 K — typical Chinese design pairs
+CURVE_DESIGN_DROP_HOT_K = 75.0
+CURVE_DESIGN_DROP_K = 20.0
 FIT_SCALES = (0.4, 1.0)
 FIT_COOLER_K = 20.0
 
@@ -84,7 +88,8 @@ class TwinModel:
 
     def curve(self, k: int) -> HeatingCurve:
         """Supply point ``k``'s heating curve (quality regulation to its design point)."""
-        ret = self.sp_design_c[k] - 75.0 if self.sp_design_c[k] > 100 else self.sp_design_c[k] - 20
+        drop = CURVE_DESIGN_DROP_HOT_K if self.sp_design_c[k] > 100 else CURVE_DESIGN_DROP_K
+        ret = self.sp_design_c[k] - drop
         return HeatingCurve.quality_regulation(
             design_outdoor_c=self.design_outdoor_c,
             design_supply_c=float(self.sp_design_c[k]),
