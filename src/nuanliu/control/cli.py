@@ -207,15 +207,18 @@ def import_cmd(
     console.print(f"{n} hour(s) stored for {site}")
 
 
-def _train_one(args: tuple[str, Any, str, str, str | None]) -> dict[str, Any]:
-    """Train one site's model (runs on a Dask worker); returns the model bytes."""
+def _train_one(args: tuple[Any, ...]) -> dict[str, Any]:
+    """Train one site's model (runs on a Dask worker); returns the model bytes.
+
+    ``args``: site, frame, train-until, zone, holiday country[, bands (default 1…7)]."""
     from nuanliu.control import forecaster
     from nuanliu.control.series import prepare
 
-    site, frame, until, tz, country = args
+    site, frame, until, tz, country, *rest = args
+    bands = tuple(rest[0]) if rest else (1, 2, 3, 4, 5, 6, 7)
     s = prepare(frame)[site]
     try:
-        m = forecaster.train(s, train_until=until, tz=tz, country=country)
+        m = forecaster.train(s, train_until=until, tz=tz, country=country, days_ahead=bands)
     except NuanliuError as exc:
         return {"site": site, "error": exc.message}
     return {"site": site, "blob": m.to_bytes(), "notes": s.report.messages}
