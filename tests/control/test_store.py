@@ -132,3 +132,76 @@ def test_per_site_training_fans_out_and_names_sites_without_history(store) -> No
     assert "at least" in by_site["short"]["error"]
     assert "no history" in by_site["ghost"]["error"]
     assert set(cstore.list_models(store)["site_id"]) == {"st1", "st2"}
+
+
+def test_cli_import_train_predict_stores_a_forecast(tmp_path, monkeypatch) -> None:
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from nuanliu.control import cli
+
+    monkeypatch.setattr(cli, "console", Console(width=200))
+    db = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+    frame = synthetic(40)
+    local = frame["ts"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
+    load = tmp_path / "load.csv"
+    pd.DataFrame(
+        {"time": local, "load": frame["heat_kw"], "temperature": frame["outdoor_temp_c"]}
+    ).to_csv(load, index=False)
+    weather = tmp_path / "weather.csv"
+    pd.DataFrame({"time": local, "temperature": frame["outdoor_temp_c"]}).to_csv(
+        weather, index=False
+    )
+    run = CliRunner()
+    r = run.invoke(
+        cli.app,
+        [
+            "forecast",
+            "import",
+            "--load",
+            str(load),
+            "--weather",
+            str(weather),
+            "--site",
+            "HH001",
+            "--db",
+            db,
+        ],
+    )
+    assert r.exit_code == 0 and "960 hour(s) stored" in r.output, r.output
+    r = run.invoke(
+        cli.app,
+        [
+            "forecast",
+            "train",
+            "--site",
+            "HH001",
+            "--train-until",
+            "2026-11-05",
+            "--workers",
+            "0",
+            "--db",
+            db,
+        ],
+    )
+    assert r.exit_code == 0 and "HH001" in r.output, r.output
+    r = run.invoke(
+        cli.app,
+        [
+            "forecast",
+            "predict",
+            "--site",
+            "HH001",
+            "--start",
+            "2026-11-06",
+            "--hours",
+            "24",
+            "--weather",
+            str(weather),
+            "--db",
+            db,
+        ],
+    )
+    assert r.exit_code == 0 and "24 hour(s) forecast and stored" in r.output, r.output
+    r = run.invoke(cli.app, ["forecast", "predict", "--site", "nowhere", "--db", db])
+    assert r.exit_code == 2 and "no model" in r.output

@@ -339,14 +339,8 @@ def predict_cmd(
             idx = pd.date_range(origin.tz_convert("UTC"), periods=hours, freq="h")
             fut = pd.DataFrame({"site_id": site, "ts": idx, "heat_kw": np.nan})
             if weather is not None:
-                w = datasets.read_load_csv(
-                    weather, load_column=None, tz="Asia/Shanghai", site_id=site
-                )
-                fut = fut.merge(
-                    w[["ts", "heat_kw"]].rename(columns={"heat_kw": "outdoor_temp_c"}),
-                    on="ts",
-                    how="left",
-                )
+                w = datasets.read_weather_csv(weather, tz="Asia/Shanghai")
+                fut = fut.merge(w, on="ts", how="left")
             s = prepare(pd.concat([hist, fut], ignore_index=True))[site]
             days = (
                 idx.tz_convert(model.tz).normalize() - origin.tz_convert(model.tz).normalize()

@@ -78,12 +78,23 @@ def read_load_csv(
     )
     out = out[out["ts"].notna()]
     if weather is not None:
-        w = pd.read_csv(weather)
-        wt = _pick(w, None, TS_CANDIDATES, "timestamp", weather)
-        wc = _pick(w, temp_column, TEMP_CANDIDATES, "outdoor temperature", weather)
-        wf = pd.DataFrame({"ts": _stamps(w[wt], tz, weather), "outdoor_temp_c": w[wc]})
-        out = join_weather(out, wf)
+        out = join_weather(out, read_weather_csv(weather, temp_column=temp_column, tz=tz))
     return out
+
+
+def read_weather_csv(
+    path: str | Path, *, temp_column: str | None = None, tz: str = "UTC"
+) -> pd.DataFrame:
+    """Hourly outdoor temperature ``(ts, outdoor_temp_c)`` from a timestamp + temperature CSV."""
+    try:
+        w = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{path}: cannot read as CSV ({exc})") from exc
+    wt = _pick(w, None, TS_CANDIDATES, "timestamp", path)
+    wc = _pick(w, temp_column, TEMP_CANDIDATES, "outdoor temperature", path)
+    return pd.DataFrame(
+        {"ts": _stamps(w[wt], tz, path), "outdoor_temp_c": pd.to_numeric(w[wc], errors="coerce")}
+    )
 
 
 def bronderslev(data_dir: Path | None = None) -> pd.DataFrame:
