@@ -341,6 +341,7 @@ def main() -> None:
     ap.add_argument("--skip-backtest", action="store_true")
     ap.add_argument("--skip-season", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-training", action="store_true")
     ap.add_argument("--work", default="/tmp/nuanliu-control-bench")
     ap.add_argument(
         "--case", choices=["a", "b", "c"], help="Run only this season case (parallel runs)"
@@ -441,6 +442,7 @@ def main() -> None:
         demand = b["station_demand_w"]
         demand.index = pd.DatetimeIndex(demand.index).tz_convert("UTC")
         temps = curve_schedule_frame(twin, start, days)[1]
+    if not args.skip_season and not args.skip_training:
         tr = train_all_stations(demand, temps, args.workers)
         print(tr.to_string(index=False))
         parts += [
