@@ -157,7 +157,7 @@ def train_all_stations(
 
     items = []
     split = station_heat.index[0] + (station_heat.index[-1] - station_heat.index[0]) * 0.75
-    for sid in station_heat.columns:
+    for sid in station_heat.columns[(station_heat > 0).any()]:  # the isolation station has none
         frame = pd.DataFrame(
             {
                 "site_id": sid,

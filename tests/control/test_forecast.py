@@ -199,3 +199,9 @@ def test_tartu_daily_energy_beats_yesterdays(shared_data: Path) -> None:
     assert (
         t.loc["lightgbm", "daily_mape_pct"] < 0.6 * t.loc["same_hour_yesterday", "daily_mape_pct"]
     )
+
+
+def test_a_site_whose_load_is_all_zero_is_refused_not_fitted() -> None:
+    frame = synthetic(40).assign(heat_kw=0.0)
+    with pytest.raises(InvalidInput, match="usable hour"):
+        forecaster.train(prepare(frame)["st1"], train_until="2026-11-05", days_ahead=(1,))

@@ -117,6 +117,13 @@ def train(
             ok = (f.index < until) & np.isfinite(y)
             if with_w:
                 ok &= f["temp_c"].notna().to_numpy()
+            if int(ok.sum()) < MIN_TRAIN_HOURS // 2:
+                raise InvalidInput(
+                    f"site {s.site_id!r}: only {int(ok.sum())} usable hour(s) for the"
+                    f" {k}-days-ahead band (the load of the days before is zero or missing);"
+                    " fallback: the design-heat degree-hour estimate",
+                    details={"site_id": s.site_id, "band": k, "hours": int(ok.sum())},
+                )
             m = LGBMRegressor(**{**LGBM_PARAMS, **(params or {})})
             m.fit(f.loc[ok, feature_names(with_w)], y[ok])
             models[(k, with_w)] = m
