@@ -68,9 +68,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "scheduler",
         "nuanliu.scheduler.cli",
         "Periodic jobs: run the scheduler, list jobs (定时任务).",
+    ),
+    Subcommand(
         "telemetry",
         "nuanliu.telemetry.cli",
         "Station and source telemetry (站源遥测): ingest, simulate, fault detection.",
+    ),
+    # control: forecast, schedule, balance
+    Subcommand(
+        "forecast",
+        "nuanliu.control.cli",
+        "Load forecasts (负荷预测): backtest, import, train, predict.",
+    ),
+    Subcommand(
+        "schedule",
+        "nuanliu.control.cli",
+        "Supply-temperature schedules (供水温度调度): propose, what-if.",
+    ),
+    Subcommand(
+        "balance",
+        "nuanliu.control.cli",
+        "Hydraulic balancing (水力平衡): set-points and valve settings with their effect.",
     ),
 )
 

@@ -110,6 +110,7 @@ NOT_IN_MATRIX = {
 OWN_MATRICES = {
     "/api/v1/hotline/": "tests/api/test_hotline_authorization.py",
     "/api/v1/telemetry": "tests/api/test_telemetry_authorization.py",
+    "/api/v1/control/": "tests/api/test_control_authorization.py",
 }
 
 

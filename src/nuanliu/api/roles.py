@@ -48,6 +48,8 @@ class Permission(StrEnum):
     HOTLINE_FOLLOWUP = "hotline_followup"  # the follow-up call: record confirmation or failure
     HOTLINE_CONFIRM = "hotline_confirm"  # the resident confirms or rejects the fix
     HOTLINE_IMPORT = "hotline_import"  # import 12345 work orders
+    # control: accept, edit or reject a proposed supply-temperature schedule (调度)
+    DISPATCH = "dispatch"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -70,6 +72,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESIDENT: frozenset({Permission.READ}),
     Role.GATEWAY: frozenset({Permission.INGEST}),
 }
+
+# control: enterprise admins and operators dispatch their own enterprise's schedules
+PERMISSIONS[Role.ENTERPRISE_ADMIN] |= {Permission.DISPATCH}
+PERMISSIONS[Role.ENTERPRISE_OPERATOR] |= {Permission.DISPATCH}
 
 # Roles that see resident names and phone numbers of households in their scope.
 UNMASKED_ROLES = frozenset({Role.ENTERPRISE_ADMIN, Role.STEWARD, Role.RESIDENT})

@@ -19,6 +19,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages_scheduler",
     "nuanliu.web.pages_admin",
     "nuanliu.web.pages_telemetry",
+    "nuanliu.web.pages_control",
 )
 
 

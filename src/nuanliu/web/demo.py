@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 DEMO_SEEDERS: tuple[str, ...] = (
     "nuanliu.telemetry.demo",
     "nuanliu.hotline.demo",
+    "nuanliu.control.demo",
 )
 
 SENSOR_SQL = """

@@ -20,6 +20,7 @@ STAFF = frozenset({"regulator", "enterprise_admin", "enterprise_operator", "stew
 EVERYONE = STAFF | {"resident"}
 
 OPERATORS = frozenset({"regulator", "enterprise_admin"})  # deployment (#15) pages
+OPERATIONS = frozenset({"regulator", "enterprise_admin", "enterprise_operator"})  # twin side
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "nav.overview", "/", STAFF),
@@ -32,12 +33,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("hotline_mine", "hotline.nav_mine", "/hotline/mine", frozenset({"resident"})),
     NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),
     NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
-    NavItem(
-        "telemetry",
-        "nav.telemetry",
-        "/telemetry",
-        frozenset({"regulator", "enterprise_admin", "enterprise_operator"}),
-    ),
+    NavItem("telemetry", "nav.telemetry", "/telemetry", OPERATIONS),
+    NavItem("control", "nav.control", "/control", OPERATIONS),
 )
 
 

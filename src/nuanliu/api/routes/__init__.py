@@ -20,6 +20,7 @@ V1_MODULES = [
     "simulation",
     "telemetry",
     "hotline",
+    "control",
 ]
 
 
