@@ -31,7 +31,7 @@ SECTION_ORDER = [
 
 def cell_text(value: Any, column: str = "") -> str:
     """How a cell reads on the page and in the PDF (the XLSX keeps the number)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()

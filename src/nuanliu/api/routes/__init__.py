@@ -11,7 +11,7 @@ from fastapi import APIRouter
 API_PREFIX = "/api/v1"
 
 # Routers mounted under /api/v1 (auth and system routes are mounted by the factory).
-V1_MODULES = ["admin", "registry", "ingest", "monitoring", "alerts", "simulation"]
+V1_MODULES = ["admin", "registry", "ingest", "monitoring", "alerts", "simulation", "oversight"]
 
 
 def optional_routers() -> list[APIRouter]:
