@@ -63,6 +63,17 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("monitor", "nuanliu.monitor.cli", "Indoor-temperature monitoring (室温监测)."),
     Subcommand("users", "nuanliu.api.cli", "Accounts and roles (用户与角色)."),
+    # regulator oversight (issue #9)
+    Subcommand(
+        "reports",
+        "nuanliu.reports.cli",
+        "Regulator reports: daily analysis and weekly dispatch (日研判、周调度).",
+    ),
+    Subcommand(
+        "oversight",
+        "nuanliu.oversight.cli",
+        "Regulator oversight: orders, licences, evaluation (监管督办与考核).",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}

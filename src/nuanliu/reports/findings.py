@@ -35,7 +35,8 @@ def _fmt(value: Any, signed: bool = False) -> str:
     return f"{f:+.1f}" if signed else f"{f:.1f}"
 
 
-def _texts(key: str, **values: Any) -> tuple[str, str]:
+def pair_translate(key: str, **values: Any) -> tuple[str, str]:
+    """The catalog text of ``key`` in Chinese and English; a tuple value gives (zh, en)."""
     zh = {k: (v[0] if isinstance(v, tuple) else v) for k, v in values.items()}
     en = {k: (v[1] if isinstance(v, tuple) else v) for k, v in values.items()}
     return translate(key, "zh", **zh), translate(key, "en", **en)
@@ -58,7 +59,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     scope_row = units[(units["level"] == brief.scope.level) & (units["unit_id"] == brief.scope.unit_id)]
     if not scope_row.empty:
         r = scope_row.iloc[0]
-        zh, en = _texts(
+        zh, en = pair_translate(
             "reports.finding.scope_rate",
             name=(brief.name_zh, brief.name_en),
             rate=_fmt(r["rate_pct"]),
@@ -77,7 +78,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     for _, r in ents.iterrows():
         drop = _num(r["delta_prev_pp"])
         if drop is not None and drop < -rules.rate_drop_pp:
-            zh, en = _texts(
+            zh, en = pair_translate(
                 "reports.finding.rate_fell",
                 name=_name(r),
                 rate=_fmt(r["rate_pct"]),
@@ -95,7 +96,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     low = stations[stations["low_days"] >= rules.low_days].sort_values(["rate", "unit_id"])
     for _, r in low.iterrows():
         eid = str(r["enterprise_id"])
-        zh, en = _texts(
+        zh, en = pair_translate(
             "reports.finding.station_low",
             name=_name(r),
             enterprise=ent_names.get(eid, (eid, eid)),
@@ -117,7 +118,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
         c, quota = _num(r["coverage_pct"]), _num(r["quota_pct"])
         ref = (RowRef("coverage", "enterprise_id", (eid,)),)
         if c is not None and quota is not None and c < quota:
-            zh, en = _texts(
+            zh, en = pair_translate(
                 "reports.finding.coverage_low", name=_name(r), coverage=_fmt(c), quota=_fmt(quota)
             )
             out.append(
@@ -125,7 +126,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
             )
         sensors, offline = _num(r["sensors"]) or 0.0, _num(r["offline_sensors"]) or 0.0
         if sensors > 0 and offline / sensors > rules.offline_share_max:
-            zh, en = _texts(
+            zh, en = pair_translate(
                 "reports.finding.offline_high",
                 name=_name(r),
                 offline=int(offline),
@@ -137,7 +138,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
             )
         state = str(r["licence_state"])
         if state != "valid":
-            zh, en = _texts(
+            zh, en = pair_translate(
                 "reports.finding.no_licence",
                 name=_name(r),
                 state=(
@@ -148,7 +149,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
             out.append(Finding("no_licence", "enterprise", eid, eid, "critical", zh, en, None, ref))
     long_cold: pd.DataFrame = brief.notes["long_cold"]
     for eid, rows in long_cold.groupby("enterprise_id"):
-        zh, en = _texts(
+        zh, en = pair_translate(
             "reports.finding.long_cold",
             name=ent_names.get(str(eid), (str(eid), str(eid))),
             count=len(rows),
@@ -166,7 +167,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     if complaints is not None:
         for _, r in complaints[complaints["overdue"] > 0].iterrows():
             eid = str(r["enterprise_id"])
-            zh, en = _texts(
+            zh, en = pair_translate(
                 "reports.finding.complaints_overdue",
                 name=ent_names.get(eid, (eid, eid)),
                 overdue=int(r["overdue"]),

@@ -18,7 +18,7 @@ from nuanliu.monitor.compliance import compliance_trend, drilldown
 from nuanliu.monitor.units import day_window
 from nuanliu.reports.brief import Brief, BriefRules, Finding, RowRef
 from nuanliu.reports.daily import pct
-from nuanliu.reports.findings import _fmt, _name, _texts
+from nuanliu.reports.findings import _fmt, _name, pair_translate
 from nuanliu.reports.scopes import ReportScope
 
 
@@ -112,14 +112,14 @@ def build_weekly(
         r = top.iloc[0]
         prev_rate = last[rs.level].loc[last[rs.level]["unit_id"] == rs.unit_id, "rate"]
         delta = (r["rate"] - prev_rate.iloc[0]) * 100 if len(prev_rate) else None
-        zh, en = _texts("reports.finding.week_rate", name=(name_zh, name_en),
+        zh, en = pair_translate("reports.finding.week_rate", name=(name_zh, name_en),
                         rate=_fmt(r["rate"] * 100 if pd.notna(r["rate"]) else None),
                         delta=_fmt(delta, signed=True))
         findings.append(Finding("week_rate", rs.level, rs.unit_id, None, "info", zh, en, None,
                                 (RowRef("trend", "day", (str(first),)),)))
     st_ent = _station_enterprises(store)
     for _, r in carried.iterrows():
-        zh, en = _texts("reports.finding.carried_over", name=_name(r), rate=_fmt(r["rate_pct"]))
+        zh, en = pair_translate("reports.finding.carried_over", name=_name(r), rate=_fmt(r["rate_pct"]))
         findings.append(Finding("carried_over", "station", str(r["unit_id"]), st_ent.get(str(r["unit_id"])),
                                 "warning", zh, en, float(r["rate_pct"]),
                                 (RowRef("ranking_stations", "unit_id", (str(r["unit_id"]),)),),
