@@ -30,13 +30,13 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analytics import write_registry  # noqa: E402
+from analytics import write_registry
 
-from nuanliu.reports.archive import save_report  # noqa: E402
-from nuanliu.reports.daily import build_daily  # noqa: E402
-from nuanliu.reports.scopes import ReportScope  # noqa: E402
-from nuanliu.reports.weekly import build_weekly  # noqa: E402
-from nuanliu.store import open_store  # noqa: E402
+from nuanliu.reports.archive import save_report
+from nuanliu.reports.daily import build_daily
+from nuanliu.reports.scopes import ReportScope
+from nuanliu.reports.weekly import build_weekly
+from nuanliu.store import open_store
 
 DAY = date(2026, 11, 30)
 RESULTS = Path(__file__).resolve().parent / "results" / "reports.md"
@@ -60,32 +60,57 @@ def write_aggregates(store, n: int, days: list[date], seed: int = 1) -> int:
             for h in range(24):
                 hour = start + timedelta(hours=h)
                 t = hourly_t[h]
-                w.append_arrow("mon_sensor_hourly", pa.table({
-                    "sensor_id": sensors,
-                    "hour_ts": pa.array(np.full(n, int(hour.timestamp() * 1e6)), pa.timestamp("us", tz="UTC")),
-                    "n": pa.array(np.full(n, 6), pa.int64()),
-                    "sum_temp_c": pa.array(t * 6),
-                    "min_temp_c": pa.array(t - 0.3),
-                    "max_temp_c": pa.array(t + 0.3),
-                    "first_ts": pa.array(np.full(n, int(hour.timestamp() * 1e6)), pa.timestamp("us", tz="UTC")),
-                    "last_ts": pa.array(np.full(n, int((hour + timedelta(minutes=50)).timestamp() * 1e6)), pa.timestamp("us", tz="UTC")),
-                }))
-            w.append_arrow("mon_household_daily", pa.table({
-                "household_id": households,
-                "local_day": pa.array([day] * n, pa.date32()),
-                "n": pa.array(np.full(n, 144), pa.int64()),
-                "sum_temp_c": pa.array(hourly_t.mean(axis=0) * 144),
-                "min_temp_c": pa.array(hourly_t.min(axis=0) - 0.3),
-                "max_temp_c": pa.array(hourly_t.max(axis=0) + 0.3),
-            }))
+                w.append_arrow(
+                    "mon_sensor_hourly",
+                    pa.table(
+                        {
+                            "sensor_id": sensors,
+                            "hour_ts": pa.array(
+                                np.full(n, int(hour.timestamp() * 1e6)),
+                                pa.timestamp("us", tz="UTC"),
+                            ),
+                            "n": pa.array(np.full(n, 6), pa.int64()),
+                            "sum_temp_c": pa.array(t * 6),
+                            "min_temp_c": pa.array(t - 0.3),
+                            "max_temp_c": pa.array(t + 0.3),
+                            "first_ts": pa.array(
+                                np.full(n, int(hour.timestamp() * 1e6)),
+                                pa.timestamp("us", tz="UTC"),
+                            ),
+                            "last_ts": pa.array(
+                                np.full(n, int((hour + timedelta(minutes=50)).timestamp() * 1e6)),
+                                pa.timestamp("us", tz="UTC"),
+                            ),
+                        }
+                    ),
+                )
+            w.append_arrow(
+                "mon_household_daily",
+                pa.table(
+                    {
+                        "household_id": households,
+                        "local_day": pa.array([day] * n, pa.date32()),
+                        "n": pa.array(np.full(n, 144), pa.int64()),
+                        "sum_temp_c": pa.array(hourly_t.mean(axis=0) * 144),
+                        "min_temp_c": pa.array(hourly_t.min(axis=0) - 0.3),
+                        "max_temp_c": pa.array(hourly_t.max(axis=0) + 0.3),
+                    }
+                ),
+            )
         rows += n * 25
     last = day_start_utc(days[-1]) + timedelta(hours=23, minutes=50)
     silent = rng.random(n) < 0.03  # 3 % of sensors went silent a day earlier
-    last_us = np.where(silent, int((last - timedelta(days=1)).timestamp() * 1e6), int(last.timestamp() * 1e6))
+    last_us = np.where(
+        silent, int((last - timedelta(days=1)).timestamp() * 1e6), int(last.timestamp() * 1e6)
+    )
     with store.write() as w:
         w.execute("DELETE FROM mon_sensor_last_seen")
-        w.append_arrow("mon_sensor_last_seen", pa.table({
-            "sensor_id": sensors, "last_ts": pa.array(last_us, pa.timestamp("us", tz="UTC"))}))
+        w.append_arrow(
+            "mon_sensor_last_seen",
+            pa.table(
+                {"sensor_id": sensors, "last_ts": pa.array(last_us, pa.timestamp("us", tz="UTC"))}
+            ),
+        )
     return rows
 
 
@@ -95,32 +120,49 @@ def run_case(n: int, days: int, folder: Path, weekly: bool) -> dict[str, object]
     store = open_store(f"duckdb:///{path}")
     t0 = time.perf_counter()
     write_registry(store, n)
-    span = [DAY - timedelta(days=k) for k in range(days + (7 if weekly else 7) - 1, -1, -1)] if days > 1 else [DAY]
+    span = (
+        [DAY - timedelta(days=k) for k in range(days + (7 if weekly else 7) - 1, -1, -1)]
+        if days > 1
+        else [DAY]
+    )
     write_aggregates(store, n, span)
     setup_s = time.perf_counter() - t0
     now = day_start_utc(DAY + timedelta(days=1)) + timedelta(hours=1)
     rs = ReportScope("region", "R")
     t1 = time.perf_counter()
-    brief = build_weekly(store, rs, DAY, now=now) if weekly else build_daily(store, rs, DAY, now=now)
+    brief = (
+        build_weekly(store, rs, DAY, now=now) if weekly else build_daily(store, rs, DAY, now=now)
+    )
     build_s = time.perf_counter() - t1
     t2 = time.perf_counter()
     report = save_report(store, brief, by="bench", now=now)
     render_s = time.perf_counter() - t2
     store.close()
     return {
-        "case": f"{'weekly pack' if weekly else 'daily brief'}: {n:,} households × {days} day{'s' if days > 1 else ''}",
-        "setup_s": setup_s, "build_s": build_s, "render_s": render_s,
-        "total_s": build_s + render_s, "findings": len(brief.findings), "version": report.version,
+        "case": f"{'weekly pack' if weekly else 'daily brief'}: {n:,} households × "
+        f"{days} day{'s' if days > 1 else ''}",
+        "setup_s": setup_s,
+        "build_s": build_s,
+        "render_s": render_s,
+        "total_s": build_s + render_s,
+        "findings": len(brief.findings),
+        "version": report.version,
         "target_s": 20.0 if weekly else 10.0,
     }
 
 
 def table(results: list[dict[str, object]]) -> str:
-    lines = ["| case | data setup s | numbers + findings s | HTML+PDF+XLSX+archive s | total s | target s | met | findings |",
-             "|---|---:|---:|---:|---:|---:|---|---:|"]
+    lines = [
+        "| case | data setup s | numbers + findings s | HTML+PDF+XLSX+archive s | total s"
+        " | target s | met | findings |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r['case']} | {r['setup_s']:.1f} | {r['build_s']:.2f} | {r['render_s']:.2f} | "
-                     f"{r['total_s']:.2f} | {r['target_s']:.0f} | {'yes' if r['total_s'] <= r['target_s'] else 'no'} | {r['findings']} |")
+        lines.append(
+            f"| {r['case']} | {r['setup_s']:.1f} | {r['build_s']:.2f} | {r['render_s']:.2f} | "
+            f"{r['total_s']:.2f} | {r['target_s']:.0f} | "
+            f"{'yes' if r['total_s'] <= r['target_s'] else 'no'} | {r['findings']} |"
+        )
     return "\n".join(lines)
 
 
@@ -139,9 +181,12 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
     text = table(results)
     print(text)
-    head = (f"# Reports benchmark\n\n`python bench/reports.py` on {platform.node()} ({platform.machine()}), "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, DuckDB, region scope (every enterprise, station, "
-            "building). One cold run per case on a shared 2-core machine.\n\n")
+    head = (
+        f"# Reports benchmark\n\n`python bench/reports.py` on {platform.node()} "
+        f"({platform.machine()}), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, DuckDB, region scope (every enterprise, station, "
+        "building). One cold run per case on a shared 2-core machine.\n\n"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(head + text + "\n", encoding="utf-8")
 

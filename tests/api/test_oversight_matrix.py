@@ -50,7 +50,8 @@ POST   @/oversight/exit-flags/{flag_b}/decision    decide     401  404 403  403 
 """
 MATRIX = _parse(MATRIX_TABLE)
 CARD = {
-    "name_zh": "测试", "season": "2026-2027",
+    "name_zh": "测试",
+    "season": "2026-2027",
     "indicators": [{"key": "compliance_rate", "points": 100, "tiers": [[0.9, 1.0]]}],
     "vetoes": [{"indicator": "compliance_rate", "below": 0.5}],
     "grades": [{"grade": "A", "min_points": 90}, {"grade": "D", "min_points": 0}],
@@ -62,25 +63,65 @@ def _seed(world: World) -> dict[str, str]:
     now = datetime.now(UTC)
     deadline = now + timedelta(days=7)
     reg = world.users["regulator"]
-    order_a = od.create_order(s, enterprise_id=ids["enterprise_a"], subject_level="enterprise",
-                              subject_id=ids["enterprise_a"], problem_zh="覆盖率不足", deadline=deadline, by=reg)
-    order_b = od.create_order(s, enterprise_id=ids["enterprise_b"], subject_level="enterprise",
-                              subject_id=ids["enterprise_b"], problem_zh="达标率低", deadline=deadline,
-                              by="system", issuer_region_id=ids["city_b"])
-    lic_b = add_licence(s, licence_no="L-B", enterprise_id=ids["enterprise_b"], holder_name="B",
-                        valid_from=DAY - timedelta(days=10), valid_to=DAY + timedelta(days=300))
+    order_a = od.create_order(
+        s,
+        enterprise_id=ids["enterprise_a"],
+        subject_level="enterprise",
+        subject_id=ids["enterprise_a"],
+        problem_zh="覆盖率不足",
+        deadline=deadline,
+        by=reg,
+    )
+    order_b = od.create_order(
+        s,
+        enterprise_id=ids["enterprise_b"],
+        subject_level="enterprise",
+        subject_id=ids["enterprise_b"],
+        problem_zh="达标率低",
+        deadline=deadline,
+        by="system",
+        issuer_region_id=ids["city_b"],
+    )
+    lic_b = add_licence(
+        s,
+        licence_no="L-B",
+        enterprise_id=ids["enterprise_b"],
+        holder_name="B",
+        valid_from=DAY - timedelta(days=10),
+        valid_to=DAY + timedelta(days=300),
+    )
     card = save_scorecard(s, parse_scorecard(CARD))
-    ev = {k: run_evaluation(s, card.scorecard_id, ids[k], period_kind="month", period_label="2026-11",
-                            first_day=DAY - timedelta(days=6), end_day=DAY + timedelta(days=1), by="system")
-          for k in ("city_a", "city_b")}
+    ev = {
+        k: run_evaluation(
+            s,
+            card.scorecard_id,
+            ids[k],
+            period_kind="month",
+            period_label="2026-11",
+            first_day=DAY - timedelta(days=6),
+            end_day=DAY + timedelta(days=1),
+            by="system",
+        )
+        for k in ("city_a", "city_b")
+    }
     flag_b = check_exit(s, ids["enterprise_b"], ExitRule(failing_periods=99, unrectified_orders=0))
     assert flag_b is not None
     rep_a = save_report(s, build_daily(s, ReportScope("city", ids["city_a"]), DAY), by="t")
-    rep_b = save_report(s, build_daily(s, ReportScope("enterprise", ids["enterprise_b"]), DAY), by="t")
-    return {"order_a": order_a.order_id, "order_b": order_b.order_id, "lic_b": lic_b.licence_id,
-            "ev_a": ev["city_a"], "ev_b": ev["city_b"], "flag_b": flag_b["flag_id"],
-            "rep_a": rep_a.report_id, "rep_b": rep_b.report_id, "accept": "accept",
-            "card": card.scorecard_id}
+    rep_b = save_report(
+        s, build_daily(s, ReportScope("enterprise", ids["enterprise_b"]), DAY), by="t"
+    )
+    return {
+        "order_a": order_a.order_id,
+        "order_b": order_b.order_id,
+        "lic_b": lic_b.licence_id,
+        "ev_a": ev["city_a"],
+        "ev_b": ev["city_b"],
+        "flag_b": flag_b["flag_id"],
+        "rep_a": rep_a.report_id,
+        "rep_b": rep_b.report_id,
+        "accept": "accept",
+        "card": card.scorecard_id,
+    }
 
 
 def _body(world: World, kind: str | None, seeded: dict[str, str]) -> dict[str, Any]:
@@ -88,17 +129,37 @@ def _body(world: World, kind: str | None, seeded: dict[str, str]) -> dict[str, A
     deadline = (datetime.now(UTC) + timedelta(days=5)).isoformat()
     bodies: dict[str, Any] = {
         "gen_a": {"kind": "daily", "scope": f"city:{ids['city_a']}", "day": DAY.isoformat()},
-        "order_a": {"enterprise_id": ids["enterprise_a"], "subject_level": "station",
-                    "subject_id": ids["station_a"], "problem_zh": "站点偏冷", "deadline": deadline},
-        "order_b": {"enterprise_id": ids["enterprise_b"], "subject_id": ids["enterprise_b"],
-                    "problem_zh": "x", "deadline": deadline},
+        "order_a": {
+            "enterprise_id": ids["enterprise_a"],
+            "subject_level": "station",
+            "subject_id": ids["station_a"],
+            "problem_zh": "站点偏冷",
+            "deadline": deadline,
+        },
+        "order_b": {
+            "enterprise_id": ids["enterprise_b"],
+            "subject_id": ids["enterprise_b"],
+            "problem_zh": "x",
+            "deadline": deadline,
+        },
         "note": {"note": "收到"},
-        "lic_a": {"licence_no": f"L-A-{datetime.now(UTC).timestamp()}", "enterprise_id": ids["enterprise_a"],
-                  "holder_name": "A", "valid_from": "2026-01-01", "valid_to": "2029-12-31"},
+        "lic_a": {
+            "licence_no": f"L-A-{datetime.now(UTC).timestamp()}",
+            "enterprise_id": ids["enterprise_a"],
+            "holder_name": "A",
+            "valid_from": "2026-01-01",
+            "valid_to": "2029-12-31",
+        },
         "suspend": {"state": "suspended", "reason": "整改"},
         "card": CARD,
-        "eval_a": {"scorecard_id": seeded["card"], "region_id": ids["city_a"], "period_kind": "season",
-                   "period_label": "2026-2027", "first_day": "2026-11-24", "end_day": "2026-12-01"},
+        "eval_a": {
+            "scorecard_id": seeded["card"],
+            "region_id": ids["city_a"],
+            "period_kind": "season",
+            "period_label": "2026-2027",
+            "first_day": "2026-11-24",
+            "end_day": "2026-12-01",
+        },
         "decide": {"decision": "warning", "note": "约谈"},
     }
     return {} if kind is None else {"json": bodies[kind]}
@@ -106,7 +167,9 @@ def _body(world: World, kind: str | None, seeded: dict[str, str]) -> dict[str, A
 
 def test_oversight_authorization_matrix(world: World) -> None:
     seeded = _seed(world)
-    routes = {(m, p) for p, ops in world.app.openapi()["paths"].items() for m in (o.upper() for o in ops)}
+    routes = {
+        (m, p) for p, ops in world.app.openapi()["paths"].items() for m in (o.upper() for o in ops)
+    }
     mine = {r for r in routes if r[1].startswith(("/api/v1/oversight", "/api/v1/reports"))}
     assert mine == {(m, _match(world, m, p)) for m, p, _, _ in MATRIX}  # every new route covered
     failures = []
@@ -121,7 +184,9 @@ def test_oversight_authorization_matrix(world: World) -> None:
             got = r.status_code
             allowed = 200 <= got < 300
             if (want == OK and not allowed) or (want != OK and got != want):
-                failures.append(f"{persona:11} {method} {url}: want {want}, got {got} {r.text[:160]}")
+                failures.append(
+                    f"{persona:11} {method} {url}: want {want}, got {got} {r.text[:160]}"
+                )
             if got >= 400:
                 assert set(r.json()["error"]) == {"code", "message", "message_zh", "details"}
     assert not failures, "\n" + "\n".join(failures)
@@ -132,7 +197,9 @@ def test_an_enterprise_never_sees_another_ones_orders_or_scores(world: World) ->
     c = world.client
     orders = c.get("/api/v1/oversight/orders", headers=world.auth("operator_a")).json()
     assert {o["enterprise_id"] for o in orders} == {world.ids["enterprise_a"]}
-    ev = c.get(f"/api/v1/oversight/evaluations/{seeded['ev_a']}", headers=world.auth("admin_a")).json()
+    ev = c.get(
+        f"/api/v1/oversight/evaluations/{seeded['ev_a']}", headers=world.auth("admin_a")
+    ).json()
     assert {r["enterprise_id"] for r in ev["results"]} == {world.ids["enterprise_a"]}
     assert {i["enterprise_id"] for i in ev["items"]} == {world.ids["enterprise_a"]}
     runs = c.get("/api/v1/oversight/evaluations", headers=world.auth("operator_b")).json()

@@ -13,13 +13,19 @@ from nuanliu.errors import Conflict, IllegalTransition, InvalidInput
 from nuanliu.oversight.evaluation import evaluation_results, run_evaluation, set_manual_value
 from nuanliu.oversight.exit import ExitRule, check_exit, decide
 from nuanliu.oversight.licences import add_licence, expiring, licence_states, set_state
-from nuanliu.oversight.scorecard import EXAMPLES_DIR, load_scorecard_file, parse_scorecard, save_scorecard
+from nuanliu.oversight.scorecard import (
+    EXAMPLES_DIR,
+    load_scorecard_file,
+    parse_scorecard,
+    save_scorecard,
+)
 from tests.oversight.conftest import CITY_REGULATOR
 from tests.reports.town import D
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 CARD = {
-    "name_zh": "测试", "season": "2026-2027",
+    "name_zh": "测试",
+    "season": "2026-2027",
     "pass_grades": ["A", "B"],
     "indicators": [
         {"key": "compliance_rate", "points": 50, "weight": 2, "tiers": [[0.98, 1.0], [0.80, 0.5]]},
@@ -27,25 +33,60 @@ CARD = {
         {"key": "safety_incidents", "points": 30, "direction": "lower", "tiers": [[1, 1.0]]},
     ],
     "vetoes": [{"indicator": "compliance_rate", "below": 0.90}],
-    "grades": [{"grade": "C", "min_points": 0}, {"grade": "A", "min_points": 140}, {"grade": "B", "min_points": 100}],
+    "grades": [
+        {"grade": "C", "min_points": 0},
+        {"grade": "A", "min_points": 140},
+        {"grade": "B", "min_points": 100},
+    ],
 }
 
 
 def _run(store: Any, sid: str, label: str, first: date) -> str:
-    return run_evaluation(store, sid, "C", period_kind="month", period_label=label,
-                          first_day=first, end_day=first + timedelta(days=7), by=CITY_REGULATOR, now=NOW)
+    return run_evaluation(
+        store,
+        sid,
+        "C",
+        period_kind="month",
+        period_label=label,
+        first_day=first,
+        end_day=first + timedelta(days=7),
+        by=CITY_REGULATOR,
+        now=NOW,
+    )
 
 
 def test_scorecard_weights_veto_and_grades_by_hand(town: Any) -> None:
     card = save_scorecard(town, parse_scorecard(CARD), by=CITY_REGULATOR)
     assert card.max_points == 150 and card.version == 1
-    set_manual_value(town, card.scorecard_id, "w48", "E1", "safety_incidents", 0, "安监通报 2026-11", by=CITY_REGULATOR)
-    set_manual_value(town, card.scorecard_id, "w48", "E2", "safety_incidents", 2, "事故报告 No.7", by=CITY_REGULATOR)
+    set_manual_value(
+        town,
+        card.scorecard_id,
+        "w48",
+        "E1",
+        "safety_incidents",
+        0,
+        "安监通报 2026-11",
+        by=CITY_REGULATOR,
+    )
+    set_manual_value(
+        town,
+        card.scorecard_id,
+        "w48",
+        "E2",
+        "safety_incidents",
+        2,
+        "事故报告 No.7",
+        by=CITY_REGULATOR,
+    )
     ev = _run(town, card.scorecard_id, "w48", D - timedelta(days=6))
     out = evaluation_results(town, ev)
     res = {r["enterprise_id"]: r for r in out["results"]}
     # compliance over the week: E1 28/28, E2 23/28 = 0.821, E3 13/20 = 0.65
-    assert (res["E1"]["total_points"], res["E2"]["total_points"], res["E3"]["total_points"]) == (150, 70, 0)
+    assert (res["E1"]["total_points"], res["E2"]["total_points"], res["E3"]["total_points"]) == (
+        150,
+        70,
+        0,
+    )
     assert (res["E1"]["grade"], res["E1"]["passed"], res["E1"]["rank"]) == ("A", True, 1)
     assert res["E2"]["vetoed"] and res["E2"]["grade"] == "C" and not res["E2"]["passed"]
     assert res["E2"]["veto_reasons"][0]["value"] == pytest.approx(23 / 28)
@@ -53,7 +94,10 @@ def test_scorecard_weights_veto_and_grades_by_hand(town: Any) -> None:
     comp = items[("E2", "compliance_rate")]
     assert comp["basis"]["compliant_days"] == 23 and comp["basis"]["reporting_days"] == 28
     assert comp["basis"]["function"].endswith("drilldown") and comp["points"] == 50
-    assert items[("E3", "sensor_coverage")]["value"] == 0.75 and items[("E3", "sensor_coverage")]["points"] == 0
+    assert (
+        items[("E3", "sensor_coverage")]["value"] == 0.75
+        and items[("E3", "sensor_coverage")]["points"] == 0
+    )
     assert items[("E3", "safety_incidents")]["source"] == "missing"
     assert items[("E1", "safety_incidents")]["source"] == "manual"
     assert items[("E1", "safety_incidents")]["basis"]["evidence"] == "安监通报 2026-11"
@@ -94,8 +138,15 @@ def test_example_scorecards_load() -> None:
 
 
 def test_exit_flag_after_n_failing_periods_and_the_decision(town: Any) -> None:
-    lic = add_licence(town, licence_no="L-E2", enterprise_id="E2", holder_name="热力2",
-                      valid_from=D - timedelta(days=100), valid_to=D + timedelta(days=30), by=CITY_REGULATOR)
+    lic = add_licence(
+        town,
+        licence_no="L-E2",
+        enterprise_id="E2",
+        holder_name="热力2",
+        valid_from=D - timedelta(days=100),
+        valid_to=D + timedelta(days=30),
+        by=CITY_REGULATOR,
+    )
     card = save_scorecard(town, parse_scorecard(CARD))
     rule = ExitRule(failing_periods=2, period_kind="month", unrectified_orders=5)
     _run(town, card.scorecard_id, "2026-10", D - timedelta(days=6))
@@ -115,14 +166,32 @@ def test_exit_flag_after_n_failing_periods_and_the_decision(town: Any) -> None:
 
 
 def test_licences_states_history_and_expiry(town: Any) -> None:
-    a = add_licence(town, licence_no="L-1", enterprise_id="E1", holder_name="热力1",
-                    valid_from=D - timedelta(days=300), valid_to=D + timedelta(days=20))
-    add_licence(town, licence_no="L-3", enterprise_id="E3", holder_name="热力3",
-                valid_from=D - timedelta(days=400), valid_to=D - timedelta(days=1))
-    assert licence_states(town, ["E1", "E2", "E3"], D) == {"E1": "valid", "E2": "none", "E3": "expired"}
+    a = add_licence(
+        town,
+        licence_no="L-1",
+        enterprise_id="E1",
+        holder_name="热力1",
+        valid_from=D - timedelta(days=300),
+        valid_to=D + timedelta(days=20),
+    )
+    add_licence(
+        town,
+        licence_no="L-3",
+        enterprise_id="E3",
+        holder_name="热力3",
+        valid_from=D - timedelta(days=400),
+        valid_to=D - timedelta(days=1),
+    )
+    assert licence_states(town, ["E1", "E2", "E3"], D) == {
+        "E1": "valid",
+        "E2": "none",
+        "E3": "expired",
+    }
     assert [x.licence_no for x in expiring(town, D)] == ["L-1"]
     with pytest.raises(Conflict):
-        add_licence(town, licence_no="L-1", enterprise_id="E1", holder_name="x", valid_from=D, valid_to=D)
+        add_licence(
+            town, licence_no="L-1", enterprise_id="E1", holder_name="x", valid_from=D, valid_to=D
+        )
     with pytest.raises(InvalidInput, match="needs a reason"):
         set_state(town, a.licence_id, "suspended", " ")
     set_state(town, a.licence_id, "suspended", "整改期间")

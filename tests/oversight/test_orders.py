@@ -20,16 +20,29 @@ NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 def _new(store: Any, proposed: bool = False) -> od.Order:
     if proposed:
         return od.create_order(
-            store, enterprise_id="E2", subject_level="station", subject_id="S2",
-            problem_zh="2号站连续3天达标率低于90%", deadline=NOW + timedelta(days=7),
-            by="system", now=NOW, proposed=True, rule_key="station_low:station:S2",
+            store,
+            enterprise_id="E2",
+            subject_level="station",
+            subject_id="S2",
+            problem_zh="2号站连续3天达标率低于90%",
+            deadline=NOW + timedelta(days=7),
+            by="system",
+            now=NOW,
+            proposed=True,
+            rule_key="station_low:station:S2",
             issuer_region_id="C",
         )
     return od.create_order(
-        store, enterprise_id="E2", subject_level="station", subject_id="S2",
-        problem_zh="2号站室温偏低", problem_en="Station 2 is cold",
+        store,
+        enterprise_id="E2",
+        subject_level="station",
+        subject_id="S2",
+        problem_zh="2号站室温偏低",
+        problem_en="Station 2 is cold",
         evidence=["/reports/daily/city:C/2026-11-30#units"],
-        deadline=NOW + timedelta(days=7), by=CITY_REGULATOR, now=NOW,
+        deadline=NOW + timedelta(days=7),
+        by=CITY_REGULATOR,
+        now=NOW,
     )
 
 
@@ -41,7 +54,11 @@ def _drive(store: Any, path: list[str], proposed: bool = False) -> od.Order:
     order = _new(store, proposed)
     for i, action in enumerate(path):
         order = od.transition(
-            store, order.order_id, action, by=_actor(action), note=f"step {i}",
+            store,
+            order.order_id,
+            action,
+            by=_actor(action),
+            note=f"step {i}",
             now=NOW + timedelta(hours=i + 1),
         )
     return order
@@ -84,10 +101,13 @@ def test_every_transition_is_covered_by_the_legal_paths() -> None:
 def test_illegal_transitions_are_refused(town: Any) -> None:
     # reach every state once, then try every action that does not start from it
     reach = {
-        "proposed": ([], True), "issued": ([], False), "accepted": (["accept"], False),
+        "proposed": ([], True),
+        "issued": ([], False),
+        "accepted": (["accept"], False),
         "reported": (["accept", "report"], False),
         "returned": (["accept", "report", "send_back"], False),
-        "closed": (["accept", "report", "close"], False), "dismissed": (["dismiss"], True),
+        "closed": (["accept", "report", "close"], False),
+        "dismissed": (["dismiss"], True),
         "cancelled": (["cancel"], False),
     }
     assert set(reach) == set(od.STATES)
@@ -123,13 +143,25 @@ def test_sides_and_scope(town: Any) -> None:
         od.transition(town, order.order_id, "report", by=OP_E2, note=" ", now=NOW)
     with pytest.raises(InvalidInput, match="not served by"):
         od.create_order(
-            town, enterprise_id="E2", subject_level="station", subject_id="S1",
-            problem_zh="x", deadline=NOW + timedelta(days=1), by=CITY_REGULATOR, now=NOW,
+            town,
+            enterprise_id="E2",
+            subject_level="station",
+            subject_id="S1",
+            problem_zh="x",
+            deadline=NOW + timedelta(days=1),
+            by=CITY_REGULATOR,
+            now=NOW,
         )
     with pytest.raises(InvalidInput, match="not in the future"):
         od.create_order(
-            town, enterprise_id="E2", subject_level="enterprise", subject_id="E2",
-            problem_zh="x", deadline=NOW, by=CITY_REGULATOR, now=NOW,
+            town,
+            enterprise_id="E2",
+            subject_level="enterprise",
+            subject_id="E2",
+            problem_zh="x",
+            deadline=NOW,
+            by=CITY_REGULATOR,
+            now=NOW,
         )
 
 
@@ -146,6 +178,10 @@ def test_overdue_orders_are_flagged_and_escalate(town: Any) -> None:
     assert order_sweep(town, now=NOW + timedelta(days=30)) == {"flagged_overdue": 0, "escalated": 0}
     # rectified after the deadline: closed, but not on time
     od.transition(town, order.order_id, "accept", by=OP_E2, now=NOW + timedelta(days=31))
-    od.transition(town, order.order_id, "report", by=OP_E2, note="fixed", now=NOW + timedelta(days=32))
-    closed = od.transition(town, order.order_id, "close", by=REGULATOR, now=NOW + timedelta(days=33))
+    od.transition(
+        town, order.order_id, "report", by=OP_E2, note="fixed", now=NOW + timedelta(days=32)
+    )
+    closed = od.transition(
+        town, order.order_id, "close", by=REGULATOR, now=NOW + timedelta(days=33)
+    )
     assert closed.state == "closed" and closed.rectified_on_time is False

@@ -27,8 +27,12 @@ def _row(df: Any, **match: Any) -> dict[str, Any]:
 def _licences(store: Any) -> None:
     for e in ("E1", "E2"):
         add_licence(
-            store, licence_no=f"L-{e}", enterprise_id=e, holder_name=e,
-            valid_from=D - timedelta(days=365), valid_to=D + timedelta(days=365),
+            store,
+            licence_no=f"L-{e}",
+            enterprise_id=e,
+            holder_name=e,
+            valid_from=D - timedelta(days=365),
+            valid_to=D + timedelta(days=365),
         )
 
 
@@ -60,7 +64,11 @@ def test_daily_indicators_by_hand(town: Any) -> None:
     cov = brief.tables["coverage"]
     e3c = _row(cov, enterprise_id="E3")
     assert (e3c["households"], e3c["households_with_sensor"], e3c["coverage_pct"]) == (4, 3, 75.0)
-    assert (e3c["sensors"], e3c["offline_sensors"], e3c["online_pct"]) == (3, 1, pytest.approx(66.7))
+    assert (e3c["sensors"], e3c["offline_sensors"], e3c["online_pct"]) == (
+        3,
+        1,
+        pytest.approx(66.7),
+    )
     assert e3c["licence_state"] == "none"
     assert _row(cov, enterprise_id="E1")["coverage_pct"] == 100.0
     rules = {(f.rule, f.unit_id) for f in brief.findings}

@@ -26,7 +26,9 @@ NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_daily_pdf_xlsx_and_page_hold_the_same_numbers(town: Any, tmp_path: Path) -> None:
@@ -34,7 +36,13 @@ def test_daily_pdf_xlsx_and_page_hold_the_same_numbers(town: Any, tmp_path: Path
     report = save_report(town, brief, by="test", now=NOW)
     html = report_content(town, report.report_id, "html_zh")
     text = pdf_text(report_content(town, report.report_id, "pdf"), tmp_path)
-    for heading in ("暖城供热日研判", "研判发现", "达标率（城市—企业—换热站）", "低温住户", "测温覆盖与在线"):
+    for heading in (
+        "暖城供热日研判",
+        "研判发现",
+        "达标率（城市—企业—换热站）",
+        "低温住户",
+        "测温覆盖与在线",
+    ):
         assert heading in html and heading in text, heading
     assert "数据时间 2026-12-01 00:00" in text  # the running header: end of D, UTC+8
     assert "尚未接入投诉" in text  # no hotline: no zeros
@@ -43,7 +51,9 @@ def test_daily_pdf_xlsx_and_page_hold_the_same_numbers(town: Any, tmp_path: Path
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
     assert cells[5:10] == ["70.0", "81.8", "-11.8", "90.9", "-20.9"]
-    line = next(ln for ln in text.splitlines() if ln.strip().startswith("city") and " C " in f" {ln} ")
+    line = next(
+        ln for ln in text.splitlines() if ln.strip().startswith("city") and " C " in f" {ln} "
+    )
     for value in cells[5:10]:
         assert value in line
     wb = load_workbook(io.BytesIO(report_content(town, report.report_id, "xlsx")))
@@ -58,19 +68,34 @@ def test_daily_pdf_xlsx_and_page_hold_the_same_numbers(town: Any, tmp_path: Path
 
 
 def test_archive_keeps_reports_unchanged_and_versions_new_ones(town: Any) -> None:
-    first = save_report(town, build_daily(town, ReportScope("city", "C"), D, now=NOW), by="a", now=NOW)
+    first = save_report(
+        town, build_daily(town, ReportScope("city", "C"), D, now=NOW), by="a", now=NOW
+    )
     pdf = report_content(town, first.report_id, "pdf")
     html = report_content(town, first.report_id, "html_en")
     # later readings change the numbers; the archived report does not change
-    from tests.reports.town import SENSORS, day_start_utc
     import pyarrow as pa
 
-    late = [(s, day_start_utc(D) + timedelta(hours=h, minutes=45), 30.0) for s in SENSORS for h in range(24)]
-    town.insert_readings(pa.table({
-        "sensor_id": pa.array([r[0] for r in late]), "ts": pa.array([r[1] for r in late], pa.timestamp("us", tz="UTC")),
-        "temp_c": pa.array([r[2] for r in late]), "humidity_pct": pa.array([None] * len(late), pa.float64()),
-    }))
-    second = save_report(town, build_daily(town, ReportScope("city", "C"), D, now=NOW), by="b", now=NOW)
+    from tests.reports.town import SENSORS, day_start_utc
+
+    late = [
+        (s, day_start_utc(D) + timedelta(hours=h, minutes=45), 30.0)
+        for s in SENSORS
+        for h in range(24)
+    ]
+    town.insert_readings(
+        pa.table(
+            {
+                "sensor_id": pa.array([r[0] for r in late]),
+                "ts": pa.array([r[1] for r in late], pa.timestamp("us", tz="UTC")),
+                "temp_c": pa.array([r[2] for r in late]),
+                "humidity_pct": pa.array([None] * len(late), pa.float64()),
+            }
+        )
+    )
+    second = save_report(
+        town, build_daily(town, ReportScope("city", "C"), D, now=NOW), by="b", now=NOW
+    )
     assert (first.version, second.version) == (1, 2)
     assert report_content(town, first.report_id, "pdf") == pdf
     assert report_content(town, first.report_id, "html_en") == html

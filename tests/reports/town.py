@@ -24,9 +24,14 @@ def day_start_utc(day: date) -> datetime:
 def temps(hh: str, k: int) -> float | None:
     """Daily temperature of ``hh`` on D+k (k ≤ 0); None = no reading that day."""
     table: dict[str, Any] = {
-        "E1-H1": 20.0, "E1-H2": 21.0, "E1-H3": 22.0, "E1-H4": 25.0,
-        "E2-H3": 19.0, "E2-H4": 20.0,
-        "E3-H1": 21.0, "E3-H2": 15.0,
+        "E1-H1": 20.0,
+        "E1-H2": 21.0,
+        "E1-H3": 22.0,
+        "E1-H4": 25.0,
+        "E2-H3": 19.0,
+        "E2-H4": 20.0,
+        "E3-H1": 21.0,
+        "E3-H2": 15.0,
     }
     if hh in table:
         return table[hh]

@@ -43,8 +43,10 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
         try:
             yield b
         finally:
@@ -52,7 +54,9 @@ def browser() -> Iterator[object]:
 
 
 def login(browser, base: str, username: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", accept_downloads=True)
+    ctx = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
     pg = ctx.new_page()
     pg.set_default_timeout(30000)
     pg.goto(f"{base}/login")
@@ -82,13 +86,18 @@ def test_brief_pdf_order_answer_close(browser, site, tmp_path: Path) -> None:  #
         reg.click("[data-testid=download-pdf]")
     pdf = tmp_path / "brief.pdf"
     dl.value.save_as(pdf)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "研判发现" in text and "达标率（城市—企业—换热站）" in text
     # the finding about Beta → a prefilled order form → the order
     reg.locator("[data-testid=order-findings] li", has_text=beta).first.locator(
-        "[data-testid=order-from-finding]").click()
+        "[data-testid=order-from-finding]"
+    ).click()
     reg.wait_for_selector("[data-testid=order-form]")
-    assert beta in reg.inner_text("[data-testid=order-form]") or reg.input_value("textarea[name=problem_zh]")
+    assert beta in reg.inner_text("[data-testid=order-form]") or reg.input_value(
+        "textarea[name=problem_zh]"
+    )
     shot(reg, "2-regulator-order-form")
     reg.click("[data-testid=order-submit]")
     reg.wait_for_selector("[data-testid=order-state]")

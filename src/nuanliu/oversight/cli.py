@@ -9,7 +9,9 @@ import typer
 
 from nuanliu.monitor.cli import DbOpt, _store
 
-app = typer.Typer(no_args_is_help=True, help="Regulator oversight: orders, licences, evaluation (监管督办与考核).")
+app = typer.Typer(
+    no_args_is_help=True, help="Regulator oversight: orders, licences, evaluation (监管督办与考核)."
+)
 
 
 @app.command("scorecard")
@@ -37,11 +39,21 @@ def evaluate(
     from nuanliu.oversight.evaluation import evaluation_results, run_evaluation
 
     with _store(db) as store:
-        eid = run_evaluation(store, scorecard_id, region, period_kind=kind, period_label=label,
-                             first_day=date.fromisoformat(first), end_day=date.fromisoformat(end), by="cli")
+        eid = run_evaluation(
+            store,
+            scorecard_id,
+            region,
+            period_kind=kind,
+            period_label=label,
+            first_day=date.fromisoformat(first),
+            end_day=date.fromisoformat(end),
+            by="cli",
+        )
         for r in evaluation_results(store, eid)["results"]:
-            typer.echo(f"{r['rank']:>3} {r['enterprise_id']:<20} {r['total_points']:>7.1f} {r['grade']}"
-                       f"{' (veto)' if r['vetoed'] else ''}")
+            typer.echo(
+                f"{r['rank']:>3} {r['enterprise_id']:<20} {r['total_points']:>7.1f} {r['grade']}"
+                f"{' (veto)' if r['vetoed'] else ''}"
+            )
 
 
 @app.command("sweep")

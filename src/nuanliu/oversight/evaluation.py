@@ -18,26 +18,60 @@ from nuanliu.oversight.records import audit, dumps, new_id
 from nuanliu.oversight.scorecard import get_scorecard
 
 
-def set_manual_value(store: Any, scorecard_id: str, period_label: str, enterprise_id: str,
-                     indicator: str, value: float, evidence: str, *, by: Any) -> None:
+def set_manual_value(
+    store: Any,
+    scorecard_id: str,
+    period_label: str,
+    enterprise_id: str,
+    indicator: str,
+    value: float,
+    evidence: str,
+    *,
+    by: Any,
+) -> None:
     if not evidence.strip():
         raise InvalidInput("a hand-entered value needs its evidence", details={"field": "evidence"})
     get_scorecard(store, scorecard_id)
     now = datetime.now(UTC)
     with store.write() as w:
-        w.execute("DELETE FROM ov_manual_values WHERE scorecard_id = ? AND period_label = ?"
-                  " AND enterprise_id = ? AND indicator = ?", [scorecard_id, period_label, enterprise_id, indicator])
-        w.execute("INSERT INTO ov_manual_values VALUES (?,?,?,?,?,?,?,?)",
-                  [scorecard_id, period_label, enterprise_id, indicator, float(value), evidence,
-                   str(getattr(by, "username", by)), now])
-    audit(store, by, "evaluation_manual_value", "enterprise", enterprise_id, None,
-          {"indicator": indicator, "value": value, "evidence": evidence})
+        w.execute(
+            "DELETE FROM ov_manual_values WHERE scorecard_id = ? AND period_label = ?"
+            " AND enterprise_id = ? AND indicator = ?",
+            [scorecard_id, period_label, enterprise_id, indicator],
+        )
+        w.execute(
+            "INSERT INTO ov_manual_values VALUES (?,?,?,?,?,?,?,?)",
+            [
+                scorecard_id,
+                period_label,
+                enterprise_id,
+                indicator,
+                float(value),
+                evidence,
+                str(getattr(by, "username", by)),
+                now,
+            ],
+        )
+    audit(
+        store,
+        by,
+        "evaluation_manual_value",
+        "enterprise",
+        enterprise_id,
+        None,
+        {"indicator": indicator, "value": value, "evidence": evidence},
+    )
 
 
-def _manual(store: Any, scorecard_id: str, period_label: str) -> dict[tuple[str, str], tuple[float, str]]:
+def _manual(
+    store: Any, scorecard_id: str, period_label: str
+) -> dict[tuple[str, str], tuple[float, str]]:
     with store.read() as q:
-        rows = q.all("SELECT enterprise_id, indicator, value, evidence FROM ov_manual_values"
-                     " WHERE scorecard_id = ? AND period_label = ?", [scorecard_id, period_label])
+        rows = q.all(
+            "SELECT enterprise_id, indicator, value, evidence FROM ov_manual_values"
+            " WHERE scorecard_id = ? AND period_label = ?",
+            [scorecard_id, period_label],
+        )
     return {(str(e), str(i)): (float(v), str(ev)) for e, i, v, ev in rows}
 
 
@@ -49,13 +83,24 @@ def region_enterprises(store: Any, region_id: str) -> list[str]:
     return [e for e in ents if region_id in region_chain(store, enterprise_region(store, e))]
 
 
-def run_evaluation(store: Any, scorecard_id: str, region_id: str, *, period_kind: str,
-                   period_label: str, first_day: date, end_day: date, by: Any,
-                   now: datetime | None = None) -> str:
+def run_evaluation(
+    store: Any,
+    scorecard_id: str,
+    region_id: str,
+    *,
+    period_kind: str,
+    period_label: str,
+    first_day: date,
+    end_day: date,
+    by: Any,
+    now: datetime | None = None,
+) -> str:
     """Score every enterprise of ``region_id`` over ``[first_day, end_day)``; returns the id."""
     if period_kind not in ("month", "season"):
-        raise InvalidInput(f"period kind {period_kind!r} is not month or season",
-                           details={"field": "period_kind", "value": period_kind})
+        raise InvalidInput(
+            f"period kind {period_kind!r} is not month or season",
+            details={"field": "period_kind", "value": period_kind},
+        )
     if end_day <= first_day:
         raise InvalidInput("the evaluation period is empty", details={"field": "end_day"})
     now = now or datetime.now(UTC)
@@ -75,7 +120,10 @@ def run_evaluation(store: Any, scorecard_id: str, region_id: str, *, period_kind
                 src, basis = "manual", {"evidence": ev}
             elif key in values[e]:
                 known[key] = values[e][key].value
-                src, basis = ("data" if values[e][key].value is not None else "missing"), values[e][key].basis
+                src, basis = (
+                    ("data" if values[e][key].value is not None else "missing"),
+                    values[e][key].basis,
+                )
             else:
                 known[key] = None
                 src, basis = "missing", {"reason": "no data connected and no value entered"}
@@ -87,33 +135,79 @@ def run_evaluation(store: Any, scorecard_id: str, region_id: str, *, period_kind
         for veto in card.vetoes:
             if veto.fails(known.get(veto.indicator)):
                 vetoed = True
-                reasons.append({"indicator": veto.indicator, "value": known.get(veto.indicator),
-                                "below": veto.below, "at_least": veto.at_least})
+                reasons.append(
+                    {
+                        "indicator": veto.indicator,
+                        "value": known.get(veto.indicator),
+                        "below": veto.below,
+                        "at_least": veto.at_least,
+                    }
+                )
         grade = card.grade(total, vetoed)
-        results.append([e, round(total, 3), card.max_points, grade, vetoed, reasons,
-                        (not vetoed) and grade in card.pass_grades])
+        results.append(
+            [
+                e,
+                round(total, 3),
+                card.max_points,
+                grade,
+                vetoed,
+                reasons,
+                (not vetoed) and grade in card.pass_grades,
+            ]
+        )
     results.sort(key=lambda r: (-r[1], r[0]))
     with store.write() as w:
-        w.execute("INSERT INTO ov_evaluations VALUES (?,?,?,?,?,?,?,?,?)",
-                  [eid_run, scorecard_id, region_id, period_kind, period_label, first_day, end_day, now,
-                   str(getattr(by, "username", by))])
+        w.execute(
+            "INSERT INTO ov_evaluations VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                eid_run,
+                scorecard_id,
+                region_id,
+                period_kind,
+                period_label,
+                first_day,
+                end_day,
+                now,
+                str(getattr(by, "username", by)),
+            ],
+        )
         for rank, r in enumerate(results, start=1):
-            w.execute("INSERT INTO ov_evaluation_results VALUES (?,?,?,?,?,?,?,?,?)",
-                      [eid_run, r[0], r[1], r[2], r[3], r[4], dumps(r[5]), r[6], rank])
+            w.execute(
+                "INSERT INTO ov_evaluation_results VALUES (?,?,?,?,?,?,?,?,?)",
+                [eid_run, r[0], r[1], r[2], r[3], r[4], dumps(r[5]), r[6], rank],
+            )
         w.executemany("INSERT INTO ov_evaluation_items VALUES (?,?,?,?,?,?,?)", items)
-    audit(store, by, "evaluation_run", "evaluation", eid_run, None,
-          {"scorecard_id": scorecard_id, "region_id": region_id, "period": period_label})
+    audit(
+        store,
+        by,
+        "evaluation_run",
+        "evaluation",
+        eid_run,
+        None,
+        {"scorecard_id": scorecard_id, "region_id": region_id, "period": period_label},
+    )
     return eid_run
 
 
-def evaluation_results(store: Any, evaluation_id: str, enterprise_ids: list[str] | None = None) -> dict[str, Any]:
+def evaluation_results(
+    store: Any, evaluation_id: str, enterprise_ids: list[str] | None = None
+) -> dict[str, Any]:
     """The run, its ranked results and each enterprise's items (visible ones only)."""
     with store.read() as q:
         run = q.dicts("SELECT * FROM ov_evaluations WHERE evaluation_id = ?", [evaluation_id])
         if not run:
-            raise NotFound(f"evaluation {evaluation_id!r} not found", details={"evaluation_id": evaluation_id})
-        res = q.dicts("SELECT * FROM ov_evaluation_results WHERE evaluation_id = ? ORDER BY rank", [evaluation_id])
-        its = q.dicts("SELECT * FROM ov_evaluation_items WHERE evaluation_id = ? ORDER BY enterprise_id, indicator", [evaluation_id])
+            raise NotFound(
+                f"evaluation {evaluation_id!r} not found", details={"evaluation_id": evaluation_id}
+            )
+        res = q.dicts(
+            "SELECT * FROM ov_evaluation_results WHERE evaluation_id = ? ORDER BY rank",
+            [evaluation_id],
+        )
+        its = q.dicts(
+            "SELECT * FROM ov_evaluation_items WHERE evaluation_id = ?"
+            " ORDER BY enterprise_id, indicator",
+            [evaluation_id],
+        )
     if enterprise_ids is not None:
         keep = set(enterprise_ids)
         res = [r for r in res if r["enterprise_id"] in keep]

@@ -28,7 +28,9 @@ class ExitRule:
         return dict(self.__dict__)
 
 
-def check_exit(store: Any, enterprise_id: str, rule: ExitRule, *, now: datetime | None = None) -> dict[str, Any] | None:
+def check_exit(
+    store: Any, enterprise_id: str, rule: ExitRule, *, now: datetime | None = None
+) -> dict[str, Any] | None:
     """Raise (or return the open) flag when the rule is met; None when it is not."""
     now = now or datetime.now(UTC)
     history = enterprise_history(store, enterprise_id, rule.period_kind)
@@ -39,8 +41,15 @@ def check_exit(store: Any, enterprise_id: str, rule: ExitRule, *, now: datetime 
         run.append(r)
     overdue = [o for o in list_orders(store, enterprise_ids=[enterprise_id]) if o.overdue]
     evidence = {
-        "failed_in_a_row": [{"evaluation_id": r["evaluation_id"], "period": r["period_label"],
-                             "grade": r["grade"], "total_points": r["total_points"]} for r in reversed(run)],
+        "failed_in_a_row": [
+            {
+                "evaluation_id": r["evaluation_id"],
+                "period": r["period_label"],
+                "grade": r["grade"],
+                "total_points": r["total_points"],
+            }
+            for r in reversed(run)
+        ],
         "unrectified_orders": [o.order_id for o in overdue],
     }
     met = len(run) >= rule.failing_periods or len(overdue) >= rule.unrectified_orders
@@ -51,9 +60,20 @@ def check_exit(store: Any, enterprise_id: str, rule: ExitRule, *, now: datetime 
             return flag
     fid = new_id("EX")
     with store.write() as w:
-        w.execute("INSERT INTO ov_exit_flags (flag_id, enterprise_id, rule, evidence, raised_at, state)"
-                  " VALUES (?,?,?,?,?,?)", [fid, enterprise_id, dumps(rule.public()), dumps(evidence), now, "open"])
-    audit(store, "system", "exit_flag", "enterprise", enterprise_id, None, {"flag_id": fid, **evidence})
+        w.execute(
+            "INSERT INTO ov_exit_flags (flag_id, enterprise_id, rule, evidence, raised_at, state)"
+            " VALUES (?,?,?,?,?,?)",
+            [fid, enterprise_id, dumps(rule.public()), dumps(evidence), now, "open"],
+        )
+    audit(
+        store,
+        "system",
+        "exit_flag",
+        "enterprise",
+        enterprise_id,
+        None,
+        {"flag_id": fid, **evidence},
+    )
     return get_flag(store, fid)
 
 
@@ -78,23 +98,38 @@ def list_flags(store: Any, enterprise_ids: list[str] | None = None) -> list[dict
     return rows
 
 
-def decide(store: Any, flag_id: str, decision: str, note: str, *, by: Any, now: datetime | None = None) -> dict[str, Any]:
+def decide(
+    store: Any, flag_id: str, decision: str, note: str, *, by: Any, now: datetime | None = None
+) -> dict[str, Any]:
     """Record the regulator's decision on an open flag; the licence state follows."""
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}",
-                           details={"field": "decision", "value": decision})
+        raise InvalidInput(
+            f"decision {decision!r} is not one of {', '.join(DECISIONS)}",
+            details={"field": "decision", "value": decision},
+        )
     if not note.strip():
         raise InvalidInput("a decision needs its grounds", details={"field": "note"})
     flag = get_flag(store, flag_id)
     if flag["state"] != "open":
-        raise IllegalTransition(f"exit flag {flag_id} is already decided", details={"flag_id": flag_id})
+        raise IllegalTransition(
+            f"exit flag {flag_id} is already decided", details={"flag_id": flag_id}
+        )
     now = now or datetime.now(UTC)
     with store.write() as w:
-        w.execute("UPDATE ov_exit_flags SET state = 'decided', decision = ?, decision_note = ?,"
-                  " decided_by = ?, decided_at = ? WHERE flag_id = ?",
-                  [decision, note, str(getattr(by, "username", by)), now, flag_id])
-    audit(store, by, "exit_decision", "enterprise", flag["enterprise_id"], {"state": "open"},
-          {"decision": decision, "note": note})
+        w.execute(
+            "UPDATE ov_exit_flags SET state = 'decided', decision = ?, decision_note = ?,"
+            " decided_by = ?, decided_at = ? WHERE flag_id = ?",
+            [decision, note, str(getattr(by, "username", by)), now, flag_id],
+        )
+    audit(
+        store,
+        by,
+        "exit_decision",
+        "enterprise",
+        flag["enterprise_id"],
+        {"state": "open"},
+        {"decision": decision, "note": note},
+    )
     target = {"suspension": "suspended", "revocation": "revoked"}.get(decision)
     if target:
         for lic in list_licences(store, [flag["enterprise_id"]]):

@@ -66,8 +66,16 @@ _COLS = (
 
 def _licence(row: tuple) -> Licence:
     return Licence(
-        str(row[0]), str(row[1]), str(row[2]), str(row[3]), loads(row[4], []), loads(row[5], []),
-        None if row[6] is None else float(row[6]), _day(row[7]), _day(row[8]), str(row[9]),
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        str(row[3]),
+        loads(row[4], []),
+        loads(row[5], []),
+        None if row[6] is None else float(row[6]),
+        _day(row[7]),
+        _day(row[8]),
+        str(row[9]),
         str(row[10] or ""),
     )
 
@@ -103,13 +111,29 @@ def add_licence(
     lid = new_id("LIC")
     with store.write() as w:
         if w.one("SELECT 1 FROM enterprises WHERE enterprise_id = ?", [enterprise_id]) is None:
-            raise NotFound(f"enterprise {enterprise_id!r} not found", details={"enterprise_id": enterprise_id})
+            raise NotFound(
+                f"enterprise {enterprise_id!r} not found", details={"enterprise_id": enterprise_id}
+            )
         if w.one("SELECT 1 FROM ov_licences WHERE licence_no = ?", [licence_no]):
-            raise Conflict(f"licence number {licence_no!r} exists", details={"licence_no": licence_no})
+            raise Conflict(
+                f"licence number {licence_no!r} exists", details={"licence_no": licence_no}
+            )
         w.execute(
             f"INSERT INTO ov_licences ({_COLS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [lid, licence_no, enterprise_id, holder_name, dumps(region_ids or []),
-             dumps(station_ids or []), heated_area_m2, valid_from, valid_to, "valid", "", now],
+            [
+                lid,
+                licence_no,
+                enterprise_id,
+                holder_name,
+                dumps(region_ids or []),
+                dumps(station_ids or []),
+                heated_area_m2,
+                valid_from,
+                valid_to,
+                "valid",
+                "",
+                now,
+            ],
         )
         w.execute(
             "INSERT INTO ov_licence_events VALUES (?,?,?,?,?,?,?)",
@@ -168,14 +192,23 @@ def set_state(store: Any, licence_id: str, state: str, reason: str, *, by: Any =
     now = datetime.now(UTC)
     with store.write() as w:
         w.execute(
-            "UPDATE ov_licences SET state = ?, state_reason = ?, updated_at = ? WHERE licence_id = ?",
+            "UPDATE ov_licences SET state = ?, state_reason = ?, updated_at = ?"
+            " WHERE licence_id = ?",
             [state, reason, now, licence_id],
         )
         w.execute(
             "INSERT INTO ov_licence_events VALUES (?,?,?,?,?,?,?)",
             [new_id("LE"), licence_id, now, _actor(by), lic.state, state, reason],
         )
-    audit(store, by, "licence_state", "licence", licence_id, {"state": lic.state}, {"state": state, "reason": reason})
+    audit(
+        store,
+        by,
+        "licence_state",
+        "licence",
+        licence_id,
+        {"state": lic.state},
+        {"state": state, "reason": reason},
+    )
     return get_licence(store, licence_id)
 
 

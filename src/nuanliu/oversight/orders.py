@@ -28,7 +28,16 @@ from nuanliu.oversight.records import audit, dumps, loads, new_id
 from nuanliu.reports.scopes import enterprise_region, region_chain
 
 REGULATOR, ENTERPRISE = "regulator", "enterprise"
-STATES = ("proposed", "issued", "accepted", "reported", "returned", "closed", "dismissed", "cancelled")
+STATES = (
+    "proposed",
+    "issued",
+    "accepted",
+    "reported",
+    "returned",
+    "closed",
+    "dismissed",
+    "cancelled",
+)
 OPEN_STATES = ("proposed", "issued", "accepted", "reported", "returned")
 OWED_BY_ENTERPRISE = ("issued", "accepted", "returned")
 # action -> (states it starts from, state it leads to, side that may take it)
@@ -163,7 +172,8 @@ def order_events(store: Any, order_id: str) -> list[dict[str, Any]]:
     with store.read() as q:
         rows = q.dicts(
             "SELECT event_id, occurred_at, actor, action, from_state, to_state, note,"
-            " attachment_ids FROM ov_order_events WHERE order_id = ? ORDER BY occurred_at, event_id",
+            " attachment_ids FROM ov_order_events WHERE order_id = ?"
+            " ORDER BY occurred_at, event_id",
             [order_id],
         )
     for r in rows:
@@ -241,15 +251,42 @@ def create_order(
     with store.write() as w:
         w.execute(
             f"INSERT INTO ov_orders ({_COLS}) VALUES ({', '.join('?' * 20)})",
-            [oid, enterprise_id, issuer_region_id, issuer_region_id, 0, subject_level, subject_id,
-             problem_zh, problem_en or problem_zh, dumps(evidence or []), deadline, state,
-             "rule" if proposed else "manual", rule_key, False, actor, now, now, None, None],
+            [
+                oid,
+                enterprise_id,
+                issuer_region_id,
+                issuer_region_id,
+                0,
+                subject_level,
+                subject_id,
+                problem_zh,
+                problem_en or problem_zh,
+                dumps(evidence or []),
+                deadline,
+                state,
+                "rule" if proposed else "manual",
+                rule_key,
+                False,
+                actor,
+                now,
+                now,
+                None,
+                None,
+            ],
         )
         w.execute(
             "INSERT INTO ov_order_events VALUES (?,?,?,?,?,?,?,?,?)",
             [new_id("OE"), oid, now, actor, "create", None, state, "", "[]"],
         )
-    audit(store, by, "order_create", "order", oid, None, {"state": state, "enterprise_id": enterprise_id})
+    audit(
+        store,
+        by,
+        "order_create",
+        "order",
+        oid,
+        None,
+        {"state": state, "enterprise_id": enterprise_id},
+    )
     return get_order(store, oid)
 
 
@@ -304,10 +341,27 @@ def transition(
             )
         w.execute(
             "INSERT INTO ov_order_events VALUES (?,?,?,?,?,?,?,?,?)",
-            [new_id("OE"), order_id, now, by.username, action, order.state, target, note,
-             dumps(attachment_ids or [])],
+            [
+                new_id("OE"),
+                order_id,
+                now,
+                by.username,
+                action,
+                order.state,
+                target,
+                note,
+                dumps(attachment_ids or []),
+            ],
         )
-    audit(store, by, f"order_{action}", "order", order_id, {"state": order.state}, {"state": target, "note": note})
+    audit(
+        store,
+        by,
+        f"order_{action}",
+        "order",
+        order_id,
+        {"state": order.state},
+        {"state": target, "note": note},
+    )
     return get_order(store, order_id)
 
 
@@ -344,18 +398,38 @@ def sweep(store: Any, now: datetime, escalate_every: timedelta = ESCALATE_EVERY)
             )
             w.execute(
                 "INSERT INTO ov_order_events VALUES (?,?,?,?,?,?,?,?,?)",
-                [new_id("OE"), order.order_id, now, "system",
-                 "escalate" if "handler_region_id" in updates else "overdue",
-                 order.state, order.state, dumps(updates), "[]"],
+                [
+                    new_id("OE"),
+                    order.order_id,
+                    now,
+                    "system",
+                    "escalate" if "handler_region_id" in updates else "overdue",
+                    order.state,
+                    order.state,
+                    dumps(updates),
+                    "[]",
+                ],
             )
-        audit(store, "system", "order_overdue", "order", order.order_id,
-              {"handler_region_id": order.handler_region_id}, updates)
+        audit(
+            store,
+            "system",
+            "order_overdue",
+            "order",
+            order.order_id,
+            {"handler_region_id": order.handler_region_id},
+            updates,
+        )
     return {"flagged_overdue": flagged, "escalated": escalated}
 
 
 def propose_from_findings(
-    store: Any, findings: list[Any], *, issuer_region_id: str, now: datetime,
-    deadline_days: int = 7, evidence_url: str = "",
+    store: Any,
+    findings: list[Any],
+    *,
+    issuer_region_id: str,
+    now: datetime,
+    deadline_days: int = 7,
+    evidence_url: str = "",
 ) -> list[Order]:
     """Proposed orders for findings whose rule proposes one and that have no open order
     with the same rule key yet; a regulator confirms or dismisses each."""

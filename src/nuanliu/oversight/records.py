@@ -21,7 +21,9 @@ def loads(text: str | None, default: Any = None) -> Any:
     return json.loads(text)
 
 
-def audit(store: Any, user: Any, action: str, kind: str, object_id: str, before: Any, after: Any) -> None:
+def audit(
+    store: Any, user: Any, action: str, kind: str, object_id: str, before: Any, after: Any
+) -> None:
     """One audit-log entry (``api/audit.py``) for a change made by ``user`` (or the system)."""
     from nuanliu.api.audit import record_event
 

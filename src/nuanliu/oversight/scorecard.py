@@ -102,7 +102,9 @@ class Scorecard:
 
 def _need(d: dict[str, Any], key: str, where: str) -> Any:
     if key not in d:
-        raise InvalidInput(f"scorecard {where}: missing {key!r}", details={"field": f"{where}.{key}"})
+        raise InvalidInput(
+            f"scorecard {where}: missing {key!r}", details={"field": f"{where}.{key}"}
+        )
     return d[key]
 
 
@@ -113,32 +115,59 @@ def parse_scorecard(data: dict[str, Any]) -> Scorecard:
         where = f"indicators[{i}]"
         direction = raw.get("direction", "higher")
         if direction not in ("higher", "lower"):
-            raise InvalidInput(f"scorecard {where}.direction {direction!r} is not higher or lower",
-                               details={"field": f"{where}.direction", "value": direction})
+            raise InvalidInput(
+                f"scorecard {where}.direction {direction!r} is not higher or lower",
+                details={"field": f"{where}.direction", "value": direction},
+            )
         tiers = tuple((float(t), float(s)) for t, s in _need(raw, "tiers", where))
-        for t, s in tiers:
+        for _, s in tiers:
             if not 0.0 <= s <= 1.0:
-                raise InvalidInput(f"scorecard {where}.tiers: share {s} is not within 0..1",
-                                   details={"field": f"{where}.tiers", "value": s})
+                raise InvalidInput(
+                    f"scorecard {where}.tiers: share {s} is not within 0..1",
+                    details={"field": f"{where}.tiers", "value": s},
+                )
         points, weight = float(_need(raw, "points", where)), float(raw.get("weight", 1.0))
         if points < 0 or weight < 0:
-            raise InvalidInput(f"scorecard {where}: points and weight must not be negative",
-                               details={"field": where})
-        inds.append(Indicator(str(_need(raw, "key", where)), str(raw.get("name_zh", raw["key"])),
-                              str(raw.get("name_en", raw["key"])), points, weight, direction, tiers))
+            raise InvalidInput(
+                f"scorecard {where}: points and weight must not be negative",
+                details={"field": where},
+            )
+        inds.append(
+            Indicator(
+                str(_need(raw, "key", where)),
+                str(raw.get("name_zh", raw["key"])),
+                str(raw.get("name_en", raw["key"])),
+                points,
+                weight,
+                direction,
+                tiers,
+            )
+        )
     keys = [i.key for i in inds]
     if len(set(keys)) != len(keys):
         raise InvalidInput("scorecard: an indicator key appears twice", details={"keys": keys})
-    vetoes = tuple(Veto(str(_need(v, "indicator", f"vetoes[{i}]")), v.get("below"), v.get("at_least"))
-                   for i, v in enumerate(data.get("vetoes", [])))
-    grades = tuple(sorted(((str(g["grade"]), float(g["min_points"])) for g in _need(data, "grades", "document")),
-                          key=lambda g: -g[1]))
+    vetoes = tuple(
+        Veto(str(_need(v, "indicator", f"vetoes[{i}]")), v.get("below"), v.get("at_least"))
+        for i, v in enumerate(data.get("vetoes", []))
+    )
+    grades = tuple(
+        sorted(
+            ((str(g["grade"]), float(g["min_points"])) for g in _need(data, "grades", "document")),
+            key=lambda g: -g[1],
+        )
+    )
     if not grades:
-        raise InvalidInput("scorecard: at least one grade band is needed", details={"field": "grades"})
+        raise InvalidInput(
+            "scorecard: at least one grade band is needed", details={"field": "grades"}
+        )
     return Scorecard(
-        name_zh=str(_need(data, "name_zh", "document")), name_en=str(data.get("name_en", data["name_zh"])),
-        season=str(_need(data, "season", "document")), source=str(data.get("source", "")),
-        indicators=tuple(inds), vetoes=vetoes, grades=grades,
+        name_zh=str(_need(data, "name_zh", "document")),
+        name_en=str(data.get("name_en", data["name_zh"])),
+        season=str(_need(data, "season", "document")),
+        source=str(data.get("source", "")),
+        indicators=tuple(inds),
+        vetoes=vetoes,
+        grades=grades,
         pass_grades=tuple(data.get("pass_grades", [grades[0][0]])),
     )
 
@@ -146,7 +175,11 @@ def parse_scorecard(data: dict[str, Any]) -> Scorecard:
 def load_scorecard_file(path: str | Path) -> Scorecard:
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8")) if p.suffix == ".toml" else json.loads(p.read_text(encoding="utf-8"))
+        data = (
+            tomllib.loads(p.read_text(encoding="utf-8"))
+            if p.suffix == ".toml"
+            else json.loads(p.read_text(encoding="utf-8"))
+        )
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"scorecard file {p}: {exc}", details={"file": str(p)}) from exc
     return parse_scorecard(data)
@@ -161,18 +194,38 @@ def save_scorecard(store: Any, card: Scorecard, *, by: Any = "system") -> Scorec
         sid = f"SC-{card.season}-v{version}"
         w.execute(
             "INSERT INTO ov_scorecards VALUES (?,?,?,?,?,?,?,?)",
-            [sid, card.season, version, card.name_zh, card.name_en, card.to_json(), now,
-             str(getattr(by, "username", by))],
+            [
+                sid,
+                card.season,
+                version,
+                card.name_zh,
+                card.name_en,
+                card.to_json(),
+                now,
+                str(getattr(by, "username", by)),
+            ],
         )
-    audit(store, by, "scorecard_save", "scorecard", sid, None, {"season": card.season, "version": version})
+    audit(
+        store,
+        by,
+        "scorecard_save",
+        "scorecard",
+        sid,
+        None,
+        {"season": card.season, "version": version},
+    )
     return get_scorecard(store, sid)
 
 
 def get_scorecard(store: Any, scorecard_id: str) -> Scorecard:
     with store.read() as q:
-        row = q.one("SELECT body, version FROM ov_scorecards WHERE scorecard_id = ?", [scorecard_id])
+        row = q.one(
+            "SELECT body, version FROM ov_scorecards WHERE scorecard_id = ?", [scorecard_id]
+        )
     if row is None:
-        raise NotFound(f"scorecard {scorecard_id!r} not found", details={"scorecard_id": scorecard_id})
+        raise NotFound(
+            f"scorecard {scorecard_id!r} not found", details={"scorecard_id": scorecard_id}
+        )
     data = json.loads(row[0])
     data["indicators"] = [{**i, "tiers": [list(t) for t in i["tiers"]]} for i in data["indicators"]]
     data["grades"] = [{"grade": g, "min_points": m} for g, m in data["grades"]]

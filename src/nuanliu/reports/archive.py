@@ -64,9 +64,15 @@ def summary(brief: Brief) -> dict[str, Any]:
     return {
         "findings": [
             {
-                "key": f.key, "rule": f.rule, "level": f.level, "unit_id": f.unit_id,
-                "enterprise_id": f.enterprise_id, "severity": f.severity,
-                "text_zh": f.text_zh, "text_en": f.text_en, "propose_order": f.propose_order,
+                "key": f.key,
+                "rule": f.rule,
+                "level": f.level,
+                "unit_id": f.unit_id,
+                "enterprise_id": f.enterprise_id,
+                "severity": f.severity,
+                "text_zh": f.text_zh,
+                "text_en": f.text_en,
+                "propose_order": f.propose_order,
             }
             for f in brief.findings
         ],
@@ -74,7 +80,9 @@ def summary(brief: Brief) -> dict[str, Any]:
     }
 
 
-def save_report(store: Any, brief: Brief, *, by: str, now: datetime | None = None) -> ArchivedReport:
+def save_report(
+    store: Any, brief: Brief, *, by: str, now: datetime | None = None
+) -> ArchivedReport:
     """Render the brief once (HTML zh/en, PDF, XLSX) and archive it as a new version."""
     now = now or datetime.now(UTC)
     html_zh = render.body_html(brief, "zh")
@@ -84,7 +92,8 @@ def save_report(store: Any, brief: Brief, *, by: str, now: datetime | None = Non
     rid = f"RPT-{uuid.uuid4().hex[:12]}"
     with store.write() as w:
         latest = w.one(
-            "SELECT MAX(version) FROM rep_reports WHERE kind = ? AND scope_key = ? AND first_day = ?",
+            "SELECT MAX(version) FROM rep_reports"
+            " WHERE kind = ? AND scope_key = ? AND first_day = ?",
             [brief.kind, brief.scope.key, brief.first_day],
         )
         version = int(latest[0] or 0) + 1 if latest else 1
@@ -92,9 +101,24 @@ def save_report(store: Any, brief: Brief, *, by: str, now: datetime | None = Non
             "INSERT INTO rep_reports (report_id, kind, scope_key, first_day, end_day, version,"
             " data_time, generated_at, generated_by, title_zh, title_en, summary, html_zh,"
             " html_en, pdf, xlsx) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [rid, brief.kind, brief.scope.key, brief.first_day, brief.end_day, version,
-             brief.data_time, now, by, render.title(brief, "zh"), render.title(brief, "en"),
-             json.dumps(summary(brief), ensure_ascii=False), html_zh, html_en, pdf, xlsx],
+            [
+                rid,
+                brief.kind,
+                brief.scope.key,
+                brief.first_day,
+                brief.end_day,
+                version,
+                brief.data_time,
+                now,
+                by,
+                render.title(brief, "zh"),
+                render.title(brief, "en"),
+                json.dumps(summary(brief), ensure_ascii=False),
+                html_zh,
+                html_en,
+                pdf,
+                xlsx,
+            ],
         )
     return get_report(store, rid)
 
@@ -125,7 +149,8 @@ def list_reports(
     """Newest data first (all versions); only ``scope_keys`` when given."""
     with store.read() as q:
         rows = q.all(
-            f"SELECT {_META} FROM rep_reports ORDER BY first_day DESC, kind, scope_key, version DESC"
+            f"SELECT {_META} FROM rep_reports"
+            " ORDER BY first_day DESC, kind, scope_key, version DESC"
         )
     out = [_meta(r) for r in rows]
     if scope_keys is not None:
@@ -135,7 +160,9 @@ def list_reports(
     return out[:limit]
 
 
-def latest(store: Any, kind: str, scope_key: str, first_day: date | None = None) -> ArchivedReport | None:
+def latest(
+    store: Any, kind: str, scope_key: str, first_day: date | None = None
+) -> ArchivedReport | None:
     """The newest version of the newest (or the given day's) report of a scope."""
     for r in list_reports(store, scope_keys={scope_key}, kind=kind, limit=10_000):
         if first_day is None or r.first_day == first_day:

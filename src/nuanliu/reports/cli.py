@@ -9,7 +9,10 @@ import typer
 
 from nuanliu.monitor.cli import DbOpt, _store
 
-app = typer.Typer(no_args_is_help=True, help="Regulator reports: daily analysis and weekly dispatch (日研判、周调度).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Regulator reports: daily analysis and weekly dispatch (日研判、周调度).",
+)
 
 
 def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None) -> None:
@@ -23,7 +26,10 @@ def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None)
     with _store(db) as store:
         brief = build_daily(store, rs, when) if kind == "daily" else build_weekly(store, rs, when)
         report = save_report(store, brief, by="cli")
-        typer.echo(f"archived {report.report_id} ({report.title_zh}, v{report.version}, {len(brief.findings)} findings)")
+        typer.echo(
+            f"archived {report.report_id} ({report.title_zh}, v{report.version},"
+            f" {len(brief.findings)} findings)"
+        )
         for f in brief.findings:
             typer.echo(f"  - {f.text_zh}")
         if out is not None:
@@ -36,7 +42,9 @@ def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None)
 
 @app.command()
 def daily(
-    scope: str = typer.Option(..., "--scope", help="region:ID, city:ID, county:ID or enterprise:ID"),
+    scope: str = typer.Option(
+        ..., "--scope", help="region:ID, city:ID, county:ID or enterprise:ID"
+    ),
     day: str = typer.Option(..., "--date", help="Local day, YYYY-MM-DD"),
     db: str | None = DbOpt,
     out: Path | None = typer.Option(None, "--out", help="Also write the PDF and XLSX here"),
@@ -47,7 +55,9 @@ def daily(
 
 @app.command()
 def weekly(
-    scope: str = typer.Option(..., "--scope", help="region:ID, city:ID, county:ID or enterprise:ID"),
+    scope: str = typer.Option(
+        ..., "--scope", help="region:ID, city:ID, county:ID or enterprise:ID"
+    ),
     day: str = typer.Option(..., "--date", help="Last local day of the week, YYYY-MM-DD"),
     db: str | None = DbOpt,
     out: Path | None = typer.Option(None, "--out", help="Also write the PDF and XLSX here"),

@@ -199,9 +199,7 @@ def build_daily(
 
     def drill(d: date, lv: list[str], hours: bool) -> dict[str, pd.DataFrame]:
         w = day_window(d, None, tz)
-        return drilldown(
-            store, scope, d, levels=lv, hours=hours, as_of=min(w.end_utc, now)
-        )
+        return drilldown(store, scope, d, levels=lv, hours=hours, as_of=min(w.end_utc, now))
 
     cur = drill(day, [*levels, "building"], True)
     prev = drill(day - timedelta(days=1), levels, True)

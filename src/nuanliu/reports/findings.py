@@ -56,7 +56,9 @@ def _names_of(units: pd.DataFrame, level: str) -> dict[str, tuple[str, str]]:
 def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     units = brief.tables["units"]
     out: list[Finding] = []
-    scope_row = units[(units["level"] == brief.scope.level) & (units["unit_id"] == brief.scope.unit_id)]
+    scope_row = units[
+        (units["level"] == brief.scope.level) & (units["unit_id"] == brief.scope.unit_id)
+    ]
     if not scope_row.empty:
         r = scope_row.iloc[0]
         zh, en = pair_translate(
@@ -69,7 +71,13 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
         )
         out.append(
             Finding(
-                "scope_rate", brief.scope.level, brief.scope.unit_id, None, "info", zh, en,
+                "scope_rate",
+                brief.scope.level,
+                brief.scope.unit_id,
+                None,
+                "info",
+                zh,
+                en,
                 _num(r["rate_pct"]),
                 (RowRef("units", "unit_id", (brief.scope.unit_id,)),),
             )
@@ -87,8 +95,15 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
             )
             out.append(
                 Finding(
-                    "rate_fell", "enterprise", str(r["unit_id"]), str(r["unit_id"]), "warning",
-                    zh, en, drop, (RowRef("units", "unit_id", (str(r["unit_id"]),)),),
+                    "rate_fell",
+                    "enterprise",
+                    str(r["unit_id"]),
+                    str(r["unit_id"]),
+                    "warning",
+                    zh,
+                    en,
+                    drop,
+                    (RowRef("units", "unit_id", (str(r["unit_id"]),)),),
                 )
             )
     ent_names = _names_of(units, "enterprise")
@@ -106,7 +121,13 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
         )
         out.append(
             Finding(
-                "station_low", "station", str(r["unit_id"]), eid, "warning", zh, en,
+                "station_low",
+                "station",
+                str(r["unit_id"]),
+                eid,
+                "warning",
+                zh,
+                en,
                 _num(r["rate"]),
                 (RowRef("units", "unit_id", (str(r["unit_id"]),)),),
                 propose_order=True,
@@ -159,8 +180,15 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
         ids = tuple(str(h) for h in rows["household_id"])
         out.append(
             Finding(
-                "long_cold", "enterprise", str(eid), str(eid), "warning", zh, en,
-                float(len(rows)), (RowRef("cold_homes", "household_id", ids),),
+                "long_cold",
+                "enterprise",
+                str(eid),
+                str(eid),
+                "warning",
+                zh,
+                en,
+                float(len(rows)),
+                (RowRef("cold_homes", "household_id", ids),),
             )
         )
     complaints = brief.tables.get("complaints")
@@ -174,8 +202,15 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
             )
             out.append(
                 Finding(
-                    "complaints_overdue", "enterprise", eid, eid, "warning", zh, en,
-                    float(r["overdue"]), (RowRef("complaints", "enterprise_id", (eid,)),),
+                    "complaints_overdue",
+                    "enterprise",
+                    eid,
+                    eid,
+                    "warning",
+                    zh,
+                    en,
+                    float(r["overdue"]),
+                    (RowRef("complaints", "enterprise_id", (eid,)),),
                 )
             )
     return out

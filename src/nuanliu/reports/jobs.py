@@ -17,7 +17,9 @@ from nuanliu.reports.weekly import build_weekly
 
 def report_scopes(store: Any) -> list[ReportScope]:
     with store.read() as q:
-        regions = q.all("SELECT level, region_id FROM regions WHERE level IN ('region', 'city') ORDER BY 1, 2")
+        regions = q.all(
+            "SELECT level, region_id FROM regions WHERE level IN ('region', 'city') ORDER BY 1, 2"
+        )
         ents = q.all("SELECT enterprise_id FROM enterprises ORDER BY 1")
     return [ReportScope(str(lv), str(r)) for lv, r in regions] + [
         ReportScope("enterprise", str(e)) for (e,) in ents
@@ -36,7 +38,11 @@ def daily_reports(store: Any, *, now: datetime) -> dict[str, Any]:
     made = []
     for rs in report_scopes(store):
         if latest(store, "daily", rs.key, day) is None:
-            made.append(save_report(store, build_daily(store, rs, day, now=now), by="scheduler", now=now).report_id)
+            made.append(
+                save_report(
+                    store, build_daily(store, rs, day, now=now), by="scheduler", now=now
+                ).report_id
+            )
     return {"day": day.isoformat(), "generated": len(made), "report_ids": made}
 
 
@@ -55,9 +61,18 @@ def weekly_reports(store: Any, *, now: datetime) -> dict[str, Any]:
         report = save_report(store, brief, by="scheduler", now=now)
         made.append(report.report_id)
         if rs.level != "enterprise":
-            proposed += len(propose_from_findings(
-                store, brief.findings, issuer_region_id=rs.unit_id, now=now,
-                evidence_url=f"/reports/{report.report_id}",
-            ))
-    return {"week_start": first.isoformat(), "generated": len(made), "report_ids": made,
-            "orders_proposed": proposed}
+            proposed += len(
+                propose_from_findings(
+                    store,
+                    brief.findings,
+                    issuer_region_id=rs.unit_id,
+                    now=now,
+                    evidence_url=f"/reports/{report.report_id}",
+                )
+            )
+    return {
+        "week_start": first.isoformat(),
+        "generated": len(made),
+        "report_ids": made,
+        "orders_proposed": proposed,
+    }

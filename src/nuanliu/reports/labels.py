@@ -91,7 +91,10 @@ TABLES: dict[str, tuple[str, str]] = {
 }
 
 # Columns not shown in a language (the other language's names).
-HIDDEN = {"zh": {"name_en", "rule_name_en", "text_en"}, "en": {"name_zh", "rule_name_zh", "text_zh"}}
+HIDDEN = {
+    "zh": {"name_en", "rule_name_en", "text_en"},
+    "en": {"name_zh", "rule_name_zh", "text_zh"},
+}
 
 
 def header(column: str, lang: str) -> str:

@@ -21,17 +21,42 @@ from nuanliu.web.i18n import translate
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-KEY_COLUMNS = ("unit_id", "station_id", "building_id", "household_id", "enterprise_id", "rule_id", "day", "order_id")
+KEY_COLUMNS = (
+    "unit_id",
+    "station_id",
+    "building_id",
+    "household_id",
+    "enterprise_id",
+    "rule_id",
+    "day",
+    "order_id",
+)
 SECTION_ORDER = [
-    "units", "trend", "ranking_enterprises", "ranking_stations", "carried_over", "orders",
-    "worst_stations", "worst_buildings", "cold_homes", "overheated_homes", "coverage",
-    "alerts", "complaints", "weather",
+    "units",
+    "trend",
+    "ranking_enterprises",
+    "ranking_stations",
+    "carried_over",
+    "orders",
+    "worst_stations",
+    "worst_buildings",
+    "cold_homes",
+    "overheated_homes",
+    "coverage",
+    "alerts",
+    "complaints",
+    "weather",
 ]
 
 
 def cell_text(value: Any, column: str = "") -> str:
     """How a cell reads on the page and in the PDF (the XLSX keeps the number)."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and math.isnan(value))
+    ):
         return "–"
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -82,22 +107,39 @@ def chart_svg(brief: Brief, lang: str) -> str:
     import matplotlib.pyplot as plt
 
     family = _font()
-    with plt.rc_context({"font.family": family, "svg.fonttype": "path", "axes.unicode_minus": False}):
+    with plt.rc_context(
+        {"font.family": family, "svg.fonttype": "path", "axes.unicode_minus": False}
+    ):
         fig, ax = plt.subplots(figsize=(7.0, 2.6))
         if brief.kind == "daily":
             ents = brief.tables["units"]
             ents = ents[ents["level"] == "enterprise"]
             names = ents["name_en" if lang == "en" else "name_zh"].astype(str).tolist()
             x = list(range(len(names)))
-            ax.bar([i - 0.2 for i in x], ents["rate_prev_pct"].fillna(0), width=0.4,
-                   color="#9db4cc", label=labels.header("rate_prev_pct", lang))
-            ax.bar([i + 0.2 for i in x], ents["rate_pct"].fillna(0), width=0.4,
-                   color="#1f5f99", label=labels.header("rate_pct", lang))
+            ax.bar(
+                [i - 0.2 for i in x],
+                ents["rate_prev_pct"].fillna(0),
+                width=0.4,
+                color="#9db4cc",
+                label=labels.header("rate_prev_pct", lang),
+            )
+            ax.bar(
+                [i + 0.2 for i in x],
+                ents["rate_pct"].fillna(0),
+                width=0.4,
+                color="#1f5f99",
+                label=labels.header("rate_pct", lang),
+            )
             ax.set_xticks(x, names, fontsize=7)
         else:
             trend = brief.tables["trend"]
-            ax.plot([str(d)[5:] for d in trend["day"]], trend["rate_pct"], marker="o", color="#1f5f99",
-                    label=labels.header("rate_pct", lang))
+            ax.plot(
+                [str(d)[5:] for d in trend["day"]],
+                trend["rate_pct"],
+                marker="o",
+                color="#1f5f99",
+                label=labels.header("rate_pct", lang),
+            )
         ax.axhline(90.0, color="#c0392b", linewidth=0.8, linestyle="--")
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
@@ -107,7 +149,7 @@ def chart_svg(brief: Brief, lang: str) -> str:
         fig.savefig(buf, format="svg")
         plt.close(fig)
     svg = buf.getvalue()
-    return svg[svg.find("<svg"):]
+    return svg[svg.find("<svg") :]
 
 
 def sections(brief: Brief, lang: str) -> list[dict[str, Any]]:
@@ -119,19 +161,41 @@ def sections(brief: Brief, lang: str) -> list[dict[str, Any]]:
         if frame is None:
             if brief.kind != "daily":
                 continue
-            out.append({"name": name, "title": labels.title(name, lang), "missing": True,
-                        "headers": [], "rows": []})
+            out.append(
+                {
+                    "name": name,
+                    "title": labels.title(name, lang),
+                    "missing": True,
+                    "headers": [],
+                    "rows": [],
+                }
+            )
             continue
         cols = labels.visible_columns(list(frame.columns), lang)
         key = next((c for c in KEY_COLUMNS if c in frame.columns), None)
         rows = []
         for rec in frame.to_dict("records"):
-            rows.append({
-                "anchor": f"{name}-{rec[key]}" if key else "",
-                "cells": [(cell_text(rec[c], c), isinstance(rec[c], (int, float)) and not isinstance(rec[c], bool)) for c in cols],
-            })
-        out.append({"name": name, "title": labels.title(name, lang), "missing": False,
-                    "headers": [labels.header(c, lang) for c in cols], "rows": rows})
+            rows.append(
+                {
+                    "anchor": f"{name}-{rec[key]}" if key else "",
+                    "cells": [
+                        (
+                            cell_text(rec[c], c),
+                            isinstance(rec[c], (int, float)) and not isinstance(rec[c], bool),
+                        )
+                        for c in cols
+                    ],
+                }
+            )
+        out.append(
+            {
+                "name": name,
+                "title": labels.title(name, lang),
+                "missing": False,
+                "headers": [labels.header(c, lang) for c in cols],
+                "rows": rows,
+            }
+        )
     return out
 
 
@@ -148,15 +212,24 @@ def body_html(brief: Brief, lang: str) -> str:
         period=period_text(brief),
         data_time=data_time_text(brief),
         weather_source=brief.notes.get("weather_source", ""),
-        findings=[(f.text(lang), f.severity, [f"#{r.table}-{r.values[0]}" for r in f.refs if r.values]) for f in brief.findings],
+        findings=[
+            (f.text(lang), f.severity, [f"#{r.table}-{r.values[0]}" for r in f.refs if r.values])
+            for f in brief.findings
+        ],
         chart=chart_svg(brief, lang),
         sections=sections(brief, lang),
     )
 
 
 def pdf_bytes(brief: Brief, lang: str = "zh", body: str | None = None) -> bytes:
-    head = f"{title(brief, lang)} · {period_text(brief)} · {translate('reports.data_time', lang)} {data_time_text(brief)}"
-    return render_pdf(body or body_html(brief, lang), header=head, footer=brief.scope.key, title=title(brief, lang))
+    when = f"{translate('reports.data_time', lang)} {data_time_text(brief)}"
+    head = f"{title(brief, lang)} · {period_text(brief)} · {when}"
+    return render_pdf(
+        body or body_html(brief, lang),
+        header=head,
+        footer=brief.scope.key,
+        title=title(brief, lang),
+    )
 
 
 def xlsx(brief: Brief, lang: str = "zh") -> bytes:
@@ -169,7 +242,11 @@ def xlsx(brief: Brief, lang: str = "zh") -> bytes:
         out = frame[cols].copy()
         for c in cols:
             if out[c].dtype == object:
-                out[c] = out[c].map(lambda v: v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v)
+                out[c] = out[c].map(
+                    lambda v: (
+                        v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v
+                    )
+                )
         out.columns = [labels.header(c, lang) for c in cols]
         sheets[labels.title(name, lang)] = out
     return xlsx_bytes(sheets)

@@ -48,9 +48,7 @@ class ReportScope:
         with store.read() as q:
             row = q.one(f"SELECT name_zh, name_en FROM {table} WHERE {key} = ?", [self.unit_id])
         if row is None:
-            raise NotFound(
-                f"{self.level} {self.unit_id!r} not found", details={"scope": self.key}
-            )
+            raise NotFound(f"{self.level} {self.unit_id!r} not found", details={"scope": self.key})
         return str(row[0]), str(row[1] or row[0])
 
 

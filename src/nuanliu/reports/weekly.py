@@ -60,8 +60,16 @@ def order_table(store: Any, enterprise_ids: list[str]) -> pd.DataFrame:
         for o in list_orders(store, enterprise_ids=enterprise_ids)
         if o.state in OPEN_STATES or o.overdue
     ]
-    cols = ["order_id", "enterprise_id", "subject_id", "problem", "state", "deadline", "overdue",
-            "escalation_level"]
+    cols = [
+        "order_id",
+        "enterprise_id",
+        "subject_id",
+        "problem",
+        "state",
+        "deadline",
+        "overdue",
+        "escalation_level",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -83,9 +91,15 @@ def build_weekly(
     window = day_window(first, last_day + timedelta(days=1), tz)
     prev_first = first - timedelta(days=7)
     as_of = min(window.end_utc, now)
-    levels = [rs.level, "enterprise", "station"] if rs.level != "enterprise" else ["enterprise", "station"]
+    levels = (
+        [rs.level, "enterprise", "station"]
+        if rs.level != "enterprise"
+        else ["enterprise", "station"]
+    )
     cur = drilldown(store, scope, first, window.end_day, levels=levels, hours=True, as_of=as_of)
-    last = drilldown(store, scope, prev_first, first, levels=levels, hours=True, as_of=window.start_utc)
+    last = drilldown(
+        store, scope, prev_first, first, levels=levels, hours=True, as_of=window.start_utc
+    )
     trend = compliance_trend(store, scope, first, window.end_day)
     trend = pd.DataFrame(
         {
@@ -112,18 +126,44 @@ def build_weekly(
         r = top.iloc[0]
         prev_rate = last[rs.level].loc[last[rs.level]["unit_id"] == rs.unit_id, "rate"]
         delta = (r["rate"] - prev_rate.iloc[0]) * 100 if len(prev_rate) else None
-        zh, en = pair_translate("reports.finding.week_rate", name=(name_zh, name_en),
-                        rate=_fmt(r["rate"] * 100 if pd.notna(r["rate"]) else None),
-                        delta=_fmt(delta, signed=True))
-        findings.append(Finding("week_rate", rs.level, rs.unit_id, None, "info", zh, en, None,
-                                (RowRef("trend", "day", (str(first),)),)))
+        zh, en = pair_translate(
+            "reports.finding.week_rate",
+            name=(name_zh, name_en),
+            rate=_fmt(r["rate"] * 100 if pd.notna(r["rate"]) else None),
+            delta=_fmt(delta, signed=True),
+        )
+        findings.append(
+            Finding(
+                "week_rate",
+                rs.level,
+                rs.unit_id,
+                None,
+                "info",
+                zh,
+                en,
+                None,
+                (RowRef("trend", "day", (str(first),)),),
+            )
+        )
     st_ent = _station_enterprises(store)
     for _, r in carried.iterrows():
-        zh, en = pair_translate("reports.finding.carried_over", name=_name(r), rate=_fmt(r["rate_pct"]))
-        findings.append(Finding("carried_over", "station", str(r["unit_id"]), st_ent.get(str(r["unit_id"])),
-                                "warning", zh, en, float(r["rate_pct"]),
-                                (RowRef("ranking_stations", "unit_id", (str(r["unit_id"]),)),),
-                                propose_order=True))
+        zh, en = pair_translate(
+            "reports.finding.carried_over", name=_name(r), rate=_fmt(r["rate_pct"])
+        )
+        findings.append(
+            Finding(
+                "carried_over",
+                "station",
+                str(r["unit_id"]),
+                st_ent.get(str(r["unit_id"])),
+                "warning",
+                zh,
+                en,
+                float(r["rate_pct"]),
+                (RowRef("ranking_stations", "unit_id", (str(r["unit_id"]),)),),
+                propose_order=True,
+            )
+        )
     return Brief(
         kind="weekly",
         scope=rs,

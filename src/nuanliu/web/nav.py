@@ -25,7 +25,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
-    NavItem("reports", "nav.oversight", "/reports", frozenset({"regulator", "enterprise_admin", "enterprise_operator"})),
+    NavItem(
+        "reports",
+        "nav.oversight",
+        "/reports",
+        frozenset({"regulator", "enterprise_admin", "enterprise_operator"}),
+    ),
 )
 
 

@@ -13,14 +13,18 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nuanliu.api.deps import CurrentUser, StoreDep, csrf_protect
-from nuanliu.errors import InvalidInput, NotFound, NuanliuError
+from nuanliu.errors import InvalidInput, NotFound
 from nuanliu.oversight import evaluation as ev
 from nuanliu.oversight import exit as ex
 from nuanliu.oversight import licences as lc
 from nuanliu.oversight import orders as od
 from nuanliu.oversight.attachments import add_attachment, get_attachment
 from nuanliu.reports import archive
-from nuanliu.reports.scopes import ReportScope, check_may_see, default_scope, enterprise_region, region_chain
+from nuanliu.reports.scopes import (
+    ReportScope,
+    check_may_see,
+    default_scope,
+)
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.export import download
@@ -48,7 +52,12 @@ def _ctx(request: Request, user: Any, nav: str = "oversight") -> dict[str, Any]:
 
 
 def _not_found(request: Request, user: Any) -> Response:
-    return render(request, "error.html", {**base_context(request, user, ""), "code": "not_found"}, status_code=404)
+    return render(
+        request,
+        "error.html",
+        {**base_context(request, user, ""), "code": "not_found"},
+        status_code=404,
+    )
 
 
 def _visible_enterprises(store: Any, user: Any) -> list[str]:
@@ -64,6 +73,7 @@ def _enterprise_names(store: Any, lang: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ reports
+
 
 def _visible_reports(store: Any, user: Any) -> list[archive.ArchivedReport]:
     out = []
@@ -82,8 +92,12 @@ def reports_page(request: Request, user: PageUser, store: StoreDep) -> Response:
         return gate
     rs = default_scope(store, user)
     yesterday = datetime.now(UTC).astimezone(LOCAL).date() - timedelta(days=1)
-    ctx = {**_ctx(request, user, "reports"), "reports": _visible_reports(store, user)[:200],
-           "scope_key": rs.key, "default_day": yesterday.isoformat()}
+    ctx = {
+        **_ctx(request, user, "reports"),
+        "reports": _visible_reports(store, user)[:200],
+        "scope_key": rs.key,
+        "default_day": yesterday.isoformat(),
+    }
     return render(request, "reports/index.html", ctx)
 
 
@@ -98,14 +112,23 @@ def reports_today(request: Request, user: PageUser, store: StoreDep) -> Response
 
 @router.post("/reports/generate", dependencies=CSRF)
 def reports_generate(
-    request: Request, user: CurrentUser, store: StoreDep,
-    kind: str = Form(...), scope: str = Form(...), day: str = Form(...),
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    kind: str = Form(...),
+    scope: str = Form(...),
+    day: str = Form(...),
 ) -> Response:
     from nuanliu.reports.daily import build_daily
     from nuanliu.reports.weekly import build_weekly
 
     if od.side_of(user) != od.REGULATOR:
-        return render(request, "error.html", {**base_context(request, user, ""), "code": "forbidden"}, status_code=403)
+        return render(
+            request,
+            "error.html",
+            {**base_context(request, user, ""), "code": "forbidden"},
+            status_code=403,
+        )
     rs = ReportScope.parse(scope)
     check_may_see(store, user, rs)
     when = _parse_day(day, "day")
@@ -118,10 +141,14 @@ def _parse_day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{field} {text!r} is not a date YYYY-MM-DD", details={"field": field, "value": text}) from None
+        raise InvalidInput(
+            f"{field} {text!r} is not a date YYYY-MM-DD", details={"field": field, "value": text}
+        ) from None
 
 
-def _report_for(request: Request, user: Any, store: Any, report_id: str) -> archive.ArchivedReport | None:
+def _report_for(
+    request: Request, user: Any, store: Any, report_id: str
+) -> archive.ArchivedReport | None:
     try:
         r = archive.get_report(store, report_id)
         check_may_see(store, user, ReportScope.parse(r.scope_key))
@@ -138,15 +165,22 @@ def report_page(request: Request, report_id: str, user: PageUser, store: StoreDe
     if r is None:
         return _not_found(request, user)
     lang, _ = choose_lang(request)
-    findings = [(i, f) for i, f in enumerate(r.summary.get("findings", [])) if f.get("enterprise_id")]
-    ctx = {**_ctx(request, user, "reports"), "report": r,
-           "body": archive.report_content(store, report_id, f"html_{lang}"),
-           "order_findings": findings}
+    findings = [
+        (i, f) for i, f in enumerate(r.summary.get("findings", [])) if f.get("enterprise_id")
+    ]
+    ctx = {
+        **_ctx(request, user, "reports"),
+        "report": r,
+        "body": archive.report_content(store, report_id, f"html_{lang}"),
+        "order_findings": findings,
+    }
     return render(request, "reports/view.html", ctx)
 
 
 @router.get("/reports/{report_id}/{fmt}")
-def report_file(request: Request, report_id: str, fmt: str, user: PageUser, store: StoreDep) -> Response:
+def report_file(
+    request: Request, report_id: str, fmt: str, user: PageUser, store: StoreDep
+) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
     r = _report_for(request, user, store, report_id)
@@ -158,6 +192,7 @@ def report_file(request: Request, report_id: str, fmt: str, user: PageUser, stor
 
 # ------------------------------------------------------------------ orders
 
+
 @router.get("/oversight/orders", response_class=HTMLResponse)
 def orders_page(request: Request, user: PageUser, store: StoreDep, state: str = "open") -> Response:
     if (gate := _gate(request, user)) is not None:
@@ -166,19 +201,29 @@ def orders_page(request: Request, user: PageUser, store: StoreDep, state: str = 
     states = od.OPEN_STATES if state == "open" else None
     orders = od.list_orders(store, user, states=states)
     ents = sorted({o.enterprise_id for o in orders})
-    ctx = {**_ctx(request, user, "orders"), "orders": orders, "state": state,
-           "names": _enterprise_names(store, lang),
-           "licence": lc.licence_states(store, ents, datetime.now(UTC).astimezone(LOCAL).date())}
+    ctx = {
+        **_ctx(request, user, "orders"),
+        "orders": orders,
+        "state": state,
+        "names": _enterprise_names(store, lang),
+        "licence": lc.licence_states(store, ents, datetime.now(UTC).astimezone(LOCAL).date()),
+    }
     return render(request, "oversight/orders.html", ctx)
 
 
 @router.get("/oversight/orders/new", response_class=HTMLResponse)
-def order_new_page(request: Request, user: PageUser, store: StoreDep,
-                   report: str = "", finding: int = -1) -> Response:
+def order_new_page(
+    request: Request, user: PageUser, store: StoreDep, report: str = "", finding: int = -1
+) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
     if od.side_of(user) != od.REGULATOR:
-        return render(request, "error.html", {**base_context(request, user, ""), "code": "forbidden"}, status_code=403)
+        return render(
+            request,
+            "error.html",
+            {**base_context(request, user, ""), "code": "forbidden"},
+            status_code=403,
+        )
     lang, _ = choose_lang(request)
     prefill: dict[str, Any] = {"subject_level": "enterprise", "evidence": ""}
     if report:
@@ -187,31 +232,56 @@ def order_new_page(request: Request, user: PageUser, store: StoreDep,
         if r is None or not 0 <= finding < len(found):
             return _not_found(request, user)
         f = found[finding]
-        prefill = {"enterprise_id": f["enterprise_id"], "subject_level": f["level"],
-                   "subject_id": f["unit_id"], "problem_zh": f["text_zh"], "problem_en": f["text_en"],
-                   "evidence": f"/reports/{r.report_id}#findings"}
+        prefill = {
+            "enterprise_id": f["enterprise_id"],
+            "subject_level": f["level"],
+            "subject_id": f["unit_id"],
+            "problem_zh": f["text_zh"],
+            "problem_en": f["text_en"],
+            "evidence": f"/reports/{r.report_id}#findings",
+        }
     deadline = (datetime.now(UTC).astimezone(LOCAL).date() + timedelta(days=7)).isoformat()
     ents = _visible_enterprises(store, user)
     names = _enterprise_names(store, lang)
-    ctx = {**_ctx(request, user, "orders"), "prefill": prefill, "deadline": deadline,
-           "enterprises": [(e, names.get(e, e)) for e in ents], "levels": od.SUBJECT_LEVELS}
+    ctx = {
+        **_ctx(request, user, "orders"),
+        "prefill": prefill,
+        "deadline": deadline,
+        "enterprises": [(e, names.get(e, e)) for e in ents],
+        "levels": od.SUBJECT_LEVELS,
+    }
     return render(request, "oversight/order_new.html", ctx)
 
 
 @router.post("/oversight/orders", dependencies=CSRF)
 def order_create(
-    request: Request, user: CurrentUser, store: StoreDep,
-    enterprise_id: str = Form(...), subject_level: str = Form(...), subject_id: str = Form(...),
-    problem_zh: str = Form(...), problem_en: str = Form(""), evidence: str = Form(""),
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    enterprise_id: str = Form(...),
+    subject_level: str = Form(...),
+    subject_id: str = Form(...),
+    problem_zh: str = Form(...),
+    problem_en: str = Form(""),
+    evidence: str = Form(""),
     deadline: str = Form(...),
 ) -> Response:
     if enterprise_id not in _visible_enterprises(store, user):
         return _not_found(request, user)
-    end = datetime.combine(_parse_day(deadline, "deadline"), time(23, 59), tzinfo=LOCAL).astimezone(UTC)
-    o = od.create_order(store, enterprise_id=enterprise_id, subject_level=subject_level,
-                        subject_id=subject_id, problem_zh=problem_zh, problem_en=problem_en,
-                        evidence=[e.strip() for e in evidence.splitlines() if e.strip()],
-                        deadline=end, by=user)
+    end = datetime.combine(_parse_day(deadline, "deadline"), time(23, 59), tzinfo=LOCAL).astimezone(
+        UTC
+    )
+    o = od.create_order(
+        store,
+        enterprise_id=enterprise_id,
+        subject_level=subject_level,
+        subject_id=subject_id,
+        problem_zh=problem_zh,
+        problem_en=problem_en,
+        evidence=[e.strip() for e in evidence.splitlines() if e.strip()],
+        deadline=end,
+        by=user,
+    )
     return RedirectResponse(f"/oversight/orders/{o.order_id}", status_code=303)
 
 
@@ -224,16 +294,28 @@ def order_page(request: Request, order_id: str, user: PageUser, store: StoreDep)
     except NotFound:
         return _not_found(request, user)
     lang, _ = choose_lang(request)
-    ctx = {**_ctx(request, user, "orders"), "o": o, "events": od.order_events(store, order_id),
-           "actions": od.allowed_actions(o, user), "names": _enterprise_names(store, lang),
-           "licence": lc.licence_states(store, [o.enterprise_id], datetime.now(UTC).astimezone(LOCAL).date())}
+    ctx = {
+        **_ctx(request, user, "orders"),
+        "o": o,
+        "events": od.order_events(store, order_id),
+        "actions": od.allowed_actions(o, user),
+        "names": _enterprise_names(store, lang),
+        "licence": lc.licence_states(
+            store, [o.enterprise_id], datetime.now(UTC).astimezone(LOCAL).date()
+        ),
+    }
     return render(request, "oversight/order.html", ctx)
 
 
 @router.post("/oversight/orders/{order_id}/act", dependencies=CSRF)
 async def order_act(
-    request: Request, order_id: str, user: CurrentUser, store: StoreDep,
-    action: str = Form(...), note: str = Form(""), files: list[UploadFile] = File(default_factory=list),
+    request: Request,
+    order_id: str,
+    user: CurrentUser,
+    store: StoreDep,
+    action: str = Form(...),
+    note: str = Form(""),
+    files: list[UploadFile] = File(default_factory=list),
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -245,15 +327,28 @@ async def order_act(
     for f in files:
         if f.filename:
             content = await f.read()
-            ids.append(await run_in_threadpool(
-                add_attachment, store, "order", order_id, f.filename,
-                f.content_type or "application/octet-stream", content, user.username))
-    await run_in_threadpool(od.transition, store, order_id, action, by=user, note=note, attachment_ids=ids)
+            ids.append(
+                await run_in_threadpool(
+                    add_attachment,
+                    store,
+                    "order",
+                    order_id,
+                    f.filename,
+                    f.content_type or "application/octet-stream",
+                    content,
+                    user.username,
+                )
+            )
+    await run_in_threadpool(
+        od.transition, store, order_id, action, by=user, note=note, attachment_ids=ids
+    )
     return RedirectResponse(f"/oversight/orders/{order_id}", status_code=303)
 
 
 @router.get("/oversight/attachments/{attachment_id}")
-def attachment_file(request: Request, attachment_id: str, user: PageUser, store: StoreDep) -> Response:
+def attachment_file(
+    request: Request, attachment_id: str, user: PageUser, store: StoreDep
+) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
     try:
@@ -268,6 +363,7 @@ def attachment_file(request: Request, attachment_id: str, user: PageUser, store:
 
 # ------------------------------------------------------------------ licences, evaluations, exit
 
+
 @router.get("/oversight/licences", response_class=HTMLResponse)
 def licences_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (gate := _gate(request, user)) is not None:
@@ -275,7 +371,10 @@ def licences_page(request: Request, user: PageUser, store: StoreDep) -> Response
     lang, _ = choose_lang(request)
     today = datetime.now(UTC).astimezone(LOCAL).date()
     lics = lc.list_licences(store, _visible_enterprises(store, user))
-    rows = [(x, x.state_on(today), x.expires_within(today), lc.state_label(x.state_on(today), lang)) for x in lics]
+    rows = [
+        (x, x.state_on(today), x.expires_within(today), lc.state_label(x.state_on(today), lang))
+        for x in lics
+    ]
     ctx = {**_ctx(request, user, "licences"), "rows": rows, "names": _enterprise_names(store, lang)}
     return render(request, "oversight/licences.html", ctx)
 
@@ -286,7 +385,11 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
         return gate
     lang, _ = choose_lang(request)
     mine = _visible_enterprises(store, user)
-    runs = [r for r in ev.list_evaluations(store) if ev.evaluation_results(store, r["evaluation_id"], mine)["results"]]
+    runs = [
+        r
+        for r in ev.list_evaluations(store)
+        if ev.evaluation_results(store, r["evaluation_id"], mine)["results"]
+    ]
     chosen = id or (runs[0]["evaluation_id"] if runs else "")
     detail = None
     if chosen:
@@ -297,8 +400,14 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
         if not detail["results"]:
             return _not_found(request, user)
     today = datetime.now(UTC).astimezone(LOCAL).date()
-    ctx = {**_ctx(request, user, "evaluations"), "runs": runs, "detail": detail, "chosen": chosen,
-           "names": _enterprise_names(store, lang), "licence": lc.licence_states(store, mine, today)}
+    ctx = {
+        **_ctx(request, user, "evaluations"),
+        "runs": runs,
+        "detail": detail,
+        "chosen": chosen,
+        "names": _enterprise_names(store, lang),
+        "licence": lc.licence_states(store, mine, today),
+    }
     return render(request, "oversight/evaluations.html", ctx)
 
 
@@ -307,23 +416,38 @@ def exit_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
     if od.side_of(user) != od.REGULATOR:
-        return render(request, "error.html", {**base_context(request, user, ""), "code": "forbidden"}, status_code=403)
+        return render(
+            request,
+            "error.html",
+            {**base_context(request, user, ""), "code": "forbidden"},
+            status_code=403,
+        )
     lang, _ = choose_lang(request)
-    ctx = {**_ctx(request, user, "exit"), "flags": ex.list_flags(store, _visible_enterprises(store, user)),
-           "names": _enterprise_names(store, lang), "decisions": ex.DECISIONS}
+    ctx = {
+        **_ctx(request, user, "exit"),
+        "flags": ex.list_flags(store, _visible_enterprises(store, user)),
+        "names": _enterprise_names(store, lang),
+        "decisions": ex.DECISIONS,
+    }
     return render(request, "oversight/exit.html", ctx)
 
 
 @router.post("/oversight/exit/{flag_id}", dependencies=CSRF)
-def exit_decide(request: Request, flag_id: str, user: CurrentUser, store: StoreDep,
-                decision: str = Form(...), note: str = Form("")) -> Response:
+def exit_decide(
+    request: Request,
+    flag_id: str,
+    user: CurrentUser,
+    store: StoreDep,
+    decision: str = Form(...),
+    note: str = Form(""),
+) -> Response:
     try:
         flag = ex.get_flag(store, flag_id)
-        if od.side_of(user) != od.REGULATOR or flag["enterprise_id"] not in _visible_enterprises(store, user):
+        if od.side_of(user) != od.REGULATOR or flag["enterprise_id"] not in _visible_enterprises(
+            store, user
+        ):
             raise NotFound(f"exit flag {flag_id!r} not found")
     except NotFound:
         return _not_found(request, user)
     ex.decide(store, flag_id, decision, note, by=user)
     return RedirectResponse("/oversight/exit", status_code=303)
-
-

@@ -30,14 +30,20 @@ from nuanliu.reports import archive
 from nuanliu.reports.scopes import ReportScope, check_may_see, enterprise_region, region_chain
 from nuanliu.web.export import download
 
-router = APIRouter(prefix=API_PREFIX, tags=["oversight"], responses=ERROR_RESPONSES,
-                   dependencies=[Depends(csrf_protect)])
+router = APIRouter(
+    prefix=API_PREFIX,
+    tags=["oversight"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(csrf_protect)],
+)
 
 
 def _side(user: User) -> str:
     side = od.side_of(user)
     if side is None:
-        raise PermissionDenied(f"role {user.role} has no oversight access", details={"role": str(user.role)})
+        raise PermissionDenied(
+            f"role {user.role} has no oversight access", details={"role": str(user.role)}
+        )
     return side
 
 
@@ -67,6 +73,7 @@ def visible_enterprises(store: Any, user: User) -> list[str]:
 
 # ------------------------------------------------------------------ reports
 
+
 class GenerateBody(BaseModel):
     kind: str = Field(pattern="^(daily|weekly)$")
     scope: str
@@ -74,7 +81,9 @@ class GenerateBody(BaseModel):
 
 
 @router.get("/reports", operation_id="reports_list", summary="Archived reports I may see")
-def reports_list(store: StoreDep, user: Party, kind: str | None = Query(default=None)) -> list[dict[str, Any]]:
+def reports_list(
+    store: StoreDep, user: Party, kind: str | None = Query(default=None)
+) -> list[dict[str, Any]]:
     out = []
     for r in archive.list_reports(store, kind=kind, limit=10_000):
         try:
@@ -92,7 +101,11 @@ def reports_generate(store: StoreDep, user: Regulator, body: GenerateBody) -> di
 
     rs = ReportScope.parse(body.scope)
     check_may_see(store, user, rs)
-    brief = build_daily(store, rs, body.day) if body.kind == "daily" else build_weekly(store, rs, body.day)
+    brief = (
+        build_daily(store, rs, body.day)
+        if body.kind == "daily"
+        else build_weekly(store, rs, body.day)
+    )
     return archive.save_report(store, brief, by=user.username).public()
 
 
@@ -107,8 +120,11 @@ def reports_get(store: StoreDep, user: Party, report_id: str) -> dict[str, Any]:
     return _report(store, user, report_id).public()
 
 
-@router.get("/reports/{report_id}/file/{fmt}", operation_id="reports_file",
-            summary="The archived PDF, XLSX or HTML (zh/en) unchanged")
+@router.get(
+    "/reports/{report_id}/file/{fmt}",
+    operation_id="reports_file",
+    summary="The archived PDF, XLSX or HTML (zh/en) unchanged",
+)
 def reports_file(store: StoreDep, user: Party, report_id: str, fmt: str) -> Response:
     r = _report(store, user, report_id)
     stem = f"{r.kind}-{r.scope_key.replace(':', '-')}-{r.first_day.isoformat()}-v{r.version}"
@@ -120,6 +136,7 @@ def reports_file(store: StoreDep, user: Party, report_id: str, fmt: str) -> Resp
 
 
 # ------------------------------------------------------------------ orders
+
 
 class OrderBody(BaseModel):
     enterprise_id: str
@@ -145,30 +162,53 @@ def orders_list(store: StoreDep, user: Party) -> list[dict[str, Any]]:
     return [_order_out(store, user, o) for o in od.list_orders(store, user)]
 
 
-@router.post("/oversight/orders", operation_id="orders_create", summary="Create a supervision order")
+@router.post(
+    "/oversight/orders", operation_id="orders_create", summary="Create a supervision order"
+)
 def orders_create(store: StoreDep, user: Regulator, body: OrderBody) -> dict[str, Any]:
     if body.enterprise_id not in visible_enterprises(store, user):
-        raise NotFound(f"enterprise {body.enterprise_id!r} not found", details={"enterprise_id": body.enterprise_id})
-    o = od.create_order(store, enterprise_id=body.enterprise_id, subject_level=body.subject_level,
-                        subject_id=body.subject_id, problem_zh=body.problem_zh, problem_en=body.problem_en,
-                        evidence=body.evidence, deadline=body.deadline, by=user)
+        raise NotFound(
+            f"enterprise {body.enterprise_id!r} not found",
+            details={"enterprise_id": body.enterprise_id},
+        )
+    o = od.create_order(
+        store,
+        enterprise_id=body.enterprise_id,
+        subject_level=body.subject_level,
+        subject_id=body.subject_id,
+        problem_zh=body.problem_zh,
+        problem_en=body.problem_en,
+        evidence=body.evidence,
+        deadline=body.deadline,
+        by=user,
+    )
     return _order_out(store, user, o)
 
 
-@router.get("/oversight/orders/{order_id}", operation_id="orders_get", summary="One order with its events")
+@router.get(
+    "/oversight/orders/{order_id}", operation_id="orders_get", summary="One order with its events"
+)
 def orders_get(store: StoreDep, user: Party, order_id: str) -> dict[str, Any]:
     o = od.visible_order(store, user, order_id)
     return {**_order_out(store, user, o), "events": od.order_events(store, order_id)}
 
 
-@router.post("/oversight/orders/{order_id}/{action}", operation_id="orders_act",
-             summary="Move an order: confirm, dismiss, accept, report, close, send_back, cancel")
-def orders_act(store: StoreDep, user: Party, order_id: str, action: str, body: ActionBody) -> dict[str, Any]:
-    o = od.transition(store, order_id, action, by=user, note=body.note, attachment_ids=body.attachment_ids)
+@router.post(
+    "/oversight/orders/{order_id}/{action}",
+    operation_id="orders_act",
+    summary="Move an order: confirm, dismiss, accept, report, close, send_back, cancel",
+)
+def orders_act(
+    store: StoreDep, user: Party, order_id: str, action: str, body: ActionBody
+) -> dict[str, Any]:
+    o = od.transition(
+        store, order_id, action, by=user, note=body.note, attachment_ids=body.attachment_ids
+    )
     return _order_out(store, user, o)
 
 
 # ------------------------------------------------------------------ licences
+
 
 class LicenceBody(BaseModel):
     licence_no: str = Field(min_length=1, max_length=100)
@@ -203,13 +243,21 @@ def licences_list(store: StoreDep, user: Party) -> list[dict[str, Any]]:
 @router.post("/oversight/licences", operation_id="licences_add", summary="Grant a licence")
 def licences_add(store: StoreDep, user: Regulator, body: LicenceBody) -> dict[str, Any]:
     if body.enterprise_id not in visible_enterprises(store, user):
-        raise NotFound(f"enterprise {body.enterprise_id!r} not found", details={"enterprise_id": body.enterprise_id})
+        raise NotFound(
+            f"enterprise {body.enterprise_id!r} not found",
+            details={"enterprise_id": body.enterprise_id},
+        )
     return _licence_out(lc.add_licence(store, by=user, **body.model_dump()))
 
 
-@router.post("/oversight/licences/{licence_id}/state", operation_id="licences_state",
-             summary="Suspend, reinstate or revoke a licence")
-def licences_state(store: StoreDep, user: Regulator, licence_id: str, body: LicenceStateBody) -> dict[str, Any]:
+@router.post(
+    "/oversight/licences/{licence_id}/state",
+    operation_id="licences_state",
+    summary="Suspend, reinstate or revoke a licence",
+)
+def licences_state(
+    store: StoreDep, user: Regulator, licence_id: str, body: LicenceStateBody
+) -> dict[str, Any]:
     lic = lc.get_licence(store, licence_id)
     if lic.enterprise_id not in visible_enterprises(store, user):
         raise NotFound(f"licence {licence_id!r} not found", details={"licence_id": licence_id})
@@ -217,6 +265,7 @@ def licences_state(store: StoreDep, user: Regulator, licence_id: str, body: Lice
 
 
 # ------------------------------------------------------------------ evaluation
+
 
 class EvaluationBody(BaseModel):
     scorecard_id: str
@@ -232,10 +281,16 @@ def scorecards_list(store: StoreDep, user: Regulator) -> list[dict[str, Any]]:
     return list_scorecards(store)
 
 
-@router.post("/oversight/scorecards", operation_id="scorecards_save", summary="Save a scorecard version")
+@router.post(
+    "/oversight/scorecards", operation_id="scorecards_save", summary="Save a scorecard version"
+)
 def scorecards_save(store: StoreDep, user: Regulator, body: dict[str, Any]) -> dict[str, Any]:
     card = save_scorecard(store, parse_scorecard(body), by=user)
-    return {"scorecard_id": card.scorecard_id, "version": card.version, "max_points": card.max_points}
+    return {
+        "scorecard_id": card.scorecard_id,
+        "version": card.version,
+        "max_points": card.max_points,
+    }
 
 
 @router.post("/oversight/evaluations", operation_id="evaluations_run", summary="Run an evaluation")
@@ -243,14 +298,25 @@ def evaluations_run(store: StoreDep, user: Regulator, body: EvaluationBody) -> d
     if body.region_id not in set(user.scope_ids) and not (
         set(user.scope_ids) & set(region_chain(store, body.region_id))
     ):
-        raise NotFound(f"region {body.region_id!r} not found", details={"region_id": body.region_id})
-    eid = ev.run_evaluation(store, body.scorecard_id, body.region_id, period_kind=body.period_kind,
-                            period_label=body.period_label, first_day=body.first_day,
-                            end_day=body.end_day, by=user)
+        raise NotFound(
+            f"region {body.region_id!r} not found", details={"region_id": body.region_id}
+        )
+    eid = ev.run_evaluation(
+        store,
+        body.scorecard_id,
+        body.region_id,
+        period_kind=body.period_kind,
+        period_label=body.period_label,
+        first_day=body.first_day,
+        end_day=body.end_day,
+        by=user,
+    )
     return ev.evaluation_results(store, eid)
 
 
-@router.get("/oversight/evaluations", operation_id="evaluations_list", summary="Evaluation runs I may see")
+@router.get(
+    "/oversight/evaluations", operation_id="evaluations_list", summary="Evaluation runs I may see"
+)
 def evaluations_list(store: StoreDep, user: Party) -> list[dict[str, Any]]:
     mine = visible_enterprises(store, user)
     out = []
@@ -260,16 +326,22 @@ def evaluations_list(store: StoreDep, user: Party) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/oversight/evaluations/{evaluation_id}", operation_id="evaluations_get",
-            summary="Scores of a run: a regulator all of its region, an enterprise its own")
+@router.get(
+    "/oversight/evaluations/{evaluation_id}",
+    operation_id="evaluations_get",
+    summary="Scores of a run: a regulator all of its region, an enterprise its own",
+)
 def evaluations_get(store: StoreDep, user: Party, evaluation_id: str) -> dict[str, Any]:
     out = ev.evaluation_results(store, evaluation_id, visible_enterprises(store, user))
     if not out["results"]:
-        raise NotFound(f"evaluation {evaluation_id!r} not found", details={"evaluation_id": evaluation_id})
+        raise NotFound(
+            f"evaluation {evaluation_id!r} not found", details={"evaluation_id": evaluation_id}
+        )
     return out
 
 
 # ------------------------------------------------------------------ exit
+
 
 class DecisionBody(BaseModel):
     decision: str
@@ -281,9 +353,14 @@ def exit_flags_list(store: StoreDep, user: Regulator) -> list[dict[str, Any]]:
     return ex.list_flags(store, visible_enterprises(store, user))
 
 
-@router.post("/oversight/exit-flags/{flag_id}/decision", operation_id="exit_decide",
-             summary="Record the regulator's decision (the licence follows)")
-def exit_decide(store: StoreDep, user: Regulator, flag_id: str, body: DecisionBody) -> dict[str, Any]:
+@router.post(
+    "/oversight/exit-flags/{flag_id}/decision",
+    operation_id="exit_decide",
+    summary="Record the regulator's decision (the licence follows)",
+)
+def exit_decide(
+    store: StoreDep, user: Regulator, flag_id: str, body: DecisionBody
+) -> dict[str, Any]:
     flag = ex.get_flag(store, flag_id)
     if flag["enterprise_id"] not in visible_enterprises(store, user):
         raise NotFound(f"exit flag {flag_id!r} not found", details={"flag_id": flag_id})
