@@ -16,6 +16,7 @@ from nuanliu.oversight.exit import ExitRule, check_exit
 from nuanliu.oversight.licences import add_licence, set_state
 from nuanliu.oversight.scorecard import EXAMPLES_DIR, load_scorecard_file, save_scorecard
 from nuanliu.reports.jobs import daily_reports, previous_local_day, weekly_reports
+from nuanliu.reports.scopes import enterprise_region
 
 CLICKS = [
     ("今日研判（日研判，含PDF/XLSX下载） / today's brief", "/reports/today"),
@@ -145,8 +146,10 @@ def _orders(store: Any, ents: list[tuple[str, str, str | None]], reg: User, now:
                 now=now - timedelta(hours=20 - k),
             )
     eid, name, _ = ents[-1]
+    city = enterprise_region(store, eid)  # issued by the city, so it escalates upwards
     od.create_order(
         store,
+        issuer_region_id=city,
         enterprise_id=eid,
         subject_level="enterprise",
         subject_id=eid,
