@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from nuanliu.oversight import orders as od
+from nuanliu.oversight.attachments import add_attachment
 from nuanliu.oversight.evaluation import run_evaluation
 from nuanliu.oversight.exit import ExitRule, check_exit
 from nuanliu.oversight.licences import add_licence
@@ -36,9 +37,17 @@ GET    @/oversight/orders/{order_a}                -          401  ok  ok   ok  
 GET    @/oversight/orders/{order_b}                -          401  404 404  404 ok  403  403  403
 POST   @/oversight/orders/{order_a}/{accept}       note       401  403 ok   409 404 403  403  403
 POST   @/oversight/orders/{order_b}/{accept}       note       401  404 404  404 ok  403  403  403
+POST   @/oversight/orders/{order_a}/attachments    file       401  ok  ok   ok  404 403  403  403
+POST   @/oversight/orders/{order_b}/attachments    file       401  404 404  404 ok  403  403  403
+GET    @/oversight/attachments/{att_a}             -          401  ok  ok   ok  404 403  403  403
+GET    @/oversight/attachments/{doc_b}             -          401  404 404  404 ok  403  403  403
 GET    @/oversight/licences                        -          401  ok  ok   ok  ok  403  403  403
 POST   @/oversight/licences                        lic_a      401  ok  403  403 403 403  403  403
 POST   @/oversight/licences/{lic_b}/state          suspend    401  404 403  403 403 403  403  403
+POST   @/oversight/licences/{lic_a}/documents      file       401  ok  403  403 403 403  403  403
+POST   @/oversight/licences/{lic_b}/documents      file       401  404 403  403 403 403  403  403
+POST   @/oversight/manual-values                   manual_a   401  ok  403  403 403 403  403  403
+POST   @/oversight/manual-values                   manual_b   401  404 403  403 403 403  403  403
 GET    @/oversight/scorecards                      -          401  ok  403  403 403 403  403  403
 POST   @/oversight/scorecards                      card       401  ok  403  403 403 403  403  403
 POST   @/oversight/evaluations                     eval_a     401  ok  403  403 403 403  403  403
@@ -46,6 +55,8 @@ GET    @/oversight/evaluations                     -          401  ok  ok   ok  
 GET    @/oversight/evaluations/{ev_a}              -          401  ok  ok   ok  404 403  403  403
 GET    @/oversight/evaluations/{ev_b}              -          401  404 404  404 ok  403  403  403
 GET    @/oversight/exit-flags                      -          401  ok  403  403 403 403  403  403
+GET    @/oversight/exit-rule                       -          401  ok  403  403 403 403  403  403
+PUT    @/oversight/exit-rule                       rule       401  ok  403  403 403 403  403  403
 POST   @/oversight/exit-flags/{flag_b}/decision    decide     401  404 403  403 403 403  403  403
 """
 MATRIX = _parse(MATRIX_TABLE)
@@ -82,6 +93,14 @@ def _seed(world: World) -> dict[str, str]:
         by="system",
         issuer_region_id=ids["city_b"],
     )
+    lic_a = add_licence(
+        s,
+        licence_no="L-A",
+        enterprise_id=ids["enterprise_a"],
+        holder_name="A",
+        valid_from=DAY - timedelta(days=10),
+        valid_to=DAY + timedelta(days=300),
+    )
     lic_b = add_licence(
         s,
         licence_no="L-B",
@@ -106,6 +125,10 @@ def _seed(world: World) -> dict[str, str]:
     }
     flag_b = check_exit(s, ids["enterprise_b"], ExitRule(failing_periods=99, unrectified_orders=0))
     assert flag_b is not None
+    att_a = add_attachment(s, "order", order_a.order_id, "整改.txt", "text/plain", b"ok", "t")
+    doc_b = add_attachment(
+        s, "licence", lic_b.licence_id, "许可证.pdf", "application/pdf", b"%PDF", "t"
+    )
     rep_a = save_report(s, build_daily(s, ReportScope("city", ids["city_a"]), DAY), by="t")
     rep_b = save_report(
         s, build_daily(s, ReportScope("enterprise", ids["enterprise_b"]), DAY), by="t"
@@ -121,6 +144,9 @@ def _seed(world: World) -> dict[str, str]:
         "rep_b": rep_b.report_id,
         "accept": "accept",
         "card": card.scorecard_id,
+        "lic_a": lic_a.licence_id,
+        "att_a": att_a,
+        "doc_b": doc_b,
     }
 
 
@@ -161,7 +187,26 @@ def _body(world: World, kind: str | None, seeded: dict[str, str]) -> dict[str, A
             "end_day": "2026-12-01",
         },
         "decide": {"decision": "warning", "note": "约谈"},
+        "rule": {"failing_periods": 2, "period_kind": "month", "unrectified_orders": 3},
+        "manual_a": {
+            "scorecard_id": seeded["card"],
+            "period_label": "2026-11",
+            "enterprise_id": ids["enterprise_a"],
+            "indicator": "safety_incidents",
+            "value": 0,
+            "evidence": "安监通报",
+        },
+        "manual_b": {
+            "scorecard_id": seeded["card"],
+            "period_label": "2026-11",
+            "enterprise_id": ids["enterprise_b"],
+            "indicator": "safety_incidents",
+            "value": 1,
+            "evidence": "x",
+        },
     }
+    if kind == "file":
+        return {"files": {"file": ("整改照片.txt", "已修复".encode(), "text/plain")}}
     return {} if kind is None else {"json": bodies[kind]}
 
 
@@ -176,10 +221,7 @@ def test_oversight_authorization_matrix(world: World) -> None:
     for method, path, body_kind, expected in MATRIX:
         url = path.format(**{**world.ids, **seeded})
         for persona, want in zip(PERSONAS, expected, strict=True):
-            if body_kind == "lic_a":
-                body = _body(world, body_kind, seeded)
-            else:
-                body = _body(world, body_kind, seeded)
+            body = _body(world, body_kind, seeded)
             r = TestClient(world.app).request(method, url, headers=world.auth(persona), **body)
             got = r.status_code
             allowed = 200 <= got < 300

@@ -11,6 +11,7 @@ import pytest
 from nuanliu.api.audit import list_events
 from nuanliu.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from nuanliu.oversight import orders as od
+from nuanliu.oversight.exit import ExitRule, list_flags, save_rule
 from nuanliu.oversight.jobs import order_sweep
 from tests.oversight.conftest import CITY_REGULATOR, OP_E1, OP_E2, REGULATOR, STEWARD
 
@@ -168,14 +169,19 @@ def test_sides_and_scope(town: Any) -> None:
 def test_overdue_orders_are_flagged_and_escalate(town: Any) -> None:
     order = _new(town)  # issued by city C, deadline NOW + 7 d
     done = _drive(town, ["accept", "report", "close"])
-    assert order_sweep(town, now=NOW + timedelta(days=6)) == {"flagged_overdue": 0, "escalated": 0}
+    assert order_sweep(town, now=NOW + timedelta(days=6))["flagged_overdue"] == 0
     summary = order_sweep(town, now=NOW + timedelta(days=8))
-    assert summary == {"flagged_overdue": 1, "escalated": 1}
+    assert summary == {"flagged_overdue": 1, "escalated": 1, "open_exit_flags": 0}
     late = od.get_order(town, order.order_id)
     assert late.overdue and late.handler_region_id == "R" and late.escalation_level == 1
     assert not od.get_order(town, done.order_id).overdue
+    # the configured exit rule counts orders left unrectified
+    save_rule(town, ExitRule(failing_periods=3, unrectified_orders=1))
+    assert order_sweep(town, now=NOW + timedelta(days=9))["open_exit_flags"] == 1
+    (flag,) = list_flags(town, ["E2"])
+    assert flag["evidence"]["unrectified_orders"] == [order.order_id]
     # the top of the chain is reached: no further escalation, no second flag
-    assert order_sweep(town, now=NOW + timedelta(days=30)) == {"flagged_overdue": 0, "escalated": 0}
+    assert order_sweep(town, now=NOW + timedelta(days=30))["escalated"] == 0
     # rectified after the deadline: closed, but not on time
     od.transition(town, order.order_id, "accept", by=OP_E2, now=NOW + timedelta(days=31))
     od.transition(

@@ -32,7 +32,7 @@ def _licences(store: Any) -> None:
             enterprise_id=e,
             holder_name=e,
             valid_from=D - timedelta(days=365),
-            valid_to=D + timedelta(days=365),
+            valid_to=D + timedelta(days=20 if e == "E1" else 365),
         )
 
 
@@ -83,6 +83,9 @@ def test_daily_indicators_by_hand(town: Any) -> None:
         ("no_licence", "E3"),
         ("long_cold", "E3"),
     }
+    assert ("licence_expiring", "E1") in rules and ("licence_expiring", "E2") not in rules
+    expiring = next(f for f in brief.findings if f.rule == "licence_expiring")
+    assert "2026-12-20" in expiring.text_zh and "20" in expiring.text_en
     assert ("rate_fell", "E1") not in rules and ("coverage_low", "E1") not in rules
     fell = next(f for f in brief.findings if f.rule == "rate_fell" and f.unit_id == "E2")
     assert "25.0" in fell.text_zh and "25.0" in fell.text_en and "热力2" in fell.text_zh

@@ -28,6 +28,41 @@ class ExitRule:
         return dict(self.__dict__)
 
 
+def load_rule(store: Any) -> ExitRule:
+    """The configured exit rule (``ov_settings.exit_rule``), else the defaults."""
+    with store.read() as q:
+        row = q.one("SELECT value FROM ov_settings WHERE key = 'exit_rule'")
+    return ExitRule(**loads(row[0], {})) if row else ExitRule()
+
+
+def save_rule(store: Any, rule: ExitRule, *, by: Any = "system") -> ExitRule:
+    if rule.failing_periods < 1 or rule.unrectified_orders < 1:
+        raise InvalidInput(
+            "exit rule: failing_periods and unrectified_orders must be at least 1",
+            details={"rule": rule.public()},
+        )
+    if rule.period_kind not in ("month", "season"):
+        raise InvalidInput(
+            f"exit rule: period kind {rule.period_kind!r} is not month or season",
+            details={"field": "period_kind", "value": rule.period_kind},
+        )
+    before = load_rule(store)
+    with store.write() as w:
+        w.execute("DELETE FROM ov_settings WHERE key = 'exit_rule'")
+        w.execute("INSERT INTO ov_settings VALUES ('exit_rule', ?)", [dumps(rule.public())])
+    audit(store, by, "exit_rule", "setting", "exit_rule", before.public(), rule.public())
+    return rule
+
+
+def check_all(store: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Apply the configured rule to every enterprise; the open flags it raised or found."""
+    rule = load_rule(store)
+    with store.read() as q:
+        ents = [str(r[0]) for r in q.all("SELECT enterprise_id FROM enterprises ORDER BY 1")]
+    found = [check_exit(store, e, rule, now=now) for e in ents]
+    return [f for f in found if f is not None]
+
+
 def check_exit(
     store: Any, enterprise_id: str, rule: ExitRule, *, now: datetime | None = None
 ) -> dict[str, Any] | None:

@@ -222,6 +222,15 @@ def licence_states(store: Any, enterprise_ids: list[str], day: date) -> dict[str
     return best
 
 
+def licence_expiry(store: Any, enterprise_ids: list[str], day: date) -> dict[str, date]:
+    """The last validity day of each enterprise's licences valid on ``day``."""
+    out: dict[str, date] = {}
+    for lic in list_licences(store, enterprise_ids):
+        if lic.valid_from <= day and lic.state_on(day) == "valid":
+            out[lic.enterprise_id] = max(out.get(lic.enterprise_id, lic.valid_to), lic.valid_to)
+    return out
+
+
 def expiring(store: Any, day: date, days: int = WARN_DAYS) -> list[Licence]:
     """Valid licences whose validity ends within ``days`` of ``day`` (the warning list)."""
     return [lic for lic in list_licences(store) if lic.expires_within(day, days)]

@@ -25,6 +25,7 @@ class BriefRules:
     long_cold_h: int = 12  # cold this long is named in a finding
     top_n: int = 10  # rows in the "worst" lists
     next_days: int = 3  # weather forecast days
+    licence_warn_days: int = 60  # a licence ending this soon is a finding
 
     def quota(self, enterprise_id: str) -> float:
         return float(self.quotas.get(enterprise_id, self.coverage_quota))

@@ -185,7 +185,7 @@ def build_daily(
     forecast: pd.DataFrame | None = None,
 ) -> Brief:
     """The daily brief of ``rs`` for local ``day``, with numbers as of ``min(end of day, now)``."""
-    from nuanliu.oversight.licences import licence_states
+    from nuanliu.oversight.licences import licence_expiry, licence_states
 
     rules = rules or BriefRules()
     now = now or datetime.now(UTC)
@@ -248,6 +248,7 @@ def build_daily(
         how="left",
     )
     states = licence_states(store, cov["enterprise_id"].tolist(), day)
+    expiry = licence_expiry(store, cov["enterprise_id"].tolist(), day)
     cov_table = pd.DataFrame(
         {
             "enterprise_id": cov["enterprise_id"],
@@ -261,6 +262,7 @@ def build_daily(
             "offline_sensors": cov["offline_sensors"],
             "online_pct": pct(cov["online_rate"]),
             "licence_state": [states.get(e, "none") for e in cov["enterprise_id"]],
+            "licence_valid_to": [expiry.get(e) for e in cov["enterprise_id"]],
         }
     )
 

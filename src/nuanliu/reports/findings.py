@@ -6,7 +6,8 @@ enterprise whose rate fell more than ``rate_drop_pp`` points; a station below
 ``low_rate`` for ``low_days`` days running (proposes an order); an enterprise's sensor
 coverage under its quota (proposes an order); offline sensors above
 ``offline_share_max``; homes cold for ``long_cold_h`` hours or more; an enterprise
-without a valid licence; overdue complaints (when the hotline is connected).
+without a valid licence or with one ending within ``licence_warn_days``; overdue
+complaints (when the hotline is connected).
 """
 
 from __future__ import annotations
@@ -158,6 +159,19 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
                 Finding("offline_high", "enterprise", eid, eid, "warning", zh, en, offline, ref)
             )
         state = str(r["licence_state"])
+        valid_to = r.get("licence_valid_to")
+        if state == "valid" and valid_to is not None and not pd.isna(valid_to):
+            left = (valid_to - brief.first_day).days
+            if left <= rules.licence_warn_days:
+                zh, en = pair_translate(
+                    "reports.finding.licence_expiring",
+                    name=_name(r),
+                    date=str(valid_to),
+                    days=left,
+                )
+                out.append(
+                    Finding("licence_expiring", "enterprise", eid, eid, "info", zh, en, left, ref)
+                )
         if state != "valid":
             zh, en = pair_translate(
                 "reports.finding.no_licence",

@@ -41,6 +41,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "offline_sensors": ("离线设备数", "Offline sensors"),
     "online_pct": ("在线率 (%)", "Online rate (%)"),
     "licence_state": ("经营许可", "Licence"),
+    "licence_valid_to": ("许可有效期至", "Licence valid to"),
     "rule_id": ("规则", "Rule"),
     "rule_name_zh": ("规则名称", "Rule name"),
     "rule_name_en": ("规则名称（英文）", "Rule name (English)"),

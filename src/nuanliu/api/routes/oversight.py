@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,7 @@ from nuanliu.oversight import evaluation as ev
 from nuanliu.oversight import exit as ex
 from nuanliu.oversight import licences as lc
 from nuanliu.oversight import orders as od
+from nuanliu.oversight.attachments import add_attachment, get_attachment, list_attachments
 from nuanliu.oversight.scorecard import list_scorecards, parse_scorecard, save_scorecard
 from nuanliu.reports import archive
 from nuanliu.reports.scopes import ReportScope, check_may_see, enterprise_region, region_chain
@@ -194,6 +195,28 @@ def orders_get(store: StoreDep, user: Party, order_id: str) -> dict[str, Any]:
 
 
 @router.post(
+    "/oversight/orders/{order_id}/attachments",
+    operation_id="orders_attach",
+    summary="Attach a file to an order (rectification evidence); returns its id",
+)
+def orders_attach(
+    store: StoreDep, user: Party, order_id: str, file: UploadFile = File(...)
+) -> dict[str, Any]:
+    od.visible_order(store, user, order_id)
+    content = file.file.read()
+    aid = add_attachment(
+        store,
+        "order",
+        order_id,
+        file.filename or "file",
+        file.content_type or "application/octet-stream",
+        content,
+        user.username,
+    )
+    return {"attachment_id": aid, "bytes": len(content)}
+
+
+@router.post(
     "/oversight/orders/{order_id}/{action}",
     operation_id="orders_act",
     summary="Move an order: confirm, dismiss, accept, report, close, send_back, cancel",
@@ -205,6 +228,31 @@ def orders_act(
         store, order_id, action, by=user, note=body.note, attachment_ids=body.attachment_ids
     )
     return _order_out(store, user, o)
+
+
+def attachment_visible(store: Any, user: User, att: dict[str, Any]) -> bool:
+    if att["owner_kind"] == "order":
+        try:
+            od.visible_order(store, user, att["owner_id"])
+        except NotFound:
+            return False
+        return True
+    lic = lc.get_licence(store, att["owner_id"])
+    return lic.enterprise_id in visible_enterprises(store, user)
+
+
+@router.get(
+    "/oversight/attachments/{attachment_id}",
+    operation_id="attachments_get",
+    summary="Download an order attachment or a licence document",
+)
+def attachments_get(store: StoreDep, user: Party, attachment_id: str) -> Response:
+    att = get_attachment(store, attachment_id)
+    if not attachment_visible(store, user, att):
+        raise NotFound(
+            f"attachment {attachment_id!r} not found", details={"attachment_id": attachment_id}
+        )
+    return download(att["content"], att["filename"])
 
 
 # ------------------------------------------------------------------ licences
@@ -226,10 +274,14 @@ class LicenceStateBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _licence_out(lic: lc.Licence) -> dict[str, Any]:
+def _licence_out(store: Any, lic: lc.Licence) -> dict[str, Any]:
     out = dict(lic.__dict__)
     out["state_today"] = lic.state_on(date.today())
     out["expires_soon"] = lic.expires_within(date.today())
+    out["documents"] = [
+        {"attachment_id": a["attachment_id"], "filename": a["filename"]}
+        for a in list_attachments(store, "licence", lic.licence_id)
+    ]
     for k in ("valid_from", "valid_to"):
         out[k] = out[k].isoformat()
     return out
@@ -237,7 +289,9 @@ def _licence_out(lic: lc.Licence) -> dict[str, Any]:
 
 @router.get("/oversight/licences", operation_id="licences_list", summary="Licences I may see")
 def licences_list(store: StoreDep, user: Party) -> list[dict[str, Any]]:
-    return [_licence_out(x) for x in lc.list_licences(store, visible_enterprises(store, user))]
+    return [
+        _licence_out(store, x) for x in lc.list_licences(store, visible_enterprises(store, user))
+    ]
 
 
 @router.post("/oversight/licences", operation_id="licences_add", summary="Grant a licence")
@@ -247,7 +301,7 @@ def licences_add(store: StoreDep, user: Regulator, body: LicenceBody) -> dict[st
             f"enterprise {body.enterprise_id!r} not found",
             details={"enterprise_id": body.enterprise_id},
         )
-    return _licence_out(lc.add_licence(store, by=user, **body.model_dump()))
+    return _licence_out(store, lc.add_licence(store, by=user, **body.model_dump()))
 
 
 @router.post(
@@ -261,7 +315,31 @@ def licences_state(
     lic = lc.get_licence(store, licence_id)
     if lic.enterprise_id not in visible_enterprises(store, user):
         raise NotFound(f"licence {licence_id!r} not found", details={"licence_id": licence_id})
-    return _licence_out(lc.set_state(store, licence_id, body.state, body.reason, by=user))
+    return _licence_out(store, lc.set_state(store, licence_id, body.state, body.reason, by=user))
+
+
+@router.post(
+    "/oversight/licences/{licence_id}/documents",
+    operation_id="licences_document",
+    summary="Attach a document to a licence",
+)
+def licences_document(
+    store: StoreDep, user: Regulator, licence_id: str, file: UploadFile = File(...)
+) -> dict[str, Any]:
+    lic = lc.get_licence(store, licence_id)
+    if lic.enterprise_id not in visible_enterprises(store, user):
+        raise NotFound(f"licence {licence_id!r} not found", details={"licence_id": licence_id})
+    content = file.file.read()
+    aid = add_attachment(
+        store,
+        "licence",
+        licence_id,
+        file.filename or "document",
+        file.content_type or "application/octet-stream",
+        content,
+        user.username,
+    )
+    return {"attachment_id": aid, "bytes": len(content)}
 
 
 # ------------------------------------------------------------------ evaluation
@@ -340,7 +418,56 @@ def evaluations_get(store: StoreDep, user: Party, evaluation_id: str) -> dict[st
     return out
 
 
+class ManualBody(BaseModel):
+    scorecard_id: str
+    period_label: str = Field(min_length=1, max_length=50)
+    enterprise_id: str
+    indicator: str = Field(min_length=1, max_length=100)
+    value: float
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+@router.post(
+    "/oversight/manual-values",
+    operation_id="manual_value_set",
+    summary="Enter an indicator value by hand, with its evidence",
+)
+def manual_value_set(store: StoreDep, user: Regulator, body: ManualBody) -> dict[str, Any]:
+    if body.enterprise_id not in visible_enterprises(store, user):
+        raise NotFound(
+            f"enterprise {body.enterprise_id!r} not found",
+            details={"enterprise_id": body.enterprise_id},
+        )
+    ev.set_manual_value(
+        store,
+        body.scorecard_id,
+        body.period_label,
+        body.enterprise_id,
+        body.indicator,
+        body.value,
+        body.evidence,
+        by=user,
+    )
+    return body.model_dump()
+
+
 # ------------------------------------------------------------------ exit
+
+
+class ExitRuleBody(BaseModel):
+    failing_periods: int = Field(ge=1, le=100)
+    period_kind: str = Field(pattern="^(month|season)$")
+    unrectified_orders: int = Field(ge=1, le=1000)
+
+
+@router.get("/oversight/exit-rule", operation_id="exit_rule_get", summary="The exit rule")
+def exit_rule_get(store: StoreDep, user: Regulator) -> dict[str, Any]:
+    return ex.load_rule(store).public()
+
+
+@router.put("/oversight/exit-rule", operation_id="exit_rule_set", summary="Configure the exit rule")
+def exit_rule_set(store: StoreDep, user: Regulator, body: ExitRuleBody) -> dict[str, Any]:
+    return ex.save_rule(store, ex.ExitRule(**body.model_dump()), by=user).public()
 
 
 class DecisionBody(BaseModel):
