@@ -120,6 +120,7 @@ def run_case(n: int, days: int, folder: Path, weekly: bool) -> dict[str, object]
     store = open_store(f"duckdb:///{path}")
     t0 = time.perf_counter()
     write_registry(store, n)
+    print(f"registry of {n:,} households: {time.perf_counter() - t0:.1f} s", flush=True)
     span = (
         [DAY - timedelta(days=k) for k in range(days + (7 if weekly else 7) - 1, -1, -1)]
         if days > 1
@@ -127,6 +128,7 @@ def run_case(n: int, days: int, folder: Path, weekly: bool) -> dict[str, object]
     )
     write_aggregates(store, n, span)
     setup_s = time.perf_counter() - t0
+    print(f"aggregates for {len(span)} days: {setup_s:.1f} s", flush=True)
     now = day_start_utc(DAY + timedelta(days=1)) + timedelta(hours=1)
     rs = ReportScope("region", "R")
     t1 = time.perf_counter()
@@ -170,12 +172,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--only", choices=["daily", "weekly"], default=None)
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="nuanliu-reports-"))
     folder.mkdir(parents=True, exist_ok=True)
     cases = [(100_000, 7, True)] + ([] if args.quick else [(1_000_000, 1, False)])
+    if args.only:
+        cases = [c for c in cases if c[2] == (args.only == "weekly")]
     try:
-        results = [run_case(n, d, folder, w) for n, d, w in cases]
+        results = []
+        for n, d, w in cases:
+            results.append(run_case(n, d, folder, w))
+            print(table(results[-1:]), flush=True)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)

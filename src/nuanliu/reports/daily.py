@@ -17,14 +17,15 @@ import pandas as pd
 from nuanliu import seams
 from nuanliu.monitor.aggregates import monitor_timezone
 from nuanliu.monitor.alerts import list_alerts
-from nuanliu.monitor.compliance import drilldown
+from nuanliu.monitor.compliance import DEFAULT_COLD_C, DEFAULT_OVERHEAT_C, drilldown
 from nuanliu.monitor.homes import cold_homes, overheated_homes
-from nuanliu.monitor.units import day_window
+from nuanliu.monitor.units import DayWindow, day_window
 from nuanliu.reports.brief import Brief, BriefRules
 from nuanliu.reports.findings import daily_findings
 from nuanliu.reports.indicators import coverage
 from nuanliu.reports.scopes import ReportScope
 from nuanliu.reports.weather import day_weather
+from nuanliu.scope import Scope
 
 UNIT_COLUMNS = [
     "level",
@@ -127,6 +128,61 @@ def _homes(df: pd.DataFrame, n: int) -> pd.DataFrame:
     out["mean_temp_c"] = pd.to_numeric(out["mean_temp_c"]).round(1)
     out["min_temp_c"] = pd.to_numeric(out["min_temp_c"]).round(1)
     return out
+
+
+CANDIDATE_CHUNK = 20_000
+
+_CANDIDATES_SQL = """
+SELECT d.household_id,
+       CASE WHEN MIN(d.min_temp_c) < ? THEN 1 ELSE 0 END AS maybe_cold,
+       CASE WHEN MAX(d.max_temp_c) > ? THEN 1 ELSE 0 END AS maybe_hot
+FROM mon_household_daily d JOIN household_context hc ON hc.household_id = d.household_id
+WHERE ({cond}) AND d.local_day >= ? AND d.local_day < ?
+GROUP BY d.household_id
+HAVING MIN(d.min_temp_c) < ? OR MAX(d.max_temp_c) > ?
+"""
+
+
+def home_lists(
+    store: Any, scope: Scope, window: DayWindow, until: datetime, min_hours: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``nuanliu.monitor``'s cold and overheated homes of the window, asked only about the
+    households that can be either: an hourly mean below 16 °C needs a reading below it
+    that day (the daily minimum), one above 24 °C a reading above it (the daily maximum).
+    The hourly table is read for those few households instead of for everyone."""
+    cold_c, hot_c = DEFAULT_COLD_C, DEFAULT_OVERHEAT_C
+    cond, params = scope.where("hc")
+    with store.read() as q:
+        cand = q.df(
+            _CANDIDATES_SQL.format(cond=cond),
+            [cold_c, hot_c, *params, window.first_day, window.end_day, cold_c, hot_c],
+        )
+
+    def ask(fn: Any, ids: list[str], **kw: Any) -> pd.DataFrame:
+        parts = [
+            fn(
+                store,
+                Scope(household_ids=frozenset(ids[i : i + CANDIDATE_CHUNK])),
+                window.start_utc,
+                until,
+                min_hours=min_hours,
+                **kw,
+            )
+            for i in range(0, len(ids), CANDIDATE_CHUNK)
+        ]
+        if not parts:
+            parts = [fn(store, Scope(household_ids=frozenset()), window.start_utc, until, **kw)]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    cold = ask(
+        cold_homes, sorted(cand.loc[cand["maybe_cold"] == 1, "household_id"]), below_c=cold_c
+    )
+    hot = ask(
+        overheated_homes, sorted(cand.loc[cand["maybe_hot"] == 1, "household_id"]), above_c=hot_c
+    )
+    cold = cold.sort_values(["mean_temp_c", "household_id"]).reset_index(drop=True)
+    hot = hot.sort_values(["mean_temp_c", "household_id"], ascending=[False, True])
+    return cold, hot.reset_index(drop=True)
 
 
 def alert_counts(store: Any, rs: ReportScope, start: datetime, end: datetime) -> pd.DataFrame:
@@ -237,8 +293,7 @@ def build_daily(
         }
     ).reset_index(drop=True)
 
-    cold = cold_homes(store, scope, window.start_utc, as_of, min_hours=rules.cold_run_h)
-    hot = overheated_homes(store, scope, window.start_utc, as_of, min_hours=rules.cold_run_h)
+    cold, hot = home_lists(store, scope, window, as_of, rules.cold_run_h)
 
     ent = cur["enterprise"]
     cov = coverage(store, scope, as_of, ent)
