@@ -5,6 +5,8 @@ answer, verify), licences, evaluations and exit flags. Regulators and enterprise
 
 from __future__ import annotations
 
+import json
+import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from nuanliu.oversight import exit as ex
 from nuanliu.oversight import licences as lc
 from nuanliu.oversight import orders as od
 from nuanliu.oversight.attachments import add_attachment, get_attachment
+from nuanliu.oversight.scorecard import list_scorecards, parse_scorecard, save_scorecard
 from nuanliu.reports import archive
 from nuanliu.reports.scopes import (
     ReportScope,
@@ -407,8 +410,104 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
         "chosen": chosen,
         "names": _enterprise_names(store, lang),
         "licence": lc.licence_states(store, mine, today),
+        "scorecards": list_scorecards(store),
+        "regions": list(user.scope_ids),
+        "enterprises": mine,
+        "today": today.isoformat(),
+        "month_start": today.replace(day=1).isoformat(),
     }
     return render(request, "oversight/evaluations.html", ctx)
+
+
+def _regulator_only(request: Request, user: Any) -> Response | None:
+    if od.side_of(user) != od.REGULATOR:
+        ctx = base_context(request, user, "")
+        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+    return None
+
+
+@router.post("/oversight/scorecards", dependencies=CSRF)
+def scorecard_upload(
+    request: Request, user: CurrentUser, store: StoreDep, file: UploadFile = File(...)
+) -> Response:
+    """Load a scorecard file (TOML or JSON) as the next version of its season."""
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
+    name = file.filename or "scorecard.toml"
+    try:
+        text = file.file.read().decode("utf-8-sig")
+        data = json.loads(text) if name.endswith(".json") else tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"scorecard file {name}: {exc}", details={"file": name}) from exc
+    save_scorecard(store, parse_scorecard(data), by=user)
+    return RedirectResponse("/oversight/evaluations", status_code=303)
+
+
+@router.post("/oversight/evaluations/run", dependencies=CSRF)
+def evaluation_run(
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    scorecard_id: str = Form(...),
+    region_id: str = Form(...),
+    period_kind: str = Form(...),
+    period_label: str = Form(...),
+    first_day: str = Form(...),
+    end_day: str = Form(...),
+) -> Response:
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
+    if region_id not in user.scope_ids:
+        return _not_found(request, user)
+    eid = ev.run_evaluation(
+        store,
+        scorecard_id,
+        region_id,
+        period_kind=period_kind,
+        period_label=period_label,
+        first_day=_parse_day(first_day, "first_day"),
+        end_day=_parse_day(end_day, "end_day"),
+        by=user,
+    )
+    return RedirectResponse(f"/oversight/evaluations?id={eid}", status_code=303)
+
+
+@router.post("/oversight/evaluations/manual", dependencies=CSRF)
+def evaluation_manual(
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    scorecard_id: str = Form(...),
+    period_label: str = Form(...),
+    enterprise_id: str = Form(...),
+    indicator: str = Form(...),
+    value: float = Form(...),
+    evidence: str = Form(...),
+) -> Response:
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
+    if enterprise_id not in _visible_enterprises(store, user):
+        return _not_found(request, user)
+    ev.set_manual_value(
+        store, scorecard_id, period_label, enterprise_id, indicator, value, evidence, by=user
+    )
+    return RedirectResponse("/oversight/evaluations", status_code=303)
+
+
+@router.post("/oversight/exit/rule", dependencies=CSRF)
+def exit_rule(
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    failing_periods: int = Form(...),
+    period_kind: str = Form(...),
+    unrectified_orders: int = Form(...),
+) -> Response:
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
+    ex.save_rule(store, ex.ExitRule(failing_periods, period_kind, unrectified_orders), by=user)
+    ex.check_all(store)
+    return RedirectResponse("/oversight/exit", status_code=303)
 
 
 @router.get("/oversight/exit", response_class=HTMLResponse)
@@ -428,6 +527,7 @@ def exit_page(request: Request, user: PageUser, store: StoreDep) -> Response:
         "flags": ex.list_flags(store, _visible_enterprises(store, user)),
         "names": _enterprise_names(store, lang),
         "decisions": ex.DECISIONS,
+        "rule": ex.load_rule(store),
     }
     return render(request, "oversight/exit.html", ctx)
 
