@@ -4,6 +4,7 @@ the exit flag after N failing periods, licences (both engines)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -125,6 +126,32 @@ def test_complaint_indicators_need_a_provider(town: Any) -> None:
     assert items[("E1", "complaint_rate_pct")]["value"] == 2.5
     res = {r["enterprise_id"]: r for r in out["results"]}
     assert res["E1"]["total_points"] == 100 and res["E1"]["grade"] == "A"
+
+
+def test_fee_collection_comes_through_the_billing_seam(town: Any) -> None:
+    card = save_scorecard(
+        town,
+        parse_scorecard(
+            {
+                **CARD,
+                "indicators": [{"key": "fee_collection", "points": 10, "tiers": [[0.95, 1.0]]}],
+                "vetoes": [],
+            }
+        ),
+    )
+
+    def rates(store: Any, *, level: str, ids: Any, season: str) -> list:
+        assert season == "2026-2027"
+        return [
+            seams.CollectionStats("enterprise", "E1", season, Decimal("100"), Decimal("96"), 0.96)
+        ]
+
+    with seams.override("collection", rates):
+        out = evaluation_results(town, _run(town, card.scorecard_id, "fee", D - timedelta(days=6)))
+    items = {(i["enterprise_id"], i["indicator"]): i for i in out["items"]}
+    assert items[("E1", "fee_collection")]["points"] == 10
+    assert items[("E1", "fee_collection")]["basis"]["paid_yuan"] == "96"
+    assert items[("E2", "fee_collection")]["source"] == "missing"
 
 
 def test_example_scorecards_load() -> None:

@@ -116,3 +116,24 @@ def test_enterprise_scope_sees_only_its_enterprise(town: Any) -> None:
     brief = build_daily(town, ReportScope("enterprise", "E2"), D, now=NOW)
     assert set(brief.tables["units"]["unit_id"]) == {"E2", "S2"}
     assert list(brief.tables["coverage"]["enterprise_id"]) == ["E2"]
+
+
+def test_long_lists_are_capped_with_one_sentence_for_the_rest(town: Any, monkeypatch: Any) -> None:
+    from nuanliu.reports import render
+    from nuanliu.reports.brief import BriefRules
+
+    brief = build_daily(town, ReportScope("city", "C"), D, now=NOW, rules=BriefRules(top_n=1))
+    low = [f for f in brief.findings if f.rule.startswith("station_low")]
+    assert [(f.rule, f.unit_id) for f in low] == [("station_low", "S2"), ("station_low_more", "C")]
+    assert low[1].refs[0].values == ("S3",) and "1" in low[1].text_zh
+    # long tables: the page shows the first rows and says so; the workbook keeps all
+    monkeypatch.setattr(render, "MAX_DOCUMENT_ROWS", 2)
+    html = render.body_html(brief, "en")
+    assert "The first 2 of 7 rows" in html  # units: city, 3 enterprises, 3 stations
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(BytesIO(render.xlsx(brief, "en")))
+    sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Compliance by city"))
+    assert sheet.max_row == 1 + 7

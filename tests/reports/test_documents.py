@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from nuanliu.oversight import orders as od
 from nuanliu.reports.archive import list_reports, report_content, save_report
 from nuanliu.reports.daily import build_daily
 from nuanliu.reports.jobs import daily_reports, weekly_reports
@@ -122,5 +123,11 @@ def test_jobs_archive_every_scope_once(town: Any) -> None:
     assert daily_reports(town, now=NOW)["generated"] == 0
     week = weekly_reports(town, now=NOW)
     assert week["generated"] == 5
+    # S3 was below 90 % last week (D-7: 2 of 3) and this week: carried over, proposed
+    # once (by the region and the city reports alike: one open order per rule key)
+    proposed = od.list_orders(town, states=("proposed",))
+    assert [o.rule_key for o in proposed] == ["carried_over:station:S3"]
+    assert week["orders_proposed"] == 1 and proposed[0].enterprise_id == "E3"
+    assert weekly_reports(town, now=NOW)["orders_proposed"] == 0
     kinds = {(r.kind, r.scope_key) for r in list_reports(town)}
     assert ("weekly", "city:C") in kinds and ("daily", "enterprise:E3") in kinds

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from nuanliu.errors import InvalidInput
 from nuanliu.monitor.cli import DbOpt, _store
 
 app = typer.Typer(
@@ -21,9 +22,9 @@ def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None)
     from nuanliu.reports.scopes import ReportScope
     from nuanliu.reports.weekly import build_weekly
 
-    rs = ReportScope.parse(scope)
-    when = date.fromisoformat(day)
     with _store(db) as store:
+        rs = ReportScope.parse(scope)
+        when = _day(day)
         brief = build_daily(store, rs, when) if kind == "daily" else build_weekly(store, rs, when)
         report = save_report(store, brief, by="cli")
         typer.echo(
@@ -38,6 +39,13 @@ def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None)
             for ext in ("pdf", "xlsx"):
                 (out / f"{stem}.{ext}").write_bytes(report_content(store, report.report_id, ext))
             typer.echo(f"wrote {out / stem}.pdf and .xlsx")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--date {text!r} is not a day YYYY-MM-DD") from None
 
 
 @app.command()

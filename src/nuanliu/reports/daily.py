@@ -77,6 +77,9 @@ def compare_units(
         c = c.merge(p, on="unit_id", how="left").merge(w, on="unit_id", how="left")
         frames.append(c)
     df = pd.concat(frames, ignore_index=True)
+    # levels in drill order; within a level the worst first (long tables are cut on paper)
+    df["_order"] = df["level"].map({lv: i for i, lv in enumerate(levels)})
+    df = df.sort_values(["_order", "rate", "unit_id"], na_position="last").reset_index(drop=True)
     out = df[["level", "unit_id", "name_zh", "name_en", "households", "reporting_households"]]
     out = out.copy()
     out["rate_pct"] = pct(df["rate"])

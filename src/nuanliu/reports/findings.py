@@ -54,6 +54,27 @@ def _names_of(units: pd.DataFrame, level: str) -> dict[str, tuple[str, str]]:
     return {str(r["unit_id"]): _name(r) for _, r in rows.iterrows()}
 
 
+def more_of(rule: str, table: str, rest: pd.Series, scope: Any) -> list[Finding]:
+    """One sentence for the findings of ``rule`` beyond the ``top_n`` worst (listed)."""
+    if rest.empty:
+        return []
+    zh, en = pair_translate("reports.finding.more", count=len(rest), rule=rule)
+    ids = tuple(str(x) for x in rest)
+    return [
+        Finding(
+            f"{rule}_more",
+            scope.level,
+            scope.unit_id,
+            None,
+            "info",
+            zh,
+            en,
+            float(len(rest)),
+            (RowRef(table, "unit_id", ids),),
+        )
+    ]
+
+
 def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     units = brief.tables["units"]
     out: list[Finding] = []
@@ -110,7 +131,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
     ent_names = _names_of(units, "enterprise")
     stations: pd.DataFrame = brief.notes["stations"]
     low = stations[stations["low_days"] >= rules.low_days].sort_values(["rate", "unit_id"])
-    for _, r in low.iterrows():
+    for _, r in low.head(rules.top_n).iterrows():
         eid = str(r["enterprise_id"])
         zh, en = pair_translate(
             "reports.finding.station_low",
@@ -134,6 +155,7 @@ def daily_findings(brief: Brief, rules: BriefRules) -> list[Finding]:
                 propose_order=True,
             )
         )
+    out += more_of("station_low", "units", low["unit_id"].iloc[rules.top_n :], brief.scope)
     cov = brief.tables["coverage"]
     for _, r in cov.iterrows():
         eid = str(r["enterprise_id"])

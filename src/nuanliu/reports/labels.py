@@ -78,7 +78,7 @@ TABLES: dict[str, tuple[str, str]] = {
     "units": ("达标率（城市—企业—换热站）", "Compliance by city, enterprise, station"),
     "trend": ("每日趋势", "Daily trend"),
     "ranking_enterprises": ("企业排名", "Enterprise ranking"),
-    "ranking_stations": ("换热站排名", "Station ranking"),
+    "ranking_stations": ("换热站排名（末位在前）", "Station ranking (worst first)"),
     "carried_over": ("上周遗留问题", "Carried over from last week"),
     "orders": ("督办单", "Supervision orders"),
     "worst_stations": ("最差换热站", "Worst stations"),

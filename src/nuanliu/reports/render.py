@@ -49,6 +49,11 @@ SECTION_ORDER = [
 ]
 
 
+# Rows of one table on the page and in the PDF; the XLSX holds every row. Tables are
+# ordered so that the rows a regulator acts on (the worst) come first.
+MAX_DOCUMENT_ROWS = 60
+
+
 def cell_text(value: Any, column: str = "") -> str:
     """How a cell reads on the page and in the PDF (the XLSX keeps the number)."""
     if (
@@ -174,7 +179,7 @@ def sections(brief: Brief, lang: str) -> list[dict[str, Any]]:
         cols = labels.visible_columns(list(frame.columns), lang)
         key = next((c for c in KEY_COLUMNS if c in frame.columns), None)
         rows = []
-        for rec in frame.to_dict("records"):
+        for rec in frame.head(MAX_DOCUMENT_ROWS).to_dict("records"):
             rows.append(
                 {
                     "anchor": f"{name}-{rec[key]}" if key else "",
@@ -192,6 +197,7 @@ def sections(brief: Brief, lang: str) -> list[dict[str, Any]]:
                 "name": name,
                 "title": labels.title(name, lang),
                 "missing": False,
+                "total_rows": len(frame),
                 "headers": [labels.header(c, lang) for c in cols],
                 "rows": rows,
             }

@@ -18,7 +18,7 @@ from nuanliu.monitor.compliance import compliance_trend, drilldown
 from nuanliu.monitor.units import day_window
 from nuanliu.reports.brief import Brief, BriefRules, Finding, RowRef
 from nuanliu.reports.daily import pct
-from nuanliu.reports.findings import _fmt, _name, pair_translate
+from nuanliu.reports.findings import _fmt, _name, more_of, pair_translate
 from nuanliu.reports.scopes import ReportScope
 
 
@@ -97,9 +97,8 @@ def build_weekly(
         else ["enterprise", "station"]
     )
     cur = drilldown(store, scope, first, window.end_day, levels=levels, hours=True, as_of=as_of)
-    last = drilldown(
-        store, scope, prev_first, first, levels=levels, hours=True, as_of=window.start_utc
-    )
+    # last week's rates only (the ranking compares rates; hour rates are this week's)
+    last = drilldown(store, scope, prev_first, first, levels=levels, as_of=window.start_utc)
     trend = compliance_trend(store, scope, first, window.end_day)
     trend = pd.DataFrame(
         {
@@ -112,7 +111,8 @@ def build_weekly(
         }
     )
     rank_e = _ranking(cur["enterprise"], last["enterprise"])
-    rank_s = _ranking(cur["station"], last["station"])
+    # stations worst first: a region has thousands; the documents show the first rows
+    rank_s = _ranking(cur["station"], last["station"]).iloc[::-1].reset_index(drop=True)
     # carried over: stations below the line both last week and this week
     below_now = set(cur["station"].loc[cur["station"]["rate"] < rules.low_rate, "unit_id"])
     below_last = set(last["station"].loc[last["station"]["rate"] < rules.low_rate, "unit_id"])
@@ -146,7 +146,8 @@ def build_weekly(
             )
         )
     st_ent = _station_enterprises(store)
-    for _, r in carried.iterrows():
+    worst_carried = carried.sort_values(["rate_pct", "unit_id"])
+    for _, r in worst_carried.head(rules.top_n).iterrows():
         zh, en = pair_translate(
             "reports.finding.carried_over", name=_name(r), rate=_fmt(r["rate_pct"])
         )
@@ -164,6 +165,9 @@ def build_weekly(
                 propose_order=True,
             )
         )
+    findings += more_of(
+        "carried_over", "ranking_stations", worst_carried["unit_id"].iloc[rules.top_n :], rs
+    )
     return Brief(
         kind="weekly",
         scope=rs,
