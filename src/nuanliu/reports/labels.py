@@ -98,6 +98,48 @@ HIDDEN = {
 }
 
 
+# Coded values shown as words (page, PDF and XLSX alike).
+VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "level": {
+        "region": ("自治区", "region"),
+        "city": ("城市", "city"),
+        "county": ("区县", "county"),
+        "enterprise": ("企业", "enterprise"),
+        "station": ("换热站", "station"),
+        "building": ("楼栋", "building"),
+    },
+    "licence_state": {
+        "valid": ("有效", "valid"),
+        "suspended": ("暂停", "suspended"),
+        "revoked": ("吊销", "revoked"),
+        "expired": ("过期", "expired"),
+        "none": ("无许可", "no licence"),
+    },
+    "severity": {
+        "info": ("提示", "info"),
+        "warning": ("警告", "warning"),
+        "critical": ("严重", "critical"),
+    },
+    "state": {
+        "proposed": ("待确认", "proposed"),
+        "issued": ("已下发", "issued"),
+        "accepted": ("已签收", "accepted"),
+        "reported": ("已报整改", "reported"),
+        "returned": ("已退回", "sent back"),
+        "closed": ("已办结", "closed"),
+    },
+}
+
+
+def value_label(column: str, value: object, lang: str) -> object:
+    """The word for a coded value (unchanged when the column or value has none)."""
+    names = VALUES.get(column)
+    if names is None or not isinstance(value, str) or value not in names:
+        return value
+    zh, en = names[value]
+    return en if lang == "en" else zh
+
+
 def header(column: str, lang: str) -> str:
     zh, en = COLUMNS.get(column, (column, column))
     return en if lang == "en" else zh

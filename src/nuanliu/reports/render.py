@@ -185,7 +185,7 @@ def sections(brief: Brief, lang: str) -> list[dict[str, Any]]:
                     "anchor": f"{name}-{rec[key]}" if key else "",
                     "cells": [
                         (
-                            cell_text(rec[c], c),
+                            cell_text(labels.value_label(c, rec[c], lang), c),
                             isinstance(rec[c], (int, float)) and not isinstance(rec[c], bool),
                         )
                         for c in cols
@@ -246,6 +246,9 @@ def xlsx(brief: Brief, lang: str = "zh") -> bytes:
         frame = frames[name]
         cols = labels.visible_columns(list(frame.columns), lang)
         out = frame[cols].copy()
+        for c in cols:
+            if c in labels.VALUES:
+                out[c] = out[c].map(lambda v, c=c: labels.value_label(c, v, lang))
         for c in cols:
             if out[c].dtype == object:
                 out[c] = out[c].map(
