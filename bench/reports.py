@@ -40,6 +40,7 @@ from analytics import (
 )
 
 from nuanliu.reports.archive import save_report
+from nuanliu.reports.brief import BriefRules
 from nuanliu.reports.daily import build_daily
 from nuanliu.reports.scopes import ReportScope
 from nuanliu.reports.weekly import build_weekly
@@ -128,14 +129,14 @@ def write_aggregates(store, n: int, days: list[date], seed: int = 1) -> int:
 
 
 def run_case(
-    n: int, days: int, folder: Path, weekly: bool, reuse: bool = False
+    n: int, days: int, folder: Path, weekly: bool, reuse: bool = False, hours: bool = True
 ) -> dict[str, object]:
     path = folder / f"reports_{n}_{days}.duckdb"
     if reuse and path.exists():
         store = open_store(f"duckdb:///{path}")
         with store.write() as w:  # archived reports of earlier runs
             w.execute("DELETE FROM rep_reports")
-        return _measure(store, n, days, weekly, float("nan"))
+        return _measure(store, n, days, weekly, float("nan"), hours)
     path.unlink(missing_ok=True)
     store = open_store(f"duckdb:///{path}")
     t0 = time.perf_counter()
@@ -146,15 +147,19 @@ def run_case(
     write_aggregates(store, n, span)
     setup_s = time.perf_counter() - t0
     print(f"aggregates for {len(span)} days: {setup_s:.1f} s", flush=True)
-    return _measure(store, n, days, weekly, setup_s)
+    return _measure(store, n, days, weekly, setup_s, hours)
 
 
-def _measure(store, n: int, days: int, weekly: bool, setup_s: float) -> dict[str, object]:
+def _measure(
+    store, n: int, days: int, weekly: bool, setup_s: float, hours: bool
+) -> dict[str, object]:
     now = day_start_utc(DAY + timedelta(days=1)) + timedelta(hours=1)
     rs = ReportScope("region", "R")
     t1, c1 = time.perf_counter(), time.process_time()
     brief = (
-        build_weekly(store, rs, DAY, now=now) if weekly else build_daily(store, rs, DAY, now=now)
+        build_weekly(store, rs, DAY, now=now)
+        if weekly
+        else build_daily(store, rs, DAY, now=now, rules=BriefRules(hour_rates=hours))
     )
     build_s, build_cpu = time.perf_counter() - t1, time.process_time() - c1
     t2, c2 = time.perf_counter(), time.process_time()
@@ -164,7 +169,7 @@ def _measure(store, n: int, days: int, weekly: bool, setup_s: float) -> dict[str
     store.close()
     return {
         "case": f"{'weekly pack' if weekly else 'daily brief'}: {n:,} households × "
-        f"{days} day{'s' if days > 1 else ''}",
+        f"{days} day{'s' if days > 1 else ''}{'' if hours else ' (without hour rates)'}",
         "setup_s": setup_s,
         "build_s": build_s,
         "render_s": render_s,
@@ -203,13 +208,16 @@ def main() -> None:
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="nuanliu-reports-"))
     folder.mkdir(parents=True, exist_ok=True)
-    cases = [(100_000, 7, True)] + ([] if args.quick else [(1_000_000, 1, False)])
+    cases = [(100_000, 7, True, True)]
+    if not args.quick:
+        cases += [(1_000_000, 1, False, True), (1_000_000, 1, False, False)]
     if args.only:
         cases = [c for c in cases if c[2] == (args.only == "weekly")]
     try:
         results = []
-        for n, d, w in cases:
-            results.append(run_case(n, d, folder, w, reuse=args.reuse))
+        for n, d, w, hours in cases:
+            reuse = args.reuse or not hours  # the data of the case before
+            results.append(run_case(n, d, folder, w, reuse=reuse, hours=hours))
             print(table(results[-1:]), flush=True)
     finally:
         if args.dir is None:

@@ -26,6 +26,9 @@ class BriefRules:
     top_n: int = 10  # rows in the "worst" lists
     next_days: int = 3  # weather forecast days
     licence_warn_days: int = 60  # a licence ending this soon is a finding
+    # Hour rates (the monitor's household-hour compliance) for the day and the two days
+    # compared; they cost most of a large brief (see bench/reports.py). False: "–".
+    hour_rates: bool = True
 
     def quota(self, enterprise_id: str) -> float:
         return float(self.quotas.get(enterprise_id, self.coverage_quota))

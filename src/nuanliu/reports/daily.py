@@ -71,6 +71,9 @@ def compare_units(
     frames = []
     for lv in levels:
         c = cur[lv].copy()
+        for frame in (c, prev[lv], week[lv]):
+            if "hour_rate" not in frame:  # hour rates not asked for
+                frame["hour_rate"] = float("nan")
         keep = ["unit_id", "rate", "hour_rate"]
         p = prev[lv][keep].rename(columns={"rate": "rate_prev", "hour_rate": "hour_rate_prev"})
         w = week[lv][keep].rename(columns={"rate": "rate_week", "hour_rate": "hour_rate_week"})
@@ -260,9 +263,10 @@ def build_daily(
         w = day_window(d, None, tz)
         return drilldown(store, scope, d, levels=lv, hours=hours, as_of=min(w.end_utc, now))
 
-    cur = drill(day, [*levels, "building"], True)
-    prev = drill(day - timedelta(days=1), levels, True)
-    week = drill(day - timedelta(days=7), levels, True)
+    hours = rules.hour_rates
+    cur = drill(day, [*levels, "building"], hours)
+    prev = drill(day - timedelta(days=1), levels, hours)
+    week = drill(day - timedelta(days=7), levels, hours)
     per_day = [cur["station"], prev["station"]]
     for k in range(2, rules.low_days):
         per_day.append(drill(day - timedelta(days=k), ["station"], False)["station"])
