@@ -137,3 +137,14 @@ def test_long_lists_are_capped_with_one_sentence_for_the_rest(town: Any, monkeyp
     wb = load_workbook(BytesIO(render.xlsx(brief, "en")))
     sheet = next(ws for ws in wb.worksheets if ws.title.startswith("Compliance by city"))
     assert sheet.max_row == 1 + 7
+
+
+def test_without_hour_rates_the_day_rates_are_the_same(town: Any) -> None:
+    from nuanliu.reports.brief import BriefRules
+
+    full = build_daily(town, ReportScope("city", "C"), D, now=NOW).tables["units"]
+    lean = build_daily(
+        town, ReportScope("city", "C"), D, now=NOW, rules=BriefRules(hour_rates=False)
+    ).tables["units"]
+    assert list(lean["rate_pct"]) == list(full["rate_pct"])
+    assert lean["hour_rate_pct"].isna().all() and full["hour_rate_pct"].notna().all()
