@@ -183,6 +183,10 @@ def _measure(
     }
 
 
+def _setup(seconds: object) -> str:
+    return "(reused)" if seconds != seconds else f"{seconds:.1f}"  # NaN: data reused
+
+
 def table(results: list[dict[str, object]]) -> str:
     lines = [
         "| case | data setup s | numbers + findings: wall s (CPU s) | HTML+PDF+XLSX+archive:"
@@ -191,7 +195,7 @@ def table(results: list[dict[str, object]]) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r['case']} | {r['setup_s']:.1f} | {r['build_s']:.2f} ({r['build_cpu']:.2f}) | "
+            f"| {r['case']} | {_setup(r['setup_s'])} | {r['build_s']:.2f} ({r['build_cpu']:.2f}) | "
             f"{r['render_s']:.2f} ({r['render_cpu']:.2f}) | {r['total_s']:.2f} | "
             f"{r['target_s']:.0f} | {'yes' if r['total_s'] <= r['target_s'] else 'no'} | "
             f"{r['findings']} | {r['load']:.1f} |"
