@@ -90,6 +90,17 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "nuanliu.control.cli",
         "Hydraulic balancing (水力平衡): set-points and valve settings with their effect.",
     ),
+    # regulator oversight (issue #9)
+    Subcommand(
+        "reports",
+        "nuanliu.reports.cli",
+        "Regulator reports: daily analysis and weekly dispatch (日研判、周调度).",
+    ),
+    Subcommand(
+        "oversight",
+        "nuanliu.oversight.cli",
+        "Regulator oversight: orders, licences, evaluation (监管督办与考核).",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}

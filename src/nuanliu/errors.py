@@ -91,3 +91,9 @@ class ConfigError(NuanliuError, ValueError):
     """Settings that cannot be used (e.g. a placeholder secret outside development)."""
 
     code = "config_error"
+
+
+class IllegalTransition(Conflict):
+    """A state change that the object's state machine does not allow from its state."""
+
+    code = "illegal_transition"

@@ -111,6 +111,8 @@ OWN_MATRICES = {
     "/api/v1/hotline/": "tests/api/test_hotline_authorization.py",
     "/api/v1/telemetry": "tests/api/test_telemetry_authorization.py",
     "/api/v1/control/": "tests/api/test_control_authorization.py",
+    "/api/v1/oversight/": "tests/api/test_oversight_matrix.py",
+    "/api/v1/reports": "tests/api/test_oversight_matrix.py",
 }
 
 

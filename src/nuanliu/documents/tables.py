@@ -32,7 +32,9 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _cell(value: Any, tz: str) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None  # pandas' missing markers are empty cells too
+    if isinstance(value, float) and value != value:
         return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()

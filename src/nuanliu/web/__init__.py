@@ -20,6 +20,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages_admin",
     "nuanliu.web.pages_telemetry",
     "nuanliu.web.pages_control",
+    "nuanliu.web.pages_oversight",
 )
 
 

@@ -37,6 +37,7 @@ DEMO_SEEDERS: tuple[str, ...] = (
     "nuanliu.telemetry.demo",
     "nuanliu.hotline.demo",
     "nuanliu.control.demo",
+    "nuanliu.oversight.demo",
 )
 
 SENSOR_SQL = """

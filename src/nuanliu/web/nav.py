@@ -35,6 +35,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
     NavItem("telemetry", "nav.telemetry", "/telemetry", OPERATIONS),
     NavItem("control", "nav.control", "/control", OPERATIONS),
+    NavItem(
+        "reports",
+        "nav.oversight",
+        "/reports",
+        frozenset({"regulator", "enterprise_admin", "enterprise_operator"}),
+    ),
 )
 
 

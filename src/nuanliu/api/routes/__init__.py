@@ -21,6 +21,7 @@ V1_MODULES = [
     "telemetry",
     "hotline",
     "control",
+    "oversight",
 ]
 
 
