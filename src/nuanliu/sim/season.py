@@ -22,6 +22,7 @@ Ctrl-C stops the loop between steps and returns what was simulated
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,7 @@ COLD_INDOOR_C = 18.0  # minimum indoor temperature of Chinese heating regulation
 OVERHEATED_INDOOR_C = 24.0
 DEFAULT_SECONDARY_C = (60.0, 45.0)  # radiators, when an element names none
 #: load levels of the regulated steady solves behind the pump-power table
-PUMP_TABLE_SCALES = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.05)
+PUMP_TABLE_SCALES = (0.2, 0.45, 0.7, 0.95)
 
 
 @dataclass
@@ -256,7 +257,6 @@ def simulate_season(
     heat0 = dyn.pipe_heat_j()
 
     n = len(times)
-    n_st, n_src = len(cn.stations["ids"]), len(cn.sources["ids"])
     lifts = cn.lifts
     src_lift = np.flatnonzero(~lifts["is_station"])
     src_ids = np.r_[lifts["ids"][src_lift], cn.sources["ids"]]
@@ -564,3 +564,21 @@ def _result(
         elapsed_s=elapsed,
         meta={"network": cn.name, "step_s": dt_s},
     )
+
+
+def write_season(result: SeasonResult, folder: str | Path) -> None:
+    """Write the frames as Parquet files and the totals as JSON into ``folder``."""
+    import json
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("stations", "sources", "households", "network"):
+        getattr(result, name).to_parquet(out / f"{name}.parquet", index=False)
+    info = {
+        "totals": result.totals,
+        "interrupted": result.interrupted,
+        "elapsed_s": result.elapsed_s,
+        "steps": result.steps,
+        **result.meta,
+    }
+    (out / "totals.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
