@@ -222,6 +222,9 @@ def score(time_s: np.ndarray, measured: np.ndarray, modelled: np.ndarray) -> dic
     """
     ok = np.isfinite(measured) & np.isfinite(modelled)
     t, y, f = time_s[ok], measured[ok], modelled[ok]
+    if not len(y):
+        keys = ("rmse_k", "mean_error_k", "max_abs_error_k", "front_max_abs_error_k")
+        return {**dict.fromkeys(keys, np.nan), "arrival_error_s": np.nan}
     err = f - y
     change = y - y[0]
     extreme = change[np.argmax(np.abs(change))] if len(change) else 0.0

@@ -22,9 +22,9 @@ Ctrl-C stops the loop between steps and returns what was simulated
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
