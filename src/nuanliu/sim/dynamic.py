@@ -104,10 +104,10 @@ class DynamicNetwork:
         c_wall = wall_heat_capacity_j_per_m_k(d, thick) if wall else np.zeros(len(d))
         c_water = rho * area * self.cp
         u = pp["u_w_per_m_k"]
-        per_m = c_water + c_wall
         self.pipes = PlugFlowPipes(
             thermal_mass_kg=pp["length_m"] * c_water / self.cp,
-            tau_loss_s=np.where(u > 0, per_m / np.where(u > 0, u, 1.0), np.inf),
+            # the plug (water) carries the heat loss, the wall is the outlet volume
+            tau_loss_s=np.where(u > 0, c_water / np.where(u > 0, u, 1.0), np.inf),
             ambient_c=pp["ambient_temp_c"],
             cp_j_kg_k=self.cp,
             volume_j_k=pp["length_m"] * c_wall,

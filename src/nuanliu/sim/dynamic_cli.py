@@ -18,7 +18,9 @@ def _floats(text: str, name: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise typer.BadParameter(f"{text!r}: comma-separated numbers expected", param_hint=name)
+        raise typer.BadParameter(
+            f"{text!r}: comma-separated numbers expected", param_hint=name
+        ) from None
     if not values:
         raise typer.BadParameter("at least one value", param_hint=name)
     return values

@@ -170,7 +170,7 @@ class PlugFlowPipes:
         self.ea[:, 0] = np.where(rev, new, old)
         self.eb[:, 0] = np.where(rev, old, new)
         self.count[:] = 1
-        decay = np.exp(-res / self.tau_s)
+        decay = np.exp(-res / self.tau_s)  # res: the plug's transit time
         self.volume_c = self.ambient_c + (t_in - self.ambient_c) * decay
 
     def _alloc(self, k: int) -> None:
@@ -238,12 +238,13 @@ class PlugFlowPipes:
         f_new = np.exp(-(dt_s * stored / xs) / self.tau_s)
         alpha = np.where(x > 0, through * f_new / xs, 0.0)
         beta = np.where(x > 0, self.ambient_c * (1.0 - alpha) + hist / xs, self.ambient_c)
-        # Outlet mixing volume (the share of the wall not in equilibrium with the plug):
-        # C dT_v/dt = ṁ c_p (T_plug − T_v) − C (T_v − T_amb)/τ, exact over the step.
+        # Outlet mixing volume (the wall's lumped capacity): C dT_v/dt = ṁ c_p (T_plug − T_v),
+        # exact over the step. The plug carries the whole heat loss (as in the IBPSA
+        # PlugFlowPipe), so at constant flow the pipe gives the steady law exactly.
         vol = self.volume_j_k > 0
         c = np.where(vol, self.volume_j_k, 1.0)
         rate_flow = np.abs(mdot) * self.cp / c
-        rate = rate_flow + 1.0 / self.tau_s
+        rate = rate_flow
         w = np.where(rate > 0, rate_flow / np.where(rate > 0, rate, 1.0), 0.0)
         adt = rate * dt_s
         decay = np.exp(-adt)
