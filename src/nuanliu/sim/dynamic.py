@@ -68,6 +68,8 @@ class StepResult:
     source_heat_w: FloatArray  # pressure sources (lifts) then flow/heat sources
     pipe_loss_w: FloatArray
     iterations: int
+    #: node pressures (Pa) when the step was asked ``with_pressures``
+    pressure_pa: FloatArray | None = None
 
 
 class DynamicNetwork:
@@ -170,6 +172,7 @@ class DynamicNetwork:
         consumer_demand_w: FloatArray,
         station_demand_w: FloatArray,
         supply_temp_c: FloatArray | None = None,
+        with_pressures: bool = False,
     ) -> StepResult:
         """Advance ``dt_s`` seconds with the given demands (W, compiled order) and the
         pressure sources' / flow sources' supply temperatures (lift order then flow
@@ -276,6 +279,12 @@ class DynamicNetwork:
             if it > 1 and change <= self.coupling_tol_k and m_change <= 1e-5 * m_scale:
                 break
         assert plan is not None and hyd is not None
+        pressure = None
+        if with_pressures:
+            from nuanliu.sim.hydraulics import add_pressures
+
+            add_pressures(cn, hyd, rho, mu, opts.friction_model)
+            pressure = hyd.p_pa
         heat_before = self.pipes.heat_content_j(self.t_s)
         self.pipes.commit(plan, st.edge_in_c[psl])
         self.t_s += dt_s
@@ -305,6 +314,7 @@ class DynamicNetwork:
             source_heat_w=src_heat,
             pipe_loss_w=loss,
             iterations=it,
+            pressure_pa=pressure,
         )
 
     def pipe_heat_j(self) -> float:
