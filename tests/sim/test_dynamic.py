@@ -137,3 +137,21 @@ def test_transport_delay_is_the_sum_of_pipe_transit_times() -> None:
     assert d.loc["C2", "delay_h"] == pytest.approx(expected_h, rel=1e-6)
     with_wall = transport_delays(net, flow_state=res).set_index("element_id")
     assert with_wall.loc["C2", "delay_h"] > d.loc["C2", "delay_h"]
+
+
+def test_merging_parcels_of_a_slow_pipe_keeps_its_heat() -> None:
+    from nuanliu.sim.pipe_transport import MAX_PARCELS
+
+    p = _pipes(mass_kg=3000.0)  # no loss: heat in − heat out = change in content
+    p.fill(np.array([20.0]), 0.0, mdot_kg_s=np.array([0.5]))
+    t, dt = 0.0, 60.0
+    e0 = p.heat_content_j(t)[0]
+    moved = 0.0
+    for k in range(400):  # 30 kg parcels in a 3000 kg pipe: more than MAX_PARCELS
+        t_in = 40.0 + 20.0 * np.sin(k / 7.0)
+        plan = p.plan(np.array([0.5]), t, dt)
+        t_out = float(p.commit(plan, np.array([t_in]))[0])
+        moved += 0.5 * dt * CP * (t_in - t_out)
+        t += dt
+        assert p.count[0] <= MAX_PARCELS
+    assert p.heat_content_j(t)[0] - e0 == pytest.approx(moved, rel=1e-9)

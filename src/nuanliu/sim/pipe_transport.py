@@ -46,7 +46,7 @@ IntArray = NDArray[np.int64]
 STEEL_DENSITY_KG_M3 = 7850.0
 STEEL_CP_J_KG_K = 480.0
 #: parcels kept per pipe before the two newest are merged (slow or stagnant pipes)
-MAX_PARCELS = 256
+MAX_PARCELS = 64
 #: a parcel lighter than this share of its pipe's thermal mass has left the pipe
 EMPTY_SHARE = 1e-12
 
@@ -205,18 +205,7 @@ class PlugFlowPipes:
     # ------------------------------------------------------------------ stepping
     def _canonical(self, rev: NDArray[np.bool_]) -> tuple[FloatArray, ...]:
         """Parcel arrays with the outlet at index 0 (reverse-flow rows flipped)."""
-        m, th, eo, ei = self.m, self.theta, self.ea, self.eb
-        if not rev.any():
-            return m, th, eo, ei
-        k = m.shape[1]
-        j = np.arange(k)[None, :]
-        c = self.count[:, None]
-        idx = np.where(rev[:, None] & (j < c), c - 1 - j, j)
-        take = np.take_along_axis
-        m2, th2 = take(m, idx, 1), take(th, idx, 1)
-        a2, b2 = take(self.ea, idx, 1), take(self.eb, idx, 1)
-        r = rev[:, None]
-        return m2, th2, np.where(r, b2, a2), np.where(r, a2, b2)
+        return _flipped(self.m, self.theta, self.ea, self.eb, rev, self.count)
 
     def plan(self, mdot_kg_s: FloatArray, t_s: float, dt_s: float) -> StepPlan:
         """Outlet law of every pipe for a step of ``dt_s`` at constant flows (no change)."""
@@ -325,19 +314,7 @@ class PlugFlowPipes:
             rev = rev & flowing
         # back to storage orientation (index 0 at the `to` end)
         self.count = new_count
-        self.m, self.theta = m2, th2
-        if rev.any():
-            k2 = m2.shape[1]
-            j = np.arange(k2)[None, :]
-            c = new_count[:, None]
-            idx = np.where(rev[:, None] & (j < c), c - 1 - j, j)
-            self.m = take(m2, idx, 1)
-            self.theta = take(th2, idx, 1)
-            eo2, ei2 = take(eo2, idx, 1), take(ei2, idx, 1)
-            r = rev[:, None]
-            self.ea, self.eb = np.where(r, ei2, eo2), np.where(r, eo2, ei2)
-        else:
-            self.ea, self.eb = eo2, ei2
+        self.m, self.theta, self.ea, self.eb = _flipped(m2, th2, eo2, ei2, rev, new_count)
         self._limit_parcels(t0 + dt)
         return t_out
 
@@ -380,3 +357,28 @@ class PlugFlowPipes:
         last = self.count[over]
         for arr in (self.m, self.theta, self.ea, self.eb):
             arr[over, last] = 0.0
+
+
+def _flipped(
+    m: FloatArray,
+    th: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    rev: NDArray[np.bool_],
+    count: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Reverse the parcel order of the rows ``rev`` (their filled prefix) and swap the
+    two end times: storage order ↔ outlet-first order for reverse flow (an involution)."""
+    if not rev.any():
+        return m, th, a, b
+    rows = np.flatnonzero(rev)
+    j = np.arange(m.shape[1])[None, :]
+    c = count[rows][:, None]
+    idx = np.where(j < c, c - 1 - j, j)
+    take = np.take_along_axis
+    m2, th2, a2, b2 = m.copy(), th.copy(), a.copy(), b.copy()
+    m2[rows] = take(m[rows], idx, 1)
+    th2[rows] = take(th[rows], idx, 1)
+    a2[rows] = take(b[rows], idx, 1)
+    b2[rows] = take(a[rows], idx, 1)
+    return m2, th2, a2, b2
