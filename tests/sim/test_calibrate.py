@@ -143,3 +143,29 @@ def test_network_versions_are_added_never_overwritten(store) -> None:
         save_network_version(store, fitted, origin="calibration", parent_version=9)
     with pytest.raises(NotFound):
         load_network_version(store, net.name, 3)
+
+
+@pytest.mark.slow
+def test_calibrate_command_stores_a_new_version(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from nuanliu.cli import app
+    from nuanliu.network.io import write_network
+    from nuanliu.sim.versions import list_network_versions
+    from nuanliu.store import open_store
+
+    net = city_with_stations(consumers=15, seed=9)
+    path = tmp_path / "city.geojson"
+    write_network(net, path)
+    meas = synthetic_measurements(net, {"station_ua": 0.8}, hours=8)
+    csv = tmp_path / "meas.csv"
+    meas.to_csv(csv, index=False)
+    url = f"duckdb:///{tmp_path / 'db.duckdb'}"
+    args = ["simulate", "calibrate", str(path), "--measurements", str(csv)]
+    args += ["--parameters", "station_ua", "--db", url]
+    r = CliRunner().invoke(app, args, terminal_width=200)
+    assert r.exit_code == 0, r.output
+    assert "station_ua: × 0.8" in r.output
+    with open_store(url) as store:
+        versions = list_network_versions(store, net.name)
+    assert versions["origin"].tolist() == ["calibration"]

@@ -25,3 +25,21 @@ def test_ensemble_on_two_dask_workers_equals_the_in_process_run() -> None:
     # a harsher winter needs more heat, a milder one less
     assert by.loc["harsh", "heat_produced_j"] > by.loc["typical", "heat_produced_j"]
     assert by.loc["mild", "heat_produced_j"] < by.loc["typical", "heat_produced_j"]
+
+
+def test_ensemble_command_in_process(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from nuanliu.cli import app
+    from nuanliu.network.io import write_network
+
+    path = tmp_path / "city.geojson"
+    write_network(generate_city(20, seed=2), path)
+    out = tmp_path / "e.csv"
+    args = ["simulate", "ensemble", str(path), "--start", "2025-01-10", "--end"]
+    args += ["2025-01-10 04:00", "--outdoor-offsets", "-3,3", "--workers", "0", "-o", str(out)]
+    r = CliRunner().invoke(app, args, terminal_width=200)
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert df["label"].tolist() == ["offset -3 K", "offset +3 K"]
+    assert df["heat_produced_j"].iloc[0] > df["heat_produced_j"].iloc[1]

@@ -216,10 +216,121 @@ def season(
         console.print(f"results written 结果已写入: {output}")
 
 
+def ensemble(
+    file: str = typer.Argument(..., help="Network file or example name."),
+    weather: str = typer.Option("hohhot", "--weather", help="EPW file or shipped name."),
+    start: str = typer.Option(..., "--start"),
+    end: str = typer.Option(..., "--end"),
+    step: str = typer.Option("1h", "--step"),
+    offsets: str = typer.Option("0", "--outdoor-offsets", help="K, e.g. -4,-2,0,2"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="tcp://HOST:8786"),
+    workers: int = typer.Option(2, "--workers", help="local Dask workers (0: in-process)"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Totals per case (CSV)"),
+) -> None:
+    """Run what-if season variants on Dask (多情景仿真): one case per outdoor offset."""
+    from nuanliu.sim.cli import _load
+    from nuanliu.sim.ensemble import SeasonCase, run_ensemble
+
+    console = Console()
+    try:
+        net = _load(file)
+        cases = [
+            SeasonCase(f"offset {v:+g} K", weather=weather, outdoor_offset_k=v)
+            for v in _floats(offsets, "--outdoor-offsets")
+        ]
+        df = run_ensemble(
+            net, cases, start=start, end=end, step=step, scheduler=scheduler, workers=workers
+        )
+    except (NuanliuError, OSError, ValueError) as exc:
+        msg = exc.message if isinstance(exc, NuanliuError) else str(exc)
+        console.print(f"[red]error 错误:[/red] {escape(msg)}")
+        raise typer.Exit(EXIT_INVALID) from None
+    t = Table(title="ensemble 多情景")
+    for c in ("case", "heat produced GJ", "heat lost GJ", "pump kWh", "cold household-h"):
+        t.add_column(c, justify="right")
+    for r in df.itertuples(index=False):
+        t.add_row(
+            r.label,
+            f"{r.heat_produced_j / 1e9:,.0f}",
+            f"{r.heat_lost_j / 1e9:,.0f}",
+            f"{r.pump_electricity_j / 3.6e6:,.0f}",
+            f"{r.cold_household_hours:,.0f}",
+        )
+    console.print(t)
+    if output is not None:
+        df.to_csv(output, index=False)
+        console.print(f"written 已写入: {output}")
+
+
+def calibrate_cmd(
+    file: str = typer.Argument(..., help="Network file or example name."),
+    measurements: Path = typer.Option(
+        ..., "--measurements", help="CSV or Parquet (site_id, ts, …)"
+    ),
+    parameters: str = typer.Option("heat_loss,station_ua", "--parameters"),
+    start: str | None = typer.Option(None, "--start"),
+    end: str | None = typer.Option(None, "--end"),
+    per_station: bool = typer.Option(False, "--per-station", help="Fit each station's UA too"),
+    db: str | None = typer.Option(None, "--db", help="Store the fit as a new network version"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="tcp://HOST:8786"),
+    workers: int = typer.Option(0, "--workers", help="Dask workers for per-station fits"),
+) -> None:
+    """Calibrate heat loss, station UA, roughness against measurements (模型校准)."""
+    import pandas as pd
+
+    from nuanliu.sim.calibrate import calibrate
+    from nuanliu.sim.cli import _load
+
+    console = Console()
+    try:
+        net = _load(file)
+        if measurements.suffix.lower() == ".parquet":
+            meas = pd.read_parquet(measurements)
+        else:
+            meas = pd.read_csv(measurements)
+            meas["ts"] = pd.to_datetime(meas["ts"], utc=True)
+        res = calibrate(
+            net,
+            meas,
+            parameters=[p.strip() for p in parameters.split(",") if p.strip()],
+            start=start,
+            end=end,
+            per_station_ua=per_station,
+            scheduler=scheduler,
+            workers=workers,
+        )
+        version = None
+        if db:
+            from nuanliu.sim.versions import save_network_version
+            from nuanliu.store import open_store
+
+            params = {"multipliers": res.multipliers, "fit": res.fit.to_dict(orient="records")}
+            with open_store(db) as store:
+                version = save_network_version(
+                    store, res.network, origin="calibration", params=params
+                )
+    except (NuanliuError, OSError, ValueError, KeyError) as exc:
+        msg = exc.message if isinstance(exc, NuanliuError) else str(exc)
+        console.print(f"[red]error 错误:[/red] {escape(msg)}")
+        raise typer.Exit(EXIT_INVALID) from None
+    t = Table(title="calibration 校准: fit before → after 拟合前后")
+    for c in ("quantity", "samples", "RMSE before", "RMSE after"):
+        t.add_column(c, justify="right")
+    for r in res.fit.itertuples(index=False):
+        t.add_row(r.quantity, str(r.samples), f"{r.rmse_before:.4g}", f"{r.rmse_after:.4g}")
+    console.print(t)
+    for k, v in res.multipliers.items():
+        console.print(f"{k}: × {v:.4f}")
+    if version is not None:
+        console.print(f"stored as version {version} of {res.network.name!r} 已存为新版本")
+
+
 def register(app: typer.Typer) -> None:
     """Add the dynamic commands to the ``simulate`` group."""
     app.command("pipe-test")(pipe_test)
     app.command("season")(season)
+    app.command("ensemble")(ensemble)
+    app.command("calibrate")(calibrate_cmd)
 
 
 __all__ = ["register"]
