@@ -10,7 +10,7 @@ hourly steps, CSWD typical-year weather) for
 and reports wall-clock seconds (set-up included: compile, pump-power table, initial
 steady state), steps per second, the totals and the relative energy-balance residual.
 
-Usage: ``python bench/season.py [--days N] [--skip-city]``. Prints a table and writes
+Usage: ``python bench/season.py [--days N] [--only tuoketuo|city] [--out FILE]``. Prints a table and writes
 ``bench/results/season.md``.
 """
 
@@ -54,10 +54,13 @@ def run(label: str, network, days: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=float, default=183.0)
-    ap.add_argument("--skip-city", action="store_true")
+    ap.add_argument("--only", choices=["tuoketuo", "city"], help="run one network only")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = ap.parse_args()
-    rows = [run("tuoketuo-hohhot", "tuoketuo-hohhot", args.days)]
-    if not args.skip_city:
+    rows = []
+    if args.only != "city":
+        rows.append(run("tuoketuo-hohhot", "tuoketuo-hohhot", args.days))
+    if args.only != "tuoketuo":
         rows.append(run("generated city, 2,000 consumers", generate_city(2000, seed=1), args.days))
     fmt = {
         "seconds": "{:.1f}",
@@ -79,7 +82,7 @@ def main() -> None:
         "seconds are this process's own (the machine is shared).\n\n"
     )
     print(table)
-    RESULTS.write_text(head + table + "\n")
+    args.out.write_text(head + table + "\n")
 
 
 if __name__ == "__main__":

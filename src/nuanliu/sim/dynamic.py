@@ -86,7 +86,8 @@ class DynamicNetwork:
         options: SolverOptions | None = None,
         wall: bool = True,
         wall_thickness_m: FloatArray | None = None,
-        coupling_tol_k: float = 1e-3,
+        coupling_tol_k: float = 1e-2,
+        coupling_tol_rel: float = 1e-3,
         max_coupling: int = 30,
         hydraulic_tol_pa: float = 1.0,
     ) -> None:
@@ -97,6 +98,9 @@ class DynamicNetwork:
         self.cp = WATER_CP_J_KG_K
         self.coupling_tol_k = coupling_tol_k
         self.max_coupling = max_coupling
+        #: a step's coupling stops when node temperatures move less than
+        #: ``coupling_tol_k`` and fixed flows less than ``coupling_tol_rel`` of the largest
+        self.coupling_tol_rel = coupling_tol_rel
         self.hydraulic_tol_pa = hydraulic_tol_pa
         pp = cn.pipes
         d = pp["diameter_m"]
@@ -276,7 +280,11 @@ class DynamicNetwork:
             st.node_temp_c, st.edge_in_c, st.edge_out_c = t_node, t_in, t_out
             st.m_fixed = m_fixed
             st.q_chord = q[cn.chord_edges]
-            if it > 1 and change <= self.coupling_tol_k and m_change <= 1e-5 * m_scale:
+            if (
+                it > 1
+                and change <= self.coupling_tol_k
+                and m_change <= self.coupling_tol_rel * m_scale
+            ):
                 break
         assert plan is not None and hyd is not None
         pressure = None
