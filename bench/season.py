@@ -10,8 +10,8 @@ hourly steps, CSWD typical-year weather) for
 and reports wall-clock seconds (set-up included: compile, pump-power table, initial
 steady state), steps per second, the totals and the relative energy-balance residual.
 
-Usage: ``python bench/season.py [--days N] [--only tuoketuo|city] [--out FILE]``. Prints a table and writes
-``bench/results/season.md``.
+Usage: ``python bench/season.py [--days N] [--only tuoketuo|city] [--out FILE]``.
+Prints a table and writes ``bench/results/season.md``.
 """
 
 from __future__ import annotations
