@@ -114,3 +114,20 @@ def test_season_command_rejects_a_bad_window(city, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, args, terminal_width=200)
     assert r.exit_code == 2
     assert "must be after" in r.output
+
+
+@pytest.mark.slow
+def test_a_higher_station_dp_setpoint_costs_pump_electricity(tuoketuo_two_days) -> None:
+    from nuanliu.errors import InvalidInput
+
+    end = START + pd.Timedelta(days=2)
+    high = simulate_season(
+        "tuoketuo-hohhot", "hohhot", start=START, end=end, station_dp_setpoints={"TKT-dp": 3.0}
+    )
+    base = tuoketuo_two_days.totals
+    assert high.totals["pump_electricity_j"] > 1.02 * base["pump_electricity_j"]
+    assert high.totals["heat_produced_j"] == pytest.approx(base["heat_produced_j"], rel=1e-3)
+    with pytest.raises(InvalidInput, match="NOPE"):
+        simulate_season(
+            "tuoketuo-hohhot", "hohhot", start=START, end=end, station_dp_setpoints={"NOPE": 1.0}
+        )

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from nuanliu.errors import InvalidInput
 from nuanliu.sim.compile import CompiledNetwork, compile_network
 from nuanliu.sim.dynamic import WATER_CP_J_KG_K, constant_cp_water
 from nuanliu.sim.pipe_transport import default_wall_thickness_m, wall_heat_capacity_j_per_m_k
@@ -40,7 +41,7 @@ def transport_delays(
     if flow_state is None:
         flow_state = solve_steady(cn, outdoor_temp_c=outdoor_temp_c, raise_on_failure=False)
     if flow_state.state is None:
-        raise ValueError("flow_state has no solved state")
+        raise InvalidInput("flow_state has no solved state to take the flows from")
     from nuanliu.sim.hydraulics import solve_hydraulics
 
     water = constant_cp_water()
