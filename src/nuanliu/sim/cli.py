@@ -24,7 +24,9 @@ except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 from typer.core import TyperGroup
 
-SIMULATE_HELP = "Solve the steady thermo-hydraulic state of a network (稳态水力热力计算)."
+SIMULATE_HELP = (
+    "Simulate a network: steady state, seasons, pipe tests, calibration (稳态/动态仿真)."
+)
 
 
 class _SteadyByDefault(TyperGroup):
