@@ -131,3 +131,17 @@ def test_a_higher_station_dp_setpoint_costs_pump_electricity(tuoketuo_two_days) 
         simulate_season(
             "tuoketuo-hohhot", "hohhot", start=START, end=end, station_dp_setpoints={"NOPE": 1.0}
         )
+
+
+@pytest.mark.slow
+def test_sources_can_follow_a_supply_curve(city) -> None:
+    oct_start = pd.Timestamp("2025-10-20", tz="Asia/Shanghai")
+    end = oct_start + pd.Timedelta(hours=12)
+    flat = simulate_season(city, "hohhot", start=oct_start, end=end)
+    curve = simulate_season(city, "hohhot", start=oct_start, end=end, follow_curves=True)
+    assert np.allclose(flat.sources["supply_temp_c"], 120.0)
+    # mild October: quality regulation runs the plant far below its 120 °C design
+    assert curve.sources["supply_temp_c"].max() < 90.0
+    assert curve.totals["heat_lost_j"] < 0.9 * flat.totals["heat_lost_j"]
+    tt = curve.totals
+    assert abs(tt["energy_balance_residual_j"]) < 1e-6 * tt["heat_produced_j"]

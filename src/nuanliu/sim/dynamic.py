@@ -16,7 +16,7 @@ heat produced = heat delivered + heat lost + change in the heat stored in the pi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -91,6 +91,8 @@ class DynamicNetwork:
         max_coupling: int = 30,
         hydraulic_tol_pa: float = 1.0,
     ) -> None:
+        # own copy of the lifts' set-points: a step may move them (schedules, curves)
+        cn = replace(cn, lifts={**cn.lifts, "supply_temp_c": cn.lifts["supply_temp_c"].copy()})
         self.cn = cn
         base = options or SolverOptions()
         self.water = constant_cp_water()
@@ -193,14 +195,17 @@ class DynamicNetwork:
         is_src_lift = ~lifts["is_station"]
         if supply_temp_c is not None:
             sup = np.asarray(supply_temp_c, dtype=np.float64)
-            lift_set = lifts["supply_temp_c"].copy()
-            lift_set[is_src_lift] = sup[:n_lift][is_src_lift]
+            if len(sup) != n_lift + len(srcs["ids"]) or not np.all(np.isfinite(sup)):
+                raise InvalidInput(
+                    f"supply_temp_c: {n_lift + len(srcs['ids'])} finite values expected "
+                    "(lifts then flow/heat sources)"
+                )
+            # our own copy of the lifts' set-points (isolation stations' secondaries too)
+            lifts["supply_temp_c"][:] = sup[:n_lift]
             src_set = sup[n_lift:]
         else:
-            lift_set = lifts["supply_temp_c"].copy()
             src_set = srcs["supply_temp_c"]
-        st.lift_temp_c[is_src_lift] = lift_set[is_src_lift]
-        # the isolation stations' secondary set-points (lifts of stations) stay as compiled
+        st.lift_temp_c[is_src_lift] = lifts["supply_temp_c"][is_src_lift]
         rho, mu = self._rho(), self._mu()
         q_cons = np.asarray(consumer_demand_w, dtype=np.float64)
         q_stat = np.asarray(station_demand_w, dtype=np.float64)

@@ -137,6 +137,9 @@ def season(
         None, "--schedule", help="CSV: ts plus one column of supply °C per source"
     ),
     flats: int = typer.Option(4, "--flats-per-element", help="Representative flats per station"),
+    curves: bool = typer.Option(
+        False, "--curves", help="Sources and isolation stations follow supply curves"
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output folder (Parquet)"),
 ) -> None:
     """Simulate a heating season with the dynamic model (供暖季动态仿真).
@@ -185,6 +188,7 @@ def season(
                 source_supply_schedule=sched,
                 on_progress=report,
                 flats_per_element=flats,
+                follow_curves=curves,
             )
     except (NuanliuError, OSError, ValueError) as exc:
         msg = exc.message if isinstance(exc, NuanliuError) else str(exc)
