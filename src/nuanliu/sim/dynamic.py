@@ -37,6 +37,8 @@ from nuanliu.sim.thermal import ThermalEdges, solve_temperatures
 
 FloatArray = NDArray[np.float64]
 
+#: smallest outlet-on-inlet weight of a pipe (keeps the flow-order plan; 1e-200 K/K is nothing)
+DEPENDENCY_FLOOR = 1e-200
 #: heat capacity of water used for the dynamic energy accounting (70 °C), J/(kg·K)
 WATER_CP_J_KG_K = 4190.0
 
@@ -268,7 +270,9 @@ class DynamicNetwork:
             plan = self.pipes.plan(q[psl], self.t_s, dt_s)
             alpha = np.ones(nr + nf)
             beta = np.zeros(nr + nf)
-            alpha[psl] = plan.alpha
+            # a pipe whose water all stays in it has α = 0; a tiny floor keeps it a
+            # dependency so the thermal pass's wave plan survives from step to step
+            alpha[psl] = np.maximum(plan.alpha, DEPENDENCY_FLOOR)
             beta[psl] = plan.beta
             fwd_lift = q[lsl] >= 0
             alpha[lsl] = np.where(fwd_lift, 0.0, 1.0)
