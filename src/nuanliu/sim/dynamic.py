@@ -39,6 +39,8 @@ FloatArray = NDArray[np.float64]
 
 #: smallest outlet-on-inlet weight of a pipe (keeps the flow-order plan; 1e-200 K/K is nothing)
 DEPENDENCY_FLOOR = 1e-200
+#: bisection steps of UA exchangers per coupling iteration (~1e-10 K on a 100 K bracket)
+UA_ITERATIONS = 40
 #: heat capacity of water used for the dynamic energy accounting (70 °C), J/(kg·K)
 WATER_CP_J_KG_K = 4190.0
 
@@ -239,6 +241,7 @@ class DynamicNetwork:
                 stat["effectiveness"],
                 min_delta_t_k=opts.min_consumer_delta_t_k,
                 water=water,
+                ua_iterations=UA_ITERATIONS,
             )
             law_f = source_flows(
                 tn[cn.f_from[fs]],
