@@ -8,17 +8,18 @@ the mass leaving a pipe during a step is the oldest mass in it: its temperature 
 inlet temperature it entered with, decayed by the heat lost on its way,
 θ(age) = θ_entry · exp(−age / τ_loss), where age is the time spent in the pipe.
 
-**Pipe wall.** The steel wall exchanges heat with the water within seconds (turbulent
-film coefficients of several kW/(m²·K) against a wall capacity of a few kJ/(m·K)), so
-it is modelled in local thermal equilibrium with the water it touches. A temperature
-change then travels slower than the water itself: it must also heat the wall. In the
-mass coordinate this is an exact statement — a pipe carries a thermal mass
-``M = L · (ρ A + C_wall / c_p)`` and temperature signals need ``M / ṁ`` to cross it
-(the *retardation* of van der Heijde et al. 2017 and of the Schumann model at high
-exchange) — and heat lost to the ground is shared between water and wall:
-``τ_loss = (ρ A c_p + C_wall) / U``. At constant flow the outlet temperature is then
-exactly the steady exponential law ``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``.
-Without the wall (``C_wall = 0``) fronts arrive at the water's transit time, too early.
+**Pipe wall.** Two ways to carry the steel wall's heat capacity, freely mixed per pipe:
+(a) in local thermal equilibrium with the plug — the pipe's thermal mass in the mass
+coordinate becomes ``L (ρ A + C_wall / c_p)``, so a temperature change travels slower
+than the water (retardation) and arrives as a sharp front; (b) lumped in a mixing
+volume at the outlet (``volume_j_k``; ``C dT_v/dt = ṁ c_p (T_plug − T_v)``, exact over
+a step), the choice of the IBPSA PlugFlowPipe (van der Heijde et al. 2017): the front
+arrives at the water's transit time and rises with the wall's time constant. The
+network model and the pipe-test replay use (b), which matches the ULg measurements
+best (docs/dynamic.md). The plug carries the heat loss to the surroundings with
+``τ_loss`` = (its heat capacity per metre) / U, so at constant flow the outlet is
+exactly the steady law ``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``. Without the wall
+fronts arrive at the water's transit time as a sharp, too-hot step.
 
 Energy: a parcel's heat content is ``m c_p T`` with one constant ``c_p`` (water plus
 wall), so mixing, transport and losses conserve energy exactly; the heat lost by a
