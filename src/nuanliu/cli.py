@@ -40,7 +40,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "simulate",
         "nuanliu.sim.cli",
-        "Solve the steady thermo-hydraulic state of a network (稳态水力热力计算).",
+        "Simulate a network: steady state, seasons, pipe tests, calibration (稳态/动态仿真).",
     ),
     Subcommand("serve", "nuanliu.api.cli", "Serve the API and the dashboard (运行服务)."),
     Subcommand(

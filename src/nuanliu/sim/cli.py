@@ -18,7 +18,30 @@ from rich.table import Table
 from nuanliu.errors import NuanliuError
 from nuanliu.network.schema import SINGULAR
 
+try:  # recent typer vendors click
+    from typer import _click as click
+except ImportError:  # pragma: no cover
+    import click  # type: ignore[no-redef]
+from typer.core import TyperGroup
+
+SIMULATE_HELP = (
+    "Simulate a network: steady state, seasons, pipe tests, calibration (稳态/动态仿真)."
+)
+
+
+class _SteadyByDefault(TyperGroup):
+    """``nuanliu simulate FILE …`` stays the steady solve; ``pipe-test`` and ``season``
+    are subcommands (anything else, ``--help`` included, goes to ``steady``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands:
+            args = ["steady", *args]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(no_args_is_help=True)
+simulate_app = typer.Typer(cls=_SteadyByDefault, no_args_is_help=True, help=SIMULATE_HELP)
+app.add_typer(simulate_app, name="simulate")
 
 EXIT_NOT_CONVERGED = 1
 EXIT_INVALID = 2
@@ -93,7 +116,12 @@ def _violations_table(violations) -> Table:
     return t
 
 
-@app.command("simulate")
+@simulate_app.command(
+    "steady",
+    epilog="Dynamic runs 动态仿真: `nuanliu simulate pipe-test CSV --length … --diameter … "
+    "--wall … --insulation …` replays a measured pipe test; `nuanliu simulate season FILE "
+    "--weather EPW --start … --end …` runs a heating season (see their --help).",
+)
 def simulate(
     file: str = typer.Argument(
         ..., help="Network file (GeoJSON, CSV bundle folder, pandapipes JSON) or example name."
@@ -186,3 +214,8 @@ def simulate(
             f"[red]not converged 未收敛[/red] ({res.status}); the tables hold the last iterate"
         )
         raise typer.Exit(EXIT_NOT_CONVERGED)
+
+
+from nuanliu.sim.dynamic_cli import register as _register_dynamic  # noqa: E402
+
+_register_dynamic(simulate_app)

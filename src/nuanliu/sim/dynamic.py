@@ -16,7 +16,7 @@ heat produced = heat delivered + heat lost + change in the heat stored in the pi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,7 @@ from nuanliu.errors import InvalidInput
 from nuanliu.physics.water import WATER, WaterProperties
 from nuanliu.sim.compile import CompiledNetwork
 from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
-from nuanliu.sim.hydraulics import solve_hydraulics
+from nuanliu.sim.hydraulics import nodal_injection, solve_hydraulics
 from nuanliu.sim.options import SolverOptions
 from nuanliu.sim.pipe_transport import (
     PlugFlowPipes,
@@ -37,6 +37,10 @@ from nuanliu.sim.thermal import ThermalEdges, solve_temperatures
 
 FloatArray = NDArray[np.float64]
 
+#: smallest outlet-on-inlet weight of a pipe (keeps the flow-order plan; 1e-200 K/K is nothing)
+DEPENDENCY_FLOOR = 1e-200
+#: bisection steps of UA exchangers per coupling iteration (~1e-10 K on a 100 K bracket)
+UA_ITERATIONS = 40
 #: heat capacity of water used for the dynamic energy accounting (70 °C), J/(kg·K)
 WATER_CP_J_KG_K = 4190.0
 
@@ -68,6 +72,8 @@ class StepResult:
     source_heat_w: FloatArray  # pressure sources (lifts) then flow/heat sources
     pipe_loss_w: FloatArray
     iterations: int
+    #: node pressures (Pa) when the step was asked ``with_pressures``
+    pressure_pa: FloatArray | None = None
 
 
 class DynamicNetwork:
@@ -84,9 +90,13 @@ class DynamicNetwork:
         options: SolverOptions | None = None,
         wall: bool = True,
         wall_thickness_m: FloatArray | None = None,
-        coupling_tol_k: float = 1e-7,
+        coupling_tol_k: float = 1e-2,
+        coupling_tol_rel: float = 1e-3,
         max_coupling: int = 30,
+        hydraulic_tol_pa: float = 1.0,
     ) -> None:
+        # own copy of the lifts' set-points: a step may move them (schedules, curves)
+        cn = replace(cn, lifts={**cn.lifts, "supply_temp_c": cn.lifts["supply_temp_c"].copy()})
         self.cn = cn
         base = options or SolverOptions()
         self.water = constant_cp_water()
@@ -94,6 +104,10 @@ class DynamicNetwork:
         self.cp = WATER_CP_J_KG_K
         self.coupling_tol_k = coupling_tol_k
         self.max_coupling = max_coupling
+        #: a step's coupling stops when node temperatures move less than
+        #: ``coupling_tol_k`` and fixed flows less than ``coupling_tol_rel`` of the largest
+        self.coupling_tol_rel = coupling_tol_rel
+        self.hydraulic_tol_pa = hydraulic_tol_pa
         pp = cn.pipes
         d = pp["diameter_m"]
         area = 0.25 * np.pi * d * d
@@ -102,10 +116,10 @@ class DynamicNetwork:
         c_wall = wall_heat_capacity_j_per_m_k(d, thick) if wall else np.zeros(len(d))
         c_water = rho * area * self.cp
         u = pp["u_w_per_m_k"]
-        per_m = c_water + c_wall
         self.pipes = PlugFlowPipes(
             thermal_mass_kg=pp["length_m"] * c_water / self.cp,
-            tau_loss_s=np.where(u > 0, per_m / np.where(u > 0, u, 1.0), np.inf),
+            # the plug (water) carries the heat loss, the wall is the outlet volume
+            tau_loss_s=np.where(u > 0, c_water / np.where(u > 0, u, 1.0), np.inf),
             ambient_c=pp["ambient_temp_c"],
             cp_j_kg_k=self.cp,
             volume_j_k=pp["length_m"] * c_wall,
@@ -168,6 +182,7 @@ class DynamicNetwork:
         consumer_demand_w: FloatArray,
         station_demand_w: FloatArray,
         supply_temp_c: FloatArray | None = None,
+        with_pressures: bool = False,
     ) -> StepResult:
         """Advance ``dt_s`` seconds with the given demands (W, compiled order) and the
         pressure sources' / flow sources' supply temperatures (lift order then flow
@@ -184,14 +199,17 @@ class DynamicNetwork:
         is_src_lift = ~lifts["is_station"]
         if supply_temp_c is not None:
             sup = np.asarray(supply_temp_c, dtype=np.float64)
-            lift_set = lifts["supply_temp_c"].copy()
-            lift_set[is_src_lift] = sup[:n_lift][is_src_lift]
+            if len(sup) != n_lift + len(srcs["ids"]) or not np.all(np.isfinite(sup)):
+                raise InvalidInput(
+                    f"supply_temp_c: {n_lift + len(srcs['ids'])} finite values expected "
+                    "(lifts then flow/heat sources)"
+                )
+            # our own copy of the lifts' set-points (isolation stations' secondaries too)
+            lifts["supply_temp_c"][:] = sup[:n_lift]
             src_set = sup[n_lift:]
         else:
-            lift_set = lifts["supply_temp_c"].copy()
             src_set = srcs["supply_temp_c"]
-        st.lift_temp_c[is_src_lift] = lift_set[is_src_lift]
-        # the isolation stations' secondary set-points (lifts of stations) stay as compiled
+        st.lift_temp_c[is_src_lift] = lifts["supply_temp_c"][is_src_lift]
         rho, mu = self._rho(), self._mu()
         q_cons = np.asarray(consumer_demand_w, dtype=np.float64)
         q_stat = np.asarray(station_demand_w, dtype=np.float64)
@@ -223,6 +241,7 @@ class DynamicNetwork:
                 stat["effectiveness"],
                 min_delta_t_k=opts.min_consumer_delta_t_k,
                 water=water,
+                ua_iterations=UA_ITERATIONS,
             )
             law_f = source_flows(
                 tn[cn.f_from[fs]],
@@ -234,22 +253,29 @@ class DynamicNetwork:
             )
             m_fixed = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
             _update_lift_temps(cn, st, law_s.mdot_kg_s, law_s_passed, q_st, sec_ret, water)
-            hyd = solve_hydraulics(
-                cn,
-                m_fixed,
-                rho,
-                mu,
-                st.q_chord,
-                friction_model=opts.friction_model,
-                tol_pa=opts.tol_pressure_pa,
-                max_iter=opts.max_iter_hydraulic,
-                with_pressures=False,
-            )
+            if hyd is None:
+                hyd = solve_hydraulics(
+                    cn,
+                    m_fixed,
+                    rho,
+                    mu,
+                    st.q_chord,
+                    friction_model=opts.friction_model,
+                    tol_pa=self.hydraulic_tol_pa,
+                    max_iter=opts.max_iter_hydraulic,
+                    with_pressures=False,
+                )
+            else:
+                # later coupling iterations move the fixed flows a little: tree flows
+                # follow exactly (mass conservation), loop flows stay until next step
+                hyd.q_kg_s = _tree_flows(cn, m_fixed, hyd.q_kg_s[cn.chord_edges])
             q = hyd.q_kg_s
             plan = self.pipes.plan(q[psl], self.t_s, dt_s)
             alpha = np.ones(nr + nf)
             beta = np.zeros(nr + nf)
-            alpha[psl] = plan.alpha
+            # a pipe whose water all stays in it has α = 0; a tiny floor keeps it a
+            # dependency so the thermal pass's wave plan survives from step to step
+            alpha[psl] = np.maximum(plan.alpha, DEPENDENCY_FLOOR)
             beta[psl] = plan.beta
             fwd_lift = q[lsl] >= 0
             alpha[lsl] = np.where(fwd_lift, 0.0, 1.0)
@@ -266,9 +292,19 @@ class DynamicNetwork:
             st.node_temp_c, st.edge_in_c, st.edge_out_c = t_node, t_in, t_out
             st.m_fixed = m_fixed
             st.q_chord = q[cn.chord_edges]
-            if it > 1 and change <= self.coupling_tol_k and m_change <= 1e-9 * m_scale:
+            if (
+                it > 1
+                and change <= self.coupling_tol_k
+                and m_change <= self.coupling_tol_rel * m_scale
+            ):
                 break
         assert plan is not None and hyd is not None
+        pressure = None
+        if with_pressures:
+            from nuanliu.sim.hydraulics import add_pressures
+
+            add_pressures(cn, hyd, rho, mu, opts.friction_model)
+            pressure = hyd.p_pa
         heat_before = self.pipes.heat_content_j(self.t_s)
         self.pipes.commit(plan, st.edge_in_c[psl])
         self.t_s += dt_s
@@ -298,6 +334,7 @@ class DynamicNetwork:
             source_heat_w=src_heat,
             pipe_loss_w=loss,
             iterations=it,
+            pressure_pa=pressure,
         )
 
     def pipe_heat_j(self) -> float:
@@ -312,3 +349,12 @@ class DynamicNetwork:
             / (np.maximum(np.abs(self.q[self.cn.pipe_slice]), 1e-300) * self.cp),
             0.0,
         )
+
+
+def _tree_flows(cn: CompiledNetwork, m_fixed: FloatArray, q_chord: FloatArray) -> FloatArray:
+    """Flows of every resistive edge for given fixed flows and loop (chord) flows."""
+    q_t0 = cn.lu_tree.solve(nodal_injection(cn, m_fixed))
+    q = np.empty(cn.n_resistive)
+    q[cn.tree_edges] = q_t0 - cn.m_chord @ q_chord if cn.n_chords else q_t0
+    q[cn.chord_edges] = q_chord
+    return q

@@ -167,9 +167,10 @@ def replay(
     if not 0.0 <= wall_lumped_share <= 1.0:
         raise InvalidInput(f"wall_lumped_share must be within 0…1, got {wall_lumped_share}")
     lumped = wall_lumped_share * c_wall * length
+    plug_per_m = per_m - wall_lumped_share * c_wall  # the plug carries the heat loss
     pipes = PlugFlowPipes(
         thermal_mass_kg=(length * per_m - lumped) / cp,
-        tau_loss_s=np.where(u > 0, per_m / np.where(u > 0, u, 1.0), np.inf),
+        tau_loss_s=np.where(u > 0, plug_per_m / np.where(u > 0, u, 1.0), np.inf),
         ambient_c=np.full(len(segments), float(ambient_c)),
         cp_j_kg_k=cp,
         volume_j_k=lumped,
@@ -222,6 +223,9 @@ def score(time_s: np.ndarray, measured: np.ndarray, modelled: np.ndarray) -> dic
     """
     ok = np.isfinite(measured) & np.isfinite(modelled)
     t, y, f = time_s[ok], measured[ok], modelled[ok]
+    if not len(y):
+        keys = ("rmse_k", "mean_error_k", "max_abs_error_k", "front_max_abs_error_k")
+        return {**dict.fromkeys(keys, np.nan), "arrival_error_s": np.nan}
     err = f - y
     change = y - y[0]
     extreme = change[np.argmax(np.abs(change))] if len(change) else 0.0

@@ -8,17 +8,18 @@ the mass leaving a pipe during a step is the oldest mass in it: its temperature 
 inlet temperature it entered with, decayed by the heat lost on its way,
 θ(age) = θ_entry · exp(−age / τ_loss), where age is the time spent in the pipe.
 
-**Pipe wall.** The steel wall exchanges heat with the water within seconds (turbulent
-film coefficients of several kW/(m²·K) against a wall capacity of a few kJ/(m·K)), so
-it is modelled in local thermal equilibrium with the water it touches. A temperature
-change then travels slower than the water itself: it must also heat the wall. In the
-mass coordinate this is an exact statement — a pipe carries a thermal mass
-``M = L · (ρ A + C_wall / c_p)`` and temperature signals need ``M / ṁ`` to cross it
-(the *retardation* of van der Heijde et al. 2017 and of the Schumann model at high
-exchange) — and heat lost to the ground is shared between water and wall:
-``τ_loss = (ρ A c_p + C_wall) / U``. At constant flow the outlet temperature is then
-exactly the steady exponential law ``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``.
-Without the wall (``C_wall = 0``) fronts arrive at the water's transit time, too early.
+**Pipe wall.** Two ways to carry the steel wall's heat capacity, freely mixed per pipe:
+(a) in local thermal equilibrium with the plug — the pipe's thermal mass in the mass
+coordinate becomes ``L (ρ A + C_wall / c_p)``, so a temperature change travels slower
+than the water (retardation) and arrives as a sharp front; (b) lumped in a mixing
+volume at the outlet (``volume_j_k``; ``C dT_v/dt = ṁ c_p (T_plug − T_v)``, exact over
+a step), the choice of the IBPSA PlugFlowPipe (van der Heijde et al. 2017): the front
+arrives at the water's transit time and rises with the wall's time constant. The
+network model and the pipe-test replay use (b), which matches the ULg measurements
+best (docs/dynamic.md). The plug carries the heat loss to the surroundings with
+``τ_loss`` = (its heat capacity per metre) / U, so at constant flow the outlet is
+exactly the steady law ``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``. Without the wall
+fronts arrive at the water's transit time as a sharp, too-hot step.
 
 Energy: a parcel's heat content is ``m c_p T`` with one constant ``c_p`` (water plus
 wall), so mixing, transport and losses conserve energy exactly; the heat lost by a
@@ -46,7 +47,7 @@ IntArray = NDArray[np.int64]
 STEEL_DENSITY_KG_M3 = 7850.0
 STEEL_CP_J_KG_K = 480.0
 #: parcels kept per pipe before the two newest are merged (slow or stagnant pipes)
-MAX_PARCELS = 256
+MAX_PARCELS = 64
 #: a parcel lighter than this share of its pipe's thermal mass has left the pipe
 EMPTY_SHARE = 1e-12
 
@@ -170,7 +171,7 @@ class PlugFlowPipes:
         self.ea[:, 0] = np.where(rev, new, old)
         self.eb[:, 0] = np.where(rev, old, new)
         self.count[:] = 1
-        decay = np.exp(-res / self.tau_s)
+        decay = np.exp(-res / self.tau_s)  # res: the plug's transit time
         self.volume_c = self.ambient_c + (t_in - self.ambient_c) * decay
 
     def _alloc(self, k: int) -> None:
@@ -205,18 +206,7 @@ class PlugFlowPipes:
     # ------------------------------------------------------------------ stepping
     def _canonical(self, rev: NDArray[np.bool_]) -> tuple[FloatArray, ...]:
         """Parcel arrays with the outlet at index 0 (reverse-flow rows flipped)."""
-        m, th, eo, ei = self.m, self.theta, self.ea, self.eb
-        if not rev.any():
-            return m, th, eo, ei
-        k = m.shape[1]
-        j = np.arange(k)[None, :]
-        c = self.count[:, None]
-        idx = np.where(rev[:, None] & (j < c), c - 1 - j, j)
-        take = np.take_along_axis
-        m2, th2 = take(m, idx, 1), take(th, idx, 1)
-        a2, b2 = take(self.ea, idx, 1), take(self.eb, idx, 1)
-        r = rev[:, None]
-        return m2, th2, np.where(r, b2, a2), np.where(r, a2, b2)
+        return _flipped(self.m, self.theta, self.ea, self.eb, rev, self.count)
 
     def plan(self, mdot_kg_s: FloatArray, t_s: float, dt_s: float) -> StepPlan:
         """Outlet law of every pipe for a step of ``dt_s`` at constant flows (no change)."""
@@ -238,12 +228,13 @@ class PlugFlowPipes:
         f_new = np.exp(-(dt_s * stored / xs) / self.tau_s)
         alpha = np.where(x > 0, through * f_new / xs, 0.0)
         beta = np.where(x > 0, self.ambient_c * (1.0 - alpha) + hist / xs, self.ambient_c)
-        # Outlet mixing volume (the share of the wall not in equilibrium with the plug):
-        # C dT_v/dt = ṁ c_p (T_plug − T_v) − C (T_v − T_amb)/τ, exact over the step.
+        # Outlet mixing volume (the wall's lumped capacity): C dT_v/dt = ṁ c_p (T_plug − T_v),
+        # exact over the step. The plug carries the whole heat loss (as in the IBPSA
+        # PlugFlowPipe), so at constant flow the pipe gives the steady law exactly.
         vol = self.volume_j_k > 0
         c = np.where(vol, self.volume_j_k, 1.0)
         rate_flow = np.abs(mdot) * self.cp / c
-        rate = rate_flow + 1.0 / self.tau_s
+        rate = rate_flow
         w = np.where(rate > 0, rate_flow / np.where(rate > 0, rate, 1.0), 0.0)
         adt = rate * dt_s
         decay = np.exp(-adt)
@@ -324,19 +315,7 @@ class PlugFlowPipes:
             rev = rev & flowing
         # back to storage orientation (index 0 at the `to` end)
         self.count = new_count
-        self.m, self.theta = m2, th2
-        if rev.any():
-            k2 = m2.shape[1]
-            j = np.arange(k2)[None, :]
-            c = new_count[:, None]
-            idx = np.where(rev[:, None] & (j < c), c - 1 - j, j)
-            self.m = take(m2, idx, 1)
-            self.theta = take(th2, idx, 1)
-            eo2, ei2 = take(eo2, idx, 1), take(ei2, idx, 1)
-            r = rev[:, None]
-            self.ea, self.eb = np.where(r, ei2, eo2), np.where(r, eo2, ei2)
-        else:
-            self.ea, self.eb = eo2, ei2
+        self.m, self.theta, self.ea, self.eb = _flipped(m2, th2, eo2, ei2, rev, new_count)
         self._limit_parcels(t0 + dt)
         return t_out
 
@@ -379,3 +358,28 @@ class PlugFlowPipes:
         last = self.count[over]
         for arr in (self.m, self.theta, self.ea, self.eb):
             arr[over, last] = 0.0
+
+
+def _flipped(
+    m: FloatArray,
+    th: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    rev: NDArray[np.bool_],
+    count: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Reverse the parcel order of the rows ``rev`` (their filled prefix) and swap the
+    two end times: storage order ↔ outlet-first order for reverse flow (an involution)."""
+    if not rev.any():
+        return m, th, a, b
+    rows = np.flatnonzero(rev)
+    j = np.arange(m.shape[1])[None, :]
+    c = count[rows][:, None]
+    idx = np.where(j < c, c - 1 - j, j)
+    take = np.take_along_axis
+    m2, th2, a2, b2 = m.copy(), th.copy(), a.copy(), b.copy()
+    m2[rows] = take(m[rows], idx, 1)
+    th2[rows] = take(th[rows], idx, 1)
+    a2[rows] = take(b[rows], idx, 1)
+    b2[rows] = take(a[rows], idx, 1)
+    return m2, th2, a2, b2

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,7 @@ COLD_INDOOR_C = 18.0  # minimum indoor temperature of Chinese heating regulation
 OVERHEATED_INDOOR_C = 24.0
 DEFAULT_SECONDARY_C = (60.0, 45.0)  # radiators, when an element names none
 #: load levels of the regulated steady solves behind the pump-power table
-PUMP_TABLE_SCALES = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.05)
+PUMP_TABLE_SCALES = (0.2, 0.45, 0.7, 1.0)
 
 
 @dataclass
@@ -170,11 +171,13 @@ def _flats(
 
 def pump_power_table(
     cn: CompiledNetwork, options: SolverOptions | None = None, scales=PUMP_TABLE_SCALES
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, Any]:
     """Regulated steady solves at several loads: (total source flow kg/s, pump
-    electricity W of the whole network, pump power W per source)."""
+    electricity W of the whole network, pump power W per source, the steady result at
+    the highest load — the design point of the supply-temperature curves)."""
     flows, total, per_src = [], [], []
     warm = None
+    top = None
     for s in scales:
         demands = {
             **dict(zip(cn.consumers["ids"], cn.consumers["heat_demand_w"] * s, strict=True)),
@@ -185,14 +188,63 @@ def pump_power_table(
         )
         if not res.solved:
             continue
-        warm = res
+        warm = top = res
         flows.append(float(res.sources["mdot_kg_s"].abs().sum()))
         total.append(float(res.summary["pump_electricity_w"]))
         per_src.append(res.sources["pump_power_w"].fillna(0.0).to_numpy(float))
     if not flows:
         raise InvalidInput(f"{cn.name}: no steady state solved for the pump-power table")
     order = np.argsort(flows)
-    return np.asarray(flows)[order], np.asarray(total)[order], np.asarray(per_src)[order]
+    return (
+        np.asarray(flows)[order],
+        np.asarray(total)[order],
+        np.asarray(per_src)[order],
+        top,
+    )
+
+
+def supply_curves(
+    cn: CompiledNetwork, design: Any, design_outdoor_c: float
+) -> list[HeatingCurve | None]:
+    """Quality-regulation supply curve of every lift and flow/heat source (None for
+    the rest): sources from their set-point and the return temperature of the design
+    steady state ``design``, isolation stations' secondaries from their design
+    temperatures. The curve never drops below the design return + 10 K (consumers
+    holding a return set-point need water hotter than it)."""
+    lifts = cn.lifts
+    ids = list(lifts["ids"]) + list(cn.sources["ids"])
+    sup = np.r_[lifts["supply_temp_c"], cn.sources["supply_temp_c"]]
+    ret = np.full(len(ids), np.nan)
+    if design is not None and design.sources is not None and len(design.sources):
+        by_src = design.sources.set_index("source_id")["return_temp_c"]
+        for k, sid in enumerate(ids):
+            if sid in by_src.index and (k >= len(lifts["ids"]) or not lifts["is_station"][k]):
+                ret[k] = float(by_src.loc[sid])
+    stat_ret = dict(zip(cn.stations["ids"], cn.stations["sec_return_c"], strict=True))
+    for k in np.flatnonzero(lifts["is_station"]):
+        ret[k] = stat_ret.get(lifts["ids"][k], np.nan)
+    curves: list[HeatingCurve | None] = []
+    for s_c, r_c in zip(sup, ret, strict=True):
+        if not (np.isfinite(s_c) and np.isfinite(r_c) and s_c > r_c > DESIGN_INDOOR_C):
+            curves.append(None)
+            continue
+        curves.append(
+            HeatingCurve.quality_regulation(
+                design_outdoor_c=design_outdoor_c,
+                design_supply_c=float(s_c),
+                design_return_c=float(r_c),
+                min_supply_c=min(float(s_c), float(r_c) + 10.0),
+            )
+        )
+    return curves
+
+
+def _curve_supply_row(curves: list[HeatingCurve | None], base: FloatArray, t_o: float):
+    out = base.copy()
+    for k, c in enumerate(curves):  # a handful of sources and isolation stations
+        if c is not None:
+            out[k] = float(c.supply_temp_c(t_o))
+    return out
 
 
 def simulate_season(
@@ -210,6 +262,7 @@ def simulate_season(
     wall: bool = True,
     seed: int = 0,
     options: SolverOptions | None = None,
+    follow_curves: bool = False,
 ) -> SeasonResult:
     """Simulate a heating season (or any window) at ``step`` resolution.
 
@@ -220,7 +273,10 @@ def simulate_season(
     source ids, index = tz-aware times, interpolated; missing sources follow their
     set-point). ``station_dp_setpoints``: control id → set-point (bar) of ``dp``
     controls; ``valve_settings``: valve id → opening 0…1 — both before compiling.
-    ``on_progress(done, total)`` after each step.
+    ``on_progress(done, total)`` after each step. Sources hold their set-point (the
+    schema has no source curve) unless ``follow_curves``: then sources and isolation
+    stations follow quality-regulation supply curves (:func:`supply_curves`); a
+    schedule always wins for the sources it names.
     """
     t_wall = time.perf_counter()
     net, cn = _network(network, station_dp_setpoints, valve_settings)
@@ -231,11 +287,16 @@ def simulate_season(
     flats, driven = _flats(cn, design_outdoor_c, flats_per_element, seed)
     n_cons = len(cn.consumers["ids"])
     n_elem = n_cons + len(cn.stations["ids"])
-    supply_sched = _supply_schedule(cn, source_supply_schedule, times)
-
     base = options or SolverOptions()
     dyn = DynamicNetwork(cn, options=base, wall=wall)
-    flow_tab, pump_tab, pump_src_tab = pump_power_table(cn, dyn.opts)
+    flow_tab, pump_tab, pump_src_tab, design = pump_power_table(cn, dyn.opts)
+    supply_sched = _supply_plan(
+        cn,
+        source_supply_schedule,
+        times,
+        wx["temp_c"].to_numpy(float),
+        supply_curves(cn, design, design_outdoor_c) if follow_curves else None,
+    )
 
     # initial state: steady network and flats at rest at the first hour's weather
     p = flats.params
@@ -243,8 +304,12 @@ def simulate_season(
     set0 = _curve_supply(flats, t_o0, n_elem)
     rooms = steady_state(p, t_o0, set0[flats.element] + p.supply_offset_k)
     demand0 = _element_demand(flats, rooms, set0, n_elem)
+    cn_init = cn
+    if supply_sched is not None:  # isolation stations' secondaries start on their curve
+        n_lift = len(cn.lifts["ids"])
+        cn_init = replace(cn, lifts={**cn.lifts, "supply_temp_c": supply_sched[0][:n_lift]})
     init = solve_steady(
-        cn,
+        cn_init,
         demands=_demand_map(cn, demand0, driven),
         options=dyn.opts,
         supply_temp_c=_supply_map(cn, supply_sched[0]) if supply_sched is not None else None,
@@ -256,7 +321,6 @@ def simulate_season(
     heat0 = dyn.pipe_heat_j()
 
     n = len(times)
-    n_st, n_src = len(cn.stations["ids"]), len(cn.sources["ids"])
     lifts = cn.lifts
     src_lift = np.flatnonzero(~lifts["is_station"])
     src_ids = np.r_[lifts["ids"][src_lift], cn.sources["ids"]]
@@ -411,14 +475,25 @@ def _times(start: Any, end: Any, step: str | pd.Timedelta) -> pd.DatetimeIndex:
     return pd.date_range(s, e - delta, freq=delta)
 
 
-def _supply_schedule(
-    cn: CompiledNetwork, schedule: pd.DataFrame | None, times: pd.DatetimeIndex
+def _supply_plan(
+    cn: CompiledNetwork,
+    schedule: pd.DataFrame | None,
+    times: pd.DatetimeIndex,
+    outdoor_c: FloatArray,
+    curves: list[HeatingCurve | None] | None,
 ) -> FloatArray | None:
-    """Per-step supply set-points in lift-then-flow-source order, or None."""
-    if schedule is None:
+    """Per-step supply set-points in lift-then-flow-source order (None: as compiled):
+    the curves at each step's outdoor temperature, then the schedule's columns."""
+    if schedule is None and curves is None:
         return None
     lifts = cn.lifts
     base = np.r_[lifts["supply_temp_c"], cn.sources["supply_temp_c"]]
+    if curves is not None:
+        out = np.array([_curve_supply_row(curves, base, float(t)) for t in outdoor_c])
+    else:
+        out = np.tile(base, (len(times), 1))
+    if schedule is None:
+        return out
     ids = np.r_[lifts["ids"], cn.sources["ids"]]
     is_src = np.r_[~lifts["is_station"], np.ones(len(cn.sources["ids"]), bool)]
     known = set(ids[is_src])
@@ -430,7 +505,6 @@ def _supply_schedule(
         raise InvalidInput("source_supply_schedule: index must be timezone-aware")
     x = idx.tz_convert("UTC").asi8.astype(float)
     xt = times.tz_convert("UTC").asi8.astype(float)
-    out = np.tile(base, (len(times), 1))
     for col in schedule.columns:  # a handful of sources
         v = pd.to_numeric(schedule[col], errors="coerce").to_numpy(float)
         if not np.all(np.isfinite(v)):
@@ -564,3 +638,21 @@ def _result(
         elapsed_s=elapsed,
         meta={"network": cn.name, "step_s": dt_s},
     )
+
+
+def write_season(result: SeasonResult, folder: str | Path) -> None:
+    """Write the frames as Parquet files and the totals as JSON into ``folder``."""
+    import json
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("stations", "sources", "households", "network"):
+        getattr(result, name).to_parquet(out / f"{name}.parquet", index=False)
+    info = {
+        "totals": result.totals,
+        "interrupted": result.interrupted,
+        "elapsed_s": result.elapsed_s,
+        "steps": result.steps,
+        **result.meta,
+    }
+    (out / "totals.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
