@@ -63,6 +63,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("monitor", "nuanliu.monitor.cli", "Indoor-temperature monitoring (室温监测)."),
     Subcommand("users", "nuanliu.api.cli", "Accounts and roles (用户与角色)."),
+    # billing (issue 11)
+    Subcommand(
+        "meters", "nuanliu.meters.cli", "Heat meters (热量表): decode M-Bus and CJ/T 188 frames."
+    ),
+    Subcommand(
+        "billing",
+        "nuanliu.billing.cli",
+        "Heat billing (供热收费): tariffs, billing runs, payments, statements.",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}
