@@ -119,7 +119,8 @@ def test_a_bill_is_never_negative_and_adds_up(
     b = bill(
         area_m2=area_m2, metered=True, meter_state=state, energy_gj=energy_gj,
         building_mean_gj_m2=mean, stopped=stopped, low_income=low_income,
-        compensation_days=comp, connected_on=date(2026, 10, 15).fromordinal(date(2026, 10, 15).toordinal() + connected),
+        compensation_days=comp,
+        connected_on=date.fromordinal(date(2026, 10, 15).toordinal() + connected),
     )  # fmt: skip
     assert b.total_yuan >= 0
     assert b.total_yuan == sum(ln.amount_yuan for ln in b.lines)

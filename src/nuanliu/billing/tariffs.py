@@ -62,9 +62,9 @@ class Tariff:
         for name in ("area_price_yuan_m2", "energy_price_yuan_gj", "late_fee_daily_rate"):
             if getattr(self, name) < 0:
                 raise InvalidInput(f"tariff {self.tariff_id}: {name} is negative")
-        if self.floor_share is not None and self.cap_share is not None:
-            if self.floor_share > self.cap_share:
-                raise InvalidInput(f"tariff {self.tariff_id}: floor_share above cap_share")
+        fl, cap = self.floor_share, self.cap_share
+        if fl is not None and cap is not None and fl > cap:
+            raise InvalidInput(f"tariff {self.tariff_id}: floor_share above cap_share")
         season_bounds("2026-2027", self.season_start_md, self.season_end_md)
 
     def season(self, season: str) -> tuple[date, date]:
