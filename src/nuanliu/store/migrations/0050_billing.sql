@@ -20,7 +20,8 @@ CREATE TABLE heat_meters (
 );
 
 -- One row per meter read-out; (meter_id, read_at) makes ingest idempotent. ``flags`` holds
--- the plausibility findings (NULL = plausible); flagged readings are kept but never billed.
+-- the plausibility findings (NULL = none); ``billable`` is false when a finding makes the
+-- energy untrustworthy (a jump no flow explains): kept, but never billed.
 CREATE TABLE meter_readings (
     meter_id TEXT NOT NULL,
     read_at TIMESTAMPTZ NOT NULL,
@@ -34,6 +35,7 @@ CREATE TABLE meter_readings (
     meter_clock TIMESTAMPTZ,
     error_flags TEXT,
     flags TEXT,
+    billable BOOLEAN NOT NULL DEFAULT TRUE,
     source TEXT NOT NULL,
     received_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (meter_id, read_at)
