@@ -57,5 +57,5 @@ def add_meter(store: Store, meter_id: str, household_id: str, status: str = "act
         )
 
 
-def GJ(x: str) -> Decimal:  # noqa: N802
+def GJ(x: str) -> Decimal:
     return Decimal(x)
