@@ -81,14 +81,16 @@ def _history(store: Store, meter_ids: list[str], since: datetime) -> dict[str, l
     marks = ", ".join("?" * len(meter_ids))
     sql = (
         "SELECT meter_id, read_at, energy_gj, volume_m3, supply_temp_c, return_temp_c, "
-        f"meter_clock FROM meter_readings WHERE meter_id IN ({marks}) AND (read_at >= ? OR "
+        f"billable FROM meter_readings WHERE meter_id IN ({marks}) AND (read_at >= ? OR "
         "read_at = (SELECT MAX(m2.read_at) FROM meter_readings m2 WHERE m2.meter_id = "
         "meter_readings.meter_id AND m2.read_at < ?)) ORDER BY meter_id, read_at"
     )
     with store.read() as q:
         rows = q.all(sql, [*meter_ids, since, since])
-    for mid, at, e, v, s, r, _clock in rows:
-        out[mid].append(Point(_aware(at), _dec(e), _dec(v), _dec(s), _dec(r), None))
+    for mid, at, e, v, s, r, billable in rows:
+        out[mid].append(
+            Point(_aware(at), _dec(e), _dec(v), _dec(s), _dec(r), None, billable=bool(billable))
+        )
     return out
 
 
@@ -174,6 +176,8 @@ def ingest(
                 for f in verdict.flags:
                     key = f.split(":", 1)[0]
                     report.reasons[key] = report.reasons.get(key, 0) + 1
+            if not verdict.billable:
+                point = Point(**{**point.__dict__, "billable": False})
             past = sorted([*past, point], key=lambda p: p.read_at)
             known.add(at)
             clock = (

@@ -46,6 +46,7 @@ class Point:
     return_temp_c: Decimal | None
     meter_clock: datetime | None  # naive meter-local
     error_flags: tuple[str, ...] = ()
+    billable: bool = True  # a reading judged not billable is no baseline for the next
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Verdict:
 
 def check(point: Point, history: list[Point], limits: Limits = Limits()) -> Verdict:
     """Judge ``point`` against ``history`` (earlier stored readings of the meter, in order)."""
-    prev = next((p for p in reversed(history) if p.energy_gj is not None), None)
+    prev = next((p for p in reversed(history) if p.energy_gj is not None and p.billable), None)
     flags: list[str] = []
     billable = True
     if prev is not None and point.energy_gj is not None:
