@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
@@ -170,12 +171,8 @@ def test_mqtt_raw_frames_hex_and_base64(tmp_path) -> None:
             "INSERT INTO heat_meters (meter_id, household_id, protocol, mbus_secondary_address) "
             "VALUES ('mb', 'h-b1-0', 'mbus', '10380010')"
         )
-    frame = bytes.fromhex(
-        open("/work/shared/data/meters/mbus/engelmann_sensostar2c.hex")
-        .read()
-        .replace(" ", "")
-        .strip()
-    )
+    hex_path = Path("/work/shared/data/meters/mbus/engelmann_sensostar2c.hex")
+    frame = bytes.fromhex("".join(hex_path.read_text().split()))
     stop = threading.Event()
     out = {}
     gid = f"t{datetime.now().timestamp():.0f}"
