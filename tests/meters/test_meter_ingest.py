@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
