@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 

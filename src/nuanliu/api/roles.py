@@ -35,6 +35,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users of one's own enterprise
     READ_AUDIT = "read_audit"
     READ_NETWORK = "read_network"  # network twin results (operations data, not households)
+    MANAGE_BILLING = "manage_billing"  # billing: runs, payment imports, meters (issue 11)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -78,4 +79,9 @@ ROLE_NAMES_ZH = {
     Role.STEWARD: "社区管家",
     Role.RESIDENT: "居民",
     Role.GATEWAY: "数据网关",
+}
+
+# billing (issue 11): enterprise admins run billing, import payments, manage meters.
+PERMISSIONS[Role.ENTERPRISE_ADMIN] = PERMISSIONS[Role.ENTERPRISE_ADMIN] | {
+    Permission.MANAGE_BILLING
 }

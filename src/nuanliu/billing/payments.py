@@ -74,9 +74,18 @@ def _parse_time(value: Any) -> datetime:
 
 
 def import_payments(
-    store: Store, name: str, content: bytes, *, channel: str = "bank", now: datetime | None = None
+    store: Store,
+    name: str,
+    content: bytes,
+    *,
+    channel: str = "bank",
+    now: datetime | None = None,
+    allowed_households: set[str] | None = None,
 ) -> PaymentReport:
-    """Store the payments of one file; see the module docstring for columns and matching."""
+    """Store the payments of one file; see the module docstring for columns and matching.
+
+    ``allowed_households`` limits an enterprise to its own households; a row for another
+    is refused like an unknown household."""
     now = now or datetime.now(UTC)
     report = PaymentReport()
     quarantine: list[QuarantineRow] = []
@@ -92,6 +101,8 @@ def import_payments(
     with store.read() as q:
         billed = {(h, s) for h, s in q.all("SELECT DISTINCT household_id, season FROM bills")}
         known = {r[0] for r in q.all("SELECT household_id FROM households")}
+    if allowed_households is not None:
+        known &= allowed_households
         stored = {r[0] for r in q.all("SELECT payment_id FROM billing_payments")}
     new: list[tuple[Any, ...]] = []
 

@@ -108,8 +108,12 @@ def ingest(
     *,
     now: datetime | None = None,
     limits: Limits = Limits(),
+    allowed_meter_ids: set[str] | None = None,
 ) -> MeterIngestReport:
-    """Store plausible readings, flag the doubtful, quarantine the rest (one transaction)."""
+    """Store plausible readings, flag the doubtful, quarantine the rest (one transaction).
+
+    ``allowed_meter_ids`` limits a caller to its own meters; others are refused exactly
+    like unknown ones (a caller learns nothing about meters outside its scope)."""
     now = now or datetime.now(UTC)
     report = MeterIngestReport(received=len(candidates))
     quarantine: list[QuarantineRow] = []
@@ -137,6 +141,8 @@ def ingest(
             continue
         key = c.meter_id or f"{c.reading.protocol}:{c.reading.meter_address}"
         meter_id = addresses.get(key)
+        if meter_id is not None and allowed_meter_ids is not None:
+            meter_id = meter_id if meter_id in allowed_meter_ids else None
         if meter_id is None:
             refuse(c, f"unknown meter: {key} is not in the registry")
             continue

@@ -37,7 +37,7 @@ _NUMBERS = (
 )  # fmt: skip
 
 
-def _frame_bytes(text: str) -> bytes:
+def frame_bytes(text: str) -> bytes:
     from nuanliu.meters.mbus import parse_hex
 
     t = text.strip()
@@ -99,7 +99,7 @@ def _from_object(obj: Any, source: str) -> Candidate:
         return Candidate(source, raw, error=f"expected a JSON object, got {type(obj).__name__}")
     try:
         if "frame" in obj:
-            reading = decode_frame(_frame_bytes(str(obj["frame"])), obj.get("protocol"))
+            reading = decode_frame(frame_bytes(str(obj["frame"])), obj.get("protocol"))
             read_at = _time(obj["read_at"], "read_at") if obj.get("read_at") else None
             return Candidate(source, raw, reading, read_at=read_at, meter_id=obj.get("meter_id"))
         reading, read_at, meter_id = decoded_reading(obj)
@@ -125,7 +125,7 @@ def parse_payload(payload: bytes, source: str) -> list[Candidate]:
             for i, o in enumerate(items)
         ]
     try:
-        return [Candidate(source, text[:2000], decode_frame(_frame_bytes(text)))]
+        return [Candidate(source, text[:2000], decode_frame(frame_bytes(text)))]
     except ValueError as exc:
         return [Candidate(source, text[:2000], error=str(exc))]
 

@@ -12,6 +12,7 @@ API_PREFIX = "/api/v1"
 
 # Routers mounted under /api/v1 (auth and system routes are mounted by the factory).
 V1_MODULES = ["admin", "registry", "ingest", "monitoring", "alerts", "simulation"]
+V1_MODULES += ["billing", "meters"]  # billing (issue 11)
 
 
 def optional_routers() -> list[APIRouter]:
