@@ -22,6 +22,7 @@ from nuanliu.store import Store
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 WINDOW = timedelta(days=7)
+_MJ = Decimal("0.001")  # a season's GJ is stated to the MJ
 _STATE_RANK = {"ok": 0, "missing": 1, "faulty": 2}
 
 
@@ -111,7 +112,7 @@ def meter_heat(
         elif got is None or got[0] > start + WINDOW or got[2] < end - WINDOW:
             state = "missing"
         else:
-            gj = Decimal(str(got[3])) - Decimal(str(got[1]))
+            gj = (Decimal(str(got[3])) - Decimal(str(got[1]))).quantize(_MJ)
         prev = out.get(household_id)
         if prev is None:
             out[household_id] = (state, gj)

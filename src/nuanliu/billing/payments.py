@@ -101,9 +101,9 @@ def import_payments(
     with store.read() as q:
         billed = {(h, s) for h, s in q.all("SELECT DISTINCT household_id, season FROM bills")}
         known = {r[0] for r in q.all("SELECT household_id FROM households")}
+        stored = {r[0] for r in q.all("SELECT payment_id FROM billing_payments")}
     if allowed_households is not None:
         known &= allowed_households
-        stored = {r[0] for r in q.all("SELECT payment_id FROM billing_payments")}
     new: list[tuple[Any, ...]] = []
 
     def refuse(line: int, row: dict[str, Any], reason: str) -> None:

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # Capabilities that add their demo data after the readings history, in this order. Each
 # module has ``seed_demo(store, *, network, now) -> list[tuple[str, str]]``: idempotent
 # (a second run adds nothing), returning what to click as (label, path) pairs.
-DEMO_SEEDERS: tuple[str, ...] = ()
+DEMO_SEEDERS: tuple[str, ...] = ("nuanliu.billing.demo",)  # billing (issue 11)
 
 SENSOR_SQL = """
 SELECT s.sensor_id, s.household_id, h.building_id, b.station_id, h.floor_area_m2,

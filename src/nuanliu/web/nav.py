@@ -25,6 +25,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
+    NavItem("billing", "nav.billing", "/billing", STAFF),  # billing (issue 11)
+    NavItem("billing", "nav.my_bill", "/billing", frozenset({"resident"})),  # billing
 )
 
 
