@@ -102,3 +102,64 @@ def decode_cmd(
                 r.quantity, value + ("" if r.valid else " (error value)"), r.unit,
             )  # fmt: skip
         console.print(rt)
+
+
+def _store(db: str | None):  # type: ignore[no-untyped-def]
+    from nuanliu.config import load_settings
+    from nuanliu.store import open_store
+
+    settings = load_settings()
+    if not db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(db or settings.database_url)
+
+
+DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the DuckDB file).")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    files: list[Path] = typer.Argument(..., help="Reading-round files (CSV or XLSX)."),
+    db: str | None = DbOpt,
+) -> None:
+    """Store manual reading rounds; refused rows go to quarantine with their line."""
+    from nuanliu.meters.ingest import ingest
+    from nuanliu.meters.messages import parse_round_file
+
+    with _store(db) as store:
+        for f in files:
+            report = ingest(store, parse_round_file(f))
+            print(f"{f.name}: " + json.dumps(report.as_dict(), ensure_ascii=False))
+
+
+@app.command("mqtt")
+def mqtt_cmd(
+    url: str = typer.Option("mqtt://127.0.0.1:1883", "--url"),
+    group: str | None = typer.Option(None, "--group", help="Shared-subscription group."),
+    client_id: str = typer.Option("nuanliu-meters", "--client-id"),
+    db: str | None = DbOpt,
+) -> None:
+    """Ingest nuanliu/v1/meters/<gateway_id> until interrupted (at least once, QoS 1)."""
+    from nuanliu.meters.mqtt import run
+
+    with _store(db) as store:
+        try:
+            stats = run(store, url, group=group, client_id=client_id)
+        except KeyboardInterrupt:
+            return
+        print(json.dumps(stats.report.as_dict(), ensure_ascii=False))
+
+
+@app.command("due")
+def due_cmd(
+    within_days: int = typer.Option(30, "--within-days"),
+    db: str | None = DbOpt,
+) -> None:
+    """Meters whose verification is due within the given days (or overdue)."""
+    from datetime import UTC, datetime
+
+    from nuanliu.meters.registry import verification_due
+
+    with _store(db) as store:
+        for m in verification_due(store, as_of=datetime.now(UTC).date(), within_days=within_days):
+            print(f"{m.meter_id}\t{m.household_id or m.building_id}\t{m.verification_due()}")
