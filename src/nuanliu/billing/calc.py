@@ -31,12 +31,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from nuanliu.billing.tariffs import Tariff
 
 FEN = Decimal("0.01")
+# One encoder for every bill (json.dumps with options builds a new encoder per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 ZERO = Decimal("0.00")
+NOTE_NOT_CONNECTED = "compensation: hotline not connected, none applied"
 GJ_ESTIMATE = Decimal("0.001")  # estimated heat is stated to the MJ
 MIN_METERS_FOR_MEAN = 3
 
@@ -63,32 +67,42 @@ class BillInputs:
     building_mean_gj_m2: Decimal | None = None  # per heated season, plausible meters
     compensation_days: Decimal | None = None  # None: the hotline seam is not connected
 
-    def canonical(self) -> dict[str, Any]:
-        t = self.tariff
-        return {
-            "household_id": self.household_id,
-            "season": self.season,
-            "kind": self.kind,
-            "area_m2": str(self.area_m2),
-            "tariff": [t.tariff_id, t.version, *(str(x) for x in t.row()[10:19])],
-            "stopped": self.stopped,
-            "connected_on": self.connected_on and self.connected_on.isoformat(),
-            "disconnected_on": self.disconnected_on and self.disconnected_on.isoformat(),
-            "low_income": self.low_income,
-            "metered": self.metered,
-            "meter_state": self.meter_state,
-            "energy_gj": None if self.energy_gj is None else str(self.energy_gj),
-            "building_mean_gj_m2": None
-            if self.building_mean_gj_m2 is None
-            else str(self.building_mean_gj_m2),
-            "compensation_days": None
-            if self.compensation_days is None
-            else str(self.compensation_days),
-        }
+    def canonical(self) -> str:
+        """Every input that can change the bill, as one string in a fixed field order."""
+        return canonical_text(
+            self.household_id, self.season, self.kind, self.area_m2, self.tariff,
+            self.stopped, self.connected_on, self.disconnected_on, self.low_income,
+            self.metered, self.meter_state, self.energy_gj, self.building_mean_gj_m2,
+            self.compensation_days,
+        )  # fmt: skip
 
     def sha256(self) -> str:
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def canonical_text(
+    household_id: str, season: str, kind: str, area_m2: Decimal, tariff: Tariff,
+    stopped: bool, connected_on: date | None, disconnected_on: date | None,
+    low_income: bool, metered: bool, meter_state: str | None, energy_gj: Decimal | None,
+    building_mean_gj_m2: Decimal | None, compensation_days: Decimal | None,
+) -> str:  # fmt: skip
+    """The text a bill's inputs hash is taken of (``BillInputs.canonical``)."""
+    return (
+        f"{household_id}|{season}|{kind}|{area_m2}|{tariff_fingerprint(tariff)}|{stopped}|"
+        f"{_text(connected_on)}|{_text(disconnected_on)}|{low_income}|{metered}|"
+        f"{_text(meter_state)}|{_text(energy_gj)}|{_text(building_mean_gj_m2)}|"
+        f"{_text(compensation_days)}"
+    )
+
+
+@lru_cache(maxsize=256)
+def tariff_fingerprint(t: Tariff) -> str:
+    """The tariff's id, version and every value a bill depends on (cached: tariffs are few)."""
+    return ";".join(str(v) for v in t.row())
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,7 @@ class Bill:
             "season_days": self.season_days,
             "notes": list(self.notes),
         }
-        return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return _JSON.encode(doc)
 
 
 def heated_days(inputs: BillInputs) -> tuple[int, int]:
@@ -183,7 +197,7 @@ def compute_bill(inputs: BillInputs) -> Bill:
                 rule = "metered_floor" if rule == "metered" else rule
     subtotal = sum((ln.amount_yuan for ln in lines), ZERO)
     if inputs.compensation_days is None:
-        notes.append("compensation: hotline not connected, none applied")
+        notes.append(NOTE_NOT_CONNECTED)
     elif inputs.compensation_days > 0 and subtotal > 0:
         comp_days = min(inputs.compensation_days, Decimal(days))
         comp = min(fen(area_full / Decimal(season_days) * comp_days), subtotal)

@@ -86,7 +86,7 @@ def run_cmd(
     season: str = typer.Argument(..., help="e.g. 2026-2027"),
     kind: str = typer.Option("settlement", "--kind", help="advance or settlement"),
     issued_on: str | None = typer.Option(None, "--issued-on", help="YYYY-MM-DD (default today)"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the run's bills CSV."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the run's bills (TSV)."),
     db: str | None = DbOpt,
 ) -> None:
     """Bill every household; unchanged inputs add nothing, changed ones a new version."""

@@ -44,17 +44,19 @@ def local_midnight_utc(day: date) -> datetime:
 def load_households(store: Store, household_ids: list[str] | None = None) -> list[HouseholdRow]:
     sql = (
         "SELECT h.household_id, h.building_id, c.community_id, c.enterprise_id, c.city_id, "
-        "h.floor_area_m2, h.metered FROM households h "
-        "JOIN household_context c ON c.household_id = h.household_id"
+        "CAST(h.floor_area_m2 AS VARCHAR) AS area, h.metered FROM households h "
+        "JOIN household_context c ON c.household_id = h.household_id ORDER BY h.household_id"
     )
     with store.read() as q:
-        rows = q.all(sql + " ORDER BY h.household_id")
+        tbl = q.arrow(sql)
+    columns = [tbl.column(i).to_pylist() for i in range(tbl.num_columns)]
     wanted = set(household_ids) if household_ids is not None else None
+    cent = Decimal("0.01")
     out = []
-    for hid, bid, com, ent, city, area, metered in rows:
+    for hid, bid, com, ent, city, area, metered in zip(*columns, strict=True):
         if wanted is not None and hid not in wanted:
             continue
-        area_d = Decimal(str(area)).quantize(Decimal("0.01")) if area is not None else Decimal(0)
+        area_d = Decimal(area).quantize(cent) if area is not None else Decimal("0.00")
         out.append(HouseholdRow(hid, bid, com, ent, city, area_d, bool(metered)))
     return out
 

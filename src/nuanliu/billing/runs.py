@@ -17,7 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from nuanliu.billing.calc import BillInputs, compute_bill
+from nuanliu.billing.calc import BillInputs, canonical_text, compute_bill
+from nuanliu.billing.fastpath import fast_bill, fen_decimal, tariff_ints
 from nuanliu.billing.inputs import (
     building_means,
     load_households,
@@ -86,15 +87,19 @@ def run_billing(
     households = load_households(store, household_ids)
     terms = load_terms(store, season)
     chosen: dict[str, Tariff] = {}
+    by_scope: dict[tuple[str | None, str | None, str], Tariff] = {}
     for h in households:
         building_type = terms.get(h.household_id, ("residential",))[0]
-        chosen[h.household_id] = select_tariff(
-            tariffs,
-            season=season,
-            city_id=h.city_id,
-            enterprise_id=h.enterprise_id,
-            building_type=building_type,
-        )
+        key = (h.city_id, h.enterprise_id, building_type)
+        if key not in by_scope:
+            by_scope[key] = select_tariff(
+                tariffs,
+                season=season,
+                city_id=h.city_id,
+                enterprise_id=h.enterprise_id,
+                building_type=building_type,
+            )
+        chosen[h.household_id] = by_scope[key]
     heat: dict[str, tuple[str, Decimal | None]] = {}
     means: dict[str, Decimal] = {}
     if kind == "settlement":
@@ -106,40 +111,53 @@ def run_billing(
     latest = _latest_hashes(store, season, kind)
     run_id = f"{season}:{kind}:{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
     new_rows: list[tuple[Any, ...]] = []
+    default_terms = ("residential", False, None, None, False)
+    zero = Decimal(0)
+    sha256 = hashlib.sha256
+    due: dict[tuple[str, int], date] = {}
     for h in households:
-        t = chosen[h.household_id]
-        b_type, stopped, conn, disc, low = terms.get(
-            h.household_id, ("residential", False, None, None, False)
-        )
-        state, gj = heat.get(h.household_id, ("missing", None)) if h.metered else (None, None)
-        inputs = BillInputs(
-            household_id=h.household_id,
-            season=season,
-            kind=kind,
-            area_m2=h.area_m2,
-            tariff=t,
-            stopped=bool(stopped),
-            connected_on=conn,
-            disconnected_on=disc,
-            low_income=bool(low),
-            metered=h.metered,
-            meter_state=state,
-            energy_gj=gj,
-            building_mean_gj_m2=means.get(h.building_id) if h.metered else None,
-            compensation_days=None if comp is None else comp.get(h.household_id, Decimal(0)),
-        )
-        digest = inputs.sha256()
-        prev = latest.get(h.household_id)
+        hid = h.household_id
+        t = chosen[hid]
+        _, stopped, conn, disc, low = terms.get(hid, default_terms)
+        state, gj = heat.get(hid, ("missing", None)) if h.metered else (None, None)
+        mean = means.get(h.building_id) if h.metered else None
+        comp_days = None if comp is None else comp.get(hid, zero)
+        digest = sha256(
+            canonical_text(
+                hid, season, kind, h.area_m2, t, bool(stopped), conn, disc, bool(low),
+                h.metered, state, gj, mean, comp_days,
+            ).encode()
+        ).hexdigest()  # fmt: skip
+        prev = latest.get(hid)
         if prev is not None and prev[1] == digest:
             continue
         version = 1 if prev is None else prev[0] + 1
-        bill = compute_bill(inputs)
+        fast = None
+        ti = tariff_ints(t, season)
+        simple = not (stopped or conn or disc or low or comp_days)
+        if ti is not None and simple and (kind == "advance" or not h.metered or state == "ok"):
+            energy = gj if kind == "settlement" and h.metered else None
+            fast = fast_bill(ti, h.area_m2, energy, comp_connected=comp_days is not None)
+        if fast is not None:
+            rule, lines, total, billed_gj = fast[0], fast[1], fen_decimal(fast[2]), energy
+        else:
+            bill = compute_bill(
+                BillInputs(
+                    hid, season, kind, h.area_m2, t, bool(stopped), conn, disc, bool(low),
+                    h.metered, state, gj, mean, comp_days,
+                )
+            )  # fmt: skip
+            rule, lines, total, billed_gj = (
+                bill.rule, bill.lines_json(), bill.total_yuan, bill.energy_gj
+            )  # fmt: skip
+        key = (t.tariff_id, t.version)
+        if key not in due:
+            due[key] = due_on(t, season, kind)
         new_rows.append(
             (
-                f"{h.household_id}:{season}:{kind}:v{version}",
-                h.household_id, season, kind, version, run_id, t.tariff_id, t.version,
-                bill.rule, digest, bill.lines_json(), bill.total_yuan, bill.energy_gj,
-                issued_on, due_on(t, season, kind),
+                f"{hid}:{season}:{kind}:v{version}", hid, season, kind, version, run_id,
+                t.tariff_id, t.version, rule, digest, lines, total, billed_gj, issued_on,
+                due[key],
             )
         )  # fmt: skip
     output = run_output(store, season, kind, pending=new_rows)
@@ -230,20 +248,44 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _cell(value: Any) -> str:
+    text = "" if value is None else value
+    if "\t" in text or "\n" in text or "\\" in text:
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
 def run_output(
     store: Store, season: str, kind: str, *, pending: list[tuple[Any, ...]] = ()
 ) -> bytes:
-    """Canonical CSV (UTF-8, LF) of the latest bills of ``season``/``kind``, with the
-    ``pending`` rows of a run about to be written taking their households' places."""
-    rows = {r["household_id"]: r for r in latest_bills(store, season, kind)}
+    """Canonical TSV (UTF-8, LF) of the latest bills of ``season``/``kind``, one line per
+    household in id order, with the ``pending`` rows of a run about to be written taking
+    their households' places. A cell holding a tab, newline or backslash is written as a
+    JSON string (bill lines are JSON already and hold none)."""
+    cols = list(OUTPUT_COLUMNS)
+    # Every value leaves the database as text, formatted by SQL the same way on both
+    # engines (DECIMAL/NUMERIC keep their scale, dates ISO), and travels as Arrow.
+    sql = (
+        "SELECT "
+        + ", ".join(f"CAST(b.{c} AS VARCHAR) AS {c}" for c in cols)
+        + " FROM bills b JOIN (SELECT household_id, MAX(version) AS v FROM bills "
+        "WHERE season = ? AND kind = ? GROUP BY household_id) m "
+        "ON m.household_id = b.household_id AND m.v = b.version "
+        "WHERE b.season = ? AND b.kind = ?"
+    )
+    with store.read() as q:
+        tbl = q.arrow(sql, [season, kind, season, kind])
+    columns = [tbl.column(c).to_pylist() for c in cols]
+    rows: dict[str, tuple[Any, ...]] = {r[0]: r for r in zip(*columns, strict=True)}
+    at = [_BILL_COLUMNS.index(c) for c in cols[1:]]
+    micro = Decimal("0.000001")
+    energy_at = cols.index("energy_gj")
     for p in pending:
-        rows[p[1]] = dict(zip(_BILL_COLUMNS, p, strict=True))
-    lines = [",".join(OUTPUT_COLUMNS)]
+        values = [p[1], *(p[i] for i in at)]
+        e = values[energy_at]
+        values[energy_at] = None if e is None else e.quantize(micro)
+        rows[p[1]] = tuple(_fmt(v) if v is not None else None for v in values)
+    out = ["\t".join(cols)]
     for hid in sorted(rows):
-        r = rows[hid]
-        energy = r["energy_gj"]
-        if isinstance(energy, Decimal):
-            energy = energy.quantize(Decimal("0.000001"))
-        values = [_fmt(r[c] if c != "energy_gj" else energy) for c in OUTPUT_COLUMNS]
-        lines.append(",".join(json.dumps(v, ensure_ascii=False) for v in values))
-    return ("\n".join(lines) + "\n").encode()
+        out.append("\t".join(_cell(v) for v in rows[hid]))
+    return ("\n".join(out) + "\n").encode()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from nuanliu.errors import InvalidInput, NotFound
@@ -85,6 +86,7 @@ def season_start_year(season: str) -> int:
     return a
 
 
+@lru_cache(maxsize=1024)
 def season_bounds(season: str, start_md: str, end_md: str) -> tuple[date, date]:
     """First and last heating day of ``season`` (both included)."""
     year = season_start_year(season)
