@@ -185,7 +185,8 @@ def main() -> None:
         "# Billing benchmark",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        f"(shared), Python {platform.python_version()}; DuckDB store; {datetime.now(UTC):%Y-%m-%d}.",
+        f"(shared; load average {os.getloadavg()[0]:.1f} at the end), "
+        f"Python {platform.python_version()}; DuckDB store; {datetime.now(UTC):%Y-%m-%d}.",
         "",
         "| frames | decoded per second (one core) |",
         "|---|---|",
