@@ -27,6 +27,7 @@ from nuanliu.billing.inputs import (
 )
 from nuanliu.billing.tariffs import Tariff, load_tariffs, select_tariff
 from nuanliu.errors import InvalidInput
+from nuanliu.scope import Scope
 from nuanliu.seams import provider
 from nuanliu.store import Store
 
@@ -223,17 +224,37 @@ def _latest_hashes(store: Store, season: str, kind: str) -> dict[str, tuple[int,
     return latest
 
 
-def latest_bills(store: Store, season: str, kind: str | None = None) -> list[dict[str, Any]]:
-    """The current version of each household's bills (``kind`` None: both kinds)."""
+def latest_bills(
+    store: Store,
+    season: str,
+    kind: str | None = None,
+    *,
+    household_ids: list[str] | None = None,
+    scope: Scope | None = None,
+) -> list[dict[str, Any]]:
+    """The current version of each household's bills (``kind`` None: both kinds), of
+    ``household_ids`` and/or the households ``scope`` sees (None: no restriction)."""
+    where = ["b.season = ?"]
+    params: list[Any] = [season, season]
+    if kind is not None:
+        where.append("b.kind = ?")
+        params.append(kind)
+    if household_ids is not None:
+        if not household_ids:
+            return []
+        where.append(f"b.household_id IN ({', '.join('?' * len(household_ids))})")
+        params += household_ids
+    if scope is not None and not scope.is_unrestricted:
+        cond, scope_params = scope.where("hc")
+        where.append(
+            f"b.household_id IN (SELECT hc.household_id FROM household_context hc WHERE {cond})"
+        )
+        params += scope_params
     sql = (
         "SELECT b.* FROM bills b JOIN (SELECT household_id, kind, MAX(version) AS v FROM bills "
         "WHERE season = ? GROUP BY household_id, kind) m ON m.household_id = b.household_id "
-        "AND m.kind = b.kind AND m.v = b.version WHERE b.season = ?"
+        f"AND m.kind = b.kind AND m.v = b.version WHERE {' AND '.join(where)}"
     )
-    params: list[Any] = [season, season]
-    if kind is not None:
-        sql += " AND b.kind = ?"
-        params.append(kind)
     with store.read() as q:
         return q.dicts(sql + " ORDER BY b.household_id, b.kind", params)
 

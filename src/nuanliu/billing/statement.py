@@ -98,7 +98,7 @@ def statement_data(store: Store, household_id: str, season: str, *, as_of: date)
             "AND local_day BETWEEN ? AND ? ORDER BY local_day",
             [household_id, date(int(season[:4]), 10, 1), date(int(season[:4]) + 1, 4, 30)],
         )
-    bills = {b["kind"]: b for b in latest_bills(store, season) if b["household_id"] == household_id}
+    bills = {b["kind"]: b for b in latest_bills(store, season, household_ids=[household_id])}
     current = bills.get("settlement") or bills.get("advance")
     doc = json.loads(current["lines"]) if current else {"lines": [], "notes": []}
     per_m2 = {
@@ -246,8 +246,7 @@ def community_xlsx(store: Store, community_id: str, season: str, *, as_of: date)
         ]
     bills = {
         (b["household_id"], b["kind"]): b
-        for b in latest_bills(store, season)
-        if b["household_id"] in set(members)
+        for b in latest_bills(store, season, household_ids=members)
     }
     bal = {
         b.household_id: b

@@ -82,8 +82,7 @@ def bills(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    seen = access.visible_households(store, user.scope())
-    rows = [b for b in latest_bills(store, _season(season), kind) if b["household_id"] in seen]
+    rows = latest_bills(store, _season(season), kind, scope=user.scope())
     return {"total": len(rows), "bills": [_bill_json(b) for b in rows[offset : offset + limit]]}
 
 
