@@ -112,7 +112,6 @@ CREATE TABLE bills (
     issued_on DATE NOT NULL,
     due_on DATE NOT NULL
 );
-CREATE INDEX bills_household ON bills (household_id, season, kind, version);
 
 CREATE TABLE billing_payments (
     payment_id TEXT PRIMARY KEY,  -- channel:transaction reference (idempotent import)
@@ -124,7 +123,6 @@ CREATE TABLE billing_payments (
     source TEXT NOT NULL,
     received_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX billing_payments_household ON billing_payments (household_id, season);
 
 -- Late fees accrued per household and season, as of a day (the nightly job's snapshot).
 CREATE TABLE billing_late_fees (
