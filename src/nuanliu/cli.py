@@ -101,6 +101,15 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "nuanliu.oversight.cli",
         "Regulator oversight: orders, licences, evaluation (监管督办与考核).",
     ),
+    # billing (issue 11)
+    Subcommand(
+        "meters", "nuanliu.meters.cli", "Heat meters (热量表): decode M-Bus and CJ/T 188 frames."
+    ),
+    Subcommand(
+        "billing",
+        "nuanliu.billing.cli",
+        "Heat billing (供热收费): tariffs, billing runs, payments, statements.",
+    ),
 )
 
 _BY_NAME: dict[str, Subcommand] = {s.name: s for s in SUBCOMMANDS}

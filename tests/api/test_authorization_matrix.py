@@ -113,6 +113,8 @@ OWN_MATRICES = {
     "/api/v1/control/": "tests/api/test_control_authorization.py",
     "/api/v1/oversight/": "tests/api/test_oversight_matrix.py",
     "/api/v1/reports": "tests/api/test_oversight_matrix.py",
+    "/api/v1/billing/": "tests/api/test_billing_authorization.py",
+    "/api/v1/meters": "tests/api/test_billing_authorization.py",
 }
 
 

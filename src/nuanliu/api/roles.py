@@ -50,6 +50,7 @@ class Permission(StrEnum):
     HOTLINE_IMPORT = "hotline_import"  # import 12345 work orders
     # control: accept, edit or reject a proposed supply-temperature schedule (调度)
     DISPATCH = "dispatch"
+    MANAGE_BILLING = "manage_billing"  # billing: runs, payment imports, meters (issue 11)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -139,3 +140,7 @@ ROLE_NAMES_ZH[Role.HOTLINE_OPERATOR] = "热线坐席"
 # deployment (#15): who sees the platform's operations pages (scheduler runs and
 # failures, user administration is MANAGE_USERS): regulators and enterprise admins.
 OPERATIONS_ROLES = frozenset({Role.REGULATOR, Role.ENTERPRISE_ADMIN})
+# billing (issue 11): enterprise admins run billing, import payments, manage meters.
+PERMISSIONS[Role.ENTERPRISE_ADMIN] = PERMISSIONS[Role.ENTERPRISE_ADMIN] | {
+    Permission.MANAGE_BILLING
+}

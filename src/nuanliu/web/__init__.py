@@ -21,6 +21,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages_telemetry",
     "nuanliu.web.pages_control",
     "nuanliu.web.pages_oversight",
+    "nuanliu.web.pages_billing",  # billing (issue 11)
 )
 
 

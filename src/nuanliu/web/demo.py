@@ -37,7 +37,8 @@ DEMO_SEEDERS: tuple[str, ...] = (
     "nuanliu.telemetry.demo",
     "nuanliu.hotline.demo",
     "nuanliu.control.demo",
-    "nuanliu.oversight.demo",
+    "nuanliu.billing.demo",
+    "nuanliu.oversight.demo",  # last: its evaluation reads complaints and fee collection
 )
 
 SENSOR_SQL = """

@@ -28,19 +28,16 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
-    # hotline (issue #10): the queue for staff and both stewards; the resident's own page
+    NavItem("reports", "nav.oversight", "/reports", OPERATIONS),  # oversight (#9)
+    # hotline (#10): the queue for staff and both stewards; the resident's own page
     NavItem("hotline", "hotline.nav", "/hotline", STAFF | {"gov_steward", "hotline_operator"}),
     NavItem("hotline_mine", "hotline.nav_mine", "/hotline/mine", frozenset({"resident"})),
-    NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),
+    NavItem("billing", "nav.billing", "/billing", STAFF),  # billing (#11)
+    NavItem("billing", "nav.my_bill", "/billing", frozenset({"resident"})),
+    NavItem("telemetry", "nav.telemetry", "/telemetry", OPERATIONS),  # telemetry (#12)
+    NavItem("control", "nav.control", "/control", OPERATIONS),  # on-demand heating (#13)
+    NavItem("scheduler", "nav.ops_scheduler", "/scheduler", OPERATORS),  # operations (#15)
     NavItem("admin", "nav.ops_admin", "/admin/users", frozenset({"enterprise_admin"})),
-    NavItem("telemetry", "nav.telemetry", "/telemetry", OPERATIONS),
-    NavItem("control", "nav.control", "/control", OPERATIONS),
-    NavItem(
-        "reports",
-        "nav.oversight",
-        "/reports",
-        frozenset({"regulator", "enterprise_admin", "enterprise_operator"}),
-    ),
 )
 
 

@@ -22,6 +22,8 @@ V1_MODULES = [
     "hotline",
     "control",
     "oversight",
+    "billing",
+    "meters",
 ]
 
 

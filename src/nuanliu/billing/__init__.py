@@ -1,0 +1,1 @@
+"""Metered heat billing: tariffs, billing runs, payments, collection, statements."""

@@ -1,0 +1,1 @@
+"""Heat meters: registry, M-Bus and CJ/T 188 decoding, reading ingest, plausibility."""
