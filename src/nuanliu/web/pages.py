@@ -32,7 +32,7 @@ from nuanliu.web.data import (
     now_utc,
     rollup,
 )
-from nuanliu.web.i18n import choose_lang, local_name, translate
+from nuanliu.web.i18n import choose_lang, enum_label, local_name, translate
 from nuanliu.web.templating import render
 from nuanliu.web.twin import station_results
 
@@ -232,9 +232,11 @@ def household_page(
     except NotFound:
         return not_found_page(request, user)
     current = h["now"]
+    for sensor in h["sensors"]:
+        sensor["room_label"] = enum_label("room", sensor["room"], lang) or sensor["sensor_id"]
     sensor_ids = [x["sensor_id"] for x in h["sensors"]]
     series = household_series(store, sensor_ids, days=3)
-    rooms = {s["sensor_id"]: s["room"] for s in h["sensors"]}
+    rooms = {s["sensor_id"]: s["room_label"] for s in h["sensors"]}
     series_json = {
         "standard": h["standard_temp_c"],
         "series": [

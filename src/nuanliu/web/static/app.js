@@ -2,6 +2,29 @@
 // there) inside the JSON the page embeds or fetches; this file holds no UI text.
 (function () {
   "use strict";
+  document.documentElement.classList.remove("no-js");
+
+  // The phone menu: one button opens and closes the navigation panel.
+  function initMenu() {
+    var button = document.querySelector(".menu-toggle");
+    if (!button || button.dataset.ready) return;
+    button.dataset.ready = "1";
+    var bar = button.closest(".topbar");
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && bar.classList.contains("open")) {
+        bar.classList.remove("open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+
+  // Narrow screens get smaller chart margins and scrolling legends.
+  function narrow(el) { return el.clientWidth < 560; }
 
   function readJson(source) {
     if (source.charAt(0) === "/") {
@@ -147,7 +170,14 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     readJson(el.dataset.source).then(function (data) {
       if (!data) return;
-      chart.setOption(builders[el.dataset.chart](data));
+      var option = builders[el.dataset.chart](data);
+      if (narrow(el)) {
+        if (option.legend) option.legend = Object.assign({}, option.legend, { type: "scroll" });
+        if (option.grid && !Array.isArray(option.grid)) {
+          option.grid = Object.assign({}, option.grid, { left: 40, right: el.dataset.chart === "map" ? 10 : 40 });
+        }
+      }
+      chart.setOption(option);
       el.dataset.rendered = "1";
       if (el.dataset.chart === "map") {
         chart.on("click", function (p) { if (p.data && p.data.href) window.location.href = p.data.href; });
@@ -158,7 +188,11 @@
         }
       }
     });
-    window.addEventListener("resize", function () { chart.resize(); });
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () { chart.resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { chart.resize(); });
+    }
   }
 
   function initAll() {
@@ -174,6 +208,7 @@
     charts.forEach(init);
   }
 
+  document.addEventListener("DOMContentLoaded", initMenu);
   document.addEventListener("DOMContentLoaded", initAll);
   document.addEventListener("htmx:afterSwap", initAll);
 })();
