@@ -32,6 +32,7 @@ DYNAMIC = {
         "gateway",
     ],
     "status.": ["ok", "low", "cold", "overheated", "offline"],
+    "lists.households_": ["below", "ok", "low", "cold", "overheated", "offline"],
     "severity.": ["info", "warning", "critical"],
     "error.": ["not_found", "forbidden"],
     "scope.": ["region", "enterprise", "community", "household"],

@@ -15,6 +15,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages",
     "nuanliu.web.routes_alerts",
     "nuanliu.web.routes_map",
+    "nuanliu.web.routes_lists",
 )
 
 

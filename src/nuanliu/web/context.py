@@ -53,6 +53,21 @@ def base_context(request: Request, user: Any, nav: str) -> dict[str, Any]:
     }
 
 
+def export_base(request: Request) -> str:
+    """This page's URL ready for ``format=csv|xlsx`` (its filters kept, language dropped)."""
+    from urllib.parse import urlencode
+
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("format", "lang")]
+    return request.url.path + "?" + (urlencode(params) + "&" if params else "")
+
+
+def unit_query(level: str | None, entity_id: str | None) -> str:
+    """``&level=…&id=…`` for links to lists of one unit ('' for the whole scope)."""
+    from urllib.parse import urlencode
+
+    return "&" + urlencode({"level": level, "id": entity_id}) if level else ""
+
+
 def label(store: Any, level: str, entity_id: Any, lang: str) -> str:
     """Display name of a registry entity (its id when it has no name)."""
     if entity_id is None or (isinstance(entity_id, float) and pd.isna(entity_id)):

@@ -138,6 +138,28 @@ def registry(store: Any) -> dict[str, pd.DataFrame]:
     return REGISTRY_CACHE.get_or_compute(("registry", store_key(store)), load)
 
 
+def household_labels(store: Any, lang: str) -> dict[str, dict[str, str]]:
+    """``{household_id: {"label": "<building name> <flat address>", "building_id": ...}}``:
+    how a home is named on every page (addresses are not personal data)."""
+    from nuanliu.web.i18n import local_name
+
+    def load() -> dict[str, dict[str, str]]:
+        with store.read() as q:
+            rows = q.all("SELECT household_id, building_id, address FROM households", [])
+        buildings = names(store)["buildings"]
+        out = {}
+        for hid, bid, address in rows:
+            row = buildings.get(str(bid))
+            building = local_name(row, lang) if row else ""
+            flat = "" if address is None else str(address)
+            at = flat.find(building) if building else -1
+            text = flat[at:] if at >= 0 else f"{building} {flat}".strip()
+            out[str(hid)] = {"label": text or str(hid), "building_id": str(bid)}
+        return out
+
+    return REGISTRY_CACHE.get_or_compute(("household-labels", store_key(store), lang), load)
+
+
 def _num(value: Any) -> float | None:
     if value is None:
         return None
@@ -229,21 +251,17 @@ def _parent_map(ctx: pd.DataFrame, child: str, parent: str) -> dict[str, str]:
     return dict(zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True))
 
 
-def _classify(temp: float | None, standard: float, th: Thresholds) -> str:
-    if temp is None:
-        return "offline"
-    if temp > th.overheat_temp_c:
-        return "overheated"
-    if temp < th.cold_temp_c:
-        return "cold"
-    return "low" if temp < standard else "ok"
-
-
 def snapshot(
     store: Any, scope: Scope, *, th: Thresholds | None = None, now: datetime | None = None
 ) -> Snapshot:
-    """The scope's snapshot (cached; see SNAPSHOT_CACHE). ``now`` pins the time (tests)."""
+    """The scope's snapshot (cached; see SNAPSHOT_CACHE). ``now`` pins the time (tests).
+
+    Every household's status is ``nuanliu.monitor.standard.household_status`` of its
+    row in the same drill-down that gives the units' counts, so a badge and a count can
+    never disagree.
+    """
     from nuanliu.monitor.compliance import drilldown
+    from nuanliu.monitor.standard import household_status
 
     th = th or Thresholds()
 
@@ -257,7 +275,7 @@ def snapshot(
                 NOW_SQL.format(where=where),
                 [since, at, since - timedelta(hours=1), *params],
             )
-        levels = list(CHAIN[:-1])
+        levels = list(CHAIN)  # households too: their status is their compliance row
         out = drilldown(
             store,
             scope,
@@ -275,11 +293,11 @@ def snapshot(
         }
         ctx["standard_temp_c"] = pd.to_numeric(ctx["standard_temp_c"]).fillna(th.standard_temp_c)
         ctx = ctx.merge(cur, on="household_id", how="left").set_index("household_id", drop=False)
-        ctx["temp_c"] = pd.to_numeric(ctx["temp_c"])
-        ctx["status"] = [
-            _classify(_num(t), float(std), th)
-            for t, std in zip(ctx["temp_c"], ctx["standard_temp_c"], strict=True)
-        ]
+        ctx["temp_c"] = pd.to_numeric(ctx["temp_c"])  # the latest hour: shown, never judged
+        facts = out["household"].set_index(out["household"]["unit_id"].astype(str))
+        facts = facts.reindex(ctx.index.astype(str))
+        ctx["day_mean_c"] = pd.to_numeric(facts["mean_temp_c"]).to_numpy()
+        ctx["status"] = [household_status(r) for r in facts.to_dict("records")]
         return Snapshot(at, ctx, units, {})
 
     if now is not None:
@@ -353,9 +371,8 @@ def household_status(
     th: Thresholds | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Households under one unit with their temperature now (mean of the latest hour of
-    their sensors) and status: offline (nothing within ``offline_after``), cold (below
-    the cold limit), low (below the standard), ok, overheated (above the overheat limit)."""
+    """Households under one unit with today's mean, their latest hourly temperature and
+    their status (``nuanliu.monitor.standard``: judged on today's mean)."""
     ctx = snapshot(store, scope, th=th, now=now).ctx
     part = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
     if part.empty:
@@ -379,7 +396,8 @@ def household_status(
                 "household_id": str(r["household_id"]),
                 "address": addresses.get(r["household_id"]) or "",
                 "standard_temp_c": float(r["standard_temp_c"]),
-                "temp_c": _num(r.get("temp_c")),
+                "temp_c": _num(r.get("day_mean_c")),
+                "latest_temp_c": _num(r.get("temp_c")),
                 "last_ts": None if last is None or pd.isna(last) else last,
                 "status": r["status"],
             }
@@ -452,6 +470,7 @@ def household_detail(
     last = chain.get("last_ts")
     rec["now"] = {
         "status": chain["status"],
+        "day_mean_c": _num(chain.get("day_mean_c")),
         "temp_c": _num(chain.get("temp_c")),
         "last_ts": None if last is None or pd.isna(last) else last,
     }
@@ -492,3 +511,22 @@ def household_series(
             (int(ts.timestamp() * 1000) + 1_800_000, round(float(temp), 2))
         )
     return out
+
+
+def target_of(
+    store: Any, scope: Scope, level: str | None = None, entity_id: str | None = None
+) -> float:
+    """The compliance target (%) the unit (or the whole scope) is held to: its city's,
+    else its region's, else the default (``nuanliu.monitor.standard``); when the
+    households span cities with different targets, the strictest."""
+    from nuanliu.monitor.standard import target_pct
+
+    ctx = snapshot(store, scope).ctx
+    if level is not None:
+        ctx = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
+    pairs = ctx[["city_id", "region_id"]].drop_duplicates().to_dict("records")
+    targets = [
+        target_pct(store, [None if pd.isna(p["city_id"]) else p["city_id"], p["region_id"]])
+        for p in pairs
+    ]
+    return max(targets) if targets else target_pct(store, [])

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nuanliu.api.deps import StoreDep
 from nuanliu.errors import NotFound
-from nuanliu.web import alerts_view
+from nuanliu.web import alerts_view, lists
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import (
     base_context,
@@ -20,6 +20,7 @@ from nuanliu.web.context import (
     label,
     scope_label,
     thresholds,
+    unit_query,
 )
 from nuanliu.web.data import (
     CHILD_LEVEL,
@@ -31,6 +32,7 @@ from nuanliu.web.data import (
     names,
     now_utc,
     rollup,
+    target_of,
 )
 from nuanliu.web.i18n import choose_lang, enum_label, local_name, translate
 from nuanliu.web.templating import render
@@ -91,21 +93,25 @@ def overview(request: Request, user: PageUser, store: StoreDep) -> Response:
     child = first_split_level(store, scope)
     k, rows = rollup(store, scope, None, None, child, th=th)
     trend = daily_compliance(store, scope, days=7, th=th)
+    target = target_of(store, scope)
     trend_json = {
         "dates": [d["date"] for d in trend],
         "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in trend],
         "reporting": [d["reporting"] for d in trend],
         "labels": {
             "rate": translate("chart.rate", lang),
-            "target": translate("chart.target", lang),
+            "target": translate("chart.target", lang, target=f"{target:g}"),
             "reporting": translate("chart.reporting", lang),
         },
-        "target": 98.0,
+        "target": target,
     }
     ctx = {
         **base_context(request, user, "overview"),
         "k": k,
-        "open_alerts": alerts_view.open_count(store, scope),
+        "target": target,
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, scope),
+        "actions": _actions(store, scope, lang, th),
         "refresh_url": "/partials/kpis",
         "trend_json": json.dumps(trend_json),
         "child_level": child,
@@ -124,7 +130,9 @@ def kpis_partial(request: Request, user: PageUser, store: StoreDep) -> Response:
     ctx = {
         **base_context(request, user, "overview"),
         "k": k,
-        "open_alerts": alerts_view.open_count(store, scope),
+        "target": target_of(store, scope),
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, scope),
         "refresh_url": "/partials/kpis",
     }
     return render(request, "partials/kpis.html", ctx)
@@ -142,7 +150,9 @@ def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
         "level_label": "",
         "breadcrumbs": [(translate("drill.root", lang), None)],
         "k": k,
-        "open_alerts": None,
+        "target": target_of(store, user.scope()),
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, user.scope()),
         "refresh_url": None,
         "child_level": "region",
         "rows": labelled(rows, "region", lang),
@@ -175,7 +185,9 @@ def drill(
         "level_label": translate(f"level.{level}", lang),
         "breadcrumbs": breadcrumbs(store, scope, level, entity_id, lang),
         "k": k,
-        "open_alerts": None,
+        "target": target_of(store, scope, level, entity_id),
+        "unit_q": unit_query(level, entity_id),
+        "open_alerts": alerts_view.open_counts(store, scope, level, entity_id),
         "refresh_url": None,
         "child_level": child,
     }
@@ -210,7 +222,9 @@ def station_page(request: Request, station_id: str, user: PageUser, store: Store
         "heading": label(store, "station", station_id, lang),
         "breadcrumbs": breadcrumbs(store, scope, "station", station_id, lang),
         "k": k,
-        "open_alerts": None,
+        "target": target_of(store, scope, "station", station_id),
+        "unit_q": unit_query("station", station_id),
+        "open_alerts": alerts_view.open_counts(store, scope, "station", station_id),
         "refresh_url": None,
         "twin": twin,
         "child_level": "building",
@@ -253,6 +267,7 @@ def household_page(
         "h": h,
         "status": current["status"],
         "temp_c": current["temp_c"],
+        "day_mean_c": current["day_mean_c"],
         "last_ts": current["last_ts"],
         "series_json": json.dumps(series_json),
         "breadcrumbs": None
@@ -285,3 +300,17 @@ def _stewards(store: Any, community_id: str | None) -> dict[str, str] | None:
         return " ".join(str(x) for x in parts if x and x == x)  # x == x drops NaN
 
     return {"enterprise": person("enterprise"), "government": person("government")}
+
+
+def _actions(store: Any, scope: Any, lang: str, th: Any) -> dict[str, Any]:
+    """What to look at first: worst stations and buildings, homes below standard
+    (longest first), offline sensors, open alerts — five of each, each a link."""
+    stations = lists.worst_units(store, scope, "station", th=th)
+    buildings = lists.worst_units(store, scope, "building", th=th)
+    return {
+        "stations": labelled(stations, "station", lang),
+        "buildings": labelled(buildings, "building", lang),
+        "homes": lists.households(store, scope, lists.BELOW, lang, th=th, limit=5),
+        "sensors": lists.offline_sensors(store, scope, lang, th=th)[:5],
+        "alerts": alerts_view.list_alerts(store, scope, lang, state="open", limit=5),
+    }
