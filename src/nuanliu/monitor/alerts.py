@@ -354,14 +354,15 @@ def _message(rule: AlertRule, kind: str, subject: str, value: float | None) -> t
             f"Sensor {subject} silent for more than {hours:g} h",
         )
     rate = v * 100
+    unit_zh = LEVEL_ZH.get(kind, kind)
     if rule.threshold is None:
         return (
-            f"{LEVEL_ZH.get(kind, kind)} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于目标",
+            f"{unit_zh} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于目标",
             f"{kind.capitalize()} {subject} compliance {rate:.1f} % over {hours:g} h, below target",
         )
     thr = float(rule.threshold) * 100
     return (
-        f"{LEVEL_ZH.get(kind, kind)} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于 {thr:g}%",
+        f"{unit_zh} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于 {thr:g}%",
         f"{kind.capitalize()} {subject} compliance {rate:.1f} % over {hours:g} h, below {thr:g} %",
     )
 

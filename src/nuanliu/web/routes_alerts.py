@@ -11,13 +11,12 @@ from nuanliu.web import alerts_view
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context, label
 from nuanliu.web.data import LEVEL_COLUMN
-
-LEVELS = tuple(k for k in LEVEL_COLUMN if k != "household")
 from nuanliu.web.i18n import choose_lang
 from nuanliu.web.pages import not_found_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+LEVELS = tuple(k for k in LEVEL_COLUMN if k != "household")
 
 
 @router.get("/alerts", response_class=HTMLResponse)
