@@ -11,7 +11,7 @@ from fastapi import Request
 
 from nuanliu.api.deps import csrf_token
 from nuanliu.config import Settings, load_settings
-from nuanliu.web.data import CHAIN, Thresholds, ancestors, names, now_utc
+from nuanliu.web.data import CHAIN, Thresholds, ancestors, household_labels, names, now_utc
 from nuanliu.web.i18n import choose_lang, local_name, translate
 from nuanliu.web.nav import nav_for
 
@@ -106,7 +106,11 @@ def breadcrumbs(
         unit = chain.get(lv)
         if unit is None:
             continue
-        text = str(unit) if lv == "household" else label(store, lv, unit, lang)
+        text = (
+            household_labels(store, lang).get(str(unit), {}).get("label", str(unit))
+            if lv == "household"
+            else label(store, lv, unit, lang)
+        )
         crumbs.append((text, href(lv, str(unit))))
     return crumbs
 

@@ -27,6 +27,7 @@ from nuanliu.web.data import (
     daily_compliance,
     first_split_level,
     household_detail,
+    household_labels,
     household_series,
     household_status,
     names,
@@ -246,6 +247,7 @@ def household_page(
     except NotFound:
         return not_found_page(request, user)
     current = h["now"]
+    h["label"] = household_labels(store, lang).get(household_id, {}).get("label", household_id)
     for sensor in h["sensors"]:
         sensor["room_label"] = enum_label("room", sensor["room"], lang) or sensor["sensor_id"]
     sensor_ids = [x["sensor_id"] for x in h["sensors"]]
