@@ -32,6 +32,7 @@ DYNAMIC = {
         "gateway",
     ],
     "status.": ["ok", "low", "cold", "overheated", "offline"],
+    "range.": ["today", "7d", "30d", "season"],
     "lists.households_": ["below", "ok", "low", "cold", "overheated", "offline"],
     "severity.": ["info", "warning", "critical"],
     "error.": ["not_found", "forbidden"],

@@ -33,6 +33,9 @@ def thresholds(request: Request) -> Thresholds:
 
 
 def base_context(request: Request, user: Any, nav: str) -> dict[str, Any]:
+    from nuanliu.web.twin import ensure_warm
+
+    ensure_warm(request.app)  # the twin is solved in the background from the first page on
     lang, _ = choose_lang(request)
     role = str(user.role)
     th = thresholds(request)

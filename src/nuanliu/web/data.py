@@ -407,10 +407,17 @@ def household_status(
 
 
 def daily_compliance(
-    store: Any, scope: Scope, *, days: int = 7, th: Thresholds | None = None,
+    store: Any,
+    scope: Scope,
+    *,
+    days: int = 7,
+    level: str | None = None,
+    unit_id: str | None = None,
+    th: Thresholds | None = None,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Compliance per local day for the last ``days`` days (today included)."""
+) -> list[dict[str, Any]]:
+    """Compliance, mean indoor and outdoor temperature per local day for the last
+    ``days`` days (today included), of the scope or of one unit in it."""
     from nuanliu.monitor.compliance import compliance_trend
 
     th = th or Thresholds()
@@ -418,22 +425,76 @@ def daily_compliance(
     def load() -> list[dict[str, Any]]:
         at = now or now_utc()
         df = compliance_trend(
-            store, scope, at - timedelta(days=days - 1), at, standard_c=th.standard_temp_c
+            store,
+            scope,
+            at - timedelta(days=days - 1),
+            at,
+            level=level,
+            unit_id=unit_id,
+            standard_c=th.standard_temp_c,
         )
+        outdoor = outdoor_daily_c([pd.Timestamp(d).date() for d in df["day"]])
         return [
             {
                 "date": str(r["day"]),
                 "reporting": int(r["reporting_households"]),
                 "rate_pct": None if _num(r["rate"]) is None else 100.0 * float(r["rate"]),
                 "mean_temp_c": _num(r.get("mean_temp_c")),
+                "outdoor_c": out_c,
             }
-            for r in df.to_dict("records")
+            for r, out_c in zip(df.to_dict("records"), outdoor, strict=True)
         ]
 
     if now is not None:
         return load()
-    key = ("trend", store_key(store), scope_key(scope), days, th)
+    key = ("trend", store_key(store), scope_key(scope), days, level, unit_id, th)
     return TREND_CACHE.get_or_compute(key, load)
+
+
+def outdoor_daily_c(days: list[Any]) -> list[float | None]:
+    """Daily mean outdoor temperature of each local day (the shipped Hohhot typical
+    year, the weather the twin and the simulator use; None when unavailable)."""
+    if not days:
+        return []
+    try:
+        import numpy as np
+
+        from nuanliu.web.twin import _weather
+
+        weather = _weather()
+    except Exception:  # no weather data shipped: the chart goes without
+        return [None] * len(days)
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    out: list[float | None] = []
+    for day in days:
+        start = datetime.combine(day, datetime.min.time(), tz)
+        ns = np.array([int((start + timedelta(hours=h)).timestamp() * 1e9) for h in range(24)])
+        out.append(round(float(np.mean(weather.at(ns)["temp_c"])), 1))
+    return out
+
+
+def trend_json(rows: list[dict[str, Any]], target: float, lang: str) -> dict[str, Any]:
+    """What the trend chart draws: compliance against its target, households reporting,
+    mean indoor and outdoor temperature per day."""
+    from nuanliu.web.i18n import translate
+
+    return {
+        "dates": [d["date"] for d in rows],
+        "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in rows],
+        "reporting": [d["reporting"] for d in rows],
+        "indoor": [None if d["mean_temp_c"] is None else round(d["mean_temp_c"], 2) for d in rows],
+        "outdoor": [d["outdoor_c"] for d in rows],
+        "labels": {
+            "rate": translate("chart.rate", lang),
+            "target": translate("chart.target", lang, target=f"{target:g}"),
+            "reporting": translate("chart.reporting", lang),
+            "indoor": translate("chart.mean_temp", lang),
+            "outdoor": translate("chart.outdoor", lang),
+        },
+        "target": target,
+    }
 
 
 def household_detail(

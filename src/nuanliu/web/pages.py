@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nuanliu.api.deps import StoreDep
 from nuanliu.errors import NotFound
-from nuanliu.web import alerts_view, lists
+from nuanliu.web import alerts_view, lists, ranges
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import (
     base_context,
@@ -34,6 +34,7 @@ from nuanliu.web.data import (
     now_utc,
     rollup,
     target_of,
+    trend_json,
 )
 from nuanliu.web.i18n import choose_lang, enum_label, local_name, translate
 from nuanliu.web.templating import render
@@ -66,6 +67,11 @@ def not_found_page(request: Request, user: Any) -> HTMLResponse:
     return render(request, "error.html", {**ctx, "code": "not_found"}, status_code=404)
 
 
+def json_for_script(data: Any) -> str:
+    """JSON to embed in ``<script type="application/json">`` (no ``</script>`` break-out)."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def labelled(rows: list[dict[str, Any]], level: str, lang: str) -> list[dict[str, Any]]:
     return [
         {**r, "label": local_name(r, lang) or r["id"], "href": href(level, r["id"])} for r in rows
@@ -93,19 +99,9 @@ def overview(request: Request, user: PageUser, store: StoreDep) -> Response:
     scope, th = user.scope(), thresholds(request)
     child = first_split_level(store, scope)
     k, rows = rollup(store, scope, None, None, child, th=th)
-    trend = daily_compliance(store, scope, days=7, th=th)
+    span = ranges.from_request(request, now_utc())
+    trend = daily_compliance(store, scope, days=span.days, th=th)
     target = target_of(store, scope)
-    trend_json = {
-        "dates": [d["date"] for d in trend],
-        "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in trend],
-        "reporting": [d["reporting"] for d in trend],
-        "labels": {
-            "rate": translate("chart.rate", lang),
-            "target": translate("chart.target", lang, target=f"{target:g}"),
-            "reporting": translate("chart.reporting", lang),
-        },
-        "target": target,
-    }
     ctx = {
         **base_context(request, user, "overview"),
         "k": k,
@@ -114,7 +110,9 @@ def overview(request: Request, user: PageUser, store: StoreDep) -> Response:
         "open_alerts": alerts_view.open_counts(store, scope),
         "actions": _actions(store, scope, lang, th),
         "refresh_url": "/partials/kpis",
-        "trend_json": json.dumps(trend_json),
+        "trend_json": json_for_script(trend_json(trend, target, lang)),
+        "range": span,
+        "range_links": ranges.range_links(request),
         "child_level": child,
         "rows": labelled(rows, child, lang),
         "scope_label": scope_label(user, store, lang),
@@ -271,7 +269,7 @@ def household_page(
         "temp_c": current["temp_c"],
         "day_mean_c": current["day_mean_c"],
         "last_ts": current["last_ts"],
-        "series_json": json.dumps(series_json),
+        "series_json": json_for_script(series_json),
         "breadcrumbs": None
         if is_resident
         else breadcrumbs(store, scope, "household", household_id, lang),

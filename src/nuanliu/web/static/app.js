@@ -36,23 +36,37 @@
 
   var builders = {
     trend: function (d) {
+      var temps = (d.indoor || []).concat(d.outdoor || []).filter(function (v) { return v !== null && v !== undefined; });
+      var series = [
+        { name: d.labels.rate, type: "line", data: d.rates, smooth: true, symbolSize: 7,
+          itemStyle: { color: "#c2410c" }, connectNulls: false,
+          markLine: { symbol: "none", lineStyle: { color: "#15803d", type: "dashed" },
+            label: { formatter: d.labels.target, position: "insideEndTop" }, data: [{ yAxis: d.target }] } },
+        { name: d.labels.reporting, type: "bar", yAxisIndex: 1, data: d.reporting,
+          itemStyle: { color: "rgba(29,78,216,0.14)" }, barWidth: "40%" }
+      ];
+      var legend = [d.labels.rate, d.labels.reporting];
+      var yAxis = [
+        { type: "value", name: d.labels.rate, min: function (v) { return Math.max(0, Math.floor(Math.min(v.min, d.target) - 5)); }, max: 100 },
+        { type: "value", name: d.labels.reporting, splitLine: { show: false }, show: !temps.length }
+      ];
+      if (temps.length) {
+        // Temperatures share a third axis on the right; households reporting stay as bars.
+        yAxis.push({ type: "value", name: "°C", position: "right", splitLine: { show: false },
+          min: function (v) { return Math.floor(v.min - 2); }, max: function (v) { return Math.ceil(v.max + 2); } });
+        series.push({ name: d.labels.indoor, type: "line", yAxisIndex: 2, data: d.indoor, symbol: "none",
+          lineStyle: { color: "#7c3aed", width: 2 }, itemStyle: { color: "#7c3aed" } });
+        series.push({ name: d.labels.outdoor, type: "line", yAxisIndex: 2, data: d.outdoor, symbol: "none",
+          lineStyle: { color: "#0891b2", type: "dotted", width: 2 }, itemStyle: { color: "#0891b2" } });
+        legend.push(d.labels.indoor, d.labels.outdoor);
+      }
       return {
         tooltip: { trigger: "axis" },
-        legend: { data: [d.labels.rate, d.labels.reporting], top: 0 },
-        grid: { left: 50, right: 60, top: 36, bottom: 30 },
+        legend: { data: legend, top: 0 },
+        grid: { left: 50, right: 50, top: 44, bottom: 30 },
         xAxis: { type: "category", data: d.dates },
-        yAxis: [
-          { type: "value", name: d.labels.rate, min: function (v) { return Math.max(0, Math.floor(Math.min(v.min, d.target) - 5)); }, max: 100 },
-          { type: "value", name: d.labels.reporting, splitLine: { show: false } }
-        ],
-        series: [
-          { name: d.labels.rate, type: "line", data: d.rates, smooth: true, symbolSize: 8,
-            itemStyle: { color: "#c2410c" }, connectNulls: false,
-            markLine: { symbol: "none", lineStyle: { color: "#15803d", type: "dashed" },
-              label: { formatter: d.labels.target, position: "insideEndTop" }, data: [{ yAxis: d.target }] } },
-          { name: d.labels.reporting, type: "bar", yAxisIndex: 1, data: d.reporting,
-            itemStyle: { color: "rgba(29,78,216,0.18)" }, barWidth: "40%" }
-        ]
+        yAxis: yAxis,
+        series: series
       };
     },
     series: function (d) {
