@@ -551,8 +551,32 @@ ORDER BY h.sensor_id, h.hour_ts
 """
 
 
+def outdoor_hourly(since: datetime, until: datetime) -> list[tuple[int, float]]:
+    """Hourly outdoor temperature (epoch ms at mid-hour, °C) of the shipped typical year."""
+    try:
+        import numpy as np
+
+        from nuanliu.web.twin import _weather
+
+        weather = _weather()
+    except Exception:  # no weather data shipped
+        return []
+    first = since.replace(minute=0, second=0, microsecond=0)
+    hours = max(0, int((until - first).total_seconds() // 3600))
+    ms = [int((first + timedelta(hours=h)).timestamp() * 1000) + 1_800_000 for h in range(hours)]
+    if not ms:
+        return []
+    temps = weather.at(np.array(ms, dtype=np.int64) * 1_000_000)["temp_c"]
+    return [(m, round(float(t), 1)) for m, t in zip(ms, temps, strict=True)]
+
+
 def household_series(
-    store: Any, sensor_ids: list[str], *, days: int = 3, now: datetime | None = None
+    store: Any,
+    sensor_ids: list[str],
+    *,
+    days: int = 3,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, list[tuple[int, float]]]:
     """Hourly mean temperature per sensor (epoch ms at mid-hour, °C) for a chart, from
     the monitoring hourly aggregates. The caller checks scope with ``household_detail``
@@ -563,7 +587,8 @@ def household_series(
     at = now or now_utc()
     marks = ", ".join("?" for _ in sensor_ids)
     with store.read() as q:
-        rows = q.all(SERIES_SQL.format(marks=marks), [*sensor_ids, at - timedelta(days=days), at])
+        first = since or at - timedelta(days=days)
+        rows = q.all(SERIES_SQL.format(marks=marks), [*sensor_ids, first, at])
     out: dict[str, list[tuple[int, float]]] = {}
     for sensor_id, hour_ts, temp in rows:
         ts = pd.Timestamp(hour_ts)

@@ -32,6 +32,7 @@ from nuanliu.web.data import (
     household_status,
     names,
     now_utc,
+    outdoor_hourly,
     rollup,
     target_of,
     trend_json,
@@ -190,6 +191,11 @@ def drill(
         "refresh_url": None,
         "child_level": child,
     }
+    span = ranges.from_request(request, now_utc())
+    trend = daily_compliance(store, scope, days=span.days, level=level, unit_id=entity_id, th=th)
+    ctx["trend_json"] = json_for_script(trend_json(trend, ctx["target"], lang))
+    ctx["range"] = span
+    ctx["range_links"] = ranges.range_links(request)
     if child == "household":
         ctx["households"] = household_status(store, scope, level, entity_id, th=th)
     else:
@@ -207,29 +213,78 @@ def station_page(request: Request, station_id: str, user: PageUser, store: Store
         k, rows = rollup(store, scope, "station", station_id, "building", th=th)
     except NotFound:
         return not_found_page(request, user)
-    twin = None
-    results = station_results(request.app, now_utc())
     net_id = names(store)["stations"].get(station_id, {}).get("network_station_id")
-    if results and net_id and str(net_id) in results["stations"]:
-        twin = {
-            **results["stations"][str(net_id)],
-            "outdoor_temp_c": results["outdoor_temp_c"],
-            "status": results["status"],
-        }
+    twin = station_twin(request.app, net_id)
+    span = ranges.from_request(request, now_utc())
+    target = target_of(store, scope, "station", station_id)
+    trend = daily_compliance(
+        store, scope, days=span.days, level="station", unit_id=station_id, th=th
+    )
     ctx = {
         **base_context(request, user, "drill"),
         "heading": label(store, "station", station_id, lang),
         "breadcrumbs": breadcrumbs(store, scope, "station", station_id, lang),
         "k": k,
-        "target": target_of(store, scope, "station", station_id),
+        "target": target,
         "unit_q": unit_query("station", station_id),
         "open_alerts": alerts_view.open_counts(store, scope, "station", station_id),
         "refresh_url": None,
         "twin": twin,
+        "curve_json": json_for_script(curve_chart(twin, lang)) if twin else None,
+        "trend_json": json_for_script(trend_json(trend, target, lang)),
+        "range": span,
+        "range_links": ranges.range_links(request),
+        # The telemetry capability's page, linked once it is installed.
+        "telemetry_href": f"/stations/{quote(station_id)}/telemetry"
+        if has_page(request.app, TELEMETRY_PAGE)
+        else None,
         "child_level": "building",
         "rows": labelled(rows, "building", lang),
     }
     return render(request, "station.html", ctx)
+
+
+TELEMETRY_PAGE = "/stations/{station_id}/telemetry"
+
+
+def has_page(app: Any, path: str) -> bool:
+    """Whether a page module registered ``path`` (capabilities are optional)."""
+    return any(getattr(r, "path", None) == path for r in app.router.routes)
+
+
+def station_twin(app: Any, net_id: Any) -> dict[str, Any] | None:
+    """The twin's state of the network station behind a registry station (None while
+    the first solve runs or without a twin), with heat per m² where the area is known."""
+    results = station_results(app, now_utc())
+    if not results or not net_id or str(net_id) not in results["stations"]:
+        return None
+    row = results["stations"][str(net_id)]
+    return {
+        **row,
+        "outdoor_temp_c": results["outdoor_temp_c"],
+        "status": results["status"],
+        "heat_w_m2": row["heat_mw"] * 1e6 / row["floor_area_m2"]
+        if row.get("heat_mw") is not None and row.get("floor_area_m2")
+        else None,
+    }
+
+
+def curve_chart(twin: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The station's secondary heating curve over the outdoor range with today's point."""
+    from nuanliu.web.twin import curve_points
+
+    return {
+        **curve_points(
+            twin.get("design_secondary_supply_c"), twin.get("design_secondary_return_c")
+        ),
+        "now": [twin["outdoor_temp_c"], twin["secondary_supply_temp_c"]],
+        "labels": {
+            "supply": translate("station.secondary_supply", lang),
+            "return": translate("station.secondary_return", lang),
+            "outdoor": translate("chart.outdoor", lang),
+            "now": translate("station.now_point", lang),
+        },
+    }
 
 
 @router.get("/households/{household_id}", response_class=HTMLResponse)
@@ -249,16 +304,19 @@ def household_page(
     for sensor in h["sensors"]:
         sensor["room_label"] = enum_label("room", sensor["room"], lang) or sensor["sensor_id"]
     sensor_ids = [x["sensor_id"] for x in h["sensors"]]
-    series = household_series(store, sensor_ids, days=3)
+    span = ranges.from_request(request, now_utc(), default="7d")
+    series = household_series(store, sensor_ids, since=span.start_utc())
     rooms = {s["sensor_id"]: s["room_label"] for s in h["sensors"]}
     series_json = {
         "standard": h["standard_temp_c"],
         "series": [
             {"name": f"{rooms.get(sid) or sid}", "data": points} for sid, points in series.items()
         ],
+        "outdoor": outdoor_hourly(span.start_utc(), now_utc()),
         "labels": {
             "standard": translate("chart.standard", lang, standard=h["standard_temp_c"]),
             "temp": translate("chart.indoor_temp", lang),
+            "outdoor": translate("chart.outdoor", lang),
         },
     }
     is_resident = str(user.role) == "resident"
@@ -270,6 +328,8 @@ def household_page(
         "day_mean_c": current["day_mean_c"],
         "last_ts": current["last_ts"],
         "series_json": json_for_script(series_json),
+        "range": span,
+        "range_links": ranges.range_links(request),
         "breadcrumbs": None
         if is_resident
         else breadcrumbs(store, scope, "household", household_id, lang),

@@ -161,7 +161,7 @@ def station_results(app: FastAPI, at: datetime, *, wait: bool = False) -> dict[s
             "outdoor_temp_c": t_out,
             "source_supply_c": supply,
             "status": str(getattr(res, "status", "")),
-            "stations": _station_rows(res.stations),
+            "stations": _station_rows(res.stations, net.stations),
         }
 
     key = (id(net), t_out)
@@ -178,14 +178,39 @@ def _pick(row: dict[str, Any], *names: str) -> float | None:
     return None
 
 
-def _station_rows(df: Any) -> dict[str, dict[str, Any]]:
+def curve_points(supply_c: Any, return_c: Any) -> dict[str, Any]:
+    """The quality-regulation curve of a station's design point, for a chart."""
+    from nuanliu.buildings.heating_curve import HeatingCurve
+
+    try:
+        c = HeatingCurve.quality_regulation(
+            design_outdoor_c=DESIGN_OUTDOOR_C,
+            design_supply_c=float(supply_c),
+            design_return_c=float(return_c),
+        )
+    except Exception:  # no usable design point: no curve
+        return {"supply": [], "return": []}
+    xs = [float(x) for x in range(int(DESIGN_OUTDOOR_C) - 3, 16)]
+    return {
+        "supply": [[x, round(float(c.supply_temp_c(x)), 1)] for x in xs],
+        "return": [[x, round(float(c.return_temp_c(x)), 1)] for x in xs],
+    }
+
+
+def _station_rows(df: Any, design: Any = None) -> dict[str, dict[str, Any]]:
     """Per station: primary in/out temperatures and flow, secondary temperatures and
-    flow, heat transferred (columns of ``SteadyResult.stations``)."""
+    flow, heat transferred (columns of ``SteadyResult.stations``), and the network's
+    design secondary temperatures and heated area (``design``: its stations table)."""
     out: dict[str, dict[str, Any]] = {}
     frame = df.reset_index() if "station_id" not in df.columns else df
+    info = {} if design is None else design.set_index("station_id").to_dict("index")
     for row in frame.to_dict("records"):
         heat_w = _pick(row, "heat_w")
+        d = info.get(row["station_id"], {})
         out[str(row["station_id"])] = {
+            "design_secondary_supply_c": _pick(d, "secondary_supply_temp_c"),
+            "design_secondary_return_c": _pick(d, "secondary_return_temp_c"),
+            "floor_area_m2": _pick(d, "floor_area_m2"),
             "primary_supply_temp_c": _pick(row, "temp_in_c"),
             "primary_return_temp_c": _pick(row, "temp_out_c"),
             "secondary_supply_temp_c": _pick(row, "secondary_supply_temp_c"),

@@ -69,10 +69,25 @@
         series: series
       };
     },
+    curve: function (d) {
+      return {
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v.toFixed(1) + " °C"; } },
+        legend: { top: 0, data: [d.labels.supply, d.labels["return"], d.labels.now] },
+        grid: { left: 50, right: 24, top: 40, bottom: 40 },
+        xAxis: { type: "value", name: d.labels.outdoor, nameLocation: "middle", nameGap: 26, inverse: true },
+        yAxis: { type: "value", name: "°C", scale: true },
+        series: [
+          { name: d.labels.supply, type: "line", data: d.supply, symbol: "none", lineStyle: { color: "#c2410c" }, itemStyle: { color: "#c2410c" } },
+          { name: d.labels["return"], type: "line", data: d["return"], symbol: "none", lineStyle: { color: "#1d4ed8" }, itemStyle: { color: "#1d4ed8" } },
+          { name: d.labels.now, type: "scatter", data: [d.now], symbolSize: 14, itemStyle: { color: "#111827" } }
+        ]
+      };
+    },
     series: function (d) {
       var series = d.series.map(function (s) {
         return { name: s.name, type: "line", showSymbol: false, data: s.data };
       });
+      var outdoor = d.outdoor || [];
       if (series.length) {
         series[0].markLine = { symbol: "none", lineStyle: { color: "#b91c1c", type: "dashed", width: 2 },
           label: { formatter: d.labels.standard, position: "insideEndTop" }, data: [{ yAxis: d.standard }] };
@@ -80,11 +95,14 @@
       return {
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v.toFixed(1) + " °C"; } },
         legend: { top: 0 },
-        grid: { left: 50, right: 24, top: 36, bottom: 30 },
+        grid: { left: 50, right: 50, top: 36, bottom: 30 },
         xAxis: { type: "time" },
-        yAxis: { type: "value", name: d.labels.temp, min: function (v) { return Math.floor(Math.min(v.min, d.standard) - 1); },
+        yAxis: [{ type: "value", name: d.labels.temp, min: function (v) { return Math.floor(Math.min(v.min, d.standard) - 1); },
                  max: function (v) { return Math.ceil(Math.max(v.max, d.standard) + 1); } },
-        series: series
+                { type: "value", name: d.labels.outdoor, show: outdoor.length > 0, splitLine: { show: false },
+                  min: function (v) { return Math.floor(v.min - 1); }, max: function (v) { return Math.ceil(v.max + 1); } }],
+        series: outdoor.length ? series.concat([{ name: d.labels.outdoor, type: "line", yAxisIndex: 1, showSymbol: false,
+          data: outdoor, lineStyle: { color: "#0891b2", type: "dotted" }, itemStyle: { color: "#0891b2" } }]) : series
       };
     },
     map: function (d) {
