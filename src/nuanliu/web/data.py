@@ -524,8 +524,8 @@ def household_detail(
         value = chain[key]
         rec[key] = None if pd.isna(value) else str(value)
     if scope.mask_personal:
-        rec["resident_name"] = _mask(rec["resident_name"])
-        rec["resident_phone"] = _mask(rec["resident_phone"], keep=3)
+        rec["resident_name"] = mask_text(rec["resident_name"])
+        rec["resident_phone"] = mask_text(rec["resident_phone"], keep=3)
     rec["standard_temp_c"] = float(chain["standard_temp_c"])
     rec["sensors"] = [{"sensor_id": s[0], "room": s[1], "model": s[2]} for s in sensors]
     last = chain.get("last_ts")
@@ -538,7 +538,7 @@ def household_detail(
     return rec
 
 
-def _mask(value: Any, keep: int = 1) -> str:
+def mask_text(value: Any, keep: int = 1) -> str:
     text = "" if value is None else str(value)
     return text[:keep] + "*" * max(len(text) - keep, 0) if text else ""
 

@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
+    NavItem("search", "nav.search", "/search", STAFF),
 )
 
 

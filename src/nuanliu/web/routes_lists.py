@@ -13,10 +13,11 @@ from nuanliu.errors import NotFound
 from nuanliu.web import lists
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context, breadcrumbs, export_base, label, thresholds
-from nuanliu.web.data import CHILD_LEVEL, rollup
+from nuanliu.web.data import CHILD_LEVEL, household_labels, rollup, snapshot
 from nuanliu.web.export import table_download
 from nuanliu.web.i18n import choose_lang, translate
 from nuanliu.web.pages import not_found_page, page_gate
+from nuanliu.web.search import search_households
 from nuanliu.web.templating import fmt_time, render
 
 router = APIRouter(include_in_schema=False)
@@ -127,3 +128,54 @@ def sensors_list(
         "export_base": export_base(request),
     }
     return render(request, "lists/sensors.html", ctx)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    user: PageUser,
+    store: StoreDep,
+    q: str = "",
+    format: str | None = None,
+) -> Response:
+    """Homes by address, building, resident name or phone (names and phones only for
+    roles that may see them, and shown masked otherwise)."""
+    if (gate := page_gate(request, user)) is not None:
+        return gate
+    lang, _ = choose_lang(request)
+    scope = user.scope()
+    found = search_households(store, scope, q[:100])
+    snap = snapshot(store, scope, th=thresholds(request))
+    labels = household_labels(store, lang)
+    rows = [
+        {
+            **r,
+            "label": labels.get(r["household_id"], {}).get("label", r["household_id"]),
+            "href": f"/households/{r['household_id']}",
+            "status": str(snap.ctx.at[r["household_id"], "status"])
+            if r["household_id"] in snap.ctx.index
+            else "offline",
+        }
+        for r in found
+    ]
+    if format:
+        frame = pd.DataFrame(
+            {
+                translate("col.household", lang): [r["label"] for r in rows],
+                translate("col.status", lang): [
+                    translate(f"status.{r['status']}", lang) for r in rows
+                ],
+                translate("household.resident", lang): [r["resident_name"] for r in rows],
+                translate("col.phone", lang): [r["resident_phone"] for r in rows],
+                translate("col.household_id", lang): [r["household_id"] for r in rows],
+            }
+        )
+        return table_download(frame, format, stem=translate("search.title", lang))
+    ctx = {
+        **base_context(request, user, "search"),
+        "q": q,
+        "rows": rows,
+        "masked": scope.mask_personal,
+        "export_base": export_base(request),
+    }
+    return render(request, "search.html", ctx)
