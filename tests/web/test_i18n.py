@@ -33,6 +33,7 @@ DYNAMIC = {
     ],
     "status.": ["ok", "low", "cold", "overheated", "offline"],
     "range.": ["today", "7d", "30d", "season"],
+    "building.band_": ["cold", "low", "ok", "warm", "hot", "none"],
     "lists.households_": ["below", "ok", "low", "cold", "overheated", "offline"],
     "severity.": ["info", "warning", "critical"],
     "error.": ["not_found", "forbidden"],

@@ -13,9 +13,11 @@ from nuanliu.api.deps import StoreDep
 from nuanliu.errors import NotFound
 from nuanliu.web import alerts_view, lists, ranges
 from nuanliu.web.auth import PageUser
+from nuanliu.web.building import building_grid
 from nuanliu.web.context import (
     base_context,
     breadcrumbs,
+    export_base,
     href,
     label,
     scope_label,
@@ -37,7 +39,9 @@ from nuanliu.web.data import (
     target_of,
     trend_json,
 )
+from nuanliu.web.export import table_download
 from nuanliu.web.i18n import choose_lang, enum_label, local_name, translate
+from nuanliu.web.tables import households_frame, rollup_frame
 from nuanliu.web.templating import render
 from nuanliu.web.twin import station_results
 
@@ -139,11 +143,16 @@ def kpis_partial(request: Request, user: PageUser, store: StoreDep) -> Response:
 
 
 @router.get("/drill", response_class=HTMLResponse)
-def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
+def drill_root(
+    request: Request, user: PageUser, store: StoreDep, format: str | None = None
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
     k, rows = rollup(store, user.scope(), None, None, "region", th=thresholds(request))
+    if format:
+        frame = rollup_frame(labelled(rows, "region", lang), "region", lang)
+        return table_download(frame, format, stem=translate("drill.root", lang))
     ctx = {
         **base_context(request, user, "drill"),
         "heading": translate("drill.root", lang),
@@ -162,7 +171,12 @@ def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
 
 @router.get("/drill/{level}/{entity_id}", response_class=HTMLResponse)
 def drill(
-    request: Request, level: str, entity_id: str, user: PageUser, store: StoreDep
+    request: Request,
+    level: str,
+    entity_id: str,
+    user: PageUser,
+    store: StoreDep,
+    format: str | None = None,
 ) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
@@ -196,15 +210,31 @@ def drill(
     ctx["trend_json"] = json_for_script(trend_json(trend, ctx["target"], lang))
     ctx["range"] = span
     ctx["range_links"] = ranges.range_links(request)
+    stem = f"{ctx['heading']}-{translate('drill.children_' + child, lang)}"
     if child == "household":
         ctx["households"] = household_status(store, scope, level, entity_id, th=th)
+        if format:
+            return table_download(households_frame(ctx["households"], lang), format, stem=stem)
+        if level == "building":
+            ctx["grid"] = building_grid(
+                store, ctx["households"], cold_c=th.cold_temp_c, hot_c=th.overheat_temp_c
+            )
     else:
         ctx["rows"] = labelled(rows, child, lang)
+        if format:
+            return table_download(rollup_frame(ctx["rows"], child, lang), format, stem=stem)
+    ctx["export_base"] = export_base(request)
     return render(request, "drill.html", ctx)
 
 
 @router.get("/stations/{station_id}", response_class=HTMLResponse)
-def station_page(request: Request, station_id: str, user: PageUser, store: StoreDep) -> Response:
+def station_page(
+    request: Request,
+    station_id: str,
+    user: PageUser,
+    store: StoreDep,
+    format: str | None = None,
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
@@ -213,6 +243,10 @@ def station_page(request: Request, station_id: str, user: PageUser, store: Store
         k, rows = rollup(store, scope, "station", station_id, "building", th=th)
     except NotFound:
         return not_found_page(request, user)
+    if format:
+        frame = rollup_frame(labelled(rows, "building", lang), "building", lang)
+        stem = f"{label(store, 'station', station_id, lang)}-{translate('col.building', lang)}"
+        return table_download(frame, format, stem=stem)
     net_id = names(store)["stations"].get(station_id, {}).get("network_station_id")
     twin = station_twin(request.app, net_id)
     span = ranges.from_request(request, now_utc())
@@ -240,6 +274,7 @@ def station_page(request: Request, station_id: str, user: PageUser, store: Store
         else None,
         "child_level": "building",
         "rows": labelled(rows, "building", lang),
+        "export_base": export_base(request),
     }
     return render(request, "station.html", ctx)
 
