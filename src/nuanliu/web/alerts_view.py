@@ -96,21 +96,16 @@ def units_of(store: Any, scope: Scope, record: dict[str, Any]) -> set[tuple[str,
     """The units an alert belongs to: its subject and every unit above it (a household
     alert counts for its building, station, enterprise, city and region; a station alert
     for the station and above, not for its buildings)."""
-    from nuanliu.web.data import CHAIN, LEVEL_COLUMN, snapshot
+    from nuanliu.web.data import CHAIN, LEVEL_COLUMN, ancestors
 
-    ctx = snapshot(store, scope).ctx
     kind, subject = str(record["subject_kind"]), str(record["subject_id"])
     if kind == "sensor":
         kind, subject = "household", _sensor_households(store).get(subject, "")
-    column = LEVEL_COLUMN.get(kind)
-    if column is None:  # county, community: only the whole scope counts them
+    if kind not in LEVEL_COLUMN:  # county, community: only the whole scope counts them
         return set()
-    rows = ctx[ctx[column] == subject]
-    if rows.empty:
-        return set()
-    first = rows.iloc[0]
+    chain = ancestors(store, scope, kind, subject)  # memoised per snapshot and level
     upto = CHAIN[: CHAIN.index(kind) + 1]
-    return {(lv, str(first[LEVEL_COLUMN[lv]])) for lv in upto if pd.notna(first[LEVEL_COLUMN[lv]])}
+    return {(lv, chain[lv]) for lv in upto if lv in chain}
 
 
 def open_counts(

@@ -604,15 +604,20 @@ def target_of(
 ) -> float:
     """The compliance target (%) the unit (or the whole scope) is held to: its city's,
     else its region's, else the default (``nuanliu.monitor.standard``); when the
-    households span cities with different targets, the strictest."""
-    from nuanliu.monitor.standard import target_pct
+    households span cities with different targets, the strictest. Configured targets
+    are read at most once a minute."""
+    from nuanliu.monitor.standard import DEFAULT_TARGET_PCT, compliance_targets
 
-    ctx = snapshot(store, scope).ctx
-    if level is not None:
-        ctx = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
-    pairs = ctx[["city_id", "region_id"]].drop_duplicates().to_dict("records")
-    targets = [
-        target_pct(store, [None if pd.isna(p["city_id"]) else p["city_id"], p["region_id"]])
-        for p in pairs
-    ]
-    return max(targets) if targets else target_pct(store, [])
+    targets = REGISTRY_CACHE.get_or_compute(
+        ("targets", store_key(store)), lambda: compliance_targets(store)
+    )
+    snap = snapshot(store, scope)
+    key = ("target", level, entity_id, tuple(sorted(targets.items())))
+    if key not in snap.parents:  # once per snapshot and unit
+        ctx = snap.ctx if level is None else snap.ctx[snap.ctx[LEVEL_COLUMN[level]] == entity_id]
+        found = []
+        for city, region in ctx[["city_id", "region_id"]].drop_duplicates().itertuples(index=False):
+            chain = [x for x in (city, region) if isinstance(x, str)]
+            found.append(next((targets[x] for x in chain if x in targets), DEFAULT_TARGET_PCT))
+        snap.parents[key] = {"pct": max(found) if found else DEFAULT_TARGET_PCT}
+    return float(snap.parents[key]["pct"])

@@ -14,10 +14,13 @@ import pandas as pd
 from nuanliu.scope import Scope
 from nuanliu.web.data import (
     LEVEL_COLUMN,
+    SNAPSHOT_CACHE,
     STATUS_ORDER,
     Thresholds,
     household_labels,
+    scope_key,
     snapshot,
+    store_key,
     worst_first,
 )
 
@@ -78,7 +81,11 @@ def households(
     part = part[part["status"].isin(statuses)]
     labels = household_labels(store, lang)
     today = snap.at.astimezone(LOCAL_TZ).date()
-    runs = days_below_standard(store, [str(h) for h in part["household_id"]], today)
+    ids = [str(h) for h in part["household_id"]]
+    runs = SNAPSHOT_CACHE.get_or_compute(
+        ("days-below", store_key(store), scope_key(scope), snap.at, level, entity_id, statuses),
+        lambda: days_below_standard(store, ids, today),
+    )
     out = []
     for r in part.to_dict("records"):
         hid = str(r["household_id"])
@@ -144,7 +151,12 @@ def offline_sensors(
 
     th = th or Thresholds()
     snap = snapshot(store, scope, th=th)
-    df = monitor_offline(store, scope, as_of=snap.at, silent_for=th.offline_after)
+    # One query per snapshot (a minute) and scope: the list changes no faster than the
+    # count it explains.
+    df = SNAPSHOT_CACHE.get_or_compute(
+        ("offline-list", store_key(store), scope_key(scope), snap.at, th.offline_after),
+        lambda: monitor_offline(store, scope, as_of=snap.at, silent_for=th.offline_after),
+    )
     keep = set(in_unit(snap.ctx, level, entity_id)["household_id"].astype(str))
     labels = household_labels(store, lang)
     out = []

@@ -26,6 +26,7 @@ from nuanliu.web.context import (
 )
 from nuanliu.web.data import (
     CHILD_LEVEL,
+    SNAPSHOT_CACHE,
     daily_compliance,
     first_split_level,
     household_detail,
@@ -36,6 +37,9 @@ from nuanliu.web.data import (
     now_utc,
     outdoor_hourly,
     rollup,
+    scope_key,
+    snapshot,
+    store_key,
     target_of,
     trend_json,
 )
@@ -399,13 +403,22 @@ def _stewards(store: Any, community_id: str | None) -> dict[str, str] | None:
 
 def _actions(store: Any, scope: Any, lang: str, th: Any) -> dict[str, Any]:
     """What to look at first: worst stations and buildings, homes below standard
-    (longest first), offline sensors, open alerts — five of each, each a link."""
-    stations = lists.worst_units(store, scope, "station", th=th)
-    buildings = lists.worst_units(store, scope, "building", th=th)
+    (longest first), offline sensors, open alerts — five of each, each a link. Built
+    once per snapshot (a minute) and scope, like the figures it explains."""
+
+    def build() -> dict[str, Any]:
+        stations = lists.worst_units(store, scope, "station", th=th)
+        buildings = lists.worst_units(store, scope, "building", th=th)
+        return {
+            "stations": labelled(stations, "station", lang),
+            "buildings": labelled(buildings, "building", lang),
+            "homes": lists.households(store, scope, lists.BELOW, lang, th=th, limit=5),
+            "sensors": lists.offline_sensors(store, scope, lang, th=th)[:5],
+        }
+
+    snap_at = snapshot(store, scope, th=th).at
+    key = ("actions", store_key(store), scope_key(scope), lang, th, snap_at)
     return {
-        "stations": labelled(stations, "station", lang),
-        "buildings": labelled(buildings, "building", lang),
-        "homes": lists.households(store, scope, lists.BELOW, lang, th=th, limit=5),
-        "sensors": lists.offline_sensors(store, scope, lang, th=th)[:5],
+        **SNAPSHOT_CACHE.get_or_compute(key, build),
         "alerts": alerts_view.list_alerts(store, scope, lang, state="open", limit=5),
     }
