@@ -125,14 +125,19 @@ def worst_units(
     entity_id: str | None = None,
     th: Thresholds | None = None,
     limit: int = 5,
+    below_pct: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The units of level ``child`` with the lowest compliance today (reporting ones)."""
+    """The units of level ``child`` with the lowest compliance today (reporting ones),
+    only those below ``below_pct`` (their target) when given."""
     snap = snapshot(store, scope, th=th)
     if level is None:
         rows = list(snap.units.get(child, {}).values())
     else:
         rows = snap.children(level, entity_id, child)
-    return [r for r in worst_first(rows) if r["rate_pct"] is not None][:limit]
+    keep = [r for r in worst_first(rows) if r["rate_pct"] is not None]
+    if below_pct is not None:
+        keep = [r for r in keep if r["rate_pct"] < below_pct]
+    return keep[:limit]
 
 
 def offline_sensors(

@@ -407,8 +407,9 @@ def _actions(store: Any, scope: Any, lang: str, th: Any) -> dict[str, Any]:
     once per snapshot (a minute) and scope, like the figures it explains."""
 
     def build() -> dict[str, Any]:
-        stations = lists.worst_units(store, scope, "station", th=th)
-        buildings = lists.worst_units(store, scope, "building", th=th)
+        target = target_of(store, scope)  # only what misses the target asks for action
+        stations = lists.worst_units(store, scope, "station", th=th, below_pct=target)
+        buildings = lists.worst_units(store, scope, "building", th=th, below_pct=target)
         return {
             "stations": labelled(stations, "station", lang),
             "buildings": labelled(buildings, "building", lang),

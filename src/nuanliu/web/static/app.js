@@ -63,7 +63,7 @@
       return {
         tooltip: { trigger: "axis" },
         legend: { data: legend, top: 0 },
-        grid: { left: 50, right: 50, top: 44, bottom: 30 },
+        grid: { left: 50, right: 50, top: 60, bottom: 30 },
         xAxis: { type: "category", data: d.dates },
         yAxis: yAxis,
         series: series
@@ -95,7 +95,7 @@
       return {
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v.toFixed(1) + " °C"; } },
         legend: { top: 0 },
-        grid: { left: 50, right: 50, top: 36, bottom: 30 },
+        grid: { left: 50, right: 50, top: 60, bottom: 30 },
         xAxis: { type: "time" },
         yAxis: [{ type: "value", name: d.labels.temp, min: function (v) { return Math.floor(Math.min(v.min, d.standard) - 1); },
                  max: function (v) { return Math.ceil(Math.max(v.max, d.standard) + 1); } },
