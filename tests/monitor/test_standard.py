@@ -68,3 +68,18 @@ def test_a_city_target_drives_the_station_rule(db_url: str) -> None:
             set_compliance_target(w.store, "HHHT", 120.0)
     finally:
         w.store.close()
+
+
+def test_target_command_sets_and_shows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from nuanliu.monitor.cli import app
+
+    url = f"duckdb:///{tmp_path / 't.duckdb'}"
+    runner = CliRunner()
+    shown = runner.invoke(app, ["target", "150100", "--db", url])
+    assert shown.exit_code == 0 and "150100: 98 %" in shown.output
+    changed = runner.invoke(app, ["target", "150100", "95.5", "--db", url])
+    assert changed.exit_code == 0 and "95.5 %" in changed.output
+    bad = runner.invoke(app, ["target", "150100", "150", "--db", url])
+    assert bad.exit_code == 2 and "0–100" in bad.output
