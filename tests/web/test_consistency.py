@@ -85,6 +85,38 @@ def test_every_page_and_route_agrees_on_units(cworld: World) -> None:
                                       k["offline"]], label  # fmt: skip
 
 
+def test_enterprise_figures_agree_on_overview_drill_lists_and_api(cworld: World) -> None:
+    w = cworld
+    with make_client(w) as client:
+        login(client, "regulator")
+        api = client.get("/api/v1/monitoring/compliance", params={"level": "enterprise"}).json()
+        overview = client.get("/").text  # the regulator's overview lists enterprises
+        for enterprise, names in {"EA": "甲热力公司", "EB": "乙热力公司"}.items():
+            a = next(u for u in api["units"] if u["unit_id"] == enterprise)
+            k = page_kpis(client, f"/drill/enterprise/{enterprise}")
+            row = re.search(rf">{names}</a></td>(.*?)</tr>", overview, re.S)
+            assert row, names
+            cells = re.findall(r'data-label="[^"]*">(?:<span[^>]*>)?([^<]+)<', row.group(1))
+            assert cells[:7] == [str(a["households"]), k["reporting"], k["rate"], k["cold"],
+                                 k["overheated"], k["offline"], cells[6]]  # fmt: skip
+            assert int(k["reporting"]) == a["reporting_households"]
+            assert int(k["cold"]) == a["cold_households"]
+            assert int(k["offline"]) == a["offline_sensors"]
+            unit = f"&level=enterprise&id={enterprise}"
+            assert list_count(client, f"/lists/households?status=cold{unit}") == int(k["cold"])
+            assert list_count(client, f"/alerts?state=open{unit}") == int(k["alerts"])
+        # The whole scope: overview tiles = sums of the enterprises = the API's city row.
+        city = client.get("/api/v1/monitoring/compliance", params={"level": "city"}).json()
+        c = city["units"][0]
+        top = page_kpis(client, "/")
+        assert (
+            int(top["cold"])
+            == c["cold_households"]
+            == sum(u["cold_households"] for u in api["units"])
+        )
+        assert int(top["alerts"]) == len(client.get("/api/v1/alerts").json())
+
+
 def test_a_household_has_one_status_everywhere(cworld: World) -> None:
     w = cworld
     with make_client(w) as client:

@@ -131,7 +131,25 @@ def filter_unit(
 ) -> list[dict[str, Any]]:
     if level is None:
         return records
-    return [r for r in records if (level, str(entity_id)) in units_of(store, scope, r)]
+    index = _unit_index(store, scope, records)
+    return [records[i] for i in index.get((level, str(entity_id)), [])]
+
+
+def _unit_index(
+    store: Any, scope: Scope, records: list[dict[str, Any]]
+) -> dict[tuple[str, str], list[int]]:
+    """unit → positions of its alerts in ``records``, built once per cached list."""
+
+    def build() -> tuple[list[dict[str, Any]], dict[tuple[str, str], list[int]]]:
+        index: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(records):
+            for unit in units_of(store, scope, r):
+                index.setdefault(unit, []).append(i)
+        return records, index
+
+    key = ("unit-index", store_key(store), scope_key(scope), id(records))
+    owner, index = ALERT_CACHE.get_or_compute(key, build)
+    return index if owner is records else build()[1]
 
 
 def list_alerts(
