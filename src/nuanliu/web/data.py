@@ -368,6 +368,7 @@ def household_status(
     level: str,
     entity_id: str,
     *,
+    lang: str = "zh",
     th: Thresholds | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
@@ -388,12 +389,15 @@ def household_status(
     addresses = ADDRESS_CACHE.get_or_compute(
         ("addresses", store_key(store), level, entity_id, len(ids)), load_addresses
     )
+    labels = household_labels(store, lang)
     out = []
     for r in part.to_dict("records"):
         last = r.get("last_ts")
+        hid = str(r["household_id"])
         out.append(
             {
-                "household_id": str(r["household_id"]),
+                "household_id": hid,
+                "label": labels.get(hid, {}).get("label", hid),
                 "address": addresses.get(r["household_id"]) or "",
                 "standard_temp_c": float(r["standard_temp_c"]),
                 "temp_c": _num(r.get("day_mean_c")),

@@ -216,7 +216,7 @@ def drill(
     ctx["range_links"] = ranges.range_links(request)
     stem = f"{ctx['heading']}-{translate('drill.children_' + child, lang)}"
     if child == "household":
-        ctx["households"] = household_status(store, scope, level, entity_id, th=th)
+        ctx["households"] = household_status(store, scope, level, entity_id, lang=lang, th=th)
         if format:
             return table_download(households_frame(ctx["households"], lang), format, stem=stem)
         if level == "building":

@@ -34,6 +34,7 @@ def rollup_frame(rows: list[dict[str, Any]], child_level: str, lang: str) -> pd.
 def households_frame(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            translate("col.household", lang): [r["label"] for r in rows],
             translate("col.address", lang): [r["address"] for r in rows],
             translate("col.temp", lang): [r["temp_c"] for r in rows],
             translate("col.status", lang): [translate(f"status.{r['status']}", lang) for r in rows],

@@ -74,8 +74,9 @@
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v.toFixed(1) + " °C"; } },
         legend: { top: 0, data: [d.labels.supply, d.labels["return"], d.labels.now] },
         grid: { left: 50, right: 24, top: 40, bottom: 40 },
-        xAxis: { type: "value", name: d.labels.outdoor, nameLocation: "middle", nameGap: 26, inverse: true },
-        yAxis: { type: "value", name: "°C", scale: true },
+        xAxis: { type: "value", name: d.labels.outdoor, nameLocation: "middle", nameGap: 26, inverse: true,
+                 axisLine: { onZero: false } },
+        yAxis: { type: "value", name: "°C", scale: true, axisLine: { onZero: false } },
         series: [
           { name: d.labels.supply, type: "line", data: d.supply, symbol: "none", lineStyle: { color: "#c2410c" }, itemStyle: { color: "#c2410c" } },
           { name: d.labels["return"], type: "line", data: d["return"], symbol: "none", lineStyle: { color: "#1d4ed8" }, itemStyle: { color: "#1d4ed8" } },
