@@ -60,6 +60,7 @@ def prepare(db_path: Path, households: int, history_days: float) -> Setup:
     from nuanliu.monitor import open_monitored_store
     from nuanliu.monitor.alerts import default_rules, evaluate_alerts, save_rule
     from nuanliu.registry import build_demo_registry
+    from nuanliu.sensors.demo import demo_faults
     from nuanliu.sensors.simulate import simulate_readings
     from nuanliu.web.demo import SENSOR_SQL
 
@@ -76,7 +77,13 @@ def prepare(db_path: Path, households: int, history_days: float) -> Setup:
         end = datetime.now(UTC)
         rows = 0
         for tbl in simulate_readings(
-            sensors, end - timedelta(days=history_days), end, step=timedelta(minutes=30), seed=1
+            sensors,
+            end - timedelta(days=history_days),
+            end,
+            step=timedelta(minutes=30),
+            seed=1,
+            # The demo's problems: cold buildings, a failing station, offline sensors.
+            faults=demo_faults(sensors, seed=1, history=timedelta(days=history_days)).config,
         ):
             rows += store.insert_readings(tbl).inserted
         for rule in default_rules():
@@ -85,7 +92,9 @@ def prepare(db_path: Path, households: int, history_days: float) -> Setup:
         city = str(ctx["city_id"].mode()[0])
         ctx = ctx[ctx["city_id"] == city]
         ents = sorted(ctx["enterprise_id"].unique())
-        sens = sensors.merge(ctx[["household_id", "enterprise_id"]], on="household_id")
+        sens = sensors.drop(columns=["enterprise_id"], errors="ignore").merge(
+            ctx[["household_id", "enterprise_id"]], on="household_id"
+        )
 
         def by_ent(frame: Any, col: str) -> dict[str, list[str]]:
             return {e: sorted(frame.loc[frame["enterprise_id"] == e, col].unique()) for e in ents}
@@ -200,8 +209,16 @@ def pages_for(setup: Setup, enterprise: str | None, rng: random.Random) -> tuple
         ("alerts", "/alerts"),
         ("map_data", "/map/data.json"),
         ("kpi_refresh", "/partials/kpis"),
+        ("homes_below", "/lists/households?status=below"),
+        ("offline_list", "/lists/sensors"),
+        ("station_30d", f"/stations/{rng.choice(setup.stations[e])}?range=30d"),
+        ("search", f"/search?q={rng.choice(SEARCH_TERMS)}"),
     ]
     return rng.choice(choices)
+
+
+# What people type: a unit and door, a building number, part of a road or estate name.
+SEARCH_TERMS = ["2单元", "301室", "3号楼", "中山路", "花园", "_"]
 
 
 async def user_loop(

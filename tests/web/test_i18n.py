@@ -18,6 +18,7 @@ PY_FILES = sorted(WEB.parent.rglob("*.py"))
 
 # Keys built at run time from a known set of values: prefix -> values.
 DYNAMIC = {
+    "room.": ["living_room", "master_bedroom", "second_bedroom", "bedroom", "kitchen", "study"],
     "col.": ["region", "city", "enterprise", "station", "building", "household"],
     "level.": ["region", "city", "enterprise", "station", "building", "household"],
     "drill.children_": ["region", "city", "enterprise", "station", "building", "household"],
@@ -31,6 +32,9 @@ DYNAMIC = {
         "gateway",
     ],
     "status.": ["ok", "low", "cold", "overheated", "offline"],
+    "range.": ["today", "7d", "30d", "season"],
+    "building.band_": ["cold", "low", "ok", "warm", "hot", "none"],
+    "lists.households_": ["below", "ok", "low", "cold", "overheated", "offline"],
     "severity.": ["info", "warning", "critical"],
     "error.": ["not_found", "forbidden"],
     "scope.": ["region", "enterprise", "community", "household"],

@@ -90,7 +90,13 @@ def test_drill_down_from_region_to_household(duck_world: World) -> None:
             assert f'href="{link}"' in html, f"{page} does not link to {link}"
         html = client.get("/households/HEB210").text
         crumbs = html[html.index('data-testid="breadcrumbs"') :].split("</nav>")[0]
-        for label in ["内蒙古自治区", "呼和浩特市", ENTERPRISES["EB"][0], "乙二站", "HEB210"]:
+        for label in [
+            "内蒙古自治区",
+            "呼和浩特市",
+            ENTERPRISES["EB"][0],
+            "乙二站",
+            "乙二站1号楼 1-101",
+        ]:  # the flat by name
             assert label in crumbs
         # The cold flat shows as cold, with the 18 °C standard line data for the chart.
         assert f"{w.temps['HEB210']:.1f}" in html or "15." in html

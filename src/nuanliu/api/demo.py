@@ -64,6 +64,17 @@ def demo_scopes(store: Any) -> dict[Role, list[str]]:
     }
 
 
+# Display names of the demo logins (people's names are data, shown as written).
+DEMO_NAMES = {
+    "regulator": "赵监管",
+    "enterprise_admin": "钱经理",
+    "enterprise_operator": "孙调度",
+    "steward": "李管家",
+    "resident": "周女士",
+    "gateway": "数据网关",
+}
+
+
 def create_demo_users(store: Any, *, password: str = "nuanliu-demo") -> list[DemoLogin]:
     """Create (or reuse) ``demo-<role>`` users; returns their logins for the demo to print."""
     logins = []
@@ -77,7 +88,7 @@ def create_demo_users(store: Any, *, password: str = "nuanliu-demo") -> list[Dem
                 password=password,
                 role=role,
                 scope_ids=ids,
-                display_name=f"Demo {role.value}",
+                display_name=DEMO_NAMES.get(role.value, username),
             )
         else:
             ids = list(existing.scope_ids)

@@ -5,10 +5,16 @@ A rule watches one metric over a duration, optionally within one unit:
 - ``household_temp_below`` / ``household_temp_above``: every hourly household mean of
   the last ``duration`` (whole hours before ``now``; at least half of them reported)
   below / above ``threshold`` °C — e.g. below 16 °C for 6 h;
+- ``household_below_standard``: the household's mean over the last ``duration`` (hourly
+  means, at least half of the hours reported) below its own standard minus
+  ``threshold`` °C (0 by default) — e.g. below 18 °C over 24 h: the home that is not
+  compliant although it is never "cold";
 - ``sensor_offline``: no reading for ``duration`` — e.g. 2 h;
 - ``compliance_below``: per unit of ``subject_level`` the share of reporting households
   whose mean over the last ``duration`` is at or above their standard is below
-  ``threshold`` — e.g. station compliance below 95 % over 24 h.
+  ``threshold`` (a share), or with no threshold below the unit's city target
+  (``nuanliu.monitor.standard``, 98 % unless configured) — e.g. station compliance
+  below target over 24 h.
 
 ``evaluate_alerts(store, now)`` raises one alert per rule and subject while the
 condition holds (never a second open one), keeps acknowledged alerts open, and clears
@@ -34,6 +40,7 @@ from nuanliu.monitor.compliance import (
     offline_condition,
     offline_params,
 )
+from nuanliu.monitor.standard import DEFAULT_TARGET_PCT
 from nuanliu.monitor.units import floor_hour, level_column, utc
 from nuanliu.scope import Scope
 
@@ -47,8 +54,20 @@ METRICS = (
     "household_temp_above",
     "sensor_offline",
     "compliance_below",
+    "household_below_standard",
     *PROVIDED_METRICS,
 )
+# Unit levels as the Chinese alert text names them.
+LEVEL_ZH = {
+    "region": "自治区",
+    "city": "盟市",
+    "county": "旗县区",
+    "enterprise": "供热企业",
+    "station": "换热站",
+    "community": "小区",
+    "building": "楼栋",
+    "household": "住户",
+}
 STATES = ("raised", "acknowledged", "cleared")
 
 
@@ -75,15 +94,16 @@ class AlertRule:
             )
         if self.duration <= timedelta(0):
             raise InvalidInput(f"rule {self.rule_id}: duration must be positive")
-        if self.metric not in ("sensor_offline", *PROVIDED_METRICS) and (
-            self.threshold is None or not math.isfinite(self.threshold)
-        ):
+        optional = ("sensor_offline", "compliance_below", "household_below_standard")
+        if self.threshold is None and self.metric not in (*optional, *PROVIDED_METRICS):
             raise InvalidInput(f"rule {self.rule_id}: metric {self.metric} needs a threshold")
+        if self.threshold is not None and not math.isfinite(self.threshold):
+            raise InvalidInput(f"rule {self.rule_id}: threshold {self.threshold} is not finite")
         if self.metric == "compliance_below":
             if self.subject_level is None:
                 raise InvalidInput(f"rule {self.rule_id}: compliance_below needs subject_level")
             level_column(self.subject_level)
-            if not 0.0 <= float(self.threshold or 0.0) <= 1.0:
+            if self.threshold is not None and not 0.0 <= float(self.threshold) <= 1.0:
                 raise InvalidInput(f"rule {self.rule_id}: compliance threshold is a share 0..1")
         if (self.scope_level is None) != (self.scope_id is None):
             raise InvalidInput(f"rule {self.rule_id}: give both scope_level and scope_id")
@@ -113,13 +133,21 @@ def default_rules() -> list[AlertRule]:
             name_en="Sensor offline for 2 h",
         ),
         AlertRule(
-            "station-compliance-95",
+            "station-compliance-target",
             "compliance_below",
-            0.95,
+            None,  # each city's target (98 % unless configured)
             timedelta(hours=24),
             subject_level="station",
-            name_zh="换热站室温达标率低于95%",
-            name_en="Station compliance below 95 %",
+            name_zh="换热站室温达标率低于目标",
+            name_en="Station compliance below target",
+        ),
+        AlertRule(
+            "below-standard-24h",
+            "household_below_standard",
+            None,
+            timedelta(hours=24),
+            name_zh="住户室温24小时低于标准",
+            name_en="Household below its standard for 24 h",
         ),
     ]
 
@@ -240,6 +268,27 @@ def violations(store: Any, rule: AlertRule, now: datetime) -> pd.DataFrame:
                 """,
                 [*params, start, end, math.ceil(hours / 2), rule.threshold],
             )
+        elif rule.metric == "household_below_standard":
+            start, end, hours = _hours_window(rule, now)
+            df = q.df(
+                f"""
+                WITH hm AS (
+                    SELECT s.household_id, h.hour_ts, SUM(h.sum_temp_c) / SUM(h.n) AS mean_c,
+                           MIN(COALESCE(hc.standard_temp_c, ?)) AS std_c
+                    FROM mon_sensor_hourly h
+                    JOIN sensors s ON s.sensor_id = h.sensor_id
+                    JOIN household_context hc ON hc.household_id = s.household_id
+                    WHERE {cond} AND h.hour_ts >= ? AND h.hour_ts < ?
+                    GROUP BY s.household_id, h.hour_ts
+                )
+                SELECT 'household' AS subject_kind, household_id AS subject_id,
+                       AVG(mean_c) AS value
+                FROM hm GROUP BY household_id
+                HAVING COUNT(*) >= ? AND AVG(mean_c) < MIN(std_c) - ?
+                """,
+                [DEFAULT_STANDARD_C, *params, start, end, math.ceil(hours / 2),
+                 float(rule.threshold or 0.0)],
+            )  # fmt: skip
         elif rule.metric == "sensor_offline":
             at = utc(now)
             df = q.df(
@@ -256,24 +305,36 @@ def violations(store: Any, rule: AlertRule, now: datetime) -> pd.DataFrame:
         else:
             start, end, _ = _hours_window(rule, now)
             col = level_column(str(rule.subject_level))
+            # A fixed share, or each household's city (then region) target in percent.
+            target, target_params = (
+                ("?", [float(rule.threshold)])
+                if rule.threshold is not None
+                else (
+                    "COALESCE(tc.compliance_target_pct, tr.compliance_target_pct, ?) / 100.0",
+                    [DEFAULT_TARGET_PCT],
+                )
+            )
             df = q.df(
                 f"""
                 WITH hm AS (
                     SELECT s.household_id, MIN(hc.{col}) AS unit_id,
                            MIN(COALESCE(hc.standard_temp_c, ?)) AS std_c,
+                           MIN({target}) AS target,
                            SUM(h.sum_temp_c) / SUM(h.n) AS mean_c
                     FROM mon_sensor_hourly h
                     JOIN sensors s ON s.sensor_id = h.sensor_id
                     JOIN household_context hc ON hc.household_id = s.household_id
+                    LEFT JOIN mon_compliance_targets tc ON tc.region_id = hc.city_id
+                    LEFT JOIN mon_compliance_targets tr ON tr.region_id = hc.region_id
                     WHERE {cond} AND h.hour_ts >= ? AND h.hour_ts < ?
                     GROUP BY s.household_id
                 )
                 SELECT '{rule.subject_level}' AS subject_kind, unit_id AS subject_id,
                        AVG(CASE WHEN mean_c >= std_c THEN 1.0 ELSE 0.0 END) AS value
                 FROM hm WHERE unit_id IS NOT NULL GROUP BY unit_id
-                HAVING AVG(CASE WHEN mean_c >= std_c THEN 1.0 ELSE 0.0 END) < ?
+                HAVING AVG(CASE WHEN mean_c >= std_c THEN 1.0 ELSE 0.0 END) < MIN(target)
                 """,
-                [DEFAULT_STANDARD_C, *params, start, end, rule.threshold],
+                [DEFAULT_STANDARD_C, *target_params, *params, start, end],
             )
     if rule.metric == "sensor_offline" and not df.empty:
         df["value"] = rule.duration.total_seconds() / 3600.0
@@ -293,15 +354,26 @@ def _message(rule: AlertRule, kind: str, subject: str, value: float | None) -> t
             f"住户 {subject} 室温持续 {hours:g} 小时高于 {rule.threshold:g}°C（均值 {v:.1f}°C）",
             f"Household {subject} above {rule.threshold:g} °C for {hours:g} h (mean {v:.1f} °C)",
         )
+    if rule.metric == "household_below_standard":
+        return (
+            f"住户 {subject} 近 {hours:g} 小时平均室温 {v:.1f}°C，低于供热标准",
+            f"Household {subject} averaged {v:.1f} °C over {hours:g} h, below its standard",
+        )
     if rule.metric == "sensor_offline":
         return (
             f"测温设备 {subject} 已离线超过 {hours:g} 小时",
             f"Sensor {subject} silent for more than {hours:g} h",
         )
     rate = v * 100
-    thr = float(rule.threshold or 0) * 100
+    unit_zh = LEVEL_ZH.get(kind, kind)
+    if rule.threshold is None:
+        return (
+            f"{unit_zh} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于目标",
+            f"{kind.capitalize()} {subject} compliance {rate:.1f} % over {hours:g} h, below target",
+        )
+    thr = float(rule.threshold) * 100
     return (
-        f"{kind} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于 {thr:g}%",
+        f"{unit_zh} {subject} 近 {hours:g} 小时室温达标率 {rate:.1f}%，低于 {thr:g}%",
         f"{kind.capitalize()} {subject} compliance {rate:.1f} % over {hours:g} h, below {thr:g} %",
     )
 

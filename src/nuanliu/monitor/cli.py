@@ -348,3 +348,18 @@ def alerts_rules(db: str | None = DbOpt) -> None:
         ("enabled", "启用 Enabled", "str"),
     ]
     _print(df, cols, "告警规则 Alert rules")
+
+
+@app.command("target")
+def target_cmd(
+    region_id: str = typer.Argument(..., help="city (or region) id"),
+    percent: float | None = typer.Argument(None, help="new target in percent; omit to show"),
+    db: str | None = DbOpt,
+) -> None:
+    """Show or set a city's compliance target (达标率目标, default 98 %)."""
+    from nuanliu.monitor.standard import set_compliance_target, target_pct
+
+    with _store(db) as store:
+        if percent is not None:
+            set_compliance_target(store, region_id, percent)
+        console.print(f"{region_id}: {target_pct(store, [region_id]):g} %")

@@ -22,6 +22,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "nuanliu.web.pages_control",
     "nuanliu.web.pages_oversight",
     "nuanliu.web.pages_billing",  # billing (issue 11)
+    "nuanliu.web.routes_lists",
 )
 
 

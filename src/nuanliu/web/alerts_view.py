@@ -69,22 +69,87 @@ def _has_alert_table(store: Any) -> bool:
     return True
 
 
-def open_count(store: Any, scope: Scope) -> int | None:
-    """Open (not cleared, not acknowledged) alerts the caller may see; None without alerts."""
+def open_records(store: Any, scope: Scope) -> list[dict[str, Any]]:
+    """Open alerts (raised or acknowledged, not cleared) the caller may see, newest first:
+    the one list every count and page of open alerts is taken from."""
+    if not _has_alert_table(store):
+        return []
+    from nuanliu.monitor.alerts import list_alerts as monitor_alerts
+
+    return ALERT_CACHE.get_or_compute(
+        ("list", store_key(store), scope_key(scope), "open", 100_000),
+        lambda: monitor_alerts(store, scope, state="open", limit=100_000).to_dict("records"),
+    )
+
+
+def _sensor_households(store: Any) -> dict[str, str]:
+    def load() -> dict[str, str]:
+        with store.read() as q:
+            return {
+                str(s): str(h) for s, h in q.all("SELECT sensor_id, household_id FROM sensors", [])
+            }
+
+    return ALERT_CACHE.get_or_compute(("sensor-households", store_key(store)), load)
+
+
+def units_of(store: Any, scope: Scope, record: dict[str, Any]) -> set[tuple[str, str]]:
+    """The units an alert belongs to: its subject and every unit above it (a household
+    alert counts for its building, station, enterprise, city and region; a station alert
+    for the station and above, not for its buildings)."""
+    from nuanliu.web.data import CHAIN, LEVEL_COLUMN, ancestors
+
+    kind, subject = str(record["subject_kind"]), str(record["subject_id"])
+    if kind == "sensor":
+        kind, subject = "household", _sensor_households(store).get(subject, "")
+    if kind not in LEVEL_COLUMN:  # county, community: only the whole scope counts them
+        return set()
+    chain = ancestors(store, scope, kind, subject)  # memoised per snapshot and level
+    upto = CHAIN[: CHAIN.index(kind) + 1]
+    return {(lv, chain[lv]) for lv in upto if lv in chain}
+
+
+def open_counts(
+    store: Any, scope: Scope, level: str | None = None, entity_id: str | None = None
+) -> dict[str, int] | None:
+    """``{"open": n, "unacknowledged": m}`` of the whole scope or of one unit (alerts
+    about it or anything inside it); None when the store has no alerts tables."""
     if not _has_alert_table(store):
         return None
+    records = filter_unit(store, scope, open_records(store, scope), level, entity_id)
+    return {
+        "open": len(records),
+        "unacknowledged": sum(1 for r in records if _ts(r["acknowledged_at"]) is None),
+    }
 
-    def load() -> int:
-        clause, params = _visible_clause(scope)
-        with store.read() as q:
-            rows = q.all(
-                "SELECT COUNT(*) FROM mon_alerts a WHERE a.cleared_at IS NULL "
-                f"AND a.acknowledged_at IS NULL AND {clause}",
-                params,
-            )
-        return int(rows[0][0])
 
-    return ALERT_CACHE.get_or_compute(("count", store_key(store), scope_key(scope)), load)
+def filter_unit(
+    store: Any,
+    scope: Scope,
+    records: list[dict[str, Any]],
+    level: str | None,
+    entity_id: str | None,
+) -> list[dict[str, Any]]:
+    if level is None:
+        return records
+    index = _unit_index(store, scope, records)
+    return [records[i] for i in index.get((level, str(entity_id)), [])]
+
+
+def _unit_index(
+    store: Any, scope: Scope, records: list[dict[str, Any]]
+) -> dict[tuple[str, str], list[int]]:
+    """unit → positions of its alerts in ``records``, built once per cached list."""
+
+    def build() -> tuple[list[dict[str, Any]], dict[tuple[str, str], list[int]]]:
+        index: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(records):
+            for unit in units_of(store, scope, r):
+                index.setdefault(unit, []).append(i)
+        return records, index
+
+    key = ("unit-index", store_key(store), scope_key(scope), id(records))
+    owner, index = ALERT_CACHE.get_or_compute(key, build)
+    return index if owner is records else build()[1]
 
 
 def list_alerts(
@@ -96,9 +161,11 @@ def list_alerts(
     household_id: str | None = None,
     alert_id: int | None = None,
     sensor_ids: list[str] | None = None,
+    unit: tuple[str, str] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Alerts newest first (``open`` = not cleared; ``all``), from the monitoring service."""
+    """Alerts newest first (``open`` = not cleared; ``all``), from the monitoring service;
+    ``unit=(level, id)`` keeps those about that unit or anything inside it."""
     if not _has_alert_table(store):
         return []
     from nuanliu.monitor.alerts import list_alerts as monitor_alerts
@@ -107,23 +174,29 @@ def list_alerts(
         records = _alerts_of(store, household_id, alert_id, sensor_ids)
         if state == "open":
             records = [r for r in records if r["cleared_at"] is None]
+    elif state == "open":
+        records = open_records(store, scope)
     else:
-        mon_state = "open" if state == "open" else None
         records = ALERT_CACHE.get_or_compute(
-            ("list", store_key(store), scope_key(scope), mon_state, limit),
-            lambda: monitor_alerts(store, scope, state=mon_state, limit=limit).to_dict("records"),
+            ("list", store_key(store), scope_key(scope), None, limit),
+            lambda: monitor_alerts(store, scope, state=None, limit=limit).to_dict("records"),
         )
+    if unit is not None:
+        records = filter_unit(store, scope, records, unit[0], unit[1])
     out = []
     for r in records[:limit]:
+        name = subject_name(store, r["subject_kind"], r["subject_id"], lang)
+        detail = (r["message_en"] if lang == "en" else r["message_zh"]) or ""
         out.append(
             {
                 "alert_id": int(r["alert_id"]),
                 "kind": (r["rule_name_en"] if lang == "en" else r["rule_name_zh"]) or r["rule_id"],
                 "severity": r["severity"] if r["severity"] in SEVERITIES else "warning",
-                "subject": r["subject_id"],
+                "subject": name,
+                "subject_id": r["subject_id"],
                 "subject_kind": r["subject_kind"],
-                "href": _subject_href(r["subject_kind"], r["subject_id"]),
-                "detail": (r["message_en"] if lang == "en" else r["message_zh"]) or "",
+                "href": _subject_href(store, r["subject_kind"], r["subject_id"]),
+                "detail": detail.replace(str(r["subject_id"]), name),
                 "opened_at": _ts(r["raised_at"]),
                 "acknowledged_at": _ts(r["acknowledged_at"]),
                 "acknowledged_by": r["acknowledged_by"],
@@ -177,7 +250,43 @@ def _ts(value: Any) -> Any:
     return None if value is None or pd.isna(value) else value
 
 
-def _subject_href(kind: str, subject_id: str) -> str | None:
+def subject_name(store: Any, kind: str, subject_id: str, lang: str) -> str:
+    """What people call an alert's subject: the unit's name, a home's building and flat,
+    a sensor's home and room — never a bare id when a name exists."""
+    from nuanliu.web.data import household_labels, names
+    from nuanliu.web.i18n import enum_label, local_name
+
+    table = {"region": "regions", "city": "regions", "county": "regions",
+             "enterprise": "enterprises", "station": "stations", "building": "buildings",
+             "community": "communities"}.get(kind)  # fmt: skip
+    if table is not None:
+        row = names(store)[table].get(str(subject_id))
+        return (local_name(row, lang) if row else "") or str(subject_id)
+    if kind == "household":
+        return household_labels(store, lang).get(str(subject_id), {}).get("label") or str(
+            subject_id
+        )
+    if kind == "sensor":
+        info = household_labels(store, lang).get(
+            _sensor_households(store).get(str(subject_id), ""), {}
+        )
+        room = enum_label("room", _sensor_rooms(store).get(str(subject_id)), lang)
+        return " ".join(x for x in (info.get("label"), room) if x) or str(subject_id)
+    return str(subject_id)
+
+
+def _sensor_rooms(store: Any) -> dict[str, str]:
+    def load() -> dict[str, str]:
+        with store.read() as q:
+            return {str(s): r for s, r in q.all("SELECT sensor_id, room FROM sensors", [])}
+
+    return ALERT_CACHE.get_or_compute(("sensor-rooms", store_key(store)), load)
+
+
+def _subject_href(store: Any, kind: str, subject_id: str) -> str | None:
+    if kind == "sensor":
+        household = _sensor_households(store).get(str(subject_id))
+        return f"/households/{household}" if household else None
     if kind == "household":
         return f"/households/{subject_id}"
     if kind == "station":

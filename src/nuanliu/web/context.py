@@ -11,7 +11,7 @@ from fastapi import Request
 
 from nuanliu.api.deps import csrf_token
 from nuanliu.config import Settings, load_settings
-from nuanliu.web.data import CHAIN, Thresholds, ancestors, names, now_utc
+from nuanliu.web.data import CHAIN, Thresholds, ancestors, household_labels, names, now_utc
 from nuanliu.web.i18n import choose_lang, local_name, translate
 from nuanliu.web.nav import nav_for
 
@@ -33,6 +33,9 @@ def thresholds(request: Request) -> Thresholds:
 
 
 def base_context(request: Request, user: Any, nav: str) -> dict[str, Any]:
+    from nuanliu.web.twin import ensure_warm
+
+    ensure_warm(request.app)  # the twin is solved in the background from the first page on
     lang, _ = choose_lang(request)
     role = str(user.role)
     th = thresholds(request)
@@ -51,6 +54,21 @@ def base_context(request: Request, user: Any, nav: str) -> dict[str, Any]:
         "offline_min": int(th.offline_after.total_seconds() // 60),
         "lang": lang,
     }
+
+
+def export_base(request: Request) -> str:
+    """This page's URL ready for ``format=csv|xlsx`` (its filters kept, language dropped)."""
+    from urllib.parse import urlencode
+
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("format", "lang")]
+    return request.url.path + "?" + (urlencode(params) + "&" if params else "")
+
+
+def unit_query(level: str | None, entity_id: str | None) -> str:
+    """``&level=…&id=…`` for links to lists of one unit ('' for the whole scope)."""
+    from urllib.parse import urlencode
+
+    return "&" + urlencode({"level": level, "id": entity_id}) if level else ""
 
 
 def label(store: Any, level: str, entity_id: Any, lang: str) -> str:
@@ -91,7 +109,11 @@ def breadcrumbs(
         unit = chain.get(lv)
         if unit is None:
             continue
-        text = str(unit) if lv == "household" else label(store, lv, unit, lang)
+        text = (
+            household_labels(store, lang).get(str(unit), {}).get("label", str(unit))
+            if lv == "household"
+            else label(store, lv, unit, lang)
+        )
         crumbs.append((text, href(lv, str(unit))))
     return crumbs
 

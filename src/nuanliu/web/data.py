@@ -138,6 +138,28 @@ def registry(store: Any) -> dict[str, pd.DataFrame]:
     return REGISTRY_CACHE.get_or_compute(("registry", store_key(store)), load)
 
 
+def household_labels(store: Any, lang: str) -> dict[str, dict[str, str]]:
+    """``{household_id: {"label": "<building name> <flat address>", "building_id": ...}}``:
+    how a home is named on every page (addresses are not personal data)."""
+    from nuanliu.web.i18n import local_name
+
+    def load() -> dict[str, dict[str, str]]:
+        with store.read() as q:
+            rows = q.all("SELECT household_id, building_id, address FROM households", [])
+        buildings = names(store)["buildings"]
+        out = {}
+        for hid, bid, address in rows:
+            row = buildings.get(str(bid))
+            building = local_name(row, lang) if row else ""
+            flat = "" if address is None else str(address)
+            at = flat.find(building) if building else -1
+            text = flat[at:] if at >= 0 else f"{building} {flat}".strip()
+            out[str(hid)] = {"label": text or str(hid), "building_id": str(bid)}
+        return out
+
+    return REGISTRY_CACHE.get_or_compute(("household-labels", store_key(store), lang), load)
+
+
 def _num(value: Any) -> float | None:
     if value is None:
         return None
@@ -229,21 +251,17 @@ def _parent_map(ctx: pd.DataFrame, child: str, parent: str) -> dict[str, str]:
     return dict(zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True))
 
 
-def _classify(temp: float | None, standard: float, th: Thresholds) -> str:
-    if temp is None:
-        return "offline"
-    if temp > th.overheat_temp_c:
-        return "overheated"
-    if temp < th.cold_temp_c:
-        return "cold"
-    return "low" if temp < standard else "ok"
-
-
 def snapshot(
     store: Any, scope: Scope, *, th: Thresholds | None = None, now: datetime | None = None
 ) -> Snapshot:
-    """The scope's snapshot (cached; see SNAPSHOT_CACHE). ``now`` pins the time (tests)."""
+    """The scope's snapshot (cached; see SNAPSHOT_CACHE). ``now`` pins the time (tests).
+
+    Every household's status is ``nuanliu.monitor.standard.household_status`` of its
+    row in the same drill-down that gives the units' counts, so a badge and a count can
+    never disagree.
+    """
     from nuanliu.monitor.compliance import drilldown
+    from nuanliu.monitor.standard import household_status
 
     th = th or Thresholds()
 
@@ -257,7 +275,7 @@ def snapshot(
                 NOW_SQL.format(where=where),
                 [since, at, since - timedelta(hours=1), *params],
             )
-        levels = list(CHAIN[:-1])
+        levels = list(CHAIN)  # households too: their status is their compliance row
         out = drilldown(
             store,
             scope,
@@ -275,11 +293,11 @@ def snapshot(
         }
         ctx["standard_temp_c"] = pd.to_numeric(ctx["standard_temp_c"]).fillna(th.standard_temp_c)
         ctx = ctx.merge(cur, on="household_id", how="left").set_index("household_id", drop=False)
-        ctx["temp_c"] = pd.to_numeric(ctx["temp_c"])
-        ctx["status"] = [
-            _classify(_num(t), float(std), th)
-            for t, std in zip(ctx["temp_c"], ctx["standard_temp_c"], strict=True)
-        ]
+        ctx["temp_c"] = pd.to_numeric(ctx["temp_c"])  # the latest hour: shown, never judged
+        facts = out["household"].set_index(out["household"]["unit_id"].astype(str))
+        facts = facts.reindex(ctx.index.astype(str))
+        ctx["day_mean_c"] = pd.to_numeric(facts["mean_temp_c"]).to_numpy()
+        ctx["status"] = [household_status(r) for r in facts.to_dict("records")]
         return Snapshot(at, ctx, units, {})
 
     if now is not None:
@@ -350,12 +368,12 @@ def household_status(
     level: str,
     entity_id: str,
     *,
+    lang: str = "zh",
     th: Thresholds | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Households under one unit with their temperature now (mean of the latest hour of
-    their sensors) and status: offline (nothing within ``offline_after``), cold (below
-    the cold limit), low (below the standard), ok, overheated (above the overheat limit)."""
+    """Households under one unit with today's mean, their latest hourly temperature and
+    their status (``nuanliu.monitor.standard``: judged on today's mean)."""
     ctx = snapshot(store, scope, th=th, now=now).ctx
     part = ctx[ctx[LEVEL_COLUMN[level]] == entity_id]
     if part.empty:
@@ -371,15 +389,19 @@ def household_status(
     addresses = ADDRESS_CACHE.get_or_compute(
         ("addresses", store_key(store), level, entity_id, len(ids)), load_addresses
     )
+    labels = household_labels(store, lang)
     out = []
     for r in part.to_dict("records"):
         last = r.get("last_ts")
+        hid = str(r["household_id"])
         out.append(
             {
-                "household_id": str(r["household_id"]),
+                "household_id": hid,
+                "label": labels.get(hid, {}).get("label", hid),
                 "address": addresses.get(r["household_id"]) or "",
                 "standard_temp_c": float(r["standard_temp_c"]),
-                "temp_c": _num(r.get("temp_c")),
+                "temp_c": _num(r.get("day_mean_c")),
+                "latest_temp_c": _num(r.get("temp_c")),
                 "last_ts": None if last is None or pd.isna(last) else last,
                 "status": r["status"],
             }
@@ -389,10 +411,17 @@ def household_status(
 
 
 def daily_compliance(
-    store: Any, scope: Scope, *, days: int = 7, th: Thresholds | None = None,
+    store: Any,
+    scope: Scope,
+    *,
+    days: int = 7,
+    level: str | None = None,
+    unit_id: str | None = None,
+    th: Thresholds | None = None,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Compliance per local day for the last ``days`` days (today included)."""
+) -> list[dict[str, Any]]:
+    """Compliance, mean indoor and outdoor temperature per local day for the last
+    ``days`` days (today included), of the scope or of one unit in it."""
     from nuanliu.monitor.compliance import compliance_trend
 
     th = th or Thresholds()
@@ -400,22 +429,76 @@ def daily_compliance(
     def load() -> list[dict[str, Any]]:
         at = now or now_utc()
         df = compliance_trend(
-            store, scope, at - timedelta(days=days - 1), at, standard_c=th.standard_temp_c
+            store,
+            scope,
+            at - timedelta(days=days - 1),
+            at,
+            level=level,
+            unit_id=unit_id,
+            standard_c=th.standard_temp_c,
         )
+        outdoor = outdoor_daily_c([pd.Timestamp(d).date() for d in df["day"]])
         return [
             {
                 "date": str(r["day"]),
                 "reporting": int(r["reporting_households"]),
                 "rate_pct": None if _num(r["rate"]) is None else 100.0 * float(r["rate"]),
                 "mean_temp_c": _num(r.get("mean_temp_c")),
+                "outdoor_c": out_c,
             }
-            for r in df.to_dict("records")
+            for r, out_c in zip(df.to_dict("records"), outdoor, strict=True)
         ]
 
     if now is not None:
         return load()
-    key = ("trend", store_key(store), scope_key(scope), days, th)
+    key = ("trend", store_key(store), scope_key(scope), days, level, unit_id, th)
     return TREND_CACHE.get_or_compute(key, load)
+
+
+def outdoor_daily_c(days: list[Any]) -> list[float | None]:
+    """Daily mean outdoor temperature of each local day (the shipped Hohhot typical
+    year, the weather the twin and the simulator use; None when unavailable)."""
+    if not days:
+        return []
+    try:
+        import numpy as np
+
+        from nuanliu.web.twin import _weather
+
+        weather = _weather()
+    except Exception:  # no weather data shipped: the chart goes without
+        return [None] * len(days)
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    out: list[float | None] = []
+    for day in days:
+        start = datetime.combine(day, datetime.min.time(), tz)
+        ns = np.array([int((start + timedelta(hours=h)).timestamp() * 1e9) for h in range(24)])
+        out.append(round(float(np.mean(weather.at(ns)["temp_c"])), 1))
+    return out
+
+
+def trend_json(rows: list[dict[str, Any]], target: float, lang: str) -> dict[str, Any]:
+    """What the trend chart draws: compliance against its target, households reporting,
+    mean indoor and outdoor temperature per day."""
+    from nuanliu.web.i18n import translate
+
+    return {
+        "dates": [d["date"] for d in rows],
+        "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in rows],
+        "reporting": [d["reporting"] for d in rows],
+        "indoor": [None if d["mean_temp_c"] is None else round(d["mean_temp_c"], 2) for d in rows],
+        "outdoor": [d["outdoor_c"] for d in rows],
+        "labels": {
+            "rate": translate("chart.rate", lang),
+            "target": translate("chart.target", lang, target=f"{target:g}"),
+            "reporting": translate("chart.reporting", lang),
+            "indoor": translate("chart.mean_temp", lang),
+            "outdoor": translate("chart.outdoor", lang),
+        },
+        "target": target,
+    }
 
 
 def household_detail(
@@ -445,20 +528,21 @@ def household_detail(
         value = chain[key]
         rec[key] = None if pd.isna(value) else str(value)
     if scope.mask_personal:
-        rec["resident_name"] = _mask(rec["resident_name"])
-        rec["resident_phone"] = _mask(rec["resident_phone"], keep=3)
+        rec["resident_name"] = mask_text(rec["resident_name"])
+        rec["resident_phone"] = mask_text(rec["resident_phone"], keep=3)
     rec["standard_temp_c"] = float(chain["standard_temp_c"])
     rec["sensors"] = [{"sensor_id": s[0], "room": s[1], "model": s[2]} for s in sensors]
     last = chain.get("last_ts")
     rec["now"] = {
         "status": chain["status"],
+        "day_mean_c": _num(chain.get("day_mean_c")),
         "temp_c": _num(chain.get("temp_c")),
         "last_ts": None if last is None or pd.isna(last) else last,
     }
     return rec
 
 
-def _mask(value: Any, keep: int = 1) -> str:
+def mask_text(value: Any, keep: int = 1) -> str:
     text = "" if value is None else str(value)
     return text[:keep] + "*" * max(len(text) - keep, 0) if text else ""
 
@@ -471,8 +555,32 @@ ORDER BY h.sensor_id, h.hour_ts
 """
 
 
+def outdoor_hourly(since: datetime, until: datetime) -> list[tuple[int, float]]:
+    """Hourly outdoor temperature (epoch ms at mid-hour, °C) of the shipped typical year."""
+    try:
+        import numpy as np
+
+        from nuanliu.web.twin import _weather
+
+        weather = _weather()
+    except Exception:  # no weather data shipped
+        return []
+    first = since.replace(minute=0, second=0, microsecond=0)
+    hours = max(0, int((until - first).total_seconds() // 3600))
+    ms = [int((first + timedelta(hours=h)).timestamp() * 1000) + 1_800_000 for h in range(hours)]
+    if not ms:
+        return []
+    temps = weather.at(np.array(ms, dtype=np.int64) * 1_000_000)["temp_c"]
+    return [(m, round(float(t), 1)) for m, t in zip(ms, temps, strict=True)]
+
+
 def household_series(
-    store: Any, sensor_ids: list[str], *, days: int = 3, now: datetime | None = None
+    store: Any,
+    sensor_ids: list[str],
+    *,
+    days: int = 3,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, list[tuple[int, float]]]:
     """Hourly mean temperature per sensor (epoch ms at mid-hour, °C) for a chart, from
     the monitoring hourly aggregates. The caller checks scope with ``household_detail``
@@ -483,7 +591,8 @@ def household_series(
     at = now or now_utc()
     marks = ", ".join("?" for _ in sensor_ids)
     with store.read() as q:
-        rows = q.all(SERIES_SQL.format(marks=marks), [*sensor_ids, at - timedelta(days=days), at])
+        first = since or at - timedelta(days=days)
+        rows = q.all(SERIES_SQL.format(marks=marks), [*sensor_ids, first, at])
     out: dict[str, list[tuple[int, float]]] = {}
     for sensor_id, hour_ts, temp in rows:
         ts = pd.Timestamp(hour_ts)
@@ -492,3 +601,27 @@ def household_series(
             (int(ts.timestamp() * 1000) + 1_800_000, round(float(temp), 2))
         )
     return out
+
+
+def target_of(
+    store: Any, scope: Scope, level: str | None = None, entity_id: str | None = None
+) -> float:
+    """The compliance target (%) the unit (or the whole scope) is held to: its city's,
+    else its region's, else the default (``nuanliu.monitor.standard``); when the
+    households span cities with different targets, the strictest. Configured targets
+    are read at most once a minute."""
+    from nuanliu.monitor.standard import DEFAULT_TARGET_PCT, compliance_targets
+
+    targets = REGISTRY_CACHE.get_or_compute(
+        ("targets", store_key(store)), lambda: compliance_targets(store)
+    )
+    snap = snapshot(store, scope)
+    key = ("target", level, entity_id, tuple(sorted(targets.items())))
+    if key not in snap.parents:  # once per snapshot and unit
+        ctx = snap.ctx if level is None else snap.ctx[snap.ctx[LEVEL_COLUMN[level]] == entity_id]
+        found = []
+        for city, region in ctx[["city_id", "region_id"]].drop_duplicates().itertuples(index=False):
+            chain = [x for x in (city, region) if isinstance(x, str)]
+            found.append(next((targets[x] for x in chain if x in targets), DEFAULT_TARGET_PCT))
+        snap.parents[key] = {"pct": max(found) if found else DEFAULT_TARGET_PCT}
+    return float(snap.parents[key]["pct"])

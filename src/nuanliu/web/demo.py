@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from nuanliu.config import Settings, load_settings
+from nuanliu.sensors.demo import demo_faults
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,11 @@ DEMO_SEEDERS: tuple[str, ...] = (
 )
 
 SENSOR_SQL = """
-SELECT s.sensor_id, s.household_id, h.building_id, b.station_id, h.floor_area_m2,
-       b.year_built, b.floors
+SELECT s.sensor_id, s.household_id, h.building_id, b.station_id, st.enterprise_id,
+       h.floor_area_m2, b.year_built, b.floors
 FROM sensors s JOIN households h ON h.household_id = s.household_id
 JOIN buildings b ON b.building_id = h.building_id
+LEFT JOIN stations st ON st.station_id = b.station_id
 WHERE s.decommissioned_at IS NULL
 ORDER BY s.sensor_id
 """
@@ -171,8 +173,15 @@ def backfill(
     if end - start < opts.history_step or sensors.empty:
         return 0
     _say(echo, f"simulating history {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC…")
+    faults = demo_faults(sensors, seed=opts.seed, history=end - start).config
     stream = simulate_readings(
-        sensors, start, end, step=opts.history_step, seed=opts.seed, chunk_rows=250_000
+        sensors,
+        start,
+        end,
+        step=opts.history_step,
+        seed=opts.seed,
+        chunk_rows=250_000,
+        faults=faults,
     )
     stored = 0
     for table in stream:
@@ -223,12 +232,17 @@ class LiveFeed:
         if self.sensors.empty:
             return
         step_ns = int(self.opts.live_step.total_seconds() * 1e9)
+        # The history's faults continue: the same cold and overheated homes; the
+        # sensors that went offline stay silent.
+        faults = demo_faults(self.sensors, seed=self.opts.seed).config
+        live = self.sensors[~self.sensors["sensor_id"].isin(list(faults.offline_sensors))]
         sim = SensorSimulator(  # one step back: the first readings go out right away
-            self.sensors,
+            live,
             datetime.now(UTC) - self.opts.live_step,
             step=self.opts.live_step,
             seed=self.opts.seed,
             spinup=self.opts.live_spinup,
+            faults=replace(faults, offline_sensors=()),
         )
         ingestor = ingestor_for(self.store)
         while not self.stop.is_set():

@@ -82,3 +82,11 @@ def local_name(row: Any, lang: str, prefix: str = "name") -> str:
     )
     value = get(first) or get(second)
     return str(value) if value else ""
+
+
+def enum_label(prefix: str, value: Any, lang: str) -> str:
+    """A coded value shown translated (``room.living_room`` → 客厅); free text as is."""
+    text = "" if value is None else str(value)
+    if f"{prefix}.{text}" in load_catalog():
+        return translate(f"{prefix}.{text}", lang)
+    return text

@@ -28,6 +28,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("drill", "nav.drill", "/drill", STAFF),
     NavItem("map", "nav.map", "/map", STAFF),
     NavItem("alerts", "nav.alerts", "/alerts", EVERYONE),
+    NavItem("search", "nav.search", "/search", STAFF),
     NavItem("reports", "nav.oversight", "/reports", OPERATIONS),  # oversight (#9)
     # hotline (#10): the queue for staff and both stewards; the resident's own page
     NavItem("hotline", "hotline.nav", "/hotline", STAFF | {"gov_steward", "hotline_operator"}),

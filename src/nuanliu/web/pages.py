@@ -12,28 +12,41 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nuanliu.api.deps import StoreDep
 from nuanliu.api.login_csrf import login_token, set_login_cookie
 from nuanliu.errors import NotFound
-from nuanliu.web import alerts_view
+from nuanliu.web import alerts_view, lists, ranges
 from nuanliu.web.auth import PageUser
+from nuanliu.web.building import building_grid
 from nuanliu.web.context import (
     base_context,
     breadcrumbs,
+    export_base,
     href,
     label,
     scope_label,
     thresholds,
+    unit_query,
 )
 from nuanliu.web.data import (
     CHILD_LEVEL,
+    SNAPSHOT_CACHE,
     daily_compliance,
     first_split_level,
     household_detail,
+    household_labels,
     household_series,
     household_status,
     names,
     now_utc,
+    outdoor_hourly,
     rollup,
+    scope_key,
+    snapshot,
+    store_key,
+    target_of,
+    trend_json,
 )
-from nuanliu.web.i18n import choose_lang, local_name, translate
+from nuanliu.web.export import table_download
+from nuanliu.web.i18n import choose_lang, enum_label, local_name, translate
+from nuanliu.web.tables import households_frame, rollup_frame
 from nuanliu.web.templating import render
 from nuanliu.web.twin import station_results
 
@@ -62,6 +75,11 @@ def page_gate(request: Request, user: Any, *, resident: bool = False) -> Respons
 def not_found_page(request: Request, user: Any) -> HTMLResponse:
     ctx = base_context(request, user, "") if user else {}
     return render(request, "error.html", {**ctx, "code": "not_found"}, status_code=404)
+
+
+def json_for_script(data: Any) -> str:
+    """JSON to embed in ``<script type="application/json">`` (no ``</script>`` break-out)."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def labelled(rows: list[dict[str, Any]], level: str, lang: str) -> list[dict[str, Any]]:
@@ -96,24 +114,20 @@ def overview(request: Request, user: PageUser, store: StoreDep) -> Response:
     scope, th = user.scope(), thresholds(request)
     child = first_split_level(store, scope)
     k, rows = rollup(store, scope, None, None, child, th=th)
-    trend = daily_compliance(store, scope, days=7, th=th)
-    trend_json = {
-        "dates": [d["date"] for d in trend],
-        "rates": [None if d["rate_pct"] is None else round(d["rate_pct"], 2) for d in trend],
-        "reporting": [d["reporting"] for d in trend],
-        "labels": {
-            "rate": translate("chart.rate", lang),
-            "target": translate("chart.target", lang),
-            "reporting": translate("chart.reporting", lang),
-        },
-        "target": 98.0,
-    }
+    span = ranges.from_request(request, now_utc())
+    trend = daily_compliance(store, scope, days=span.days, th=th)
+    target = target_of(store, scope)
     ctx = {
         **base_context(request, user, "overview"),
         "k": k,
-        "open_alerts": alerts_view.open_count(store, scope),
+        "target": target,
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, scope),
+        "actions": _actions(store, scope, lang, th),
         "refresh_url": "/partials/kpis",
-        "trend_json": json.dumps(trend_json),
+        "trend_json": json_for_script(trend_json(trend, target, lang)),
+        "range": span,
+        "range_links": ranges.range_links(request),
         "child_level": child,
         "rows": labelled(rows, child, lang),
         "scope_label": scope_label(user, store, lang),
@@ -130,25 +144,34 @@ def kpis_partial(request: Request, user: PageUser, store: StoreDep) -> Response:
     ctx = {
         **base_context(request, user, "overview"),
         "k": k,
-        "open_alerts": alerts_view.open_count(store, scope),
+        "target": target_of(store, scope),
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, scope),
         "refresh_url": "/partials/kpis",
     }
     return render(request, "partials/kpis.html", ctx)
 
 
 @router.get("/drill", response_class=HTMLResponse)
-def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
+def drill_root(
+    request: Request, user: PageUser, store: StoreDep, format: str | None = None
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
     k, rows = rollup(store, user.scope(), None, None, "region", th=thresholds(request))
+    if format:
+        frame = rollup_frame(labelled(rows, "region", lang), "region", lang)
+        return table_download(frame, format, stem=translate("drill.root", lang))
     ctx = {
         **base_context(request, user, "drill"),
         "heading": translate("drill.root", lang),
         "level_label": "",
         "breadcrumbs": [(translate("drill.root", lang), None)],
         "k": k,
-        "open_alerts": None,
+        "target": target_of(store, user.scope()),
+        "unit_q": "",
+        "open_alerts": alerts_view.open_counts(store, user.scope()),
         "refresh_url": None,
         "child_level": "region",
         "rows": labelled(rows, "region", lang),
@@ -158,7 +181,12 @@ def drill_root(request: Request, user: PageUser, store: StoreDep) -> Response:
 
 @router.get("/drill/{level}/{entity_id}", response_class=HTMLResponse)
 def drill(
-    request: Request, level: str, entity_id: str, user: PageUser, store: StoreDep
+    request: Request,
+    level: str,
+    entity_id: str,
+    user: PageUser,
+    store: StoreDep,
+    format: str | None = None,
 ) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
@@ -181,19 +209,42 @@ def drill(
         "level_label": translate(f"level.{level}", lang),
         "breadcrumbs": breadcrumbs(store, scope, level, entity_id, lang),
         "k": k,
-        "open_alerts": None,
+        "target": target_of(store, scope, level, entity_id),
+        "unit_q": unit_query(level, entity_id),
+        "open_alerts": alerts_view.open_counts(store, scope, level, entity_id),
         "refresh_url": None,
         "child_level": child,
     }
+    span = ranges.from_request(request, now_utc())
+    trend = daily_compliance(store, scope, days=span.days, level=level, unit_id=entity_id, th=th)
+    ctx["trend_json"] = json_for_script(trend_json(trend, ctx["target"], lang))
+    ctx["range"] = span
+    ctx["range_links"] = ranges.range_links(request)
+    stem = f"{ctx['heading']}-{translate('drill.children_' + child, lang)}"
     if child == "household":
-        ctx["households"] = household_status(store, scope, level, entity_id, th=th)
+        ctx["households"] = household_status(store, scope, level, entity_id, lang=lang, th=th)
+        if format:
+            return table_download(households_frame(ctx["households"], lang), format, stem=stem)
+        if level == "building":
+            ctx["grid"] = building_grid(
+                store, ctx["households"], cold_c=th.cold_temp_c, hot_c=th.overheat_temp_c
+            )
     else:
         ctx["rows"] = labelled(rows, child, lang)
+        if format:
+            return table_download(rollup_frame(ctx["rows"], child, lang), format, stem=stem)
+    ctx["export_base"] = export_base(request)
     return render(request, "drill.html", ctx)
 
 
 @router.get("/stations/{station_id}", response_class=HTMLResponse)
-def station_page(request: Request, station_id: str, user: PageUser, store: StoreDep) -> Response:
+def station_page(
+    request: Request,
+    station_id: str,
+    user: PageUser,
+    store: StoreDep,
+    format: str | None = None,
+) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     lang, _ = choose_lang(request)
@@ -202,27 +253,83 @@ def station_page(request: Request, station_id: str, user: PageUser, store: Store
         k, rows = rollup(store, scope, "station", station_id, "building", th=th)
     except NotFound:
         return not_found_page(request, user)
-    twin = None
-    results = station_results(request.app, now_utc())
+    if format:
+        frame = rollup_frame(labelled(rows, "building", lang), "building", lang)
+        stem = f"{label(store, 'station', station_id, lang)}-{translate('col.building', lang)}"
+        return table_download(frame, format, stem=stem)
     net_id = names(store)["stations"].get(station_id, {}).get("network_station_id")
-    if results and net_id and str(net_id) in results["stations"]:
-        twin = {
-            **results["stations"][str(net_id)],
-            "outdoor_temp_c": results["outdoor_temp_c"],
-            "status": results["status"],
-        }
+    twin = station_twin(request.app, net_id)
+    span = ranges.from_request(request, now_utc())
+    target = target_of(store, scope, "station", station_id)
+    trend = daily_compliance(
+        store, scope, days=span.days, level="station", unit_id=station_id, th=th
+    )
     ctx = {
         **base_context(request, user, "drill"),
         "heading": label(store, "station", station_id, lang),
         "breadcrumbs": breadcrumbs(store, scope, "station", station_id, lang),
         "k": k,
-        "open_alerts": None,
+        "target": target,
+        "unit_q": unit_query("station", station_id),
+        "open_alerts": alerts_view.open_counts(store, scope, "station", station_id),
         "refresh_url": None,
         "twin": twin,
+        "curve_json": json_for_script(curve_chart(twin, lang)) if twin else None,
+        "trend_json": json_for_script(trend_json(trend, target, lang)),
+        "range": span,
+        "range_links": ranges.range_links(request),
+        # The telemetry capability's page, linked once it is installed.
+        "telemetry_href": f"/stations/{quote(station_id)}/telemetry"
+        if has_page(request.app, TELEMETRY_PAGE)
+        else None,
         "child_level": "building",
         "rows": labelled(rows, "building", lang),
+        "export_base": export_base(request),
     }
     return render(request, "station.html", ctx)
+
+
+TELEMETRY_PAGE = "/stations/{station_id}/telemetry"
+
+
+def has_page(app: Any, path: str) -> bool:
+    """Whether a page module registered ``path`` (capabilities are optional)."""
+    return any(getattr(r, "path", None) == path for r in app.router.routes)
+
+
+def station_twin(app: Any, net_id: Any) -> dict[str, Any] | None:
+    """The twin's state of the network station behind a registry station (None while
+    the first solve runs or without a twin), with heat per m² where the area is known."""
+    results = station_results(app, now_utc())
+    if not results or not net_id or str(net_id) not in results["stations"]:
+        return None
+    row = results["stations"][str(net_id)]
+    return {
+        **row,
+        "outdoor_temp_c": results["outdoor_temp_c"],
+        "status": results["status"],
+        "heat_w_m2": row["heat_mw"] * 1e6 / row["floor_area_m2"]
+        if row.get("heat_mw") is not None and row.get("floor_area_m2")
+        else None,
+    }
+
+
+def curve_chart(twin: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The station's secondary heating curve over the outdoor range with today's point."""
+    from nuanliu.web.twin import curve_points
+
+    return {
+        **curve_points(
+            twin.get("design_secondary_supply_c"), twin.get("design_secondary_return_c")
+        ),
+        "now": [twin["outdoor_temp_c"], twin["secondary_supply_temp_c"]],
+        "labels": {
+            "supply": translate("station.secondary_supply", lang),
+            "return": translate("station.secondary_return", lang),
+            "outdoor": translate("chart.outdoor", lang),
+            "now": translate("station.now_point", lang),
+        },
+    }
 
 
 @router.get("/households/{household_id}", response_class=HTMLResponse)
@@ -238,17 +345,23 @@ def household_page(
     except NotFound:
         return not_found_page(request, user)
     current = h["now"]
+    h["label"] = household_labels(store, lang).get(household_id, {}).get("label", household_id)
+    for sensor in h["sensors"]:
+        sensor["room_label"] = enum_label("room", sensor["room"], lang) or sensor["sensor_id"]
     sensor_ids = [x["sensor_id"] for x in h["sensors"]]
-    series = household_series(store, sensor_ids, days=3)
-    rooms = {s["sensor_id"]: s["room"] for s in h["sensors"]}
+    span = ranges.from_request(request, now_utc(), default="7d")
+    series = household_series(store, sensor_ids, since=span.start_utc())
+    rooms = {s["sensor_id"]: s["room_label"] for s in h["sensors"]}
     series_json = {
         "standard": h["standard_temp_c"],
         "series": [
             {"name": f"{rooms.get(sid) or sid}", "data": points} for sid, points in series.items()
         ],
+        "outdoor": outdoor_hourly(span.start_utc(), now_utc()),
         "labels": {
             "standard": translate("chart.standard", lang, standard=h["standard_temp_c"]),
             "temp": translate("chart.indoor_temp", lang),
+            "outdoor": translate("chart.outdoor", lang),
         },
     }
     is_resident = str(user.role) == "resident"
@@ -257,8 +370,11 @@ def household_page(
         "h": h,
         "status": current["status"],
         "temp_c": current["temp_c"],
+        "day_mean_c": current["day_mean_c"],
         "last_ts": current["last_ts"],
-        "series_json": json.dumps(series_json),
+        "series_json": json_for_script(series_json),
+        "range": span,
+        "range_links": ranges.range_links(request),
         "breadcrumbs": None
         if is_resident
         else breadcrumbs(store, scope, "household", household_id, lang),
@@ -289,3 +405,27 @@ def _stewards(store: Any, community_id: str | None) -> dict[str, str] | None:
         return " ".join(str(x) for x in parts if x and x == x)  # x == x drops NaN
 
     return {"enterprise": person("enterprise"), "government": person("government")}
+
+
+def _actions(store: Any, scope: Any, lang: str, th: Any) -> dict[str, Any]:
+    """What to look at first: worst stations and buildings, homes below standard
+    (longest first), offline sensors, open alerts — five of each, each a link. Built
+    once per snapshot (a minute) and scope, like the figures it explains."""
+
+    def build() -> dict[str, Any]:
+        target = target_of(store, scope)  # only what misses the target asks for action
+        stations = lists.worst_units(store, scope, "station", th=th, below_pct=target)
+        buildings = lists.worst_units(store, scope, "building", th=th, below_pct=target)
+        return {
+            "stations": labelled(stations, "station", lang),
+            "buildings": labelled(buildings, "building", lang),
+            "homes": lists.households(store, scope, lists.BELOW, lang, th=th, limit=5),
+            "sensors": lists.offline_sensors(store, scope, lang, th=th)[:5],
+        }
+
+    snap_at = snapshot(store, scope, th=th).at
+    key = ("actions", store_key(store), scope_key(scope), lang, th, snap_at)
+    return {
+        **SNAPSHOT_CACHE.get_or_compute(key, build),
+        "alerts": alerts_view.list_alerts(store, scope, lang, state="open", limit=5),
+    }

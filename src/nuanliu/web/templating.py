@@ -56,15 +56,12 @@ def fmt_time(value: Any) -> str:
     return value.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def rate_class(rate_pct: Any) -> str:
-    """Colour band of a compliance rate: the region targets ≥ 98 %."""
-    if _missing(rate_pct):
-        return "rate-none"
-    if rate_pct >= 98.0:
-        return "rate-good"
-    if rate_pct >= 90.0:
-        return "rate-warn"
-    return "rate-bad"
+def rate_class(rate_pct: Any, target: Any = None) -> str:
+    """Colour band of a compliance rate against its target (``monitor.standard``)."""
+    from nuanliu.monitor.standard import DEFAULT_TARGET_PCT, rate_band
+
+    goal = DEFAULT_TARGET_PCT if _missing(target) else float(target)
+    return "rate-" + rate_band(None if _missing(rate_pct) else float(rate_pct), goal)
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,14 @@
 """The network twin as the dashboard sees it: the model, the weather now, station results.
 
-The network is loaded once per application (``NUANLIU_NETWORK``: an example name or a
-path; default the Tuoketuo–Hohhot example) and compiled once; the steady state is solved
-at the current outdoor temperature (the shipped typical-year weather) and kept for ten
-minutes per half degree, so a station page costs a dictionary lookup.
+The network is loaded once per process and name (``NUANLIU_NETWORK``: an example name or
+a path; default the Tuoketuo–Hohhot example). The steady state is solved at the current
+outdoor temperature (the shipped typical-year weather) **on the heating curves**: every
+source's supply and every station's secondary supply/return follow quality regulation
+(``buildings.heating_curve``) from their design values at the design outdoor
+temperature — at −2 °C the primary runs near 88 °C, not its 130 °C design. Results are
+kept per half degree; a background thread (started with the first page) solves the
+current temperature at start-up and again whenever it changes, so a station page never
+waits and never says "no result yet" once the first solve (about a second) is done.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-from datetime import datetime
+import threading
+import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,14 @@ from nuanliu.web.cache import TTLCache
 log = logging.getLogger(__name__)
 
 DEFAULT_NETWORK = "tuoketuo-hohhot"
-SOLVE_CACHE = TTLCache(ttl_s=600.0, max_entries=16)
+SOLVE_CACHE = TTLCache(ttl_s=3600.0, max_entries=32)
+# Design point of the curves: Hohhot's design outdoor temperature (GB 50736) and the
+# primary design return the sources' supply curve assumes.
+DESIGN_OUTDOOR_C = -17.0
+PRIMARY_DESIGN_RETURN_C = 50.0
+WARM_EVERY_S = 60.0
+_NETWORKS: dict[str, Any] = {}
+_NETWORKS_LOCK = threading.Lock()
 
 
 def network_name() -> str:
@@ -34,28 +48,32 @@ def get_network(app: FastAPI) -> Any | None:
     state = app.state
     if getattr(state, "web_network_loaded", False):
         return state.web_network
-    net = None
     name = network_name()
-    try:
-        if Path(name).exists():
-            from nuanliu.network.io import read_network
+    with _NETWORKS_LOCK:  # one copy per process: every app shares it and its results
+        if name not in _NETWORKS:
+            net = None
+            try:
+                if Path(name).exists():
+                    from nuanliu.network.io import read_network
 
-            net = read_network(name)
-        else:
-            from nuanliu.network.examples import load_example
+                    net = read_network(name)
+                else:
+                    from nuanliu.network.examples import load_example
 
-            net = load_example(name)
-    except Exception as exc:  # the dashboard works without a twin
-        log.warning("network %r unavailable for the dashboard: %s", name, exc)
-    state.web_network = net
+                    net = load_example(name)
+            except Exception as exc:  # the dashboard works without a twin
+                log.warning("network %r unavailable for the dashboard: %s", name, exc)
+            _NETWORKS[name] = net
+    state.web_network = _NETWORKS[name]
     state.web_network_loaded = True
-    return net
+    return state.web_network
 
 
 def set_network(app: FastAPI, net: Any) -> None:
     """Use ``net`` as the twin (the demo passes the network it built the registry from)."""
     app.state.web_network = net
     app.state.web_network_loaded = True
+    ensure_warm(app)  # solve now, before the first visit
 
 
 def outdoor_temp_c(at: datetime) -> float:
@@ -78,15 +96,35 @@ def _weather() -> Any:
     return _WEATHER[0]
 
 
-def _compiled(app: FastAPI, net: Any) -> Any:
-    compiled = getattr(app.state, "web_compiled", None)
-    if compiled is None or getattr(app.state, "web_compiled_for", None) is not net:
-        from nuanliu.sim import compile_network
+def on_curves(net: Any, t_out: float) -> tuple[Any, dict[str, float]]:
+    """A copy of ``net`` whose stations' secondary set-points follow their heating curve
+    at ``t_out``, and each source's supply set-point on the primary curve."""
+    from nuanliu.buildings.heating_curve import HeatingCurve
 
-        compiled = compile_network(net)
-        app.state.web_compiled = compiled
-        app.state.web_compiled_for = net
-    return compiled
+    def curve(supply_c: float, return_c: float) -> HeatingCurve | None:
+        if not (math.isfinite(supply_c) and math.isfinite(return_c)) or supply_c <= return_c:
+            return None
+        if return_c <= 19.0:  # below a room: no radiator curve; keep the set-point
+            return None
+        return HeatingCurve.quality_regulation(
+            design_outdoor_c=DESIGN_OUTDOOR_C, design_supply_c=supply_c, design_return_c=return_c
+        )
+
+    out = net.copy()
+    st = out.stations
+    sup, ret = [], []
+    for s_c, r_c in zip(st["secondary_supply_temp_c"], st["secondary_return_temp_c"], strict=True):
+        c = curve(float(s_c), float(r_c))
+        sup.append(float(c.supply_temp_c(t_out)) if c else s_c)
+        ret.append(float(c.return_temp_c(t_out)) if c else r_c)
+    st["secondary_supply_temp_c"] = sup
+    st["secondary_return_temp_c"] = ret
+    sources: dict[str, float] = {}
+    for sid, s_c in zip(out.sources["source_id"], out.sources["supply_temp_c"], strict=True):
+        c = curve(float(s_c), PRIMARY_DESIGN_RETURN_C)
+        if c is not None:
+            sources[str(sid)] = float(c.supply_temp_c(t_out))
+    return out, sources
 
 
 def station_results(app: FastAPI, at: datetime, *, wait: bool = False) -> dict[str, Any] | None:
@@ -107,16 +145,23 @@ def station_results(app: FastAPI, at: datetime, *, wait: bool = False) -> dict[s
 
     def solve() -> dict[str, Any] | None:
         try:
-            from nuanliu.sim import solve_steady
+            from nuanliu.sim import compile_network, solve_steady
 
-            res = solve_steady(_compiled(app, net), outdoor_temp_c=t_out, raise_on_failure=False)
+            curved, supply = on_curves(net, t_out)
+            res = solve_steady(
+                compile_network(curved),
+                outdoor_temp_c=t_out,
+                raise_on_failure=False,
+                supply_temp_c=supply or None,
+            )
         except Exception as exc:  # show the page without the twin
             log.warning("twin solve failed at %.1f °C: %s", t_out, exc)
             return None
         return {
             "outdoor_temp_c": t_out,
+            "source_supply_c": supply,
             "status": str(getattr(res, "status", "")),
-            "stations": _station_rows(res.stations),
+            "stations": _station_rows(res.stations, net.stations),
         }
 
     key = (id(net), t_out)
@@ -133,14 +178,39 @@ def _pick(row: dict[str, Any], *names: str) -> float | None:
     return None
 
 
-def _station_rows(df: Any) -> dict[str, dict[str, Any]]:
+def curve_points(supply_c: Any, return_c: Any) -> dict[str, Any]:
+    """The quality-regulation curve of a station's design point, for a chart."""
+    from nuanliu.buildings.heating_curve import HeatingCurve
+
+    try:
+        c = HeatingCurve.quality_regulation(
+            design_outdoor_c=DESIGN_OUTDOOR_C,
+            design_supply_c=float(supply_c),
+            design_return_c=float(return_c),
+        )
+    except Exception:  # no usable design point: no curve
+        return {"supply": [], "return": []}
+    xs = [float(x) for x in range(int(DESIGN_OUTDOOR_C) - 3, 16)]
+    return {
+        "supply": [[x, round(float(c.supply_temp_c(x)), 1)] for x in xs],
+        "return": [[x, round(float(c.return_temp_c(x)), 1)] for x in xs],
+    }
+
+
+def _station_rows(df: Any, design: Any = None) -> dict[str, dict[str, Any]]:
     """Per station: primary in/out temperatures and flow, secondary temperatures and
-    flow, heat transferred (columns of ``SteadyResult.stations``)."""
+    flow, heat transferred (columns of ``SteadyResult.stations``), and the network's
+    design secondary temperatures and heated area (``design``: its stations table)."""
     out: dict[str, dict[str, Any]] = {}
     frame = df.reset_index() if "station_id" not in df.columns else df
+    info = {} if design is None else design.set_index("station_id").to_dict("index")
     for row in frame.to_dict("records"):
         heat_w = _pick(row, "heat_w")
+        d = info.get(row["station_id"], {})
         out[str(row["station_id"])] = {
+            "design_secondary_supply_c": _pick(d, "secondary_supply_temp_c"),
+            "design_secondary_return_c": _pick(d, "secondary_return_temp_c"),
+            "floor_area_m2": _pick(d, "floor_area_m2"),
             "primary_supply_temp_c": _pick(row, "temp_in_c"),
             "primary_return_temp_c": _pick(row, "temp_out_c"),
             "secondary_supply_temp_c": _pick(row, "secondary_supply_temp_c"),
@@ -150,3 +220,28 @@ def _station_rows(df: Any) -> dict[str, dict[str, Any]]:
             "heat_mw": heat_w / 1e6 if heat_w is not None else None,
         }
     return out
+
+
+def ensure_warm(app: FastAPI) -> None:
+    """Start (once per application) the thread that keeps the twin solved at the current
+    outdoor temperature: now, and again whenever the half-degree bucket changes."""
+    if getattr(app.state, "twin_warmer", None) is not None:
+        return
+    ref = weakref.ref(app)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            target = ref()
+            if target is None:  # the application is gone
+                return
+            try:
+                station_results(target, datetime.now(UTC), wait=True)
+            except Exception:  # keep trying; the page shows the twin as unavailable
+                log.exception("twin warm-up failed")
+            del target
+            stop.wait(WARM_EVERY_S)
+
+    thread = threading.Thread(target=run, name="twin-warmer", daemon=True)
+    app.state.twin_warmer = (thread, stop)
+    thread.start()
