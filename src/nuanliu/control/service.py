@@ -84,9 +84,8 @@ def station_forecasts(
         )
         s = prepare(pd.concat([part, future], ignore_index=True))[sid]
         origin_day = idx[0].tz_convert(model.tz).normalize()
-        days = ((idx.tz_convert(model.tz).normalize() - origin_day).days + 1).clip(
-            1, max(model.days_ahead)
-        )
+        days_since = np.asarray((idx.tz_convert(model.tz).normalize() - origin_day).days)
+        days = np.clip(days_since + 1, 1, max(model.days_ahead))
         vals = np.full(len(idx), np.nan)
         for k in sorted(set(days)):
             band = k if k in model.days_ahead else max(b for b in model.days_ahead if b <= k)
