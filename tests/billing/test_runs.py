@@ -37,10 +37,15 @@ def _seed(store) -> None:
 
 def test_settlement_is_idempotent_and_byte_identical(store) -> None:
     _seed(store)
-    first = run_billing(store, season="2026-2027", kind="settlement", issued_on=date(2027, 5, 1))
-    out1 = run_output(store, "2026-2027", "settlement")
-    second = run_billing(store, season="2026-2027", kind="settlement", issued_on=date(2027, 5, 2))
-    out2 = run_output(store, "2026-2027", "settlement")
+    with override("compensation", None):  # as before the hotline is installed
+        first = run_billing(
+            store, season="2026-2027", kind="settlement", issued_on=date(2027, 5, 1)
+        )
+        out1 = run_output(store, "2026-2027", "settlement")
+        second = run_billing(
+            store, season="2026-2027", kind="settlement", issued_on=date(2027, 5, 2)
+        )
+        out2 = run_output(store, "2026-2027", "settlement")
     assert (first.bills_new, second.bills_new, second.bills_unchanged) == (8, 0, 8)
     assert out1 == out2 and first.output_sha256 == second.output_sha256
     assert first.compensation == "not connected"

@@ -12,21 +12,24 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]+)"', re.I)
+HREF = re.compile(r'<a\b([^>]*)\bhref="([^"#]+)"([^>]*)>', re.I)
 # Not pages: sign-out, assets, the JSON API, files to download, metrics.
 SKIP_PREFIXES = ("/auth/", "/static/", "/api/", "/metrics", "/docs", "/openapi", "/redoc")
-SKIP_PARAMS = {"lang", "format"}
+SKIP_PARAMS = {"lang", "format", "fmt"}
+FILE_SUFFIXES = (".json", ".csv", ".xlsx", ".pdf", ".geojson", ".zip")
 PER_SHAPE = 2
 
 
 def page_links(html: str) -> list[str]:
     out = []
-    for raw in HREF.findall(html):
+    for before, raw, after in HREF.findall(html):
+        if re.search(r"\bdownload\b", before + after, re.I):
+            continue  # a file, not a page
         url = raw.replace("&amp;", "&")
         if not url.startswith("/") or url.startswith("//"):
             continue
         parts = urlsplit(url)
-        if parts.path.startswith(SKIP_PREFIXES) or parts.path.endswith((".json", ".csv", ".xlsx")):
+        if parts.path.startswith(SKIP_PREFIXES) or parts.path.endswith(FILE_SUFFIXES):
             continue
         params = parse_qsl(parts.query)
         if any(k in SKIP_PARAMS for k, _ in params):

@@ -143,7 +143,10 @@ def test_resident_sees_only_their_household(page, site) -> None:  # type: ignore
     log_in(page, base, "resident")
     assert re.search(r"/households/HEA110$", page.url)
     page.wait_for_selector("#series-chart[data-rendered]")
-    assert page.locator("nav.mainnav a").count() == 2  # my home, alerts
+    nav = page.locator("nav.mainnav a")
+    # my home, alerts, my complaints, my bill — nothing of the staff's
+    assert nav.count() == 4
+    assert "/drill" not in " ".join(nav.nth(i).get_attribute("href") for i in range(4))
     shot(page, "resident-household")
     page.goto(base + "/households/HEA111")
     assert "未找到" in page.inner_text("h1")

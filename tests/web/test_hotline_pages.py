@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from nuanliu.api.accounts import create_user
 from nuanliu.hotline.tickets import Actor, NewTicket, create_ticket
 
+from .conftest import login as web_login
 from .conftest import make_client
 from .world import PASSWORD, World, build_world
 
@@ -36,11 +37,7 @@ def hw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def login(world: World, username: str) -> tuple[TestClient, str]:
-    client = make_client(world)
-    resp = client.post(
-        "/auth/login", data={"username": username, "password": PASSWORD, "next": "/"}
-    )
-    assert resp.status_code in (302, 303), resp.text
+    client = web_login(make_client(world), username)
     page = client.get(
         "/hotline/mine" if username == "resident" else "/hotline", follow_redirects=True
     )

@@ -264,3 +264,11 @@
   document.addEventListener("DOMContentLoaded", initAll);
   document.addEventListener("htmx:afterSwap", initAll);
 })();
+
+// A <select data-autosubmit> submits its form when changed (no inline handlers: strict CSP).
+document.addEventListener("change", (event) => {
+  const el = event.target;
+  if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit") && el.form) {
+    el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+  }
+});
