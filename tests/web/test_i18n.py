@@ -18,6 +18,15 @@ PY_FILES = sorted(WEB.parent.rglob("*.py"))
 
 # Keys built at run time from a known set of values: prefix -> values.
 DYNAMIC = {
+    "admin.import.kind.": [
+        "regions",
+        "enterprises",
+        "stations",
+        "communities",
+        "buildings",
+        "households",
+        "sensors",
+    ],
     "room.": ["living_room", "master_bedroom", "second_bedroom", "bedroom", "kitchen", "study"],
     "col.": ["region", "city", "enterprise", "station", "building", "household"],
     "level.": ["region", "city", "enterprise", "station", "building", "household"],

@@ -21,7 +21,7 @@ from .world import World
 ROLES = ("regulator", "admin_a", "operator_a", "steward_a", "resident")
 # Units, file formats and symbols written the same way in Chinese text.
 ALLOWED = {"CSV", "Excel", "C", "kg", "s", "MW", "kW", "kWh", "GJ", "m", "h", "d", "Pa", "kPa",
-           "bar", "ECharts", "PDF", "XLSX"}  # fmt: skip
+           "bar", "ECharts", "PDF", "XLSX", "GeoJSON", "UTC"}  # fmt: skip
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
 

@@ -157,7 +157,7 @@ def temperature_svg(
     first, last = points[0][0].isoformat(), points[-1][0].isoformat()
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="indoor temperature">'
+        f'width="100%" role="img" aria-label="室内温度">'
         f'<line x1="{x0}" x2="{x1}" y1="{ys}" y2="{ys}" stroke="#c0392b" '
         f'stroke-dasharray="4 3"/>'
         f'<polyline fill="none" stroke="#1f6fb2" stroke-width="1.5" points="{line}"/>'

@@ -29,7 +29,7 @@ from nuanliu.reports.scopes import (
     default_scope,
 )
 from nuanliu.web.auth import PageUser
-from nuanliu.web.context import base_context
+from nuanliu.web.context import base_context, label
 from nuanliu.web.export import download
 from nuanliu.web.i18n import choose_lang
 from nuanliu.web.pages import login_redirect
@@ -303,6 +303,7 @@ def order_page(request: Request, order_id: str, user: PageUser, store: StoreDep)
         "events": od.order_events(store, order_id),
         "actions": od.allowed_actions(o, user),
         "names": _enterprise_names(store, lang),
+        "handler_name": label(store, "region", o.handler_region_id, lang),
         "licence": lc.licence_states(
             store, [o.enterprise_id], datetime.now(UTC).astimezone(LOCAL).date()
         ),
@@ -411,7 +412,7 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
         "names": _enterprise_names(store, lang),
         "licence": lc.licence_states(store, mine, today),
         "scorecards": list_scorecards(store),
-        "regions": list(user.scope_ids),
+        "regions": [(r, label(store, "region", r, lang)) for r in user.scope_ids],
         "enterprises": mine,
         "today": today.isoformat(),
         "month_start": today.replace(day=1).isoformat(),
