@@ -31,7 +31,9 @@ from .conftest import SENSORS, register_sensors
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
-READINGS = 100_000
+# Enough per part (200 messages, 4 commits) that a kill right after the first commit
+# lands mid-part however fast the worker ingests.
+READINGS = 200_000
 PER_MESSAGE = 250  # a gateway's batch
 KILLS = 3
 BASE_MS = int((datetime.now(UTC) - timedelta(days=3)).timestamp()) * 1000
@@ -171,7 +173,7 @@ def test_kill_9_while_ingesting_loses_and_duplicates_nothing(
             deadline = time.monotonic() + 30
             while worker.last_stats()[0] == 0 and time.monotonic() < deadline:
                 time.sleep(0.02)  # let this process commit something before it dies
-            time.sleep(rng.uniform(0.0, 0.1))
+            time.sleep(rng.uniform(0.0, 0.03))
             killed_mid_part += worker.last_stats()[0] < chunk
             worker.kill()
             worker.start()
