@@ -174,23 +174,7 @@ class Validator:
                 f"{_fmt_num(lim.humidity_min_pct)}…{_fmt_num(lim.humidity_max_pct)} %"
             ),
         )
-        now = self.clock()
-        latest = now + lim.future_tolerance
-        ts_us = ts.cast(pa.int64())
-        tsv = ts_us.to_numpy(zero_copy_only=False)
-        tol = _fmt_delta(lim.future_tolerance)
-        flag(
-            pc.greater(ts, pa.scalar(latest, TS_TYPE)),
-            lambda i: (
-                f"ts {fmt_us(int(tsv[i]))} is "
-                f"{_fmt_delta(timedelta(microseconds=int(tsv[i]) - _us(now)))}"
-                f" in the future (tolerance {tol})"
-            ),
-        )
-        flag(
-            pc.less(ts, pa.scalar(lim.earliest, TS_TYPE)),
-            lambda i: f"ts {fmt_us(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
-        )
+        flag_ts_window(flag, ts, lim, self.clock())
         if self.known is not None:
             known = self.known.mask(sensor_id)
             if not known.all():  # an empty id is refused as empty, not also as unknown
@@ -198,24 +182,58 @@ class Validator:
             flag(~known, lambda i: f"unknown sensor {_printable(sensor_id[i].as_py())}")
 
         if per_row:
-            bad = np.zeros(n, dtype=bool)
-            bad[list(per_row)] = True
-            for i in sorted(per_row):
-                rejected.append(
-                    Rejection(
-                        source=batch.source_of(i),
-                        reason="; ".join(per_row[i]),
-                        raw=batch.raw_of(i),
-                        sensor_id=_text_or_none(cols["sensor_id"], i),
-                        ts_text=_text_or_none(cols["ts"], i),
-                    )
-                )
-            keep = pa.array(~bad)
+            rejected += row_rejections(batch, per_row, "sensor_id")
+            keep = keep_mask(n, per_row)
             sensor_id, ts, temp_c, humidity_pct = (
                 pc.filter(a, keep) for a in (sensor_id, ts, temp_c, humidity_pct)
             )
         valid = pa.Table.from_arrays([sensor_id, ts, temp_c, humidity_pct], schema=READINGS_SCHEMA)
         return ValidationResult(valid, rejected)
+
+
+def flag_ts_window(
+    flag: Callable[[pa.Array, Callable[[int], str]], None],
+    ts: pa.Array,
+    lim: Limits,
+    now: datetime,
+) -> None:
+    """Refuse times beyond ``now`` + the tolerance, and before ``lim.earliest``."""
+    tsv = ts.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    tol = _fmt_delta(lim.future_tolerance)
+    flag(
+        pc.greater(ts, pa.scalar(now + lim.future_tolerance, TS_TYPE)),
+        lambda i: (
+            f"ts {fmt_us(int(tsv[i]))} is "
+            f"{_fmt_delta(timedelta(microseconds=int(tsv[i]) - _us(now)))}"
+            f" in the future (tolerance {tol})"
+        ),
+    )
+    flag(
+        pc.less(ts, pa.scalar(lim.earliest, TS_TYPE)),
+        lambda i: f"ts {fmt_us(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
+    )
+
+
+def row_rejections(batch: RawBatch, per_row: dict[int, list[str]], id_col: str) -> list[Rejection]:
+    """One rejection per refused row, its reasons joined, with where it came from."""
+    cols = batch.columns
+    return [
+        Rejection(
+            source=batch.source_of(i),
+            reason="; ".join(per_row[i]),
+            raw=batch.raw_of(i),
+            sensor_id=_text_or_none(cols[id_col], i),
+            ts_text=_text_or_none(cols["ts"], i),
+        )
+        for i in sorted(per_row)
+    ]
+
+
+def keep_mask(n: int, per_row: dict[int, list[str]]) -> pa.Array:
+    """True for the rows with no reason against them."""
+    bad = np.zeros(n, dtype=bool)
+    bad[list(per_row)] = True
+    return pa.array(~bad)
 
 
 def _us(t: datetime) -> int:

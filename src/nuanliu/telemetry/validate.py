@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -18,8 +18,15 @@ import pyarrow.compute as pc
 
 from nuanliu.ingest.coerce import TS_TYPE, coerce_float, coerce_string, coerce_ts
 from nuanliu.ingest.model import RawBatch, Rejection
-from nuanliu.ingest.timestamps import fmt_us
-from nuanliu.ingest.validate import Limits, ValidationResult, _fmt_delta, _printable, _text_or_none
+from nuanliu.ingest.validate import (
+    Limits,
+    ValidationResult,
+    _printable,
+    _text_or_none,
+    flag_ts_window,
+    keep_mask,
+    row_rejections,
+)
 from nuanliu.telemetry.points import POINTS, SITE_KINDS
 
 FIELDS: tuple[str, ...] = ("site_id", "ts", "point", "value")
@@ -153,23 +160,7 @@ class TelemetryValidator:
                 f"{_fmt(_MIN[jj[i]])}…{_fmt(_MAX[jj[i]])} {POINTS[jj[i]].unit}"
             ),
         )
-        now = self.clock()
-        latest = now + lim.future_tolerance
-        tsv = ts.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        tol = _fmt_delta(lim.future_tolerance)
-        now_us = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-        flag(
-            pc.greater(ts, pa.scalar(latest, TS_TYPE)),
-            lambda i: (
-                f"ts {fmt_us(int(tsv[i]))} is "
-                f"{_fmt_delta(timedelta(microseconds=int(tsv[i]) - now_us))}"
-                f" in the future (tolerance {tol})"
-            ),
-        )
-        flag(
-            pc.less(ts, pa.scalar(lim.earliest, TS_TYPE)),
-            lambda i: f"ts {fmt_us(int(tsv[i]))} is before {lim.earliest.date().isoformat()}",
-        )
+        flag_ts_window(flag, ts, lim, self.clock())
         if self.known is not None:
             kind = self.known.kinds(site_id)
             nonempty = pc.fill_null(pc.not_equal(site_id, ""), False).to_numpy(False)
@@ -187,19 +178,8 @@ class TelemetryValidator:
             )
 
         if per_row:
-            bad = np.zeros(n, dtype=bool)
-            bad[list(per_row)] = True
-            for i in sorted(per_row):
-                rejected.append(
-                    Rejection(
-                        source=batch.source_of(i),
-                        reason="; ".join(per_row[i]),
-                        raw=batch.raw_of(i),
-                        sensor_id=_text_or_none(cols["site_id"], i),
-                        ts_text=_text_or_none(cols["ts"], i),
-                    )
-                )
-            keep = pa.array(~bad)
+            rejected += row_rejections(batch, per_row, "site_id")
+            keep = keep_mask(n, per_row)
             site_id, point, ts, value = (pc.filter(a, keep) for a in (site_id, point, ts, value))
         valid = pa.Table.from_arrays([site_id, point, ts, value], schema=TELEMETRY_SCHEMA)
         return ValidationResult(valid, rejected)
