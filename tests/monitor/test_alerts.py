@@ -194,3 +194,23 @@ def test_rules_are_validated(store: Any) -> None:
         save_rule(store, AlertRule("x", "compliance_below", 0.95, timedelta(hours=24)))
     with pytest.raises(InvalidInput):
         save_rule(store, AlertRule("x", "household_temp_below", None, timedelta(hours=6)))
+
+
+def test_a_cold_home_raises_one_alert_not_two(store: Any, city: City) -> None:
+    for rule in default_rules():
+        save_rule(store, rule)
+    evaluate_alerts(store, END, deliver=False)
+    open_ = list_alerts(store, EVERYTHING)
+    by_home = open_[open_["subject_kind"] == "household"].groupby("subject_id")["rule_id"]
+    rules = {h: sorted(r) for h, r in by_home}
+    # 15 and 14 °C homes: the critical cold alert only; 17 °C (standard 18) and 19.5 °C
+    # (standard 20) homes: below their standard although never cold.
+    assert rules == {
+        "B2-H3": ["cold-16c-6h"],
+        "B4-H5": ["cold-16c-6h"],
+        "B1-H4": ["below-standard-24h"],
+        "B4-H2": ["below-standard-24h"],
+    }
+    # Evaluating only the below-standard rule still leaves the cold homes to their rule.
+    report = evaluate_alerts(store, END, deliver=False, metrics=("household_below_standard",))
+    assert report.raised == [] and report.cleared == []

@@ -8,7 +8,8 @@ A rule watches one metric over a duration, optionally within one unit:
 - ``household_below_standard``: the household's mean over the last ``duration`` (hourly
   means, at least half of the hours reported) below its own standard minus
   ``threshold`` °C (0 by default) — e.g. below 18 °C over 24 h: the home that is not
-  compliant although it is never "cold";
+  compliant although it is never "cold" (a household violating an enabled
+  ``household_temp_below`` rule is left out, so a cold home raises one alert);
 - ``sensor_offline``: no reading for ``duration`` — e.g. 2 h;
 - ``compliance_below``: per unit of ``subject_level`` the share of reporting households
   whose mean over the last ``duration`` is at or above their standard is below
@@ -429,6 +430,7 @@ def evaluate_alerts(
     if metrics is not None:
         rules = [r for r in rules if r.metric in metrics]
     found = {r.rule_id: violations(store, r, at) for r in rules}
+    _drop_cold_from_below_standard(store, rules, found, at)
     report = EvaluationReport()
     with store.write() as w:
         default_url = w.scalar("SELECT value FROM mon_settings WHERE key = 'webhook_url'")
@@ -502,6 +504,31 @@ def evaluate_alerts(
 
         report.deliveries = deliver_pending(store, **delivery)
     return report
+
+
+def _drop_cold_from_below_standard(
+    store: Any, rules: list[AlertRule], found: dict[str, pd.DataFrame], at: datetime
+) -> None:
+    """A cold home raises one alert: households that violate an enabled
+    ``household_temp_below`` rule are left out of ``household_below_standard`` (that rule
+    is for the home that is not compliant although it is never cold)."""
+    below = [r for r in rules if r.metric == "household_below_standard"]
+    if not below:
+        return
+    cold_rules = [
+        r for r in list_rules(store, enabled_only=True) if r.metric == "household_temp_below"
+    ]
+    cold: set[str] = set()
+    for r in cold_rules:
+        viol = found.get(r.rule_id)
+        if viol is None:
+            viol = violations(store, r, at)
+        cold.update(viol["subject_id"].astype(str))
+    if not cold:
+        return
+    for r in below:
+        viol = found[r.rule_id]
+        found[r.rule_id] = viol[~viol["subject_id"].astype(str).isin(cold)]
 
 
 def _alert_row(q: Any, alert_id: int) -> dict[str, Any]:
