@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
+from loadgen import Samples, browse, free_port, stop_users, wait_healthy, warm_up
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "hotline.md"
@@ -180,24 +179,6 @@ def serve(url: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Samples:
-    latency_ms: dict[str, list[float]] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    error_samples: list[str] = field(default_factory=list)
-
-    def add(self, page: str, ms: float, ok: bool) -> None:
-        self.latency_ms.setdefault(page, []).append(ms)
-        if not ok:
-            self.errors[page] = self.errors.get(page, 0) + 1
-
-
 def pages(rng: random.Random) -> tuple[str, str]:
     return rng.choice(
         [
@@ -210,57 +191,28 @@ def pages(rng: random.Random) -> tuple[str, str]:
     )
 
 
-async def user_loop(
-    base: str, username: str, seed: int, until: float, samples: Samples, logins: asyncio.Semaphore
-) -> None:
-    rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=60.0) as client:
-        async with logins:
-            r = await client.post("/auth/login", data={"username": username, "password": PASSWORD})
-        if r.status_code != 303:
-            raise RuntimeError(f"login of {username} failed: {r.status_code}")
-        await asyncio.sleep(rng.uniform(0, 4))
-        while time.monotonic() < until:
-            page, url = pages(rng)
-            t0 = time.perf_counter()
-            try:
-                resp = await client.get(url)
-                ok = resp.status_code == 200
-                if not ok and len(samples.error_samples) < 5:
-                    samples.error_samples.append(f"{url}: HTTP {resp.status_code}")
-            except httpx.HTTPError as exc:
-                ok = False
-                if len(samples.error_samples) < 5:
-                    samples.error_samples.append(f"{url}: {exc!r}")
-            samples.add(page, (time.perf_counter() - t0) * 1000.0, ok)
-            await asyncio.sleep(rng.uniform(1.0, 4.0))
-
-
 async def load(base: str, setup: Setup, users: int, seconds: float) -> Samples:
     samples = Samples()
-    start = time.monotonic()
-    until = start + seconds + 120.0
+    until = time.monotonic() + seconds + 120.0
     logins = asyncio.Semaphore(2)
     tasks = [
         asyncio.create_task(
-            user_loop(base, setup.users[i % len(setup.users)], i, until, samples, logins)
+            browse(
+                base,
+                (setup.users[i % len(setup.users)], PASSWORD),
+                pages,
+                i,
+                until,
+                samples,
+                (1.0, 4.0),
+                logins,
+            )  # fmt: skip
         )
         for i in range(users)
     ]
-    while time.monotonic() < start + 120.0 and all(not t.done() for t in tasks):
-        if sum(len(v) for v in samples.latency_ms.values()) >= 3 * users:
-            break
-        await asyncio.sleep(0.5)
-    print(f"warm-up: {time.monotonic() - start:.0f} s (logins and first visits)")
-    samples.latency_ms.clear()
-    samples.errors.clear()
+    await warm_up(tasks, samples, visits=3 * users, max_s=120.0)
     await asyncio.sleep(seconds)
-    failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
-    if failed:
-        print(f"{len(failed)} user(s) failed, first: {failed[0]!r}")
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await stop_users(tasks)
     return samples
 
 
@@ -339,16 +291,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.3)
+            wait_healthy(base, server, 90.0)
             samples = asyncio.run(load(base, setup, args.users, seconds))
         finally:
             server.terminate()

@@ -17,18 +17,19 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+from loadgen import Samples, browse, free_port, log_in, stop_users, wait_healthy, warm_up
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "web.md"
@@ -173,26 +174,12 @@ def serve(db_path: str, port: int, inprocess_rate: int, stats_path: str) -> None
                 timeout_keep_alive=30)  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
-class Samples:
-    latency_ms: dict[str, list[float]] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    error_samples: list[str] = field(default_factory=list)
+class WebSamples(Samples):
     alone_ms: dict[str, list[float]] = field(default_factory=dict)
     ingested: int = 0
     ingest_ms: list[float] = field(default_factory=list)
     ingest_errors: int = 0
-
-    def add(self, page: str, ms: float, ok: bool) -> None:
-        self.latency_ms.setdefault(page, []).append(ms)
-        if not ok:
-            self.errors[page] = self.errors.get(page, 0) + 1
 
 
 def pages_for(setup: Setup, enterprise: str | None, rng: random.Random) -> tuple[str, str]:
@@ -221,35 +208,8 @@ def pages_for(setup: Setup, enterprise: str | None, rng: random.Random) -> tuple
 SEARCH_TERMS = ["2单元", "301室", "3号楼", "中山路", "花园", "_"]
 
 
-async def user_loop(
-    base: str, setup: Setup, who: tuple[str, str | None], seed: int, until: float,
-    samples: Samples, think_s: tuple[float, float], logins: asyncio.Semaphore,
-) -> None:  # fmt: skip
-    rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=60.0) as client:
-        async with logins:  # people arrive over time; argon2 makes each login cost ~0.1 s
-            r = await client.post("/auth/login", data={"username": who[0], "password": PASSWORD})
-        if r.status_code != 303:
-            raise RuntimeError(f"login of {who[0]} failed: {r.status_code} {r.text[:200]}")
-        await asyncio.sleep(rng.uniform(0, think_s[1]))
-        while time.monotonic() < until:
-            page, url = pages_for(setup, who[1], rng)
-            t0 = time.perf_counter()
-            try:
-                resp = await client.get(url)
-                ok = resp.status_code == 200
-                if not ok and len(samples.error_samples) < 5:
-                    samples.error_samples.append(f"{url}: HTTP {resp.status_code}")
-            except httpx.HTTPError as exc:
-                ok = False
-                if len(samples.error_samples) < 5:
-                    samples.error_samples.append(f"{url}: {exc!r}")
-            samples.add(page, (time.perf_counter() - t0) * 1000.0, ok)
-            await asyncio.sleep(rng.uniform(*think_s))
-
-
 async def ingest_loop(
-    base: str, setup: Setup, rate_per_s: int, until: float, samples: Samples
+    base: str, setup: Setup, rate_per_s: int, until: float, samples: WebSamples
 ) -> None:
     """Post a JSON batch every 0.5 s (rate/2 readings), round-robin over the enterprises'
     gateways (a gateway forwards its sensors' readings in batches); up to 16 in flight."""
@@ -297,13 +257,13 @@ async def ingest_loop(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def alone(base: str, setup: Setup, samples: Samples, per_page: int = 10) -> None:
+async def alone(base: str, setup: Setup, samples: WebSamples, per_page: int = 10) -> None:
     """Each page requested by one user with nothing else running (after one warm visit):
     the cost of the code path itself, to compare with the latency under load."""
     rng = random.Random(7)
     async with httpx.AsyncClient(base_url=base, timeout=60.0) as client:
         who = setup.users[0][0]
-        await client.post("/auth/login", data={"username": who, "password": PASSWORD})
+        await log_in(client, who, PASSWORD)
         seen: set[str] = set()
         for _ in range(per_page * 30):
             page, url = pages_for(setup, None, rng)
@@ -331,29 +291,28 @@ def _inprocess_stats(setup: Setup) -> dict[str, Any]:
     return {"stored": 0, "batch_ms": []}
 
 
-async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -> Samples:
-    samples = Samples()
+async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -> WebSamples:
+    samples = WebSamples()
     await alone(base, setup, samples)
-    start = time.monotonic()
     # Log in first (argon2 is slow on purpose), then measure a fixed window.
-    until = start + seconds + 120.0
-    who = [setup.users[i % len(setup.users)] for i in range(users)]
+    until = time.monotonic() + seconds + 120.0
     logins = asyncio.Semaphore(2)
     tasks = [
-        asyncio.create_task(user_loop(base, setup, w, i, until, samples, (1.0, 4.0), logins))
-        for i, w in enumerate(who)
+        asyncio.create_task(
+            browse(
+                base,
+                (setup.users[i % len(setup.users)][0], PASSWORD),
+                partial(pages_for, setup, setup.users[i % len(setup.users)][1]),
+                i,
+                until,
+                samples,
+                (1.0, 4.0),
+                logins,
+            )  # fmt: skip
+        )
+        for i in range(users)
     ]
-    await asyncio.sleep(0)
-    # Warm-up: every user logged in and through a few pages (first visits fill caches).
-    while time.monotonic() < start + 120.0 and all(not t.done() for t in tasks):
-        if sum(len(v) for v in samples.latency_ms.values()) >= 4 * users:
-            break
-        await asyncio.sleep(0.5)
-    logged_in = sum(len(v) for v in samples.latency_ms.values())
-    took = time.monotonic() - start
-    print(f"warm-up: {logged_in} requests in {took:.0f} s (logins and first visits)")
-    samples.latency_ms.clear()
-    samples.errors.clear()
+    await warm_up(tasks, samples, visits=4 * users, max_s=120.0)
     t0 = time.monotonic()
     if setup.ingest == "http":
         ingest = asyncio.create_task(ingest_loop(base, setup, rate, t0 + seconds, samples))
@@ -366,18 +325,13 @@ async def load(base: str, setup: Setup, users: int, seconds: float, rate: int) -
         after = _inprocess_stats(setup)
         samples.ingested = after["stored"] - before["stored"]
         samples.ingest_ms = after["batch_ms"][len(before["batch_ms"]) :]
-    failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
-    if failed:
-        print(f"{len(failed)} user(s) failed, first: {failed[0]!r}")
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(ingest, *tasks, return_exceptions=True)
+    await stop_users(tasks, ingest)
     samples.elapsed_s = time.monotonic() - t0  # type: ignore[attr-defined]
     samples.load_avg = os.getloadavg()[0]  # type: ignore[attr-defined]
     return samples
 
 
-def table(samples: Samples, setup: Setup, users: int, seconds: float, rate: int) -> str:
+def table(samples: WebSamples, setup: Setup, users: int, seconds: float, rate: int) -> str:
     lines = [
         f"Dashboard under load: {users} users (think time 1–4 s) for {seconds:.0f} s, "
         f"ingest target {rate:,} readings/s "
@@ -468,16 +422,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.3)
+            wait_healthy(base, server, 60.0)
             samples = asyncio.run(load(base, setup, args.users, seconds, args.rate))
         finally:
             server.terminate()

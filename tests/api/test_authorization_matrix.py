@@ -75,12 +75,16 @@ GET    @/simulation/networks/jiexiu/steady         -          401  ok  ok   ok  
 """
 
 
-def _parse(table: str) -> list[tuple[str, str, str | None, list[int]]]:
+def _parse(
+    table: str, api: str = "/api/v1", personas: list[str] | None = None
+) -> list[tuple[str, str, str | None, list[int]]]:
+    """Rows of a matrix table: method, path ("@" = ``api``), body name, expected codes
+    (one per persona)."""
     rows = []
     for line in table.strip().splitlines()[1:]:
         method, path, body, *codes = line.split()
-        path = path.replace("@", "/api/v1", 1) if path.startswith("@") else path
-        assert len(codes) == len(PERSONAS), line
+        path = path.replace("@", api, 1) if path.startswith("@") else path
+        assert len(codes) == len(personas or PERSONAS), line
         expect = [OK if c == "ok" else int(c) for c in codes]
         rows.append((method, path, None if body == "-" else body, expect))
     return rows

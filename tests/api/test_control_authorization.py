@@ -16,18 +16,7 @@ from fastapi.testclient import TestClient
 
 from nuanliu.control import store as cstore
 from tests.api.conftest import World
-
-PERSONAS = [
-    "anonymous",
-    "regulator",
-    "admin_a",
-    "operator_a",
-    "operator_b",
-    "steward_a",
-    "resident_a",
-    "gateway_a",
-]
-OK = 200
+from tests.api.test_authorization_matrix import OK, PERSONAS, _parse
 
 MATRIX_TABLE = """
 method path                                          body    anon reg admA opA opB stwA resA gwA
@@ -44,22 +33,6 @@ GET    @/control/forecasts/{station_a}               -       401  ok  ok   ok  4
 GET    @/control/forecasts/{station_b}               -       401  404 404  404 ok  403  403  403
 GET    @/control/balance                             -       401  ok  ok   ok  ok  403  403  403
 """
-
-
-def _rows() -> list[tuple[str, str, str | None, list[int]]]:
-    out = []
-    for line in MATRIX_TABLE.strip().splitlines()[1:]:
-        method, path, body, *codes = line.split()
-        assert len(codes) == len(PERSONAS), line
-        out.append(
-            (
-                method,
-                path.replace("@", "/api/v1", 1),
-                None if body == "-" else body,
-                [OK if c == "ok" else int(c) for c in codes],
-            )
-        )
-    return out
 
 
 def _schedule(world: World, enterprise: str | None, status: str = "proposed") -> str:
@@ -117,7 +90,7 @@ def test_every_control_route_is_in_the_matrix(world: World) -> None:
             .replace("{shadow}", "{schedule_id}")
             .replace("{station_a}", "{site_id}"),
         )
-        for m, p, _, _ in _rows()
+        for m, p, _, _ in _parse(MATRIX_TABLE)
     }
     assert ours <= covered
 
@@ -128,7 +101,7 @@ def test_control_authorization_matrix(world: World) -> None:
     ids["sched_b"] = _schedule(world, ids["enterprise_b"])
     ids["shadow"] = _schedule(world, None, status="shadow")
     failures = []
-    for method, path, body, expected in _rows():
+    for method, path, body, expected in _parse(MATRIX_TABLE):
         for persona, want in zip(PERSONAS, expected, strict=True):
             fresh = {
                 "new_a": _schedule(world, ids["enterprise_a"]),

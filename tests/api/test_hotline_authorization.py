@@ -20,6 +20,7 @@ from nuanliu.api.accounts import create_user
 from nuanliu.api.sessions import create_token
 from nuanliu.hotline.tickets import Actor, NewTicket, apply_action, create_ticket
 from tests.api.conftest import CHEAP_HASH, World
+from tests.api.test_authorization_matrix import _parse
 
 PERSONAS = [
     "anonymous",
@@ -97,24 +98,7 @@ ACTION_BODY: dict[str, dict[str, Any]] = {
 }
 
 
-def _parse(table: str) -> list[tuple[str, str, str | None, list[int]]]:
-    rows = []
-    for line in table.strip().splitlines()[1:]:
-        method, path, setup, *codes = line.split()
-        path = path.replace("@", "/api/v1/hotline", 1)
-        assert len(codes) == len(PERSONAS), line
-        rows.append(
-            (
-                method,
-                path,
-                None if setup == "-" else setup,
-                [OK if c == "ok" else int(c) for c in codes],
-            )
-        )
-    return rows
-
-
-MATRIX = _parse(MATRIX_TABLE)
+MATRIX = _parse(MATRIX_TABLE, api="/api/v1/hotline", personas=PERSONAS)
 
 
 def _ticket(world: World, household: str, state: str = "new") -> str:

@@ -16,19 +16,7 @@ from fastapi.testclient import TestClient
 
 from nuanliu.telemetry.store import Site, save_sites
 from tests.api.conftest import World
-from tests.api.test_authorization_matrix import _app_routes, _match
-
-PERSONAS = [
-    "anonymous",
-    "regulator",
-    "admin_a",
-    "operator_a",
-    "operator_b",
-    "steward_a",
-    "resident_a",
-    "gateway_a",
-]
-OK = 200
+from tests.api.test_authorization_matrix import OK, PERSONAS, _app_routes, _match, _parse
 
 MATRIX_TABLE = """
 method path                                   body   anon reg admA opA opB stwA resA gwA
@@ -54,23 +42,6 @@ GET    /stations/TA/telemetry                 -      303  ok  ok   ok  404 403  
 GET    /stations/TB/telemetry                 -      303  404 404  404 ok  403  403  403
 GET    /sources/TS                            -      303  ok  ok   ok  ok  403  403  403
 """
-
-
-def _parse(table: str) -> list[tuple[str, str, str | None, list[int]]]:
-    rows = []
-    for line in table.strip().splitlines()[1:]:
-        method, path, body, *codes = line.split()
-        path = path.replace("@", "/api/v1", 1) if path.startswith("@") else path
-        assert len(codes) == len(PERSONAS), line
-        rows.append(
-            (
-                method,
-                path,
-                None if body == "-" else body,
-                [OK if c == "ok" else int(c) for c in codes],
-            )
-        )
-    return rows
 
 
 MATRIX = _parse(MATRIX_TABLE)

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from .browser import chromium
 from .world import PASSWORD, World, build_world
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, one per test module."""
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@ PDF; the enterprise admin sees its collection rate; at 360 px the page content f
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from .browser import log_in, new_page, shot
 from .server import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "billing-pass-1"
 
 
@@ -49,50 +47,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         store.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _page(browser, width: int = 1280, locale: str = "zh-CN"):  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(20000)
-    return context, pg
-
-
-def _log_in(pg, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    pg.goto(f"{base}/login")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form[data-testid=login-form] button[type=submit]")
-    pg.wait_for_load_state("networkidle")
-
-
-def _shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def test_resident_sees_statement_and_downloads_pdf(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, ids = site
-    context, pg = _page(browser)
+    context, pg = new_page(browser, timeout_ms=20000)
     try:
-        _log_in(pg, base, "resident")
+        log_in(pg, base, "resident", PASSWORD)
         pg.click("nav >> text=我的账单")
         pg.wait_for_selector("[data-testid=bill-total]")
         assert f"/billing/household/{ids['household']}" in pg.url
@@ -100,7 +59,7 @@ def test_resident_sees_statement_and_downloads_pdf(browser, site) -> None:  # ty
         pg.wait_for_selector("[data-testid=heat-compare]")
         assert "两部制" in pg.inner_text("[data-testid=bill-rule]")
         assert pg.locator("[data-testid=indoor-chart] svg, .card p").count() > 0
-        _shot(pg, "billing-resident-statement")
+        shot(pg, "billing-resident-statement")
         with pg.expect_download() as info:
             pg.click("[data-testid=statement-pdf]")
         pdf = Path(info.value.path()).read_bytes()
@@ -114,24 +73,24 @@ def test_resident_sees_statement_and_downloads_pdf(browser, site) -> None:  # ty
 
 def test_enterprise_sees_its_collection_rate(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, _ = site
-    context, pg = _page(browser, locale="en-US")
+    context, pg = new_page(browser, locale="en-US", timeout_ms=20000)
     try:
-        _log_in(pg, base, "admin")
+        log_in(pg, base, "admin", PASSWORD)
         pg.goto(f"{base}/billing?season=2025-2026&level=enterprise")
         rate = pg.inner_text("[data-testid=collection-rate]")
         assert rate.endswith("%") and float(rate.rstrip("%")) > 50
         rows = pg.locator("[data-testid=collection-table] tbody tr")
         assert rows.count() == 1  # its own enterprise only
-        _shot(pg, "billing-enterprise-collection")
+        shot(pg, "billing-enterprise-collection")
     finally:
         context.close()
 
 
 def test_pages_fit_a_phone(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, ids = site
-    context, pg = _page(browser, width=360)
+    context, pg = new_page(browser, width=360, timeout_ms=20000)
     try:
-        _log_in(pg, base, "resident")
+        log_in(pg, base, "resident", PASSWORD)
         pg.goto(f"{base}/billing/household/{ids['household']}?season=2025-2026")
         pg.wait_for_selector("[data-testid=bill-total]")
         # Our content (inside <main>) fits; the site header is the dashboard's (base.html).
@@ -139,7 +98,7 @@ def test_pages_fit_a_phone(browser, site) -> None:  # type: ignore[no-untyped-de
             "Math.max(...[...document.querySelectorAll('main *')]"
             ".map(e => e.getBoundingClientRect().right))"
         )
-        _shot(pg, "billing-resident-360")
+        shot(pg, "billing-resident-360")
         assert right <= 360 + 1
     finally:
         context.close()

@@ -5,19 +5,15 @@ artifacts/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from .browser import log_in, new_page, shot
 from .server import serve
-from .world import ENTERPRISES, PASSWORD, World, build_world
+from .world import ENTERPRISES, World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -34,48 +30,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
         world.store.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
 def page(browser, site):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
+    context, pg = new_page(browser)
     yield pg
     context.close()
 
 
-def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(pg, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    pg.goto(f"{base}/")
-    assert "/login" in pg.url
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form[data-testid=login-form] button[type=submit]")
-    pg.wait_for_load_state("networkidle")
-
-
 def test_regulator_drills_down_from_region_to_household(page, site) -> None:  # type: ignore[no-untyped-def]
     base, world = site
+    page.goto(f"{base}/")
+    assert "/login" in page.url  # nothing without logging in
     log_in(page, base, "regulator")
     page.wait_for_selector("#trend-chart[data-rendered]")
     assert page.inner_text("[data-testid=kpi-cold]") != ""

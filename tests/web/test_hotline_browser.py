@@ -5,20 +5,16 @@ artifacts/screenshots/hotline-*.png."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from .browser import session
+from .browser import shot as browser_shot
 from .server import serve
 from .world import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
@@ -38,45 +34,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
         world.store.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"hotline-{name}.png"), full_page=True)
-
-
-def session(browser, base: str, username: str, *, phone: bool = False):  # type: ignore[no-untyped-def]
-    from .world import PASSWORD
-
-    ctx = browser.new_context(
-        viewport=PHONE if phone else {"width": 1280, "height": 900},
-        locale="zh-CN",
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    pg = ctx.new_page()
-    pg.set_default_timeout(15000)
-    pg.goto(f"{base}/login")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form[data-testid=login-form] button[type=submit]")
-    pg.wait_for_load_state("networkidle")
-    return ctx, pg
+    browser_shot(pg, f"hotline-{name}")
 
 
 def rates(pg, base: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

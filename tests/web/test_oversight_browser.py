@@ -13,9 +13,10 @@ import pytest
 
 from nuanliu.reports.jobs import daily_reports
 
+from .browser import session
+from .browser import shot as browser_shot
 from .server import serve
-from .test_browser import CHROMIUM, SHOTS
-from .world import ENTERPRISES, PASSWORD, World, build_world
+from .world import ENTERPRISES, World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -38,38 +39,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
         world.store.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def login(browser, base: str, username: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(
-        viewport={"width": width, "height": 900}, locale="zh-CN", accept_downloads=True
-    )
-    pg = ctx.new_page()
-    pg.set_default_timeout(30000)
-    pg.goto(f"{base}/login")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form[data-testid=login-form] button[type=submit]")
-    pg.wait_for_load_state("networkidle")
-    return ctx, pg
+def login(browser, base: str, username: str, width: int | None = None):  # type: ignore[no-untyped-def]
+    return session(browser, base, username, width=width, timeout_ms=30000)
 
 
 def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"oversight-{name}.png"), full_page=True)
+    browser_shot(pg, f"oversight-{name}")
 
 
 def test_brief_pdf_order_answer_close(browser, site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

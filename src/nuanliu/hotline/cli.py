@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from nuanliu.config import load_settings
-from nuanliu.errors import NuanliuError
+from nuanliu.cli_store import cli_store
 
 app = typer.Typer(no_args_is_help=True, help="Heating service hotline (供热服务热线).")
 console = Console()
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the data dir)")
-
-
-@contextmanager
-def _store(db: str | None) -> Iterator[Any]:
-    from nuanliu.monitor.aggregates import open_monitored_store
-
-    try:
-        store = open_monitored_store(db or load_settings().database_url)
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    try:
-        yield store
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
 
 
 @app.command("import")
@@ -45,7 +23,7 @@ def import_cmd(path: Path, db: str | None = DbOpt) -> None:
     from nuanliu.hotline.tickets import Actor
     from nuanliu.scope import Scope
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         rows = parse_file(path.read_bytes(), path.name)
         report = import_orders(
             store,
@@ -70,7 +48,7 @@ def sweep_cmd(db: str | None = DbOpt) -> None:
     """Run the SLA sweep now: breaches, escalations, false-closure reopen."""
     from nuanliu.hotline.jobs import sla_sweep
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         console.print(sla_sweep(store, now=datetime.now(UTC)))
 
 
@@ -85,7 +63,7 @@ def rates_cmd(
     from nuanliu.scope import Scope
 
     end = datetime.now(UTC)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = rates_frame(store, Scope.everything(), level, end - timedelta(days=days), end)
     table = Table(
         "unit",

@@ -7,6 +7,7 @@ it, so an illegal action is refused the same way from the API, the pages and the
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from nuanliu.errors import Conflict
 from nuanliu.hotline.model import SITE_CATEGORIES, TEMPERATURE_CATEGORIES, Category, State
@@ -96,3 +97,20 @@ def legal_actions(state: State, category: Category) -> list[Action]:
             continue
         out.append(action)
     return out
+
+
+#: what a new round (rejected fix, false closure) clears on a ticket
+REOPEN_RESET: dict[str, Any] = dict.fromkeys(
+    (
+        "closed_at",
+        "closure",
+        "resolved",
+        "satisfaction",
+        "signed_at",
+        "arrived_at",
+        "measured_at",
+        "fixed_at",
+        "paused_since",
+        "pause_reason",
+    )
+)

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from nuanliu.hotline import escalation, evidence, falseclosure, sla
 from nuanliu.hotline.calendar import SeasonCalendar
-from nuanliu.hotline.machine import Action, next_state
+from nuanliu.hotline.machine import REOPEN_RESET, Action, next_state
 from nuanliu.hotline.model import Category, Channel, State, Step
 
 SYNTH_BASE = 50_000_000
@@ -455,19 +455,7 @@ class Synth:
             for c in running:
                 if c["completed_at"] is None:
                     c["completed_at"] = at
-            t.update(
-                reopen_count=t["reopen_count"] + 1,
-                closed_at=None,
-                closure=None,
-                resolved=None,
-                satisfaction=None,
-                signed_at=None,
-                arrived_at=None,
-                measured_at=None,
-                fixed_at=None,
-                paused_since=None,
-                pause_reason=None,
-            )
+            t.update(REOPEN_RESET, reopen_count=t["reopen_count"] + 1)
         elif action is Action.PAUSE:
             t.update(paused_since=at, pause_reason=fields["reason"])
             for c in running:

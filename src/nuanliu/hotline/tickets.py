@@ -17,7 +17,7 @@ from typing import Any
 from nuanliu.errors import InvalidInput, NotFound
 from nuanliu.hotline import evidence, sla
 from nuanliu.hotline.calendar import load_calendar
-from nuanliu.hotline.machine import Action, IllegalTransition, next_state
+from nuanliu.hotline.machine import REOPEN_RESET, Action, IllegalTransition, next_state
 from nuanliu.hotline.model import (
     TEMPERATURE_CATEGORIES,
     Category,
@@ -381,19 +381,7 @@ def _resume(w: Any, ticket_id: str, now: datetime, actor: Actor, *, auto: bool) 
 def _reopen(w: Any, t: dict[str, Any], sets: dict[str, Any], now: datetime) -> None:
     """Start a new round: old clocks stop, new ones run from now."""
     round_no = int(t["reopen_count"]) + 2
-    sets.update(
-        reopen_count=int(t["reopen_count"]) + 1,
-        closed_at=None,
-        closure=None,
-        resolved=None,
-        satisfaction=None,
-        signed_at=None,
-        arrived_at=None,
-        measured_at=None,
-        fixed_at=None,
-        paused_since=None,
-        pause_reason=None,
-    )
+    sets.update(REOPEN_RESET, reopen_count=int(t["reopen_count"]) + 1)
     sla.cancel_open_clocks(w, t["ticket_id"], now)
     category = Category(t["category"])
     cal = load_calendar(w)

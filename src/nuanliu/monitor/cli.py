@@ -4,8 +4,6 @@ suspicious data and alerts, as rich tables with Chinese and English headers."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nuanliu.cli_store import cli_store
 from nuanliu.config import load_settings
-from nuanliu.errors import InvalidInput, NuanliuError
+from nuanliu.errors import InvalidInput
 from nuanliu.scope import Scope
 
 app = typer.Typer(no_args_is_help=True, help="Indoor-temperature monitoring (室温监测).")
@@ -27,25 +26,6 @@ console = Console()
 EVERYTHING = Scope.everything()
 
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the data dir)")
-
-
-@contextmanager
-def _store(db: str | None) -> Iterator[Any]:
-    from nuanliu.monitor.aggregates import open_monitored_store
-
-    url = db or load_settings().database_url
-    try:
-        store = open_monitored_store(url)
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    try:
-        yield store
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
 
 
 def _tz() -> ZoneInfo:
@@ -112,7 +92,7 @@ def compliance_cmd(
     from nuanliu.monitor.compliance import compliance
 
     first = _day(day)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = compliance(
             store,
             EVERYTHING,
@@ -170,7 +150,7 @@ def cold_cmd(
     from nuanliu.monitor.homes import cold_homes
 
     start, end = _window(day)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = cold_homes(store, EVERYTHING, start, end, below_c=below, min_hours=min_hours)
     _print(df, HOME_COLS, f"低温户 Cold homes < {below:g} °C ≥ {min_hours} h")
 
@@ -186,7 +166,7 @@ def overheated_cmd(
     from nuanliu.monitor.homes import overheated_homes
 
     start, end = _window(day)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = overheated_homes(store, EVERYTHING, start, end, above_c=above, min_hours=min_hours)
     _print(df, HOME_COLS, f"超温户 Overheated homes > {above:g} °C ≥ {min_hours} h")
 
@@ -200,7 +180,7 @@ def offline_cmd(
     """Offline sensors (离线设备)."""
     from nuanliu.monitor.homes import offline_sensors
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = offline_sensors(store, EVERYTHING, _instant(at), silent_for=timedelta(hours=silent_h))
     cols = [
         ("sensor_id", "设备 Sensor", "str"),
@@ -222,7 +202,7 @@ def suspicious_cmd(
     from nuanliu.monitor.suspicious import suspicious_readings
 
     start, end = _window(day)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = suspicious_readings(store, EVERYTHING, start, end)
     cols = [
         ("sensor_id", "设备 Sensor", "str"),
@@ -241,7 +221,7 @@ def rebuild_cmd(db: str | None = DbOpt) -> None:
     """Recompute every monitoring aggregate from the raw readings."""
     from nuanliu.monitor.aggregates import rebuild_aggregates
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         rebuild_aggregates(store)
     console.print("已重建 / aggregates rebuilt")
 
@@ -268,7 +248,7 @@ def alerts_evaluate(
     """Evaluate every rule: raise, keep or clear alerts; notify the webhook."""
     from nuanliu.monitor.alerts import default_rules, evaluate_alerts, list_rules, save_rule
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         if defaults and not list_rules(store):
             for rule in default_rules():
                 save_rule(store, rule)
@@ -290,7 +270,7 @@ def alerts_list(
     """List alerts."""
     from nuanliu.monitor.alerts import list_alerts
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         df = list_alerts(store, EVERYTHING, state=None if state == "all" else state, limit=limit)
     _print(df, ALERT_COLS, f"告警 Alerts ({state})")
 
@@ -304,7 +284,7 @@ def alerts_ack(
     """Acknowledge an alert (确认告警)."""
     from nuanliu.monitor.alerts import acknowledge
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         try:
             alert = acknowledge(store, alert_id, by)
         except InvalidInput as exc:
@@ -320,7 +300,7 @@ def alerts_rules(db: str | None = DbOpt) -> None:
     """List alert rules."""
     from nuanliu.monitor.alerts import list_rules
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         rules = list_rules(store)
     df = pd.DataFrame(
         [
@@ -359,7 +339,7 @@ def target_cmd(
     """Show or set a city's compliance target (达标率目标, default 98 %)."""
     from nuanliu.monitor.standard import set_compliance_target, target_pct
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         if percent is not None:
             set_compliance_target(store, region_id, percent)
         console.print(f"{region_id}: {target_pct(store, [region_id]):g} %")

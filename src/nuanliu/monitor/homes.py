@@ -39,6 +39,20 @@ WHERE h.hour_ts >= ? AND h.hour_ts < ?
 GROUP BY s.household_id, h.hour_ts
 """
 
+#: the columns of a cold or overheated homes list
+HOME_COLUMNS = (
+    "household_id",
+    "address",
+    "building_id",
+    "station_id",
+    "enterprise_id",
+    "longest_run_h",
+    "hours",
+    "since",
+    "mean_temp_c",
+    "min_temp_c",
+)
+
 
 def household_hours(store: Any, scope: Scope, start: datetime, end: datetime) -> pd.DataFrame:
     """Hourly means per household in scope: ``household_id, hour_ts, mean_c, min_c``.
@@ -161,20 +175,8 @@ def _finish(store: Any, hours: pd.DataFrame, runs: pd.DataFrame, ascending: bool
     stats["household_id"] = stats["household_id"].astype("object")
     out = runs.merge(stats, on="household_id", how="left")
     out = _with_context(store, out)
-    cols = [
-        "household_id",
-        "address",
-        "building_id",
-        "station_id",
-        "enterprise_id",
-        "longest_run_h",
-        "hours",
-        "since",
-        "mean_temp_c",
-        "min_temp_c",
-    ]
     out = out.sort_values(["mean_temp_c", "household_id"], ascending=[ascending, True])
-    out = out[cols].reset_index(drop=True)
+    out = out[list(HOME_COLUMNS)].reset_index(drop=True)
     for col in ["longest_run_h", "hours"]:
         out[col] = out[col].astype("int64")
     return out

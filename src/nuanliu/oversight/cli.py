@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from nuanliu.monitor.cli import DbOpt, _store
+from nuanliu.cli_store import cli_store
+from nuanliu.monitor.cli import DbOpt, console
 
 app = typer.Typer(
     no_args_is_help=True, help="Regulator oversight: orders, licences, evaluation (监管督办与考核)."
@@ -20,7 +21,7 @@ def scorecard(path: Path, db: str | None = DbOpt) -> None:
     from nuanliu.oversight.scorecard import load_scorecard_file, save_scorecard
 
     card = load_scorecard_file(path)
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         saved = save_scorecard(store, card, by="cli")
     typer.echo(f"saved {saved.scorecard_id} ({saved.name_zh}, {saved.max_points:g} points)")
 
@@ -38,7 +39,7 @@ def evaluate(
     """Run an evaluation and print the ranking."""
     from nuanliu.oversight.evaluation import evaluation_results, run_evaluation
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         eid = run_evaluation(
             store,
             scorecard_id,
@@ -61,5 +62,5 @@ def sweep_orders(db: str | None = DbOpt) -> None:
     """Flag overdue orders and escalate them (what the scheduler runs)."""
     from nuanliu.oversight.jobs import order_sweep
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         typer.echo(str(order_sweep(store, now=datetime.now(UTC))))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
+from nuanliu.cli_store import cli_store
 from nuanliu.errors import InvalidInput
-from nuanliu.monitor.cli import DbOpt, _store
+from nuanliu.monitor.cli import DbOpt, console
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -22,7 +23,7 @@ def _generate(kind: str, scope: str, day: str, db: str | None, out: Path | None)
     from nuanliu.reports.scopes import ReportScope
     from nuanliu.reports.weekly import build_weekly
 
-    with _store(db) as store:
+    with cli_store(db, console) as store:
         rs = ReportScope.parse(scope)
         when = _day(day)
         brief = build_daily(store, rs, when) if kind == "daily" else build_weekly(store, rs, when)

@@ -18,7 +18,7 @@ from nuanliu import seams
 from nuanliu.monitor.aggregates import monitor_timezone
 from nuanliu.monitor.alerts import list_alerts
 from nuanliu.monitor.compliance import DEFAULT_COLD_C, DEFAULT_OVERHEAT_C, drilldown
-from nuanliu.monitor.homes import cold_homes, overheated_homes
+from nuanliu.monitor.homes import HOME_COLUMNS, cold_homes, overheated_homes
 from nuanliu.monitor.units import DayWindow, day_window
 from nuanliu.reports.brief import Brief, BriefRules
 from nuanliu.reports.findings import daily_findings
@@ -118,19 +118,7 @@ def worst(units: pd.DataFrame, level: str, n: int) -> pd.DataFrame:
 
 
 def _homes(df: pd.DataFrame, n: int) -> pd.DataFrame:
-    cols = [
-        "household_id",
-        "address",
-        "building_id",
-        "station_id",
-        "enterprise_id",
-        "longest_run_h",
-        "hours",
-        "since",
-        "mean_temp_c",
-        "min_temp_c",
-    ]
-    out = df[cols].head(n).copy()
+    out = df[list(HOME_COLUMNS)].head(n).copy()
     out["mean_temp_c"] = pd.to_numeric(out["mean_temp_c"]).round(1)
     out["min_temp_c"] = pd.to_numeric(out["min_temp_c"]).round(1)
     return out

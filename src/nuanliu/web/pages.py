@@ -67,9 +67,18 @@ def page_gate(request: Request, user: Any, *, resident: bool = False) -> Respons
         return login_redirect(request)
     role = str(user.role)
     if role == "gateway" or (role == "resident" and not resident):
-        ctx = base_context(request, user, "")
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     return None
+
+
+def forbidden_page(request: Request, user: Any) -> HTMLResponse:
+    """The 403 page: logged in, but this page is not for this role."""
+    return render(
+        request,
+        "error.html",
+        {**base_context(request, user, ""), "code": "forbidden"},
+        status_code=403,
+    )
 
 
 def not_found_page(request: Request, user: Any) -> HTMLResponse:

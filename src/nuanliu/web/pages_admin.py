@@ -22,7 +22,7 @@ from nuanliu.registry.kinds import KINDS
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.i18n import choose_lang, translate
-from nuanliu.web.pages import page_gate
+from nuanliu.web.pages import forbidden_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +35,7 @@ def _gate(request: Request, user: Any, permission: Permission) -> Response | Non
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(permission):
-        ctx = base_context(request, user, "")
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     return None
 
 

@@ -18,7 +18,7 @@ from nuanliu.errors import Conflict, InvalidInput, NotFound
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.i18n import choose_lang, translate
-from nuanliu.web.pages import not_found_page, page_gate
+from nuanliu.web.pages import forbidden_page, not_found_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,11 +39,6 @@ def status_labels(lang: str) -> dict[str, str]:
         "rejected": translate("control.status_rejected", lang),
         "shadow": translate("control.status_shadow", lang),
     }
-
-
-def _forbidden(request: Request, user: Any) -> Response:
-    ctx = base_context(request, user, "")
-    return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
 
 
 def _chart(hours: pd.DataFrame, lang: str) -> dict[str, Any]:
@@ -110,7 +105,7 @@ def dispatch_page(
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(Permission.READ_NETWORK):
-        return _forbidden(request, user)
+        return forbidden_page(request, user)
     lang, _ = choose_lang(request)
     seen = _visible(store, user)
     rows = [r for r in cstore.list_schedules(store, limit=500) if r["enterprise_id"] in seen][:30]
@@ -184,7 +179,7 @@ def decide_form(
     supply_temp_c: str = Form(""),
 ) -> Response:
     if not user.can(Permission.DISPATCH):
-        return _forbidden(request, user)
+        return forbidden_page(request, user)
     try:
         head, _ = cstore.get_schedule(store, schedule_id)
         if head.get("enterprise_id") != user.enterprise_id:
@@ -219,7 +214,7 @@ def decide_form(
 def propose_form(request: Request, user: CurrentUser, store: StoreDep) -> Response:
     """Propose tomorrow's 48 h schedule for the enterprise (takes a few seconds)."""
     if not (user.can(Permission.DISPATCH) and user.enterprise_id):
-        return _forbidden(request, user)
+        return forbidden_page(request, user)
     from nuanliu.control import service
 
     start = pd.Timestamp.now(tz="Asia/Shanghai").normalize() + pd.Timedelta(days=1)

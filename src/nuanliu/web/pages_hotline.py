@@ -32,7 +32,7 @@ from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.export import table_download
 from nuanliu.web.i18n import choose_lang, translate
-from nuanliu.web.pages import not_found_page, page_gate
+from nuanliu.web.pages import forbidden_page, not_found_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -270,9 +270,7 @@ def new_page(
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(Permission.HOTLINE_FILE):
-        return render(
-            request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"}, status_code=403
-        )
+        return forbidden_page(request, user)
     with store.read() as qq:
         matches = find_households(qq, user.scope(), q) if q else []
         chosen = None
@@ -454,9 +452,7 @@ def import_page(request: Request, user: PageUser) -> Response:
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not user.can(Permission.HOTLINE_IMPORT):
-        return render(
-            request, "error.html", {**_ctx(request, user, ""), "code": "forbidden"}, status_code=403
-        )
+        return forbidden_page(request, user)
     return render(
         request, "hotline/import.html", {**_ctx(request, user, "hotline"), "report": None}
     )
@@ -470,7 +466,7 @@ async def import_post(request: Request, store: StoreDep) -> Response:
     user = auth.user
     ctx = _ctx(request, user, "hotline")
     if not user.can(Permission.HOTLINE_IMPORT):
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     form = await request.form()
     upload = form.get("file")
     report = None

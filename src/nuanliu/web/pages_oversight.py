@@ -32,7 +32,7 @@ from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context, label
 from nuanliu.web.export import download
 from nuanliu.web.i18n import choose_lang
-from nuanliu.web.pages import login_redirect
+from nuanliu.web.pages import forbidden_page, login_redirect, not_found_page
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,22 +45,12 @@ def _gate(request: Request, user: Any) -> Response | None:
     if user is None:
         return login_redirect(request)
     if od.side_of(user) is None:
-        ctx = base_context(request, user, "")
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     return None
 
 
 def _ctx(request: Request, user: Any, nav: str = "oversight") -> dict[str, Any]:
     return {**base_context(request, user, nav), "is_regulator": od.side_of(user) == od.REGULATOR}
-
-
-def _not_found(request: Request, user: Any) -> Response:
-    return render(
-        request,
-        "error.html",
-        {**base_context(request, user, ""), "code": "not_found"},
-        status_code=404,
-    )
 
 
 def _visible_enterprises(store: Any, user: Any) -> list[str]:
@@ -125,13 +115,8 @@ def reports_generate(
     from nuanliu.reports.daily import build_daily
     from nuanliu.reports.weekly import build_weekly
 
-    if od.side_of(user) != od.REGULATOR:
-        return render(
-            request,
-            "error.html",
-            {**base_context(request, user, ""), "code": "forbidden"},
-            status_code=403,
-        )
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
     rs = ReportScope.parse(scope)
     check_may_see(store, user, rs)
     when = _parse_day(day, "day")
@@ -166,7 +151,7 @@ def report_page(request: Request, report_id: str, user: PageUser, store: StoreDe
         return gate
     r = _report_for(request, user, store, report_id)
     if r is None:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     lang, _ = choose_lang(request)
     findings = [
         (i, f) for i, f in enumerate(r.summary.get("findings", [])) if f.get("enterprise_id")
@@ -188,7 +173,7 @@ def report_file(
         return gate
     r = _report_for(request, user, store, report_id)
     if r is None or fmt not in ("pdf", "xlsx"):
-        return _not_found(request, user)
+        return not_found_page(request, user)
     stem = f"{r.kind}-{r.scope_key.replace(':', '-')}-{r.first_day.isoformat()}-v{r.version}"
     return download(archive.report_content(store, report_id, fmt), f"{stem}.{fmt}")
 
@@ -220,20 +205,15 @@ def order_new_page(
 ) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
-    if od.side_of(user) != od.REGULATOR:
-        return render(
-            request,
-            "error.html",
-            {**base_context(request, user, ""), "code": "forbidden"},
-            status_code=403,
-        )
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
     lang, _ = choose_lang(request)
     prefill: dict[str, Any] = {"subject_level": "enterprise", "evidence": ""}
     if report:
         r = _report_for(request, user, store, report)
         found = r.summary.get("findings", []) if r else []
         if r is None or not 0 <= finding < len(found):
-            return _not_found(request, user)
+            return not_found_page(request, user)
         f = found[finding]
         prefill = {
             "enterprise_id": f["enterprise_id"],
@@ -270,7 +250,7 @@ def order_create(
     deadline: str = Form(...),
 ) -> Response:
     if enterprise_id not in _visible_enterprises(store, user):
-        return _not_found(request, user)
+        return not_found_page(request, user)
     end = datetime.combine(_parse_day(deadline, "deadline"), time(23, 59), tzinfo=LOCAL).astimezone(
         UTC
     )
@@ -295,7 +275,7 @@ def order_page(request: Request, order_id: str, user: PageUser, store: StoreDep)
     try:
         o = od.visible_order(store, user, order_id)
     except NotFound:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     lang, _ = choose_lang(request)
     ctx = {
         **_ctx(request, user, "orders"),
@@ -326,7 +306,7 @@ async def order_act(
     try:
         await run_in_threadpool(od.visible_order, store, user, order_id)
     except NotFound:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     ids = []
     for f in files:
         if f.filename:
@@ -361,7 +341,7 @@ def attachment_file(
             raise NotFound("not an order attachment")
         od.visible_order(store, user, att["owner_id"])
     except NotFound:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     return download(att["content"], att["filename"])
 
 
@@ -400,9 +380,9 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
         try:
             detail = ev.evaluation_results(store, chosen, mine)
         except NotFound:
-            return _not_found(request, user)
+            return not_found_page(request, user)
         if not detail["results"]:
-            return _not_found(request, user)
+            return not_found_page(request, user)
     today = datetime.now(UTC).astimezone(LOCAL).date()
     ctx = {
         **_ctx(request, user, "evaluations"),
@@ -421,9 +401,9 @@ def evaluations_page(request: Request, user: PageUser, store: StoreDep, id: str 
 
 
 def _regulator_only(request: Request, user: Any) -> Response | None:
+    """403 unless ``user`` is on the regulator's side."""
     if od.side_of(user) != od.REGULATOR:
-        ctx = base_context(request, user, "")
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     return None
 
 
@@ -459,7 +439,7 @@ def evaluation_run(
     if (deny := _regulator_only(request, user)) is not None:
         return deny
     if region_id not in user.scope_ids:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     eid = ev.run_evaluation(
         store,
         scorecard_id,
@@ -488,7 +468,7 @@ def evaluation_manual(
     if (deny := _regulator_only(request, user)) is not None:
         return deny
     if enterprise_id not in _visible_enterprises(store, user):
-        return _not_found(request, user)
+        return not_found_page(request, user)
     ev.set_manual_value(
         store, scorecard_id, period_label, enterprise_id, indicator, value, evidence, by=user
     )
@@ -515,13 +495,8 @@ def exit_rule(
 def exit_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (gate := _gate(request, user)) is not None:
         return gate
-    if od.side_of(user) != od.REGULATOR:
-        return render(
-            request,
-            "error.html",
-            {**base_context(request, user, ""), "code": "forbidden"},
-            status_code=403,
-        )
+    if (deny := _regulator_only(request, user)) is not None:
+        return deny
     lang, _ = choose_lang(request)
     ctx = {
         **_ctx(request, user, "exit"),
@@ -549,6 +524,6 @@ def exit_decide(
         ):
             raise NotFound(f"exit flag {flag_id!r} not found")
     except NotFound:
-        return _not_found(request, user)
+        return not_found_page(request, user)
     ex.decide(store, flag_id, decision, note, by=user)
     return RedirectResponse("/oversight/exit", status_code=303)

@@ -17,7 +17,7 @@ from nuanliu.scheduler.jobs import JOBS, availability
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
 from nuanliu.web.i18n import choose_lang, translate
-from nuanliu.web.pages import page_gate
+from nuanliu.web.pages import forbidden_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -91,8 +91,7 @@ def scheduler_page(request: Request, user: PageUser, store: StoreDep) -> Respons
     if (gate := page_gate(request, user)) is not None:
         return gate
     if str(user.role) not in OPERATIONS_ROLES:
-        ctx = base_context(request, user, "")
-        return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
+        return forbidden_page(request, user)
     lang, _ = choose_lang(request)
     tz = request.app.state.settings.timezone
     now = datetime.now(UTC)

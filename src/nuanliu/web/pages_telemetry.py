@@ -25,7 +25,7 @@ from nuanliu.telemetry.store import LOCAL_TZ, list_sites
 from nuanliu.telemetry.views import station_view
 from nuanliu.web.auth import PageUser
 from nuanliu.web.context import base_context
-from nuanliu.web.pages import not_found_page, page_gate
+from nuanliu.web.pages import forbidden_page, not_found_page, page_gate
 from nuanliu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +36,6 @@ def _may_read(user: object) -> bool:
         return Permission.READ_NETWORK in PERMISSIONS[Role(str(user.role))]  # type: ignore[attr-defined]
     except ValueError:
         return False
-
-
-def _forbidden(request: Request, user: object) -> Response:
-    ctx = base_context(request, user, "")
-    return render(request, "error.html", {**ctx, "code": "forbidden"}, status_code=403)
 
 
 def _instant(text: str, *, end: bool) -> datetime:
@@ -73,7 +68,7 @@ def telemetry_index(request: Request, user: PageUser, store: StoreDep) -> Respon
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not _may_read(user):
-        return _forbidden(request, user)
+        return forbidden_page(request, user)
     scope = user.scope()
     sites = [s for s in list_sites(store) if site_visible(store, scope, s)]
     ids = {s.site_id for s in sites}
@@ -103,7 +98,7 @@ def _site_page(
     if (gate := page_gate(request, user)) is not None:
         return gate
     if not _may_read(user):
-        return _forbidden(request, user)
+        return forbidden_page(request, user)
     try:
         site = visible_site(store, user.scope(), site_id)  # type: ignore[attr-defined]
     except NotFound:

@@ -36,6 +36,38 @@ def _unit(request: Request, user, store, level: str | None, entity_id: str | Non
     return level, entity_id, label(store, level, entity_id, lang)
 
 
+def _unit_list(  # type: ignore[no-untyped-def]
+    request: Request,
+    user,
+    store,
+    unit: tuple[str | None, str | None, str | None],
+    title_key: str,
+    template: str,
+    rows: list[dict],
+    columns: dict[str, list],
+    format: str | None,
+    **extra,
+) -> Response:
+    """A list page of one unit (or the whole scope), or its rows as CSV/XLSX: the same
+    rows, with ``columns`` (catalog key → values) as the table."""
+    lang, _ = choose_lang(request)
+    level, entity_id, unit_label = unit
+    title = translate(title_key, lang)
+    if format:
+        frame = pd.DataFrame({translate(k, lang): v for k, v in columns.items()})
+        return table_download(frame, format, stem=f"{title}-{unit_label or ''}".strip("-"))
+    ctx = {
+        **base_context(request, user, "overview"),
+        "heading": title,
+        "unit_label": unit_label,
+        "breadcrumbs": breadcrumbs(store, user.scope(), level, entity_id, lang) if level else None,
+        "rows": rows,
+        "export_base": export_base(request),
+        **extra,
+    }
+    return render(request, template, ctx)
+
+
 @router.get("/lists/households", response_class=HTMLResponse)
 def households_list(
     request: Request,
@@ -59,31 +91,18 @@ def households_list(
     rows = lists.households(
         store, user.scope(), statuses, lang, level=level, entity_id=id, th=thresholds(request)
     )
-    title = translate(f"lists.households_{status}", lang)
-    if format:
-        frame = pd.DataFrame(
-            {
-                translate("col.household", lang): [r["label"] for r in rows],
-                translate("col.temp", lang): [r["temp_c"] for r in rows],
-                translate("col.status", lang): [
-                    translate(f"status.{r['status']}", lang) for r in rows
-                ],
-                translate("col.days_below", lang): [r["days_below"] for r in rows],
-                translate("col.last_seen", lang): [fmt_time(r["last_ts"]) for r in rows],
-                translate("col.household_id", lang): [r["household_id"] for r in rows],
-            }
-        )
-        return table_download(frame, format, stem=f"{title}-{unit_label or ''}".strip("-"))
-    ctx = {
-        **base_context(request, user, "overview"),
-        "heading": title,
-        "unit_label": unit_label,
-        "breadcrumbs": breadcrumbs(store, user.scope(), level, id, lang) if level else None,
-        "rows": rows,
-        "status": status,
-        "export_base": export_base(request),
+    columns = {
+        "col.household": [r["label"] for r in rows],
+        "col.temp": [r["temp_c"] for r in rows],
+        "col.status": [translate(f"status.{r['status']}", lang) for r in rows],
+        "col.days_below": [r["days_below"] for r in rows],
+        "col.last_seen": [fmt_time(r["last_ts"]) for r in rows],
+        "col.household_id": [r["household_id"] for r in rows],
     }
-    return render(request, "lists/households.html", ctx)
+    return _unit_list(
+        request, user, store, (level, id, unit_label), f"lists.households_{status}",
+        "lists/households.html", rows, columns, format, status=status,
+    )  # fmt: skip
 
 
 @router.get("/lists/sensors", response_class=HTMLResponse)
@@ -105,29 +124,17 @@ def sensors_list(
     rows = lists.offline_sensors(
         store, user.scope(), lang, level=level, entity_id=id, th=thresholds(request)
     )
-    title = translate("lists.offline_sensors", lang)
-    if format:
-        frame = pd.DataFrame(
-            {
-                translate("col.household", lang): [r["label"] for r in rows],
-                translate("col.room", lang): [r["room"] for r in rows],
-                translate("col.sensor", lang): [r["sensor_id"] for r in rows],
-                translate("col.last_seen", lang): [fmt_time(r["last_ts"]) for r in rows],
-                translate("col.silent_h", lang): [
-                    None if r["silent_h"] is None else round(r["silent_h"], 1) for r in rows
-                ],
-            }
-        )
-        return table_download(frame, format, stem=f"{title}-{unit_label or ''}".strip("-"))
-    ctx = {
-        **base_context(request, user, "overview"),
-        "heading": title,
-        "unit_label": unit_label,
-        "breadcrumbs": breadcrumbs(store, user.scope(), level, id, lang) if level else None,
-        "rows": rows,
-        "export_base": export_base(request),
+    columns = {
+        "col.household": [r["label"] for r in rows],
+        "col.room": [r["room"] for r in rows],
+        "col.sensor": [r["sensor_id"] for r in rows],
+        "col.last_seen": [fmt_time(r["last_ts"]) for r in rows],
+        "col.silent_h": [None if r["silent_h"] is None else round(r["silent_h"], 1) for r in rows],
     }
-    return render(request, "lists/sensors.html", ctx)
+    return _unit_list(
+        request, user, store, (level, id, unit_label), "lists.offline_sensors",
+        "lists/sensors.html", rows, columns, format,
+    )  # fmt: skip
 
 
 @router.get("/search", response_class=HTMLResponse)
