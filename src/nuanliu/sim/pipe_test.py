@@ -47,13 +47,30 @@ class PipeSegment:
     outer_surface_w_m2_k: float = 5.0
     wall_density_kg_m3: float = STEEL_DENSITY_KG_M3
     wall_cp_j_kg_k: float = STEEL_CP_J_KG_K
+    #: only the resolved bench model (:mod:`nuanliu.sim.pipe_resolved`) uses these three:
+    #: carbon steel ~50 W/(m·K); polyethylene foam insulation (e.g. Armacell Tubolit, the
+    #: ULg bench's) ~30 kg/m³ of PE at ~2000 J/(kg·K)
+    wall_conductivity_w_m_k: float = 50.0
+    insulation_density_kg_m3: float = 30.0
+    insulation_cp_j_kg_k: float = 2000.0
 
     def __post_init__(self) -> None:
-        for name in ("length_m", "inner_diameter_m", "insulation_conductivity_w_m_k"):
+        for name in (
+            "length_m",
+            "inner_diameter_m",
+            "insulation_conductivity_w_m_k",
+            "wall_conductivity_w_m_k",
+        ):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise InvalidInput(f"pipe segment: {name} must be > 0, got {v!r}")
-        for name in ("wall_thickness_m", "insulation_thickness_m", "outer_surface_w_m2_k"):
+        for name in (
+            "wall_thickness_m",
+            "insulation_thickness_m",
+            "outer_surface_w_m2_k",
+            "insulation_density_kg_m3",
+            "insulation_cp_j_kg_k",
+        ):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise InvalidInput(f"pipe segment: {name} must be ≥ 0, got {v!r}")
