@@ -38,7 +38,9 @@ def _conductance_matrix(seg: PipeSegment, h_w_m2_k: float, layers: int) -> np.nd
     radii = np.linspace(r_s, r_s + seg.insulation_thickness_m, layers + 1)
     mids = 0.5 * (radii[1:] + radii[:-1])
     res = [1 / (h_w_m2_k * two_pi * r_i) + np.log(r_mid_steel / r_i) / (two_pi * k_s)]
-    res.append(np.log(r_s / r_mid_steel) / (two_pi * k_s) + np.log(mids[0] / r_s) / (two_pi * k_ins))
+    res.append(
+        np.log(r_s / r_mid_steel) / (two_pi * k_s) + np.log(mids[0] / r_s) / (two_pi * k_ins)
+    )
     res += [np.log(mids[j + 1] / mids[j]) / (two_pi * k_ins) for j in range(layers - 1)]
     r_out = np.log(radii[-1] / mids[-1]) / (two_pi * k_ins)
     if seg.outer_surface_w_m2_k > 0:
@@ -92,7 +94,9 @@ def outlet_resolved(
     def propagator(dt: float, mdot: float) -> np.ndarray:
         key = (round(dt, 9), round(mdot, 9))
         if key not in cache:
-            h = float(film_coefficient_w_m2_k(max(mdot, STILL_KG_S), seg.inner_diameter_m, t_ref)[0])
+            h = float(
+                film_coefficient_w_m2_k(max(mdot, STILL_KG_S), seg.inner_diameter_m, t_ref)[0]
+            )
             cache[key] = expm(_conductance_matrix(seg, h, layers) / caps[:, None] * dt)
         return cache[key]
 
