@@ -4,6 +4,7 @@ pipe water, film, steel and insulation as a radial RC chain in every cell.
 This is the physics reference the network model (:mod:`nuanliu.sim.pipe_transport`,
 wall lumped at the outlet) is judged against on measured pipe tests: the steel wall
 exchanges heat with the water through the film coefficient of Gnielinski's correlation
+(properties at each cell's water temperature: a cold front meets a lower coefficient)
 plus the conduction resistance of the inner half of the steel, and loses it through the
 insulation (split into layers that store heat) and the outer surface coefficient. At
 steady state the loss equals the network model's ``U``. The water moves one cell per
@@ -25,6 +26,8 @@ from nuanliu.sim.pipe_test import PipeSegment
 
 #: flows below this (kg/s) count as standing water (exchange only, no transport)
 STILL_KG_S = 1e-6
+#: the film coefficient is evaluated at each cell's water temperature rounded to this
+FILM_BIN_K = 1.0
 
 
 def _conductance_matrix(seg: PipeSegment, h_w_m2_k: float, layers: int) -> np.ndarray:
@@ -89,16 +92,25 @@ def outlet_resolved(
     x = (np.arange(cells) + 0.5) / cells  # 0 at the inlet
     prof = inlet_c[0] + (start_outlet_c - inlet_c[0]) * x
     state = np.tile(prof - ambient_c, (layers + 2, 1))  # excess over ambient, [node, cell]
-    cache: dict[tuple[float, float], np.ndarray] = {}
+    cache: dict[tuple[float, float, float], np.ndarray] = {}
 
-    def propagator(dt: float, mdot: float) -> np.ndarray:
-        key = (round(dt, 9), round(mdot, 9))
+    def propagator(dt: float, mdot: float, temp_c: float) -> np.ndarray:
+        key = (round(dt, 9), round(mdot, 9), temp_c)
         if key not in cache:
-            h = float(
-                film_coefficient_w_m2_k(max(mdot, STILL_KG_S), seg.inner_diameter_m, t_ref)[0]
-            )
+            d_i = seg.inner_diameter_m
+            h = float(film_coefficient_w_m2_k(max(mdot, STILL_KG_S), d_i, temp_c, water)[0])
             cache[key] = expm(_conductance_matrix(seg, h, layers) / caps[:, None] * dt)
         return cache[key]
+
+    def exchange(state: np.ndarray, dt: float, mdot: float) -> np.ndarray:
+        # the film coefficient follows each cell's water temperature (viscosity), in
+        # bins of FILM_BIN_K so that the few distinct propagators can be cached
+        bins = np.round((state[0] + ambient_c) / FILM_BIN_K) * FILM_BIN_K
+        new = np.empty_like(state)
+        for b in np.unique(bins):
+            k = bins == b
+            new[:, k] = propagator(dt, mdot, float(b)) @ state[:, k]
+        return new
 
     t, t_end = float(time_s[0]), float(time_s[-1])
     mids, outs = [], []
@@ -106,7 +118,7 @@ def outlet_resolved(
         mdot = float(np.interp(t, time_s, mdot_kg_s))
         if mdot <= STILL_KG_S:  # standing water: exchange until the next sample
             nxt = time_s[np.searchsorted(time_s, t, side="right")]
-            state = propagator(nxt - t, 0.0) @ state
+            state = exchange(state, nxt - t, 0.0)
             mids.append(0.5 * (t + nxt))
             outs.append(state[0, -1] + ambient_c)
             t = float(nxt)
@@ -116,7 +128,7 @@ def outlet_resolved(
         outs.append(state[0, -1] + ambient_c)  # the last cell leaves during this sub-step
         state[0] = np.roll(state[0], 1)
         state[0, 0] = np.interp(t + 0.5 * dt, time_s, inlet_c) - ambient_c
-        state = propagator(dt, mdot) @ state
+        state = exchange(state, dt, mdot)
         t += dt
     return np.asarray(mids), np.asarray(outs)
 
