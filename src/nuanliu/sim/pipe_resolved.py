@@ -146,6 +146,9 @@ def replay_resolved(
     ``measured_0..``; the first measured value of a point starts its pipe's profile)."""
     t = np.asarray(series["time_s"], dtype=float)  # type: ignore[index]
     mdot = np.asarray(series["mdot_kg_s"], dtype=float)  # type: ignore[index]
+    # each pipe is driven by the previous one's sub-step outlet (not resampled to the
+    # sample times, which would smooth a front at every joint)
+    t_drive, m_drive = t, mdot
     temp = np.asarray(series["inlet_c"], dtype=float)  # type: ignore[index]
     out = []
     for i, seg in enumerate(segments):
@@ -153,9 +156,15 @@ def replay_resolved(
         first = float(series[col].iloc[0]) if col in series else np.nan  # type: ignore[index, operator]
         start = first if np.isfinite(first) else float(temp[0])
         mid, val = outlet_resolved(
-            t, mdot, temp, seg, ambient_c=ambient_c, start_outlet_c=start, cells=cells, water=water
-        )
-        temp = np.interp(t, mid, val)
-        temp[0] = start
-        out.append(temp)
+            t_drive, m_drive, temp, seg, ambient_c=ambient_c, start_outlet_c=start,
+            cells=cells, water=water,
+        )  # fmt: skip
+        at_samples = np.interp(t, mid, val)
+        at_samples[0] = start
+        out.append(at_samples)
+        t_drive = np.concatenate([[t[0]], mid, [t[-1]]])
+        temp = np.concatenate([[start], val, [val[-1]]])
+        keep = np.concatenate([[True], np.diff(t_drive) > 0])
+        t_drive, temp = t_drive[keep], temp[keep]
+        m_drive = np.interp(t_drive, t, mdot)
     return out
