@@ -74,13 +74,15 @@ def outlet_resolved(
     *,
     ambient_c: float,
     start_outlet_c: float,
+    start_inlet_c: float | None = None,
     cells: int = 100,
     layers: int = 3,
     water: WaterProperties = WATER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Outlet temperature of one pipe driven by a measured series (inlet linear between
-    samples, flow ≥ 0). Starts from a linear water profile between the first inlet and
-    ``start_outlet_c``, wall and insulation at the water's temperature (a pipe at rest).
+    samples, flow ≥ 0). Starts from a linear water profile between
+    ``start_inlet_c`` (default: the first inlet sample) and ``start_outlet_c``, wall and
+    insulation at the water's temperature.
     Returns (time of each sub-step's middle, mean outlet temperature over the sub-step)."""
     if np.any(mdot_kg_s < 0):
         raise InvalidInput("resolved pipe model: reverse flow is not supported")
@@ -90,7 +92,8 @@ def outlet_resolved(
     caps = _capacities(seg, rho * area * cp, layers)
     cell_kg = rho * area * seg.length_m / cells
     x = (np.arange(cells) + 0.5) / cells  # 0 at the inlet
-    prof = inlet_c[0] + (start_outlet_c - inlet_c[0]) * x
+    first = float(inlet_c[0]) if start_inlet_c is None else float(start_inlet_c)
+    prof = first + (start_outlet_c - first) * x
     state = np.tile(prof - ambient_c, (layers + 2, 1))  # excess over ambient, [node, cell]
     cache: dict[tuple[float, float, float], np.ndarray] = {}
 
