@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.linalg import expm
 
 from nuanliu.errors import InvalidInput
@@ -137,7 +138,7 @@ def outlet_resolved(
 
 
 def replay_resolved(
-    series: dict[str, np.ndarray] | object,
+    series: pd.DataFrame,
     segments: Sequence[PipeSegment],
     *,
     ambient_c: float = 20.0,
@@ -147,16 +148,16 @@ def replay_resolved(
     """Modelled temperature at the end of each segment of a chain, at the series' sample
     times (``series``: a frame with ``time_s``, ``mdot_kg_s``, ``inlet_c``,
     ``measured_0..``; the first measured value of a point starts its pipe's profile)."""
-    t = np.asarray(series["time_s"], dtype=float)  # type: ignore[index]
-    mdot = np.asarray(series["mdot_kg_s"], dtype=float)  # type: ignore[index]
+    t = np.asarray(series["time_s"], dtype=float)
+    mdot = np.asarray(series["mdot_kg_s"], dtype=float)
     # each pipe is driven by the previous one's sub-step outlet (not resampled to the
     # sample times, which would smooth a front at every joint)
     t_drive, m_drive = t, mdot
-    temp = np.asarray(series["inlet_c"], dtype=float)  # type: ignore[index]
+    temp = np.asarray(series["inlet_c"], dtype=float)
     out = []
     for i, seg in enumerate(segments):
         col = f"measured_{i}"
-        first = float(series[col].iloc[0]) if col in series else np.nan  # type: ignore[index, operator]
+        first = float(series[col].iloc[0]) if col in series else np.nan
         start = first if np.isfinite(first) else float(temp[0])
         mid, val = outlet_resolved(
             t_drive, m_drive, temp, seg, ambient_c=ambient_c, start_outlet_c=start,
