@@ -5,6 +5,8 @@ docs/dynamic.md and writes docs/img/dynamic/ulg_<test>.png. Set-up from
 ../shared/data/README.md (van der Heijde et al. 2017); the resolved reference model
 (:mod:`nuanliu.sim.pipe_resolved`) also uses the literature values of
 :class:`PipeSegment` for steel conductivity and the PE-foam insulation's heat capacity.
+Both models start linear between the wall thermocouples' first readings
+(:func:`~nuanliu.sim.pipe_test.start_profile_c`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from scipy.linalg import expm
 from nuanliu.errors import InvalidInput
 from nuanliu.physics.film import film_coefficient_w_m2_k
 from nuanliu.physics.water import WATER, WaterProperties
-from nuanliu.sim.pipe_test import PipeSegment
+from nuanliu.sim.pipe_test import PipeSegment, start_profile_c
 
 #: flows below this (kg/s) count as standing water (exchange only, no transport)
 STILL_KG_S = 1e-6
@@ -147,21 +147,21 @@ def replay_resolved(
 ) -> list[np.ndarray]:
     """Modelled temperature at the end of each segment of a chain, at the series' sample
     times (``series``: a frame with ``time_s``, ``mdot_kg_s``, ``inlet_c``,
-    ``measured_0..``; the first measured value of a point starts its pipe's profile)."""
+    ``measured_0..``, optionally ``wall_0..``; each pipe starts linear between the
+    measured temperatures at its ends, :func:`~nuanliu.sim.pipe_test.start_profile_c`)."""
     t = np.asarray(series["time_s"], dtype=float)
     mdot = np.asarray(series["mdot_kg_s"], dtype=float)
     # each pipe is driven by the previous one's sub-step outlet (not resampled to the
     # sample times, which would smooth a front at every joint)
     t_drive, m_drive = t, mdot
     temp = np.asarray(series["inlet_c"], dtype=float)
+    ends = start_profile_c(series, len(segments))
     out = []
     for i, seg in enumerate(segments):
-        col = f"measured_{i}"
-        first = float(series[col].iloc[0]) if col in series else np.nan
-        start = first if np.isfinite(first) else float(temp[0])
+        start = float(ends[i + 1])
         mid, val = outlet_resolved(
             t_drive, m_drive, temp, seg, ambient_c=ambient_c, start_outlet_c=start,
-            cells=cells, water=water,
+            start_inlet_c=float(ends[i]), cells=cells, water=water,
         )  # fmt: skip
         at_samples = np.interp(t, mid, val)
         at_samples[0] = start
