@@ -57,13 +57,21 @@ def pipe_test(
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of measured vs modelled."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the series (CSV)."),
+    resolved: bool = typer.Option(
+        False,
+        "--resolved",
+        help="Also run the resolved reference model (film coefficient, wall and "
+        "insulation per cell; forward flow only).",
+    ),
 ) -> None:
     """Replay a measured pipe test through the dynamic pipe model (管道动态验证).
 
     Reports RMSE, mean error, worst error and the error at the arrival front for each
-    measured point, with and without the pipe wall's heat capacity.
+    measured point, with and without the pipe wall's heat capacity (and with
+    ``--resolved`` for the resolved reference model).
     """
-    from nuanliu.sim.pipe_test import PipeSegment, read_series, replay
+    from nuanliu.sim.pipe_resolved import replay_resolved
+    from nuanliu.sim.pipe_test import PipeSegment, read_series, replay, score
 
     console = Console()
     lengths = _floats(length, "--length")
@@ -93,6 +101,7 @@ def pipe_test(
         )
         with_wall = replay(series, segs, ambient_c=ambient, wall=True)
         no_wall = replay(series, segs, ambient_c=ambient, wall=False)
+        fine = replay_resolved(series, segs, ambient_c=ambient) if resolved else []
     except (NuanliuError, OSError) as exc:
         msg = exc.message if isinstance(exc, NuanliuError) else str(exc)
         console.print(f"[red]error 错误:[/red] {escape(msg)}")
@@ -113,17 +122,33 @@ def pipe_test(
                 f"{row.front_max_abs_error_k:.2f}",
                 f"{row.arrival_error_s:+.1f}",
             )
+    time_s = series["time_s"].to_numpy()
+    for i, temps in enumerate(fine):
+        if f"measured_{i}" not in series or i >= len(cols):
+            continue
+        sc = score(time_s, series[f"measured_{i}"].to_numpy(), temps)
+        t.add_row(
+            cols[i],
+            "resolved 精细",
+            f"{sc['rmse_k']:.3f}",
+            f"{sc['mean_error_k']:+.3f}",
+            f"{sc['max_abs_error_k']:.2f}",
+            f"{sc['front_max_abs_error_k']:.2f}",
+            f"{sc['arrival_error_s']:+.1f}",
+        )
     console.print(t)
     if output is not None:
         out = with_wall.series.copy()
         for c in [c for c in no_wall.series.columns if c.startswith("modelled_")]:
             out[c.replace("modelled_", "modelled_no_wall_")] = no_wall.series[c]
+        for i, temps in enumerate(fine):
+            out[f"modelled_resolved_{i}"] = temps
         out.to_csv(output, index=False)
         console.print(f"series written 已写入: {output}")
     if plot is not None:
         from nuanliu.sim.pipe_plot import plot_pipe_test
 
-        plot_pipe_test(with_wall, no_wall, plot, title=csv.stem)
+        plot_pipe_test(with_wall, no_wall, plot, title=csv.stem, resolved=fine[0] if fine else None)
         console.print(f"plot written 图已写入: {plot}")
 
 

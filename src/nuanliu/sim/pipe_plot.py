@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from nuanliu.sim.pipe_test import PipeTestResult
 
 
 def plot_pipe_test(
-    with_wall: PipeTestResult, no_wall: PipeTestResult, path: str | Path, title: str = ""
+    with_wall: PipeTestResult,
+    no_wall: PipeTestResult,
+    path: str | Path,
+    title: str = "",
+    resolved: np.ndarray | None = None,
 ) -> None:
-    """Inlet, measured and modelled (with / without wall capacity) outlet temperatures."""
+    """Inlet, measured and modelled (with / without wall capacity) outlet temperatures;
+    ``resolved``: the resolved reference model's first outlet at the same sample times."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,10 +39,16 @@ def plot_pipe_test(
             ls="--",
             label="model, no wall",
         )
+        if resolved is not None and i == "0":
+            ax.plot(s["time_s"], resolved, color="tab:green", lw=1.0, label="resolved model")
     rows = with_wall.scores
     if len(rows):
         r = rows.iloc[0]
-        title += f"  RMSE {r.rmse_k:.2f} K (no wall {no_wall.scores.iloc[0].rmse_k:.2f} K)"
+        title += f"  RMSE {r.rmse_k:.2f} K (no wall {no_wall.scores.iloc[0].rmse_k:.2f} K"
+        if resolved is not None and "measured_0" in s:
+            err = resolved - s["measured_0"].to_numpy()
+            title += f", resolved {np.sqrt(np.nanmean(err**2)):.2f} K"
+        title += ")"
     ax.set_title(title)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("temperature (°C)")

@@ -32,6 +32,8 @@ ULG_COLUMNS = {
     "flow": "m_flow_kg_per_s",
     "inlet": "T_water_in_C",
     "outlets": ("T_water_out_C",),
+    # wall thermocouples near the inlet and near the outlet (151202 logs 0: not fitted)
+    "walls": ("T_pipe_in_C", "T_pipe_out_C"),
 }
 
 
@@ -47,13 +49,30 @@ class PipeSegment:
     outer_surface_w_m2_k: float = 5.0
     wall_density_kg_m3: float = STEEL_DENSITY_KG_M3
     wall_cp_j_kg_k: float = STEEL_CP_J_KG_K
+    #: only the resolved bench model (:mod:`nuanliu.sim.pipe_resolved`) uses these three:
+    #: carbon steel ~50 W/(m·K); polyethylene foam insulation (e.g. Armacell Tubolit, the
+    #: ULg bench's) ~30 kg/m³ of PE at ~2000 J/(kg·K)
+    wall_conductivity_w_m_k: float = 50.0
+    insulation_density_kg_m3: float = 30.0
+    insulation_cp_j_kg_k: float = 2000.0
 
     def __post_init__(self) -> None:
-        for name in ("length_m", "inner_diameter_m", "insulation_conductivity_w_m_k"):
+        for name in (
+            "length_m",
+            "inner_diameter_m",
+            "insulation_conductivity_w_m_k",
+            "wall_conductivity_w_m_k",
+        ):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise InvalidInput(f"pipe segment: {name} must be > 0, got {v!r}")
-        for name in ("wall_thickness_m", "insulation_thickness_m", "outer_surface_w_m2_k"):
+        for name in (
+            "wall_thickness_m",
+            "insulation_thickness_m",
+            "outer_surface_w_m2_k",
+            "insulation_density_kg_m3",
+            "insulation_cp_j_kg_k",
+        ):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise InvalidInput(f"pipe segment: {name} must be ≥ 0, got {v!r}")
@@ -95,11 +114,16 @@ def read_series(
     flow_col: str | None = None,
     inlet_col: str | None = None,
     outlet_cols: Sequence[str] | None = None,
+    wall_cols: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Read a test CSV into columns time_s, mdot_kg_s, inlet_c and the measured points.
+    """Read a test CSV into columns time_s, mdot_kg_s, inlet_c, the measured points
+    ``measured_<i>`` and the wall readings ``wall_<j>`` (j = 0 at the chain's inlet,
+    j = i + 1 at the end of segment i; they set the initial state, see
+    :func:`start_profile_c`).
 
-    Defaults are the ULg bench's column names; missing columns raise
-    :class:`InvalidInput` naming them.
+    Defaults are the ULg bench's column names (its wall columns are used when present);
+    missing columns raise :class:`InvalidInput` naming them. A wall column that reads 0
+    throughout is a thermocouple that was not logged and is left out.
     """
     df = pd.read_csv(path)
     time_col = time_col or ULG_COLUMNS["time"]
@@ -121,6 +145,14 @@ def read_series(
     )
     for i, c in enumerate(outlet_cols):
         out[f"measured_{i}"] = pd.to_numeric(df[c], errors="coerce")
+    if wall_cols is None:
+        wall_cols = [c for c in ULG_COLUMNS["walls"] if c in df.columns]
+    for j, c in enumerate(wall_cols):
+        if c not in df.columns:
+            raise InvalidInput(f"{path}: wall column {c} not found")
+        wall = pd.to_numeric(df[c], errors="coerce")
+        if not (wall.fillna(0.0) == 0.0).all():
+            out[f"wall_{j}"] = wall
     bad = out[["time_s", "mdot_kg_s", "inlet_c"]].isna().any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -129,6 +161,27 @@ def read_series(
         row = int(np.flatnonzero(np.diff(out["time_s"].to_numpy()) <= 0)[0])
         raise InvalidInput(f"{path}: row {row + 3}: time does not increase")
     return out, list(outlet_cols)
+
+
+def start_profile_c(series: pd.DataFrame, n_segments: int) -> np.ndarray:
+    """Measured initial temperatures at the chain's ends (inlet, end of segment 0, …).
+
+    The pipe is at rest before the test, water and wall in equilibrium, so a wall
+    thermocouple's first reading (``wall_<j>``) is the temperature of water and wall
+    there; where none was logged, the first water reading at that point (``inlet_c``
+    or ``measured_<i>``), else the previous end's value. Between the ends the initial
+    profile is linear.
+    """
+    ends = []
+    for j in range(n_segments + 1):
+        water = "inlet_c" if j == 0 else f"measured_{j - 1}"
+        value = np.nan
+        for col in (f"wall_{j}", water):
+            if col in series and np.isfinite(series[col].iloc[0]):
+                value = float(series[col].iloc[0])
+                break
+        ends.append(value if np.isfinite(value) else ends[-1])
+    return np.asarray(ends)
 
 
 def replay(
@@ -176,13 +229,10 @@ def replay(
         volume_j_k=lumped,
     )
     measured = [c for c in series.columns if c.startswith("measured_")]
-    # initial state: linear from the first inlet to the first measured temperatures
-    ends = [t_in[0]]
-    for i in range(len(segments)):
-        col = f"measured_{i}"
-        v = series[col].iloc[0] if col in series else np.nan
-        ends.append(float(v) if np.isfinite(v) else ends[-1])
-    pipes.fill(np.array(ends[:-1]), float(t[0]), outlet_temp_c=np.array(ends[1:]), parcels=8)
+    # initial state: linear between the measured temperatures at the ends (the lumped
+    # wall volume starts at the outlet end's)
+    ends = start_profile_c(series, len(segments))
+    pipes.fill(ends[:-1], float(t[0]), outlet_temp_c=ends[1:], parcels=8)
 
     n_steps = len(t) - 1
     out = np.empty((n_steps, len(segments)))
@@ -207,7 +257,7 @@ def replay(
         if i >= len(segments):
             break
         modelled = np.interp(t, mid, out[:, i])
-        modelled[0] = series[col].iloc[0] if np.isfinite(series[col].iloc[0]) else modelled[0]
+        modelled[0] = ends[i + 1]  # the model's own initial state
         result[col] = series[col].to_numpy(dtype=float)
         result[f"modelled_{i}"] = modelled
         rows.append({"point": i, **score(t, result[col].to_numpy(), modelled)})

@@ -13,12 +13,13 @@ inlet temperature it entered with, decayed by the heat lost on its way,
 coordinate becomes ``L (ρ A + C_wall / c_p)``, so a temperature change travels slower
 than the water (retardation) and arrives as a sharp front; (b) lumped in a mixing
 volume at the outlet (``volume_j_k``; ``C dT_v/dt = ṁ c_p (T_plug − T_v)``, exact over
-a step), the choice of the IBPSA PlugFlowPipe (van der Heijde et al. 2017): the front
+a step), as the IBPSA PlugFlowPipe of van der Heijde et al. (2017): the front
 arrives at the water's transit time and rises with the wall's time constant. The
-network model and the pipe-test replay use (b), which matches the ULg measurements
-best (docs/dynamic.md). The plug carries the heat loss to the surroundings with
-``τ_loss`` = (its heat capacity per metre) / U, so at constant flow the outlet is
-exactly the steady law ``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``. Without the wall
+network model and the pipe-test replay use (b); docs/dynamic.md compares it on the ULg
+measurements with the other choices and with a resolved film-and-wall model. The plug
+carries the heat loss to the surroundings with ``τ_loss`` = (its heat capacity per
+metre) / U, so at constant flow the outlet is exactly the steady law
+``T_amb + (T_in − T_amb) e^{−U L / (ṁ c_p)}``. Without the wall
 fronts arrive at the water's transit time as a sharp, too-hot step.
 
 Energy: a parcel's heat content is ``m c_p T`` with one constant ``c_p`` (water plus
