@@ -2,7 +2,10 @@
 
 Each band's model predicts the load relative to the level of the last known day
 (``heat / mean_d1``), which keeps one model valid while a network grows or a season
-turns, and is multiplied back. With weather, a second model per band without the
+turns, and is multiplied back; the load-valued lags are divided by the same level.
+The objective is LightGBM's ``mape`` (each hour weighted by 1 / its load), the metric
+the forecasts are judged by — chosen with the other settings on a validation year
+before the test period (docs/control.md §1). With weather, a second model per band without the
 weather features is trained too: it forecasts the hours whose weather is missing
 (``fallback = "no_weather"``). LightGBM was chosen over hand-written learning code:
 gradient-boosted trees handle the NaN lags of a gappy meter series natively and train
@@ -21,13 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nuanliu.control.features import feature_frame, feature_names
+from nuanliu.control.features import LOAD_VALUED, feature_frame, feature_names
 from nuanliu.control.series import HourlySeries
 from nuanliu.errors import InvalidInput
 
 #: hours with known load a band needs before it is trained
 MIN_TRAIN_HOURS = 24 * 21
+#: what the models were trained on; a stored model of another feature set is refused
+FEATURE_SET = "v2-relative-lags-shape"
 LGBM_PARAMS: dict[str, Any] = {
+    "objective": "mape",
     "n_estimators": 400,
     "learning_rate": 0.04,
     "num_leaves": 31,
@@ -53,6 +59,7 @@ class ForecastModel:
     weather: bool
     models: dict[tuple[int, bool], Any] = field(repr=False)  # (band, with weather) → LGBM
     train_hours: int = 0
+    feature_set: str = FEATURE_SET
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -75,6 +82,7 @@ class ForecastModel:
     @classmethod
     def from_bytes(cls, blob: bytes) -> ForecastModel:
         state = pickle.loads(blob)
+        state.setdefault("feature_set", "v1")  # stored before feature sets were named
         return cls(**state)
 
 
@@ -83,6 +91,14 @@ def _level(f: pd.DataFrame) -> np.ndarray:
     alt = f["mean_w1"].to_numpy(dtype=float)
     lvl = np.where(np.isfinite(lvl) & (lvl > 0), lvl, alt)
     return np.where(np.isfinite(lvl) & (lvl > 0), lvl, np.nan)
+
+
+def model_matrix(f: pd.DataFrame, lvl: np.ndarray, with_weather: bool) -> pd.DataFrame:
+    """The model's input: the features, load-valued ones divided by the level."""
+    x = f[feature_names(with_weather)].copy()
+    for c in LOAD_VALUED:
+        x[c] = x[c].to_numpy(dtype=float) / lvl
+    return x
 
 
 def train(
@@ -125,7 +141,7 @@ def train(
                     details={"site_id": s.site_id, "band": k, "hours": int(ok.sum())},
                 )
             m = LGBMRegressor(**{**LGBM_PARAMS, **(params or {})})
-            m.fit(f.loc[ok, feature_names(with_w)], y[ok])
+            m.fit(model_matrix(f, lvl, with_w)[ok], y[ok])
             models[(k, with_w)] = m
     return ForecastModel(
         site_id=s.site_id,
@@ -151,17 +167,22 @@ def predict(model: ForecastModel, s: HourlySeries, days_ahead: int) -> pd.DataFr
             f"model {model.version} has no {days_ahead}-days-ahead band;"
             f" it has {list(model.days_ahead)}"
         )
+    if model.feature_set != FEATURE_SET:
+        raise InvalidInput(
+            f"model {model.version} was trained on feature set {model.feature_set!r}; this"
+            f" version forecasts with {FEATURE_SET!r}: retrain it (nuanliu forecast train)"
+        )
     out = pd.DataFrame(index=s.heat_kw.index)
     f_nw = feature_frame(s, days_ahead, tz=model.tz, country=model.country, with_weather=False)
     lvl = _level(f_nw)
-    pred = lvl * model.models[(days_ahead, False)].predict(f_nw[feature_names(False)])
+    pred = lvl * model.models[(days_ahead, False)].predict(model_matrix(f_nw, lvl, False))
     fallback = np.where(np.isfinite(lvl), "no_weather" if model.weather else "", "no_level")
     if model.weather and s.outdoor_temp_c is not None:
         f_w = feature_frame(s, days_ahead, tz=model.tz, country=model.country, with_weather=True)
         has_w = f_w["temp_c"].notna().to_numpy()
         if has_w.any():
             pw = lvl[has_w] * model.models[(days_ahead, True)].predict(
-                f_w.loc[has_w, feature_names(True)]
+                model_matrix(f_w, lvl, True)[has_w]
             )
             pred[has_w] = pw
             fallback[has_w & np.isfinite(lvl)] = ""
