@@ -68,12 +68,20 @@ def test_one_model_serves_any_size_of_network() -> None:
     np.testing.assert_allclose(p["big"][ok], 10.0 * p["small"][ok], rtol=1e-9)
 
 
-def test_a_model_of_another_feature_set_is_refused_not_misread() -> None:
+def test_a_model_stored_before_designs_were_named_still_forecasts_as_trained() -> None:
+    import pickle
+
     s = prepare(synthetic(40))["st1"]
-    m = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,))
-    m.feature_set = "v1"  # e.g. a model stored by an earlier version
-    with pytest.raises(InvalidInput, match="feature set 'v1'.*retrain"):
-        forecaster.predict(m, s, 1)
+    m = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,), designs=forecaster.PREVIOUS)
+    state = pickle.loads(m.to_bytes())
+    del state["designs"]  # what an earlier version stored
+    old = forecaster.ForecastModel.from_bytes(pickle.dumps(state))
+    assert old.designs == forecaster.PREVIOUS
+    np.testing.assert_allclose(
+        forecaster.predict(old, s, 1)["forecast_kw"], forecaster.predict(m, s, 1)["forecast_kw"]
+    )
+    new = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,))
+    assert new.designs[False].relative and new.version != m.version
 
 
 def test_backtest_beats_persistence_and_the_baselines_are_what_they_say() -> None:

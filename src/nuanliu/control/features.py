@@ -17,20 +17,22 @@ from nuanliu.control.series import HourlySeries
 #: indoor base temperature of the degree-hour features (°C)
 BASE_TEMP_C = 18.0
 CALENDAR = ["hour", "dow", "doy_sin", "doy_cos", "holiday", "weekend", "horizon_h"]
-LAGS = [
+BASE_LAGS = [
     "lag_day_k",  # same hour on the last known day
     "lag_week",  # same hour one (or two) weeks before, at or before the origin
     "last_h",  # last known hour before the origin
     "mean_d1",  # mean load of the 24 h before the origin
     "mean_d2",  # mean load of the 24 h before those
     "mean_w1",  # mean load of the week before the origin
+]
+LAGS = BASE_LAGS + [
     "lag_day_k1",  # same hour one day before the last known day
     "lag_mean7",  # same hour, mean over the 7 last known days
     "mean_h3",  # mean of the 3 h before the origin
     "mean_h6",  # mean of the 6 h before the origin
 ]
-#: load-valued features: the model sees them divided by the level (``mean_d1``), so one
-#: model serves any size of network and any season
+#: load-valued features: a "relative" design divides them by the level (``mean_d1``), so
+#: one model serves any size of network and any season
 LOAD_VALUED = LAGS
 SHAPE = [
     "shape_d1",  # same hour on the last known day / that day's mean (the daily profile)
@@ -143,4 +145,5 @@ def _nanmean(a: np.ndarray) -> np.ndarray:
 
 
 def feature_names(with_weather: bool) -> list[str]:
+    """Every feature :func:`feature_frame` computes (a design uses a subset)."""
     return CALENDAR + LAGS + SHAPE + (WEATHER if with_weather else [])
