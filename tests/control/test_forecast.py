@@ -53,6 +53,37 @@ def test_forecasts_use_nothing_after_their_origin() -> None:
     )
 
 
+def test_one_model_serves_any_size_of_network() -> None:
+    """Load-valued features are relative to the level: a network ten times larger (or a
+    unit change kWh → MWh) gets the same forecast scaled, not a model out of its range."""
+    frame = synthetic(60).drop(columns="outdoor_temp_c")
+    big = frame.assign(heat_kw=frame["heat_kw"] * 10.0)
+    p = {}
+    for name, fr in (("small", frame), ("big", big)):
+        s = prepare(fr)["st1"]
+        m = forecaster.train(s, train_until="2026-11-15", days_ahead=(1,))
+        p[name] = forecaster.predict(m, s, 1)["forecast_kw"].to_numpy()
+    ok = np.isfinite(p["small"])
+    assert ok.sum() > 24 * 50
+    np.testing.assert_allclose(p["big"][ok], 10.0 * p["small"][ok], rtol=1e-9)
+
+
+def test_a_model_stored_before_designs_were_named_still_forecasts_as_trained() -> None:
+    import pickle
+
+    s = prepare(synthetic(40))["st1"]
+    m = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,), designs=forecaster.PREVIOUS)
+    state = pickle.loads(m.to_bytes())
+    del state["designs"]  # what an earlier version stored
+    old = forecaster.ForecastModel.from_bytes(pickle.dumps(state))
+    assert old.designs == forecaster.PREVIOUS
+    np.testing.assert_allclose(
+        forecaster.predict(old, s, 1)["forecast_kw"], forecaster.predict(m, s, 1)["forecast_kw"]
+    )
+    new = forecaster.train(s, train_until="2026-11-01", days_ahead=(1,))
+    assert new.designs[False].relative and new.version != m.version
+
+
 def test_backtest_beats_persistence_and_the_baselines_are_what_they_say() -> None:
     s = prepare(synthetic(120))["st1"]
     bt = backtest.run_backtest(s, train_until="2026-12-20", days_ahead=(1,))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,9 +55,15 @@ def run_backtest(
     tz: str = "UTC",
     country: str | None = None,
     refit_days: int | None = None,
+    params: dict[str, Any] | None = None,
+    designs: dict[bool, forecaster.Design] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Backtest:
-    """Backtest the forecaster and the baselines on ``s`` (see module doc)."""
+    """Backtest the forecaster and the baselines on ``s`` (see module doc).
+
+    ``params`` override the LightGBM settings (``forecaster.LGBM_PARAMS``) and
+    ``designs`` the model designs (``forecaster.DESIGNS``) — for validation runs.
+    """
     until = _ts(train_until)
     end = _ts(test_until) if test_until is not None else s.heat_kw.index[-1] + pd.Timedelta("1h")
     idx = s.heat_kw.index
@@ -70,7 +77,15 @@ def run_backtest(
     done = 0
     preds: dict[int, pd.DataFrame] = {k: pd.DataFrame() for k in days_ahead}
     for lo, hi in chunks:
-        model = forecaster.train(s, train_until=lo, days_ahead=days_ahead, tz=tz, country=country)
+        model = forecaster.train(
+            s,
+            train_until=lo,
+            days_ahead=days_ahead,
+            tz=tz,
+            country=country,
+            params=params,
+            designs=designs,
+        )
         for k in days_ahead:
             p = forecaster.predict(model, s, k)
             sel = (idx >= lo) & (idx < hi)

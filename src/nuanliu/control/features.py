@@ -17,13 +17,29 @@ from nuanliu.control.series import HourlySeries
 #: indoor base temperature of the degree-hour features (°C)
 BASE_TEMP_C = 18.0
 CALENDAR = ["hour", "dow", "doy_sin", "doy_cos", "holiday", "weekend", "horizon_h"]
-LAGS = [
+BASE_LAGS = [
     "lag_day_k",  # same hour on the last known day
     "lag_week",  # same hour one (or two) weeks before, at or before the origin
     "last_h",  # last known hour before the origin
     "mean_d1",  # mean load of the 24 h before the origin
     "mean_d2",  # mean load of the 24 h before those
     "mean_w1",  # mean load of the week before the origin
+]
+LAGS = BASE_LAGS + [
+    "lag_day_k1",  # same hour one day before the last known day
+    "lag_mean7",  # same hour, mean over the 7 last known days
+    "mean_h3",  # mean of the 3 h before the origin
+    "mean_h6",  # mean of the 6 h before the origin
+]
+#: load-valued features: a "relative" design divides them by the level (``mean_d1``), so
+#: one model serves any size of network and any season
+LOAD_VALUED = LAGS
+SHAPE = [
+    "shape_d1",  # same hour on the last known day / that day's mean (the daily profile)
+    "shape_mean7",  # the same, averaged over the 7 last known days (less noisy)
+    "eve_ratio",  # last 6 h / last 24 h: is the evening colder than the day?
+    "h3_d",  # last 3 h / the same 3 h a day earlier: the trend the origin sees
+    "h12_d",  # last 12 h / the same 12 h a day earlier
 ]
 WEATHER = ["temp_c", "hdh", "temp_mean_24h", "temp_mean_72h", "temp_day_mean", "temp_d1"]
 
@@ -63,8 +79,12 @@ def feature_frame(
         out[ok] = y[p[ok]]
         return out
 
-    roll24 = pd.Series(y).rolling(24, min_periods=12).mean().to_numpy()
-    roll168 = pd.Series(y).rolling(168, min_periods=84).mean().to_numpy()
+    ys = pd.Series(y)
+    roll3 = ys.rolling(3, min_periods=2).mean().to_numpy()
+    roll6 = ys.rolling(6, min_periods=3).mean().to_numpy()
+    roll12 = ys.rolling(12, min_periods=6).mean().to_numpy()
+    roll24 = ys.rolling(24, min_periods=12).mean().to_numpy()
+    roll168 = ys.rolling(168, min_periods=84).mean().to_numpy()
 
     def at_roll(r: np.ndarray, p: np.ndarray) -> np.ndarray:
         ok = (p >= 0) & (p < n)
@@ -88,6 +108,21 @@ def feature_frame(
     f["mean_d1"] = at_roll(roll24, origin - 1)
     f["mean_d2"] = at_roll(roll24, origin - 25)
     f["mean_w1"] = at_roll(roll168, origin - 1)
+    # the 7 last known days: same hour and that day's mean (day i ends 24 (i-1) h before
+    # the origin), all at or before the origin
+    same_h = np.column_stack([at(pos - 24 * (k + i)) for i in range(7)])
+    day_mean = np.column_stack([at_roll(roll24, origin - 1 - 24 * i) for i in range(7)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shape = same_h / day_mean
+        f["lag_day_k1"] = same_h[:, 1]
+        f["lag_mean7"] = _nanmean(same_h)
+        f["mean_h3"] = at_roll(roll3, origin - 1)
+        f["mean_h6"] = at_roll(roll6, origin - 1)
+        f["shape_d1"] = shape[:, 0]
+        f["shape_mean7"] = _nanmean(shape)
+        f["eve_ratio"] = f["mean_h6"] / f["mean_d1"]
+        f["h3_d"] = f["mean_h3"] / at_roll(roll3, origin - 25)
+        f["h12_d"] = at_roll(roll12, origin - 1) / at_roll(roll12, origin - 25)
     if with_weather and s.outdoor_temp_c is not None:
         t = s.outdoor_temp_c.to_numpy(dtype=float)
         ts = pd.Series(t)
@@ -101,5 +136,14 @@ def feature_frame(
     return f
 
 
+def _nanmean(a: np.ndarray) -> np.ndarray:
+    """Row mean over the finite values; NaN where a row has none (no warning)."""
+    ok = np.isfinite(a)
+    cnt = ok.sum(axis=1)
+    tot = np.where(ok, a, 0.0).sum(axis=1)
+    return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
 def feature_names(with_weather: bool) -> list[str]:
-    return CALENDAR + LAGS + (WEATHER if with_weather else [])
+    """Every feature :func:`feature_frame` computes (a design uses a subset)."""
+    return CALENDAR + LAGS + SHAPE + (WEATHER if with_weather else [])
