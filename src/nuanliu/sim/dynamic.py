@@ -172,6 +172,7 @@ class DynamicNetwork:
         self.src_in_node = cn.f_from[fs]
         self.cons_edge = np.arange(nr + cs.start, nr + cs.stop)
         self.cache: dict = {}
+        self._heat_cache: tuple | None = None
         self.state = None  # SteadyState-like (node temps, edges, flows, lifts)
         self.t_s = 0.0
 
@@ -370,10 +371,10 @@ class DynamicNetwork:
 
             add_pressures(cn, hyd, rho, mu, opts.friction_model)
             pressure = hyd.p_pa
-        heat_before = self.pipes.heat_content_j(self.t_s)
+        heat_before = self._heat_content_now()
         self.pipes.commit(plan, st.edge_in_c[psl])
         self.t_s += dt_s
-        heat_after = self.pipes.heat_content_j(self.t_s)
+        heat_after = self._heat_content_now()
         q = hyd.q_kg_s
         self.q = q
         cp = self.cp
@@ -404,7 +405,24 @@ class DynamicNetwork:
 
     def pipe_heat_j(self) -> float:
         """Heat stored in all pipes now (water and walls, relative to 0 °C), J."""
-        return float(np.sum(self.pipes.heat_content_j(self.t_s)))
+        return float(np.sum(self._heat_content_now()))
+
+    def _heat_content_now(self) -> FloatArray:
+        """Heat in each pipe now; the last step's closing value is the next one's
+        opening value, so it is kept while the pipes' state arrays are the same objects
+        (every commit and fill replaces them)."""
+        pp = self.pipes
+        arrays = (pp.m, pp.theta, pp.ea, pp.eb, pp.volume_c)
+        last = self._heat_cache
+        if (
+            last is not None
+            and last[0] == self.t_s
+            and all(x is y for x, y in zip(last[1], arrays, strict=True))
+        ):
+            return last[2]
+        heat = pp.heat_content_j(self.t_s)
+        self._heat_cache = (self.t_s, arrays, heat)
+        return heat
 
     def transit_times_s(self) -> FloatArray:
         """Transit time of a temperature signal through each pipe at the current flows."""
