@@ -9,7 +9,7 @@ Newton with the Jacobian J = D_C + Mᵀ D_T M, M = A_T⁻¹ A_C (fixed at compil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +83,8 @@ class EdgeGroups:
     lift: IntArray
     ref: IntArray
     elem: IntArray
+    #: (elevation array, z_to − z_from of the physical edges) once computed
+    dz_cache: list = field(default_factory=list)
 
 
 def edge_groups(cn: CompiledNetwork, idx: IntArray) -> EdgeGroups:
@@ -123,8 +125,13 @@ def edge_law(
     elem = g.elem
     rho = rho_kg_m3[idx]
     # Elevation: p_from − p_to includes ρ g (z_to − z_from) for every physical edge.
-    z = np.append(cn.elevation_m, 0.0)  # the ground node at 0
-    dp[g.phys] = rho[g.phys] * GRAVITY_M_S2 * (z[g.phys_to] - z[g.phys_from])
+    if g.dz_cache and g.dz_cache[0] is cn.elevation_m:
+        dz = g.dz_cache[1]
+    else:
+        z = np.append(cn.elevation_m, 0.0)  # the ground node at 0
+        dz = z[g.phys_to] - z[g.phys_from]
+        g.dz_cache[:] = [cn.elevation_m, dz]
+    dp[g.phys] = rho[g.phys] * GRAVITY_M_S2 * dz
     lam_full = np.full(len(cn.pipes["ids"]), np.nan)
     re_full = np.full(len(cn.pipes["ids"]), np.nan)
 
@@ -198,17 +205,19 @@ def edge_law(
         dp[m] += -gain + internal * qm
         dd[m] = np.maximum(slope, 0.0) + LIFT_INTERNAL_PA_PER_KG_S
         state = pu["state"][e]
-        if np.any(state != PUMP_RUNNING):
-            off = np.flatnonzero(state == PUMP_STOPPED)
-            byp = np.flatnonzero(state == PUMP_BYPASSED)
-            sub = m
-            dp[sub[off]] += gain[off] - internal[off] * qm[off] + STOPPED_PA_PER_KG_S * qm[off]
-            dd[sub[off]] = STOPPED_PA_PER_KG_S
+        off = np.flatnonzero(state == PUMP_STOPPED)
+        if len(off):
+            sub = m[off]
+            dp[sub] += gain[off] - internal[off] * qm[off] + STOPPED_PA_PER_KG_S * qm[off]
+            dd[sub] = STOPPED_PA_PER_KG_S
+        byp = np.flatnonzero(state == PUMP_BYPASSED)
+        if len(byp):
+            sub = m[byp]
             qb = qm[byp]
             dpb = valve_dp_pa(qb, rho_m[byp], pu["bypass_kv_m3_h"][e[byp]], 1.0)
-            dp[sub[byp]] += gain[byp] - internal[byp] * qb + dpb
+            dp[sub] += gain[byp] - internal[byp] * qb + dpb
             absq = np.abs(qb)
-            dd[sub[byp]] = np.maximum(2.0 * np.abs(dpb) / np.where(absq > 0, absq, 1.0), 1.0)
+            dd[sub] = np.maximum(2.0 * np.abs(dpb) / np.where(absq > 0, absq, 1.0), 1.0)
 
     m = g.lift
     if len(m):
