@@ -92,16 +92,17 @@ def primary_return_ua_newton_c(
     sec_supply_c: FloatArray,
     sec_return_c: FloatArray,
     ua_w_per_k: FloatArray,
-    iterations: int = 2,
+    iterations: int = 1,
 ) -> FloatArray:
     """:func:`primary_return_ua_c` to round-off in a few vectorised steps.
 
     The closed form of Q = UA · LMTD(ΔT1, ΔT2) in ΔT2 is a Lambert-W expression: with
     a = ΔT1·UA/Q and u = ΔT2·UA/Q, u e^{−u} = a e^{−a}, so u = −W(−a e^{−a}) on the
     branch other than u = a. It is ill-conditioned near a = 1 (ΔT1 ≈ ΔT2; ~1e-8
-    relative), so Newton steps polish it; LMTD is concave and increasing in ΔT2, so
-    Newton approaches the root monotonically and is kept in the bracket [0, T_pi − T_sr]
-    as the bisection is (a heat beyond the exchanger's largest gives T_pi).
+    relative), so Newton polishes it (one step reaches the LMTD's own round-off);
+    LMTD is concave and increasing in ΔT2, so Newton approaches the root monotonically
+    and is kept in the bracket [0, T_pi − T_sr] as the bisection is (a heat beyond the
+    exchanger's largest gives T_pi).
     """
     from scipy.special import lambertw
 
