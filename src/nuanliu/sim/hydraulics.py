@@ -85,6 +85,8 @@ class EdgeGroups:
     elem: IntArray
     #: (elevation array, z_to − z_from of the physical edges) once computed
     dz_cache: list = field(default_factory=list)
+    #: (the pipe parameter arrays, their values on this group's pipes) once gathered
+    pipe_cache: list = field(default_factory=list)
 
 
 def edge_groups(cn: CompiledNetwork, idx: IntArray) -> EdgeGroups:
@@ -139,14 +141,23 @@ def edge_law(
     if len(m):
         pp = cn.pipes
         e = elem[m]
-        d = pp["diameter_m"][e]
-        length = pp["length_m"][e]
-        rel = pp["roughness_m"][e] / d
+        # geometry is never changed in place (calibration replaces the arrays), so the
+        # gathered values are kept while the arrays are the same objects
+        arrays = (pp["diameter_m"], pp["length_m"], pp["roughness_m"], pp["zeta"])
+        pc = g.pipe_cache
+        if pc and all(a is b for a, b in zip(pc[0], arrays, strict=True)):
+            d, length, rel, zeta, area = pc[1]
+        else:
+            d = pp["diameter_m"][e]
+            length = pp["length_m"][e]
+            rel = pp["roughness_m"][e] / d
+            zeta = pp["zeta"][e]
+            area = 0.25 * np.pi * d * d
+            pc[:] = [arrays, (d, length, rel, zeta, area)]
         qp = qi[m]
         mu = mu_pa_s[idx[m]]
         re = reynolds(qp, d, mu)
         lam = friction_factor(re, rel, friction_model)
-        zeta = pp["zeta"][e]
         rho_m = rho[m]
         dpf = darcy_dp_pa(qp, length, d, lam, rho_m, zeta)
         dp[m] += dpf
@@ -159,7 +170,6 @@ def edge_law(
             np.where(re <= RE_LAMINAR, -1.0, 0.0),
         )
         absq = np.abs(qp)
-        area = 0.25 * np.pi * d * d
         lam_slope = 32.0 * mu * length / (rho_m * area * d * d)
         exact = np.abs(dpf) / np.where(absq > 0, absq, 1.0) * (2.0 + slope_re * share)
         dd[m] = np.maximum(exact, lam_slope)
