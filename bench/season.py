@@ -7,8 +7,11 @@ hourly steps, CSWD typical-year weather) for
    96 city stations; target ≤ 60 s on the 2-core machine), and
 2. a generated city of 2,000 consumers (``generate_city(2000, seed=1)``),
 
-and reports wall-clock seconds (set-up included: compile, pump-power table, initial
-steady state), steps per second, the totals and the relative energy-balance residual.
+and reports wall-clock and CPU seconds (set-up included: compile, pump-power table,
+initial steady state), steps per second, the machine's load average around the run,
+the totals and the relative energy-balance residual. The machine is shared: CPU seconds
+are this process's own and the better measure of what a run costs; both grow with the
+load (a loaded 2-core machine runs each process slower, not only less often).
 
 Usage: ``python bench/season.py [--days N] [--only tuoketuo|city] [--out FILE]``.
 Prints a table and writes ``bench/results/season.md``.
@@ -33,9 +36,11 @@ START = pd.Timestamp("2025-10-15", tz="Asia/Shanghai")
 
 def run(label: str, network, days: float) -> dict:
     end = START + pd.Timedelta(days=days)
+    load0 = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     res = simulate_season(network, "hohhot", start=START, end=end, step="1h")
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load1 = os.getloadavg()[0]
     tt = res.totals
     return {
         "network": label,
@@ -43,6 +48,7 @@ def run(label: str, network, days: float) -> dict:
         "seconds": secs,
         "CPU seconds": cpu,
         "steps/s": res.steps / secs,
+        "load avg (1 min) before/after": f"{load0:.1f} / {load1:.1f}",
         "heat produced GWh": tt["heat_produced_j"] / 3.6e12,
         "heat lost %": 100 * tt["heat_lost_j"] / tt["heat_produced_j"],
         "pump MWh": tt["pump_electricity_j"] / 3.6e9,

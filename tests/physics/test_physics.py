@@ -12,6 +12,7 @@ from nuanliu.physics.heat_exchanger import (
     lmtd_k,
     max_heat_ua_w,
     primary_return_ua_c,
+    primary_return_ua_newton_c,
 )
 from nuanliu.physics.heat_loss import pipe_outlet_temp_c
 from nuanliu.physics.machines import pump_curve_dp_pa, valve_dp_pa
@@ -95,6 +96,29 @@ def test_heat_exchanger_ua_meets_lmtd() -> None:
     tpr = primary_return_ua_c(q, tpi, tss, tsr, ua)
     assert np.allclose(ua * lmtd_k(tpi - tss, tpr - tsr), q, rtol=1e-9)
     assert np.all(max_heat_ua_w(tpi, tss, tsr, ua) > q)
+
+
+def test_heat_exchanger_ua_newton_matches_bisection() -> None:
+    """The closed-form-plus-Newton primary return is the bisection's root, including
+    balanced exchangers (ΔT1 = ΔT2), heats at the exchanger's limit, zero heat and a
+    primary too cold to pass anything."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    tpi = rng.uniform(30.0, 130.0, n)
+    tss = rng.uniform(35.0, 80.0, n)
+    tsr = tss - rng.uniform(0.5, 30.0, n)
+    ua = rng.uniform(1e3, 1e6, n)
+    qmax = max_heat_ua_w(tpi, tss, tsr, ua)
+    share = rng.choice([0.0, 1e-9, 1e-3, 0.5, 0.999999, 1.0], n)
+    q = qmax * share
+    balanced = slice(0, 500)  # Q = UA·(T_pi − T_ss): T_pr − T_sr = T_pi − T_ss
+    q[balanced] = np.minimum(ua[balanced] * (tpi - tss)[balanced], qmax[balanced])
+    ref = primary_return_ua_c(q, tpi, tss, tsr, ua, 200)
+    new = primary_return_ua_newton_c(q, tpi, tss, tsr, ua)
+    assert np.all(np.isfinite(new))
+    # the LMTD's own round-off near ΔT1 = ΔT2 limits both to ~1e-8 K
+    assert np.max(np.abs(new - ref)) < 1e-7
+    assert np.any(tpi < tss)  # primaries too cold to pass heat are in the sample
 
 
 def test_valve_and_pump_laws() -> None:

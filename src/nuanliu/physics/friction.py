@@ -43,11 +43,12 @@ def colebrook(re: FloatArray, rel_roughness: FloatArray, iterations: int = 3) ->
     re = np.maximum(re, 1.0)
     a = rel_roughness / 3.71
     b = 2.51 / re
+    two_b = 2.0 * b  # loop-invariant part of the derivative
     x = 1.0 / np.sqrt(swamee_jain(re, rel_roughness))
     for _ in range(iterations):
         inner = a + b * x
         f = x + 2.0 * np.log10(inner)
-        df = 1.0 + 2.0 * b / (inner * _LN10)
+        df = 1.0 + two_b / (inner * _LN10)
         x = x - f / df
     return 1.0 / (x * x)
 
@@ -57,13 +58,16 @@ def friction_factor(
 ) -> FloatArray:
     """Darcy friction factor for any Re ≥ 0 (laminar, transition and turbulent)."""
     re = np.asarray(re, dtype=np.float64)
-    rel = np.broadcast_to(np.asarray(rel_roughness, dtype=np.float64), re.shape)
+    rel = np.asarray(rel_roughness, dtype=np.float64)
+    if rel.shape != re.shape:
+        rel = np.broadcast_to(rel, re.shape)
     re_t = np.maximum(re, RE_TURBULENT)
     turbulent = colebrook(re_t, rel) if model == "colebrook" else swamee_jain(re_t, rel)
     laminar = 64.0 / np.maximum(re, 1e-9)
     # Linear blend across the transition keeps dp(ṁ) continuous (Newton needs that).
     lam_2000 = 64.0 / RE_LAMINAR
-    w = np.clip((re - RE_LAMINAR) / (RE_TURBULENT - RE_LAMINAR), 0.0, 1.0)
+    # np.minimum/np.maximum: np.clip's Python wrapper costs more than the arithmetic
+    w = np.minimum(np.maximum(0.0, (re - RE_LAMINAR) / (RE_TURBULENT - RE_LAMINAR)), 1.0)
     return np.where(re <= RE_LAMINAR, laminar, lam_2000 + w * (turbulent - lam_2000))
 
 

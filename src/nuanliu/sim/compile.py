@@ -116,6 +116,11 @@ class CompiledNetwork:
     tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     #: compiled ``controls`` (nuanliu.sim.regulation.Regulation), None without controls
     regulation: Any = field(repr=False, default=None)
+    #: structure-only arrays the solvers derive once (never parameters: those may be
+    #: changed in place); not copied by ``dataclasses.replace``
+    solver_cache: dict[str, Any] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     @property
     def n_chords(self) -> int:

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from nuanliu.errors import InvalidInput
 from nuanliu.physics.water import WATER, WaterProperties
 from nuanliu.sim.compile import CompiledNetwork
-from nuanliu.sim.controls import consumer_flows, source_flows, station_flows
+from nuanliu.sim.controls import FlowLaw, consumer_flows, source_flows, station_flows
 from nuanliu.sim.hydraulics import nodal_injection, solve_hydraulics
 from nuanliu.sim.options import SolverOptions
 from nuanliu.sim.pipe_transport import (
@@ -39,10 +39,40 @@ FloatArray = NDArray[np.float64]
 
 #: smallest outlet-on-inlet weight of a pipe (keeps the flow-order plan; 1e-200 K/K is nothing)
 DEPENDENCY_FLOOR = 1e-200
-#: bisection steps of UA exchangers per coupling iteration (~1e-10 K on a 100 K bracket)
-UA_ITERATIONS = 40
 #: heat capacity of water used for the dynamic energy accounting (70 °C), J/(kg·K)
 WATER_CP_J_KG_K = 4190.0
+
+
+class ConstantCpWater(WaterProperties):
+    """Water whose heat capacity is one constant: h = c_p·T, Δh = c_p·ΔT, mean c_p = c_p.
+
+    Gives bit for bit what the table formulas give for a constant table (the quadratic
+    term is zero), without the table look-ups — the dynamic model calls these a lot.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        values = self._cp.values
+        if not np.all(values == values[0]):
+            raise InvalidInput("ConstantCpWater needs a constant heat-capacity table")
+        object.__setattr__(self, "_cp_const", float(values[0]))
+
+    def cp(self, temp_c):  # type: ignore[override]
+        t = np.atleast_1d(np.asarray(temp_c, dtype=np.float64))
+        return np.full(t.shape, self._cp_const)
+
+    def h(self, temp_c):  # type: ignore[override]
+        return self._cp_const * np.atleast_1d(np.asarray(temp_c, dtype=np.float64))
+
+    def mean_cp(self, t1_c, t2_c):  # type: ignore[override]
+        t1 = np.atleast_1d(np.asarray(t1_c, dtype=np.float64))
+        t2 = np.atleast_1d(np.asarray(t2_c, dtype=np.float64))
+        return np.full(np.broadcast_shapes(t1.shape, t2.shape), self._cp_const)
+
+    def dh(self, t1_c, t2_c):  # type: ignore[override]
+        if self.cp_rule == "trapezoid":
+            return super().dh(t1_c, t2_c)
+        return self.h(t1_c) - self.h(t2_c)
 
 
 def constant_cp_water(cp_j_kg_k: float = WATER_CP_J_KG_K) -> WaterProperties:
@@ -50,12 +80,15 @@ def constant_cp_water(cp_j_kg_k: float = WATER_CP_J_KG_K) -> WaterProperties:
     (enthalpy linear in temperature: energy balances close to round-off)."""
     rho_t, rho_v = WATER.density_table
     mu_t, mu_v = WATER.viscosity_table
-    return WaterProperties(
+    return ConstantCpWater(
         (rho_t, rho_v),
         (mu_t, mu_v),
         (np.array([0.0, 200.0]), np.array([cp_j_kg_k, cp_j_kg_k])),
         name=f"water (c_p {cp_j_kg_k:g} J/(kg·K))",
     )
+
+
+_EMPTY_LAW = FlowLaw(np.zeros(0), np.zeros(0), np.zeros(0))
 
 
 @dataclass
@@ -130,7 +163,16 @@ class DynamicNetwork:
         from nuanliu.sim.steady import _stagnant_temp
 
         self.stagnant_c = _stagnant_temp(cn)
+        # per-step index arrays, computed once
+        cs, ss, fs = cn.cons_slice, cn.stat_slice, cn.fsrc_slice
+        self.n_cons, self.n_stat = len(cn.consumers["ids"]), len(cn.stations["ids"])
+        self.n_src = len(cn.sources["ids"])
+        self.cons_in_node = cn.f_from[cs]
+        self.stat_in_node = cn.f_from[ss]
+        self.src_in_node = cn.f_from[fs]
+        self.cons_edge = np.arange(nr + cs.start, nr + cs.stop)
         self.cache: dict = {}
+        self._heat_cache: tuple | None = None
         self.state = None  # SteadyState-like (node temps, edges, flows, lifts)
         self.t_s = 0.0
 
@@ -158,6 +200,16 @@ class DynamicNetwork:
         self.q = hyd.q_kg_s
         self.pipes.fill(self.state.edge_in_c[psl], t_s, mdot_kg_s=self.q[psl])
         self.t_s = t_s
+
+    def _rho_mu(self) -> tuple[FloatArray, FloatArray]:
+        """Density and viscosity of every resistive edge at its mean temperature."""
+        nr = self.cn.ref_slice.start
+        t = np.full(self.cn.n_resistive, 20.0)
+        if self.state is not None:
+            t[:nr] = 0.5 * (self.state.edge_in_c[:nr] + self.state.edge_out_c[:nr])
+        else:
+            t[:] = 70.0
+        return self.water.density(t), self.water.viscosity(t)
 
     def _rho(self) -> FloatArray:
         if self.state is None:
@@ -210,49 +262,58 @@ class DynamicNetwork:
         else:
             src_set = srcs["supply_temp_c"]
         st.lift_temp_c[is_src_lift] = lifts["supply_temp_c"][is_src_lift]
-        rho, mu = self._rho(), self._mu()
+        rho, mu = self._rho_mu()
         q_cons = np.asarray(consumer_demand_w, dtype=np.float64)
         q_stat = np.asarray(station_demand_w, dtype=np.float64)
         hyd = None
         it = 0
-        law_s_passed = np.zeros(len(stat["ids"]))
         plan = None
         t_node = st.node_temp_c
+        n_edges = nr + nf
         for it in range(1, self.max_coupling + 1):
             tn = st.node_temp_c
-            law_c = consumer_flows(
-                tn[cn.f_from[cs]],
-                st.edge_out_c[nr + cs.start : nr + cs.stop],
-                q_cons,
-                cons["flow_control"],
-                cons["return_temp_c"],
-                cons["mdot_kg_s"],
-                min_delta_t_k=opts.min_consumer_delta_t_k,
-                min_return_temp_c=opts.min_return_temp_c,
-                water=water,
-            )
-            sec_sup, sec_ret, q_st = _station_inputs(cn, st, hyd, q_stat, water)
-            law_s, law_s_passed = station_flows(
-                tn[cn.f_from[ss]],
-                q_st,
-                sec_sup,
-                sec_ret,
-                stat["ua_w_per_k"],
-                stat["effectiveness"],
-                min_delta_t_k=opts.min_consumer_delta_t_k,
-                water=water,
-                ua_iterations=UA_ITERATIONS,
-            )
-            law_f = source_flows(
-                tn[cn.f_from[fs]],
-                src_set,
-                srcs["heat_control"],
-                srcs["heat_w"],
-                srcs["mdot_kg_s"],
-                water=water,
-            )
-            m_fixed = np.r_[law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s]
-            _update_lift_temps(cn, st, law_s.mdot_kg_s, law_s_passed, q_st, sec_ret, water)
+            if self.n_cons:
+                law_c = consumer_flows(
+                    tn[self.cons_in_node],
+                    st.edge_out_c[self.cons_edge],
+                    q_cons,
+                    cons["flow_control"],
+                    cons["return_temp_c"],
+                    cons["mdot_kg_s"],
+                    min_delta_t_k=opts.min_consumer_delta_t_k,
+                    min_return_temp_c=opts.min_return_temp_c,
+                    water=water,
+                )
+            else:
+                law_c = _EMPTY_LAW
+            if self.n_stat:
+                sec_sup, sec_ret, q_st = _station_inputs(cn, st, hyd, q_stat, water)
+                law_s, law_s_passed = station_flows(
+                    tn[self.stat_in_node],
+                    q_st,
+                    sec_sup,
+                    sec_ret,
+                    stat["ua_w_per_k"],
+                    stat["effectiveness"],
+                    min_delta_t_k=opts.min_consumer_delta_t_k,
+                    water=water,
+                    ua_newton=True,
+                )
+                _update_lift_temps(cn, st, law_s.mdot_kg_s, law_s_passed, q_st, sec_ret, water)
+            else:
+                law_s = _EMPTY_LAW
+            if self.n_src:
+                law_f = source_flows(
+                    tn[self.src_in_node],
+                    src_set,
+                    srcs["heat_control"],
+                    srcs["heat_w"],
+                    srcs["mdot_kg_s"],
+                    water=water,
+                )
+            else:
+                law_f = _EMPTY_LAW
+            m_fixed = np.concatenate((law_c.mdot_kg_s, law_s.mdot_kg_s, law_f.mdot_kg_s))
             if hyd is None:
                 hyd = solve_hydraulics(
                     cn,
@@ -271,8 +332,8 @@ class DynamicNetwork:
                 hyd.q_kg_s = _tree_flows(cn, m_fixed, hyd.q_kg_s[cn.chord_edges])
             q = hyd.q_kg_s
             plan = self.pipes.plan(q[psl], self.t_s, dt_s)
-            alpha = np.ones(nr + nf)
-            beta = np.zeros(nr + nf)
+            alpha = np.ones(n_edges)
+            beta = np.zeros(n_edges)
             # a pipe whose water all stays in it has α = 0; a tiny floor keeps it a
             # dependency so the thermal pass's wave plan survives from step to step
             alpha[psl] = np.maximum(plan.alpha, DEPENDENCY_FLOOR)
@@ -280,15 +341,20 @@ class DynamicNetwork:
             fwd_lift = q[lsl] >= 0
             alpha[lsl] = np.where(fwd_lift, 0.0, 1.0)
             beta[lsl] = np.where(fwd_lift, st.lift_temp_c, 0.0)
-            alpha[nr:] = np.r_[law_c.alpha, law_s.alpha, law_f.alpha]
-            beta[nr:] = np.r_[law_c.beta, law_s.beta, law_f.beta]
-            edges = ThermalEdges(self.t_frm, self.t_to, np.r_[q[:nr], m_fixed], alpha, beta)
+            alpha[nr:] = np.concatenate((law_c.alpha, law_s.alpha, law_f.alpha))
+            beta[nr:] = np.concatenate((law_c.beta, law_s.beta, law_f.beta))
+            edges = ThermalEdges(
+                self.t_frm, self.t_to, np.concatenate((q[:nr], m_fixed)), alpha, beta
+            )
             t_node, t_in, t_out = solve_temperatures(
                 cn.n_nodes, edges, st.node_temp_c, st.edge_out_c, self.stagnant_c, water, self.cache
             )
             change = float(np.max(np.abs(t_node - st.node_temp_c))) if len(t_node) else 0.0
-            m_change = float(np.max(np.abs(m_fixed - st.m_fixed))) if nf else 0.0
-            m_scale = max(float(np.max(np.abs(m_fixed))) if nf else 0.0, 1e-9)
+            if nf:
+                m_change = float(np.max(np.abs(m_fixed - st.m_fixed)))
+                m_scale = max(float(np.max(np.abs(m_fixed))), 1e-9)
+            else:
+                m_change, m_scale = 0.0, 1e-9
             st.node_temp_c, st.edge_in_c, st.edge_out_c = t_node, t_in, t_out
             st.m_fixed = m_fixed
             st.q_chord = q[cn.chord_edges]
@@ -305,10 +371,10 @@ class DynamicNetwork:
 
             add_pressures(cn, hyd, rho, mu, opts.friction_model)
             pressure = hyd.p_pa
-        heat_before = self.pipes.heat_content_j(self.t_s)
+        heat_before = self._heat_content_now()
         self.pipes.commit(plan, st.edge_in_c[psl])
         self.t_s += dt_s
-        heat_after = self.pipes.heat_content_j(self.t_s)
+        heat_after = self._heat_content_now()
         q = hyd.q_kg_s
         self.q = q
         cp = self.cp
@@ -322,7 +388,7 @@ class DynamicNetwork:
         heat_f = st.m_fixed * cp * (fe_in - fe_out)
         lift_q = q[lsl]
         lift_heat = np.abs(lift_q) * cp * (st.edge_out_c[lsl] - st.edge_in_c[lsl])
-        src_heat = np.r_[lift_heat[is_src_lift], -heat_f[fs]]
+        src_heat = np.concatenate((lift_heat[is_src_lift], -heat_f[fs]))
         return StepResult(
             node_temp_c=t_node,
             edge_in_c=st.edge_in_c,
@@ -339,7 +405,24 @@ class DynamicNetwork:
 
     def pipe_heat_j(self) -> float:
         """Heat stored in all pipes now (water and walls, relative to 0 °C), J."""
-        return float(np.sum(self.pipes.heat_content_j(self.t_s)))
+        return float(np.sum(self._heat_content_now()))
+
+    def _heat_content_now(self) -> FloatArray:
+        """Heat in each pipe now; the last step's closing value is the next one's
+        opening value, so it is kept while the pipes' state arrays are the same objects
+        (every commit and fill replaces them)."""
+        pp = self.pipes
+        arrays = (pp.m, pp.theta, pp.ea, pp.eb, pp.volume_c)
+        last = self._heat_cache
+        if (
+            last is not None
+            and last[0] == self.t_s
+            and all(x is y for x, y in zip(last[1], arrays, strict=True))
+        ):
+            return last[2]
+        heat = pp.heat_content_j(self.t_s)
+        self._heat_cache = (self.t_s, arrays, heat)
+        return heat
 
     def transit_times_s(self) -> FloatArray:
         """Transit time of a temperature signal through each pipe at the current flows."""

@@ -351,6 +351,13 @@ def simulate_season(
     gain_mult = internal_gain_multiplier(local.hour.to_numpy() + 0.5)
     temp_c = wx["temp_c"].to_numpy(float)
     ghi = wx["ghi_w_m2"].to_numpy(float)
+    # record indices, computed once: elements' fixed-flow rows, sources' edges
+    elem_f = np.concatenate((np.arange(cs.start, cs.stop), np.arange(ss.start, ss.stop)))
+    elem_fe = nr + elem_f
+    fs = cn.fsrc_slice
+    src_fe = np.arange(nr + fs.start, nr + fs.stop)
+    lift_src_e = cn.lift_slice.start + src_lift
+    end_user = np.concatenate((np.ones(n_cons, bool), ~cn.stations["modelled"]))
     try:
         for k in range(n):
             t_o = temp_c[k]
@@ -367,7 +374,7 @@ def simulate_season(
                 station_demand_w=np.where(driven[n_cons:], demand[n_cons:], 0.0),
                 supply_temp_c=None if supply_sched is None else supply_sched[k],
             )
-            heat = np.r_[res.consumer_heat_w, res.station_heat_w]
+            heat = np.concatenate((res.consumer_heat_w, res.station_heat_w))
             share = np.where(
                 demand > 0, np.clip(heat / np.where(demand > 0, demand, 1.0), 0, 1), 1.0
             )
@@ -377,26 +384,22 @@ def simulate_season(
             mat = step_matrix(p, g, dt_s)
             rooms = advance(p, mat, rooms, t_o, unit_sup, phi_a, phi_m)
             # records
-            fin = res.edge_in_c[nr:]
-            fout = res.edge_out_c[nr:]
-            rec["elem_mdot"][k] = np.r_[res.m_fixed_kg_s[cs], res.m_fixed_kg_s[ss]]
-            rec["elem_sup"][k] = np.r_[fin[cs], fin[ss]]
-            rec["elem_ret"][k] = np.r_[fout[cs], fout[ss]]
+            rec["elem_mdot"][k] = res.m_fixed_kg_s[elem_f]
+            rec["elem_sup"][k] = res.edge_in_c[elem_fe]
+            rec["elem_ret"][k] = res.edge_out_c[elem_fe]
             rec["elem_heat"][k] = heat
             rec["elem_demand"][k] = demand
             rec["elem_sec_sup"][k] = set_c * np.where(demand > 0, 1.0, np.nan)
-            lq = res.q_kg_s[cn.lift_slice][src_lift]
-            fs = cn.fsrc_slice
-            rec["src_mdot"][k] = np.r_[np.abs(lq), res.m_fixed_kg_s[fs]]
-            rec["src_sup"][k] = np.r_[res.edge_out_c[cn.lift_slice][src_lift], fout[fs]]
-            rec["src_ret"][k] = np.r_[res.edge_in_c[cn.lift_slice][src_lift], fin[fs]]
+            lq = res.q_kg_s[lift_src_e]
+            rec["src_mdot"][k] = np.concatenate((np.abs(lq), res.m_fixed_kg_s[fs]))
+            rec["src_sup"][k] = np.concatenate((res.edge_out_c[lift_src_e], res.edge_out_c[src_fe]))
+            rec["src_ret"][k] = np.concatenate((res.edge_in_c[lift_src_e], res.edge_in_c[src_fe]))
             rec["src_heat"][k] = res.source_heat_w
             total_flow = float(np.sum(rec["src_mdot"][k]))
             rec["pump"][k] = np.interp(total_flow, flow_tab, pump_tab)
             for j in range(pump_src_tab.shape[1]):  # per pressure source: a handful
                 rec["src_pump"][k, j] = np.interp(total_flow, flow_tab, pump_src_tab[:, j])
             rec["loss"][k] = float(np.sum(res.pipe_loss_w))
-            end_user = np.r_[np.ones(n_cons, bool), ~cn.stations["modelled"]]
             rec["delivered"][k] = float(np.sum(heat[end_user]))
             rec["iso_mismatch"][k] = _isolation_mismatch(cn, res)
             rec["indoor"][k] = rooms.t_air_c

@@ -23,6 +23,8 @@ FloatArray = NDArray[np.float64]
 
 #: Flows below this (kg/s) count as stagnant for mixing.
 STAGNANT_KG_S = 1e-12
+#: wave plans kept per cache (flow-direction patterns seen recently)
+PLAN_CACHE_SIZE = 16
 
 
 @dataclass
@@ -47,8 +49,8 @@ def solve_temperatures(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Node temperatures, edge inlet and outlet temperatures (°C).
 
-    ``cache`` (a dict kept by the caller) holds the wave plan; it is reused while the
-    flow directions and dependency pattern stay the same.
+    ``cache`` (a dict kept by the caller) holds the wave plans of the last few flow
+    direction and dependency patterns; a plan is reused whenever its pattern recurs.
     """
     m = edges.m_kg_s
     fwd = m >= 0
@@ -69,15 +71,15 @@ def solve_temperatures(
     dep = (off != 0.0) & ~stagnant[outlet]
     dep_idx = np.flatnonzero(dep)
     src, dst = inlet[dep_idx], outlet[dep_idx]
-    plan = cache.get("plan") if cache is not None else None
-    if (
-        plan is None
-        or not np.array_equal(plan.key_edges, dep_idx)
-        or not np.array_equal(plan.key_fwd, fwd[dep_idx])
-    ):
+    # several plans are kept: a stopped pump's leak flow flips direction back and forth
+    key = dep_idx.tobytes() + fwd[dep_idx].tobytes()
+    plans = cache.setdefault("plans", {}) if cache is not None else {}
+    plan = plans.get(key)
+    if plan is None:
         plan = plan_waves(n_nodes, src, dst, (dep_idx, fwd[dep_idx]))
-        if cache is not None:
-            cache["plan"] = plan
+        if len(plans) >= PLAN_CACHE_SIZE:
+            plans.pop(next(iter(plans)))  # the oldest
+        plans[key] = plan
     t_node = _forward_substitution(n_nodes, src, dst, off[dep_idx], diag, rhs, plan)
     if t_node is None:  # a closed flow cycle (rare): general sparse solve
         rows = np.r_[np.arange(n_nodes), outlet[dep]]
@@ -104,24 +106,37 @@ def _gather(indptr: NDArray[np.int64], nodes: NDArray[np.int64]) -> NDArray[np.i
     return shift + np.arange(total)
 
 
+#: largest strongly connected set of nodes (a flow cycle) solved densely within the
+#: wave plan; larger cycles take the general sparse solve
+MAX_CYCLE_NODES = 64
+
+
 @dataclass
 class FlowSchedule:
-    """Topological waves of the dependency graph (reusable while flow directions hold)."""
+    """Topological waves of the dependency graph (reusable while flow directions hold).
+
+    A flow cycle (e.g. the leak flow of a stopped pump circulating back through its
+    running neighbours) is one strongly connected set of nodes: its wave solves the
+    set's small dense system once all its inflows from outside are known.
+    """
 
     key_edges: NDArray[np.int64]
     key_fwd: NDArray[np.bool_]
-    order: NDArray[np.int64]  # dependency edges sorted by source node
     first: NDArray[np.int64]  # nodes solvable at once
-    waves: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]]
+    #: per wave: the nodes that become known, the dependency edges into them from
+    #: earlier waves, the position of each edge's target among those nodes and each
+    #: edge's source node; for a cycle also its internal edges (targets, sources local)
+    waves: list[tuple]
     complete: bool
 
 
 def plan_waves(
     n: int, src: NDArray[np.int64], dst: NDArray[np.int64], key: tuple[NDArray, NDArray]
 ) -> FlowSchedule:
-    """Plan the waves of the forward substitution: per wave the edge positions (in
-    source order), their distinct targets, the target of each edge and the nodes that
-    become known."""
+    """Plan the waves of the forward substitution: the nodes each wave solves and the
+    dependency edges into them (all from nodes of earlier waves, or within a cycle)."""
+    from scipy.sparse.csgraph import connected_components
+
     order = np.argsort(src, kind="stable")
     src_s, dst_s = src[order], dst[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -129,18 +144,69 @@ def plan_waves(
     remaining = np.bincount(dst, minlength=n)
     frontier = np.flatnonzero(remaining == 0)
     first = frontier
-    solved = len(frontier)
-    waves = []
-    while len(frontier):  # one pass per wave of the flow, not per pipe
-        pos = _gather(indptr, frontier)
-        if not len(pos):
+    solved = np.zeros(n, dtype=bool)
+    solved[first] = True
+    fronts: list[tuple[NDArray[np.int64], bool]] = []  # (nodes, is a cycle)
+    complete = True
+    while True:
+        while len(frontier):  # one pass per wave of the flow, not per pipe
+            pos = _gather(indptr, frontier)
+            if not len(pos):
+                break
+            uniq, inv = np.unique(dst_s[pos], return_inverse=True)
+            remaining[uniq] -= np.bincount(inv, minlength=len(uniq))
+            frontier = uniq[(remaining[uniq] == 0) & ~solved[uniq]]
+            if len(frontier):
+                solved[frontier] = True
+                fronts.append((frontier, False))
+        if solved.all():
             break
-        uniq, inv = np.unique(dst_s[pos], return_inverse=True)
-        remaining[uniq] -= np.bincount(inv, minlength=len(uniq))
-        frontier = uniq[remaining[uniq] == 0]
-        waves.append((pos, uniq, inv, frontier))
-        solved += len(frontier)
-    return FlowSchedule(key[0], key[1], order, first, waves, solved == n)
+        # stalled on flow cycles: solve the cycles no other unsolved node feeds
+        inner = ~solved[src] & ~solved[dst]
+        g = sp.csr_matrix((np.ones(int(inner.sum())), (src[inner], dst[inner])), shape=(n, n))
+        _, comp = connected_components(g, directed=True, connection="strong")
+        fed = np.zeros(n, dtype=bool)
+        cross = inner & (comp[src] != comp[dst])
+        fed[comp[dst[cross]]] = True
+        unsolved = np.flatnonzero(~solved)
+        start = unsolved[~fed[comp[unsolved]]]
+        if not len(start):
+            complete = False
+            break
+        frontier = np.zeros(0, dtype=np.int64)
+        for c in np.unique(comp[start]):
+            nodes = unsolved[comp[unsolved] == c]
+            if len(nodes) > MAX_CYCLE_NODES:
+                complete = False
+                break
+            solved[nodes] = True
+            fronts.append((nodes, True))
+            frontier = np.r_[frontier, nodes]
+        if not complete:
+            break
+        frontier = np.unique(frontier)
+    if not complete:
+        return FlowSchedule(key[0], key[1], first, [], False)
+    # the edges into each wave's nodes (grouped by target wave, stable within)
+    wave_of = np.full(n, -1, dtype=np.int64)
+    for w, (nodes, _) in enumerate(fronts):
+        wave_of[nodes] = w
+    edge_wave = wave_of[dst]
+    by_wave = np.argsort(edge_wave, kind="stable")
+    bounds = np.searchsorted(edge_wave[by_wave], np.arange(len(fronts) + 1))
+    waves: list[tuple] = []
+    for w, (nodes, cycle) in enumerate(fronts):
+        e = by_wave[bounds[w] : bounds[w + 1]]
+        if not cycle:
+            local = np.searchsorted(nodes, dst[e])  # nodes are sorted (np.unique)
+            waves.append((nodes, e, local, src[e], None))
+            continue
+        own = wave_of[src[e]] == w
+        ext, cyc = e[~own], e[own]
+        local = np.searchsorted(nodes, dst[ext])
+        inner_pos = np.searchsorted(nodes, dst[cyc]) * len(nodes) + np.searchsorted(nodes, src[cyc])
+        waves.append((nodes, ext, local, src[ext], (cyc, inner_pos)))
+    return FlowSchedule(key[0], key[1], first, waves, True)
 
 
 def _forward_substitution(
@@ -154,19 +220,26 @@ def _forward_substitution(
 ) -> FloatArray | None:
     """Solve diag·T − Σ weight·T[src] (into dst) = rhs in topological waves.
 
-    Each wave solves every node whose upstream nodes are all known, so the work is
-    linear in the number of edges; the number of waves is the longest flow path
-    (counting only edges whose outlet depends on their inlet). Returns None if a flow
-    cycle leaves nodes unsolved.
+    Each wave solves every node whose upstream nodes are all known, from all its
+    inflows at once (a flow cycle: its small dense system), so the work is linear in
+    the number of edges; the number of waves is the longest flow path (counting only
+    edges whose outlet depends on their inlet). Returns None when the plan could not
+    order the nodes (a large flow cycle).
     """
     if not plan.complete:
         return None
-    src_s = src[plan.order]
-    w_s = weight[plan.order]
-    acc = rhs.copy()
     t = np.full(n, np.nan)
-    t[plan.first] = acc[plan.first] / diag[plan.first]
-    for pos, uniq, inv, frontier in plan.waves:
-        acc[uniq] += np.bincount(inv, weights=w_s[pos] * t[src_s[pos]], minlength=len(uniq))
-        t[frontier] = acc[frontier] / diag[frontier]
+    first = plan.first
+    t[first] = rhs[first] / diag[first]
+    for nodes, e, local, e_src, cycle in plan.waves:
+        inflow = np.bincount(local, weights=weight[e] * t[e_src], minlength=len(nodes))
+        b = rhs[nodes] + inflow
+        if cycle is None:
+            t[nodes] = b / diag[nodes]
+            continue
+        k = len(nodes)
+        cyc, inner_pos = cycle
+        a = -np.bincount(inner_pos, weights=weight[cyc], minlength=k * k).reshape(k, k)
+        a[np.diag_indices(k)] += diag[nodes]
+        t[nodes] = np.linalg.solve(a, b)
     return t
