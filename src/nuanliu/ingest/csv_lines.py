@@ -21,11 +21,10 @@ lines count, CRLF is one line ending). Per block:
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -40,13 +39,26 @@ MAX_LINE_BYTES = 1 << 20  # a reading is ~60 bytes; a longer "line" is binary or
 MAX_RAW_BYTES = 65536  # what quarantine keeps of an overlong line
 REQUIRED = ("sensor_id", "ts", "temp_c")
 
-Block = tuple[int, bytes, list[tuple[int, bytes]]]
+
+class Block(NamedTuple):
+    """Whole lines of a file: the number of the first, the bytes, the overlong lines
+    skipped before them, and how many LFs the bytes hold (counted once, here)."""
+
+    first_line: int
+    data: bytes
+    overlong: list[tuple[int, bytes]]
+    lf_count: int
+
+
+def count_lf(data: bytes) -> int:
+    """The LFs in ``data`` (NumPy: ~2.5x faster than ``bytes.count`` on 8 MiB)."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) if data else 0
 
 
 def line_blocks(
     fh: IO[bytes], chunk_bytes: int, first_line: int, max_line: int = MAX_LINE_BYTES
 ) -> Iterator[Block]:
-    """Blocks of whole lines: (number of the first line, bytes, overlong lines).
+    """Blocks of whole lines (``Block``).
 
     A line longer than ``max_line`` is not kept in memory: it is skipped up to its LF,
     left in the block as an empty line (so numbering holds) and reported as
@@ -62,7 +74,7 @@ def line_blocks(
             if skipping is not None:
                 overlong.append((line, skipping))
             if carry or overlong:
-                yield line, carry, overlong
+                yield Block(line, carry, overlong, count_lf(carry))
             return
         if skipping is not None:
             nl = block.find(b"\n")
@@ -80,9 +92,10 @@ def line_blocks(
                 carry = data
             continue
         data, carry = data[: cut + 1], data[cut + 1 :]
-        yield line, data, overlong
+        lf = count_lf(data)
+        yield Block(line, data, overlong, lf)
         overlong = []
-        line += data.count(b"\n")
+        line += lf
 
 
 @dataclass
@@ -99,11 +112,6 @@ class Layout:
     encoding: str
     source: str
     fields: tuple[str, ...] = FIELDS  # the columns a batch carries (absent ones as nulls)
-
-    @property
-    def header_line(self) -> bytes:
-        quoted = ('"' + n.replace('"', '""') + '"' for n in self.names)
-        return self.delimiter.join(quoted).encode("utf-8") + b"\n"
 
 
 def _printable(text: str) -> str:
@@ -326,18 +334,20 @@ def _arrow_parse(
     invalid: list[tuple[int, int, int]] = []
 
     def on_invalid(row: Any) -> str:
+        # Rows are numbered from 1 (the names are given, not read from a header line).
         # Parsing in parallel Arrow cannot number the row (None): -1 sends the block on.
-        number = row.number - 2 if row.number is not None else -1
+        number = row.number - 1 if row.number is not None else -1
         invalid.append((number, row.actual_columns, row.expected_columns))
         return "skip"
 
-    head = layout.header_line
-    whole = len(body) + len(head) + 1
+    whole = len(body) + 1
     block = max(PARALLEL_BLOCK_BYTES, whole // 4) if threads else whole
     try:
         tbl = pcsv.read_csv(
-            io.BytesIO(head + body),
-            read_options=pcsv.ReadOptions(use_threads=threads, block_size=block),
+            pa.BufferReader(body),  # no copy of the block
+            read_options=pcsv.ReadOptions(
+                use_threads=threads, block_size=block, column_names=layout.names
+            ),
             parse_options=pcsv.ParseOptions(
                 delimiter=layout.delimiter, invalid_row_handler=on_invalid
             ),
@@ -400,7 +410,7 @@ def _open_quote(line: bytes, delimiter: int) -> bool:
 
 
 def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]]:
-    first_line, data, overlong = block
+    first_line, data, overlong, lf_count = block
     rejected = [
         _reject(
             layout,
@@ -416,11 +426,11 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
         layout.encoding = enc.detect(data)
     data, bad = to_utf8(data, first_line, layout.source, layout.encoding)
     rejected.extend(bad)
-    n_plain = _plain_line_count(data)
+    n_plain = _plain_line_count(data, lf_count)  # decoding keeps every LF where it was
     if n_plain:
-        # The usual block: no blank line, no CR but in CRLF. If Arrow maps it row for
-        # line with no invalid row, line k is first_line + k and the line index is only
-        # built should a row be refused later (its raw text).
+        # The usual block: no CR but in CRLF. If Arrow maps it row for line with no
+        # invalid row, line k is first_line + k and the line index is only built should
+        # a row be refused later (its raw text).
         parsed = _arrow(data, n_plain, layout)
         if parsed is not None and not parsed[1]:
             return _plain_batch(parsed[0], data, first_line, layout), rejected
@@ -432,14 +442,21 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
     return _slow(lines, layout, rejected)
 
 
-def _plain_line_count(data: bytes) -> int | None:
-    """The number of lines of a block without blank lines or lone CRs, else None (the
-    block then takes the indexed path). Counting in C is ~10x cheaper than indexing."""
-    if not data or data.startswith((b"\n", b"\r\n")) or b"\n\n" in data:
+def _plain_line_count(data: bytes, lf_count: int) -> int | None:
+    """The number of lines of a block without lone CRs, else None (the block then takes
+    the indexed path).
+
+    Without a lone CR every row Arrow reads (or refuses) ends at its own LF, and a blank
+    line yields no row, so "rows + invalid rows == lines" holds only if no line is
+    blank and none was merged into another: no search for blank lines is needed (it
+    cost a pass over the block). A blank first or last line — common at a file's end —
+    is seen here for free and spares a parse that could not match.
+    """
+    if not data or data.startswith((b"\n", b"\r\n")) or data.endswith((b"\n\n", b"\n\r\n")):
         return None
     if b"\r" in data and (data.count(b"\r") != data.count(b"\r\n") or b"\n\r\n" in data):
         return None
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return lf_count + (0 if data.endswith(b"\n") else 1)
 
 
 def _plain_batch(tbl: pa.Table, data: bytes, first_line: int, layout: Layout) -> RawBatch:
