@@ -83,15 +83,17 @@ def line_blocks(
             overlong.append((line, skipping))
             skipping = None
             block = block[nl:]  # the LF that ends the overlong line: an empty line stays
-        data = carry + block
-        cut = data.rfind(b"\n")
+        cut = block.rfind(b"\n")
         if cut < 0:
+            data = carry + block
             if len(data) > max_line:
                 skipping, carry = data[:MAX_RAW_BYTES], b""
             else:
                 carry = data
             continue
-        data, carry = data[: cut + 1], data[cut + 1 :]
+        # One copy of the block: the carried line and the block up to its last LF.
+        data = b"".join((carry, memoryview(block)[: cut + 1]))
+        carry = block[cut + 1 :]
         lf = count_lf(data)
         yield Block(line, data, overlong, lf)
         overlong = []
