@@ -393,7 +393,10 @@ def csv_stages(store: Store, path: Path) -> list[tuple[str, float, float]]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     sql = f"SELECT * FROM {duckdb_read_csv_sql(path)}"
-    stage("DuckDB read_csv → Arrow table (explicit column types)", lambda: con.sql(sql).arrow())
+    stage(
+        "DuckDB read_csv → Arrow table (explicit column types)",
+        lambda: con.sql(sql).to_arrow_table(),
+    )
     con.close()
     types = {"sensor_id": pa.string(), "ts": pa.timestamp("us", tz="UTC")}
     types |= {"temp_c": pa.float64(), "humidity_pct": pa.float64()}
