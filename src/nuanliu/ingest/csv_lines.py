@@ -37,6 +37,7 @@ from nuanliu.ingest.model import FIELDS, RawBatch, Rejection
 
 MAX_LINE_BYTES = 1 << 20  # a reading is ~60 bytes; a longer "line" is binary or broken
 MAX_RAW_BYTES = 65536  # what quarantine keeps of an overlong line
+FIRST_BLOCK_BYTES = 1 << 20  # ~23k readings: the first block of a CSV stream
 REQUIRED = ("sensor_id", "ts", "temp_c")
 
 
@@ -56,9 +57,13 @@ def count_lf(data: bytes) -> int:
 
 
 def line_blocks(
-    fh: IO[bytes], chunk_bytes: int, first_line: int, max_line: int = MAX_LINE_BYTES
+    fh: IO[bytes],
+    chunk_bytes: int,
+    first_line: int,
+    max_line: int = MAX_LINE_BYTES,
+    first_bytes: int | None = None,
 ) -> Iterator[Block]:
-    """Blocks of whole lines (``Block``).
+    """Blocks of whole lines (``Block``); the first read is ``first_bytes`` if given.
 
     A line longer than ``max_line`` is not kept in memory: it is skipped up to its LF,
     left in the block as an empty line (so numbering holds) and reported as
@@ -68,8 +73,10 @@ def line_blocks(
     line = first_line
     overlong: list[tuple[int, bytes]] = []
     skipping: bytes | None = None  # head of an overlong line being skipped
+    size = first_bytes or chunk_bytes
     while True:
-        block = fh.read(chunk_bytes)
+        block = fh.read(size)
+        size = chunk_bytes
         if not block:
             if skipping is not None:
                 overlong.append((line, skipping))
@@ -189,7 +196,9 @@ def csv_chunks(
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     """The batches of a CSV stream; ``InvalidInput`` (before any batch) if unusable."""
     header = fh.readline(MAX_LINE_BYTES + 1)
-    blocks = line_blocks(fh, chunk_bytes, 2)
+    # A small first block: the store starts writing while the next block is parsed
+    # (file ingest reads ahead), instead of waiting for a whole block to be parsed.
+    blocks = line_blocks(fh, chunk_bytes, 2, first_bytes=min(chunk_bytes, FIRST_BLOCK_BYTES))
     first = next(blocks, None)
     sample = first[1] if first else b""
     layout = read_header(header, sample, source, delimiter, encoding, fields, required)
