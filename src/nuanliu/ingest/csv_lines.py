@@ -6,10 +6,12 @@ lines count, CRLF is one line ending). Per block:
 
 1. **encoding**: the block is decoded strictly in the file's encoding (``encoding.py``);
    a line that does not decode is quarantined with its bytes, the rest goes on;
-2. **fast path**: the block (blank lines dropped) is parsed by ``pyarrow.csv`` with an
-   ``invalid_row_handler`` for wrong field counts. Without a lone CR Arrow can only
-   *merge* lines (a quote that opens a field and never closes swallows the lines after
-   it), so "rows + invalid rows == lines" proves that each row is its own line;
+2. **fast path**: the block is parsed by ``pyarrow.csv`` as it is, with an
+   ``invalid_row_handler`` for wrong field counts. Without a lone CR each row ends at
+   its own LF, a blank line yields none and a quote that never closes *merges* lines,
+   so "rows + invalid rows == lines" proves that each line is one row; a block with
+   invalid rows or blank lines is then indexed line by line (blank lines dropped) and
+   parsed again;
 3. **slow path** (a block that fails that test, contains a lone CR or makes Arrow
    raise): each line is checked on its own — a CR inside the line, a quoted field left
    open at the end of the line (stray quote, or a quoted field that spans lines), a line
