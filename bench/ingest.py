@@ -70,7 +70,7 @@ from nuanliu.store import Store, open_store
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.md"
 PG_URL = "postgresql://127.0.0.1:5432/test"
-GROUPS = ("bulk", "store", "files", "cli", "startup", "batch", "mqtt", "telemetry")
+GROUPS = ("bulk", "store", "files", "cli", "startup", "batch", "mqtt", "telemetry", "stages")
 LOAD_COLS = "sensor_id, ts, temp_c, humidity_pct"
 
 
@@ -84,6 +84,7 @@ class Row:
     fastest: float | None = None  # the engine's fastest in-process bulk load, rows/s
     same: float | None = None  # the engine's plain load of the same input, rows/s
     process: float | None = None  # that load run as a process of its own (CLI rows)
+    cpu: float | None = None  # CPU s (user + system) of this process and its children
 
     @property
     def rate(self) -> float:
@@ -100,6 +101,7 @@ class Row:
             f"{self.readings:,}",
             str(self.per_message or ""),
             f"{self.seconds:.2f}",
+            f"{self.cpu:.2f}" if self.cpu is not None else "",
             f"{self.rate:,.0f}",
             msgs,
             share(self.fastest),
@@ -114,6 +116,7 @@ HEADER = [
     "readings",
     "readings/msg",
     "s",
+    "CPU s",
     "readings/s",
     "msgs/s",
     "of fastest bulk load",
@@ -186,10 +189,23 @@ def fresh_store(
             store.close()
 
 
+LAST_CPU = [0.0]  # CPU seconds of the last ``timed`` call
+
+
+def cpu_now() -> float:
+    """User + system CPU seconds of this process (all threads) and its waited children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def timed(fn: Callable[[], object]) -> float:
+    """Wall seconds of ``fn()``; its CPU seconds are left in ``LAST_CPU[0]``."""
+    c0 = cpu_now()
     t0 = time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    LAST_CPU[0] = cpu_now() - c0
+    return wall
 
 
 def count_readings(url: str) -> int:
@@ -357,11 +373,56 @@ def telemetry_ingest(store: Store, path: Path, sites: int = 700) -> float:
     from nuanliu.telemetry.store import Site, save_sites
 
     save_sites(store, [Site(f"HH{s:04d}", "station", f"站{s}") for s in range(sites)])
-    t0 = time.perf_counter()
-    rep = ingest_telemetry_file(store, path)
-    secs = time.perf_counter() - t0
-    assert rep.stored == rep.received, rep.summary()
+    reports = []
+    secs = timed(lambda: reports.append(ingest_telemetry_file(store, path)))
+    assert reports[0].stored == reports[0].received, reports[0].summary()
     return secs
+
+
+def csv_stages(store: Store, path: Path) -> list[tuple[str, float, float]]:
+    """The CSV file path stage by stage, one after the other (no read-ahead thread), and
+    two whole-file readers beside it: (stage, wall s, CPU s) each."""
+    from nuanliu.ingest.csv_lines import csv_chunks
+    from nuanliu.store.readings import dedupe_batch, normalise_readings
+
+    out: list[tuple[str, float, float]] = []
+
+    def stage(label: str, fn: Callable[[], object]) -> None:
+        out.append((label, timed(fn), LAST_CPU[0]))
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    sql = f"SELECT * FROM {duckdb_read_csv_sql(path)}"
+    stage(
+        "DuckDB read_csv → Arrow table (explicit column types)",
+        lambda: con.sql(sql).to_arrow_table(),
+    )
+    con.close()
+    types = {"sensor_id": pa.string(), "ts": pa.timestamp("us", tz="UTC")}
+    types |= {"temp_c": pa.float64(), "humidity_pct": pa.float64()}
+    opts = pacsv.ConvertOptions(column_types=types)
+    stage(
+        "pyarrow.csv.read_csv → Arrow table (same types)",
+        lambda: pacsv.read_csv(path, convert_options=opts),
+    )
+    ing = Ingestor(store)
+    chunks: list[object] = []
+    with path.open("rb") as fh:
+        stage(
+            "ours: read 8 MiB blocks of lines, Arrow parse (csv_lines)",
+            lambda: chunks.extend(csv_chunks(fh, f"file:{path.name}")),
+        )
+    checked: list[object] = []
+    stage("ours: validation", lambda: checked.extend(ing.check(*c) for c in chunks))  # type: ignore[misc]
+    stage(
+        "ours: normalise + de-duplicate (in the store's write)",
+        lambda: [dedupe_batch(normalise_readings(c[0].valid)) for c in checked],  # type: ignore[index]
+    )
+    stage(
+        "ours: write (Store.write_batch, one commit per block)",
+        lambda: [ing.commit(*c) for c in checked],
+    )  # type: ignore[misc]
+    return out
 
 
 def cli_command(*args: str) -> list[str]:
@@ -549,6 +610,7 @@ class Bench:
         self.one_row = tmp / "one.csv"
         self.rows: list[Row] = []
         self.startup: list[str] = []
+        self.stages: list[str] = []
         csv_tbl = tbl.set_column(
             1, "ts", pa.array(np.datetime_as_string(tbl["ts"].to_numpy(), unit="s") + "Z")
         )
@@ -578,7 +640,7 @@ class Bench:
         rates: dict[str, float] = {}
 
         def add(key: str, label: str, secs: float) -> None:
-            row = Row(engine, label, n, secs)
+            row = Row(engine, label, n, secs, cpu=LAST_CPU[0])
             rates[key] = row.rate
             self.add(row)
 
@@ -629,9 +691,10 @@ class Bench:
         ) -> None:
             with fresh_store(engine, self.tmp, s, monitor) as (store, url):
                 secs = fn(store)
+                cpu = LAST_CPU[0]
                 with store.read() as q:
                     check_count(int(q.scalar("SELECT count(*) FROM readings", [])), n, path)
-            row = Row(engine, path, n, secs, fastest=base.get("fastest"))
+            row = Row(engine, path, n, secs, fastest=base.get("fastest"), cpu=cpu)
             row.same = base.get(same) if same else None
             self.add(row)
 
@@ -665,8 +728,9 @@ class Bench:
             ):  # fmt: skip
                 with self.fresh(engine) as url:
                     secs = cli_ingest(url, s, path, *extra)
+                    cpu = LAST_CPU[0]
                     check_count(count_readings(url), n, label)
-                row = Row(engine, label, n, secs, fastest=base.get("fastest"))
+                row = Row(engine, label, n, secs, fastest=base.get("fastest"), cpu=cpu)
                 row.same, row.process = base.get(kind), base.get(f"process_{kind}")
                 self.add(row)
         if "startup" in self.only:
@@ -692,11 +756,17 @@ class Bench:
                 write_telemetry_csv(path, values)
             with fresh_store(engine, self.tmp, s) as (store, _url):
                 secs = telemetry_ingest(store, path)
+                cpu = LAST_CPU[0]
                 with store.read() as q:
                     got = int(q.scalar("SELECT count(*) FROM telemetry", []))
                 check_count(got, values, "telemetry")
             label = "in-process telemetry ingest: wide CSV, 8 points/row, + hourly/daily aggregates"
-            self.add(Row(engine, label, values, secs, fastest=base.get("fastest")))
+            self.add(Row(engine, label, values, secs, fastest=base.get("fastest"), cpu=cpu))
+        if "stages" in self.only and engine == "duckdb":
+            with fresh_store(engine, self.tmp, s) as (store, _url):
+                for label, wall, cpu in csv_stages(store, self.csv):
+                    self.stages.append(f"| {engine} | {label} | {wall:.3f} | {cpu:.3f} |")
+                    print(self.stages[-1], flush=True)
         if "mqtt" in self.only:
             n_single = max(n // 20, 5_000)  # one reading per message is slow by nature
             broker, port = start_broker(self.tmp)
@@ -773,10 +843,23 @@ def main() -> None:
         "`Store.insert_readings` (idempotent on sensor_id+ts) in a warm process; "
         "`CLI process` rows are `python -m nuanliu.cli ingest FILE --db URL` timed from "
         "process start to exit, with the monitoring aggregates hook on as `nuanliu ingest` "
-        "runs by default (and without, `--no-aggregates`)."
+        "runs by default (and without, `--no-aggregates`). *CPU s* is user + system time "
+        "of the benchmark process (all threads) and its child processes during the "
+        "measurement (the PostgreSQL server's is not included)."
     )
-    text = (
-        f"{note}\n\n{table}\n\n"
+    stages = "\n".join(
+        ["| engine | stage (the bench's CSV file) | wall s | CPU s |", "|---|---|---|---|"]
+        + bench.stages
+    )
+    stages_text = (
+        "### CSV path stage by stage\n\nThe `in-process ingest_file: CSV` path split into "
+        "its stages, run one after the other (no read-ahead thread), beside two whole-file "
+        "readers of the same file; CPU is user + system time of all the process's threads."
+        f"\n\n{stages}\n\n"
+        if bench.stages
+        else ""
+    )
+    startup_text = (
         "### Time to first row\n\nThe whole `nuanliu ingest` process on a one-reading CSV "
         "file: start-up, store opening with the schema version check, parse, validate, "
         "commit (with the aggregates hook), summary, exit — so an upper bound of the time "
@@ -784,7 +867,10 @@ def main() -> None:
         "the command cannot do without; CPU is user + system time of the process, which "
         "other jobs on the machine inflate far less than wall time.\n\n"
         f"{startup}\n"
+        if bench.startup
+        else ""
     )
+    text = f"{note}\n\n{table}\n\n{stages_text}{startup_text}"
     title = f"## Run of {started:%Y-%m-%d %H:%M} UTC (load average {load_before} before)"
     if args.append and RESULTS.exists():
         text = f"{RESULTS.read_text().rstrip()}\n\n{title}\n\n{text}"

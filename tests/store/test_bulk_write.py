@@ -143,3 +143,47 @@ def test_binary_copy_stream_decodes_to_the_batch(rows: list[tuple], cut: int) ->
     got = _decode(copy_binary_readings(tbl, received_us=42))
     want = [(r[0], base + dt.timedelta(microseconds=r[1]), r[2], r[3], 42) for r in rows]
     assert sorted(got, key=repr) == sorted(want, key=repr)
+
+
+def test_a_batch_overlapping_stored_rows_stores_each_new_row_once(store: Store) -> None:
+    """Stored rows inside the batch's window, with gaps, plus rows before and after them
+    (a file read in blocks overlaps by a boundary minute): exactly the new rows are
+    stored, and the hooks see exactly them."""
+    tbl = readings([f"S{i % 5}" for i in range(60)], [float(i) for i in range(60)])
+    stored_part = tbl.take(list(range(20, 40, 2)))  # every other row of 20..39
+    store.insert_readings(stored_part)
+    seen: list[pa.Table] = []
+    store.add_readings_hook(lambda w, new: seen.append(new))
+    report = store.insert_readings(tbl)
+    assert (report.inserted, report.duplicates) == (50, 10)
+    assert rows_back(store) == expected(tbl)
+    new_keys = {(r["sensor_id"], r["ts"]) for t in seen for r in t.to_pylist()}
+    old_keys = {(r["sensor_id"], r["ts"]) for r in stored_part.to_pylist()}
+    assert len(new_keys) == 50 and not new_keys & old_keys
+    assert store.insert_readings(tbl).inserted == 0  # idempotent
+
+
+def test_dedupe_of_ordered_and_unordered_batches_keeps_the_first_row() -> None:
+    """Batches ordered by (ts, id) or (id, ts) skip the hashing unless a key repeats;
+    whatever the order, each key's first row is kept."""
+    from nuanliu.store.readings import _strictly_ordered, dedupe_batch
+
+    t = [T0 + dt.timedelta(minutes=m) for m in (0, 0, 1, 1, 1)]
+    by_ts = pa.table(
+        {
+            "sensor_id": ["a", "b", "a", "b", "b"],
+            "ts": pa.array(t, pa.timestamp("us", tz="UTC")),
+            "temp_c": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "humidity_pct": pa.nulls(5, pa.float64()),
+        }
+    )
+    assert not _strictly_ordered(by_ts)  # ("b", 1 min) twice
+    assert dedupe_batch(by_ts).column("temp_c").to_pylist() == [1.0, 2.0, 3.0, 4.0]
+    clean = by_ts.slice(0, 4)
+    assert _strictly_ordered(clean) and dedupe_batch(clean) is clean
+    by_id = clean.take([0, 2, 1, 3])  # (id, ts) order
+    assert _strictly_ordered(by_id) and dedupe_batch(by_id) is by_id
+    mixed = clean.take([1, 0, 3, 2])  # neither order: the hash path
+    assert not _strictly_ordered(mixed) and dedupe_batch(mixed).num_rows == 4
+    again = pa.concat_tables([by_id, by_id.slice(1, 1)])  # a repeat at the end
+    assert dedupe_batch(again).column("temp_c").to_pylist() == [1.0, 3.0, 2.0, 4.0]

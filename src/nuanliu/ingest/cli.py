@@ -79,7 +79,9 @@ def files_cmd(
     paths: list[Path] = typer.Argument(..., help="CSV, TSV, Parquet, NDJSON or JSON files."),
     db: str | None = DbOpt,
     future_tolerance_s: float = TolOpt,
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any row was refused."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 if any row was refused (2 when all were, as always)."
+    ),
     aggregates: bool = AggOpt,
     encoding: str = typer.Option(
         "auto", "--encoding", help="Text encoding: auto (UTF-8 or GB18030), utf-8, gb18030."
@@ -95,6 +97,7 @@ def files_cmd(
     from nuanliu.ingest.encoding import check_encoding
     from nuanliu.ingest.files import ingest_file
     from nuanliu.ingest.model import IngestReport
+    from nuanliu.ingest.outcome import exit_code, refusal_note
     from nuanliu.ingest.timestamps import check_unit
 
     console = Console()
@@ -151,8 +154,12 @@ def files_cmd(
         soft_wrap=True,
         markup=False,
     )
-    if failed or (strict and total.rejected):
-        raise typer.Exit(1)
+    note = refusal_note(total, [p.name for p in paths])
+    if note:
+        console.print(note, soft_wrap=True, markup=False)
+    code = exit_code(total, failed, strict)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("mqtt")

@@ -143,8 +143,10 @@ def coerce_string(values: Column, name: str) -> tuple[pa.Array, Reasons]:
                 out.append(None)
                 reasons[i] = f"{name}={_show(v)} is {_type_name(v)}, expected a string"
         arr = pa.array(out, pa.string())
+    # Byte length from the offsets: empty exactly when the text is (utf8_length would
+    # walk every character).
     missing = np.flatnonzero(
-        pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True).to_numpy(zero_copy_only=False)
+        pc.fill_null(pc.equal(pc.binary_length(arr), 0), True).to_numpy(zero_copy_only=False)
     )
     for i in missing:
         reasons.setdefault(

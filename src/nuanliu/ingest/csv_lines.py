@@ -6,10 +6,12 @@ lines count, CRLF is one line ending). Per block:
 
 1. **encoding**: the block is decoded strictly in the file's encoding (``encoding.py``);
    a line that does not decode is quarantined with its bytes, the rest goes on;
-2. **fast path**: the block (blank lines dropped) is parsed by ``pyarrow.csv`` with an
-   ``invalid_row_handler`` for wrong field counts. Without a lone CR Arrow can only
-   *merge* lines (a quote that opens a field and never closes swallows the lines after
-   it), so "rows + invalid rows == lines" proves that each row is its own line;
+2. **fast path**: the block is parsed by ``pyarrow.csv`` as it is, with an
+   ``invalid_row_handler`` for wrong field counts. Without a lone CR each row ends at
+   its own LF, a blank line yields none and a quote that never closes *merges* lines,
+   so "rows + invalid rows == lines" proves that each line is one row; a block with
+   invalid rows or blank lines is then indexed line by line (blank lines dropped) and
+   parsed again;
 3. **slow path** (a block that fails that test, contains a lone CR or makes Arrow
    raise): each line is checked on its own — a CR inside the line, a quoted field left
    open at the end of the line (stray quote, or a quoted field that spans lines), a line
@@ -21,11 +23,10 @@ lines count, CRLF is one line ending). Per block:
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -38,15 +39,33 @@ from nuanliu.ingest.model import FIELDS, RawBatch, Rejection
 
 MAX_LINE_BYTES = 1 << 20  # a reading is ~60 bytes; a longer "line" is binary or broken
 MAX_RAW_BYTES = 65536  # what quarantine keeps of an overlong line
+FIRST_BLOCK_BYTES = 1 << 20  # ~23k readings: the first block of a CSV stream
 REQUIRED = ("sensor_id", "ts", "temp_c")
 
-Block = tuple[int, bytes, list[tuple[int, bytes]]]
+
+class Block(NamedTuple):
+    """Whole lines of a file: the number of the first, the bytes, the overlong lines
+    skipped before them, and how many LFs the bytes hold (counted once, here)."""
+
+    first_line: int
+    data: bytes
+    overlong: list[tuple[int, bytes]]
+    lf_count: int
+
+
+def count_lf(data: bytes) -> int:
+    """The LFs in ``data`` (NumPy: ~2.5x faster than ``bytes.count`` on 8 MiB)."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) if data else 0
 
 
 def line_blocks(
-    fh: IO[bytes], chunk_bytes: int, first_line: int, max_line: int = MAX_LINE_BYTES
+    fh: IO[bytes],
+    chunk_bytes: int,
+    first_line: int,
+    max_line: int = MAX_LINE_BYTES,
+    first_bytes: int | None = None,
 ) -> Iterator[Block]:
-    """Blocks of whole lines: (number of the first line, bytes, overlong lines).
+    """Blocks of whole lines (``Block``); the first read is ``first_bytes`` if given.
 
     A line longer than ``max_line`` is not kept in memory: it is skipped up to its LF,
     left in the block as an empty line (so numbering holds) and reported as
@@ -56,13 +75,15 @@ def line_blocks(
     line = first_line
     overlong: list[tuple[int, bytes]] = []
     skipping: bytes | None = None  # head of an overlong line being skipped
+    size = first_bytes or chunk_bytes
     while True:
-        block = fh.read(chunk_bytes)
+        block = fh.read(size)
+        size = chunk_bytes
         if not block:
             if skipping is not None:
                 overlong.append((line, skipping))
             if carry or overlong:
-                yield line, carry, overlong
+                yield Block(line, carry, overlong, count_lf(carry))
             return
         if skipping is not None:
             nl = block.find(b"\n")
@@ -71,18 +92,21 @@ def line_blocks(
             overlong.append((line, skipping))
             skipping = None
             block = block[nl:]  # the LF that ends the overlong line: an empty line stays
-        data = carry + block
-        cut = data.rfind(b"\n")
+        cut = block.rfind(b"\n")
         if cut < 0:
+            data = carry + block
             if len(data) > max_line:
                 skipping, carry = data[:MAX_RAW_BYTES], b""
             else:
                 carry = data
             continue
-        data, carry = data[: cut + 1], data[cut + 1 :]
-        yield line, data, overlong
+        # One copy of the block: the carried line and the block up to its last LF.
+        data = b"".join((carry, memoryview(block)[: cut + 1]))
+        carry = block[cut + 1 :]
+        lf = count_lf(data)
+        yield Block(line, data, overlong, lf)
         overlong = []
-        line += data.count(b"\n")
+        line += lf
 
 
 @dataclass
@@ -99,11 +123,6 @@ class Layout:
     encoding: str
     source: str
     fields: tuple[str, ...] = FIELDS  # the columns a batch carries (absent ones as nulls)
-
-    @property
-    def header_line(self) -> bytes:
-        quoted = ('"' + n.replace('"', '""') + '"' for n in self.names)
-        return self.delimiter.join(quoted).encode("utf-8") + b"\n"
 
 
 def _printable(text: str) -> str:
@@ -179,7 +198,9 @@ def csv_chunks(
 ) -> Iterator[tuple[RawBatch, list[Rejection]]]:
     """The batches of a CSV stream; ``InvalidInput`` (before any batch) if unusable."""
     header = fh.readline(MAX_LINE_BYTES + 1)
-    blocks = line_blocks(fh, chunk_bytes, 2)
+    # A small first block: the store starts writing while the next block is parsed
+    # (file ingest reads ahead), instead of waiting for a whole block to be parsed.
+    blocks = line_blocks(fh, chunk_bytes, 2, first_bytes=min(chunk_bytes, FIRST_BLOCK_BYTES))
     first = next(blocks, None)
     sample = first[1] if first else b""
     layout = read_header(header, sample, source, delimiter, encoding, fields, required)
@@ -326,18 +347,20 @@ def _arrow_parse(
     invalid: list[tuple[int, int, int]] = []
 
     def on_invalid(row: Any) -> str:
+        # Rows are numbered from 1 (the names are given, not read from a header line).
         # Parsing in parallel Arrow cannot number the row (None): -1 sends the block on.
-        number = row.number - 2 if row.number is not None else -1
+        number = row.number - 1 if row.number is not None else -1
         invalid.append((number, row.actual_columns, row.expected_columns))
         return "skip"
 
-    head = layout.header_line
-    whole = len(body) + len(head) + 1
+    whole = len(body) + 1
     block = max(PARALLEL_BLOCK_BYTES, whole // 4) if threads else whole
     try:
         tbl = pcsv.read_csv(
-            io.BytesIO(head + body),
-            read_options=pcsv.ReadOptions(use_threads=threads, block_size=block),
+            pa.BufferReader(body),  # no copy of the block
+            read_options=pcsv.ReadOptions(
+                use_threads=threads, block_size=block, column_names=layout.names
+            ),
             parse_options=pcsv.ParseOptions(
                 delimiter=layout.delimiter, invalid_row_handler=on_invalid
             ),
@@ -400,7 +423,7 @@ def _open_quote(line: bytes, delimiter: int) -> bool:
 
 
 def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]]:
-    first_line, data, overlong = block
+    first_line, data, overlong, lf_count = block
     rejected = [
         _reject(
             layout,
@@ -416,11 +439,11 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
         layout.encoding = enc.detect(data)
     data, bad = to_utf8(data, first_line, layout.source, layout.encoding)
     rejected.extend(bad)
-    n_plain = _plain_line_count(data)
+    n_plain = _plain_line_count(data, lf_count)  # decoding keeps every LF where it was
     if n_plain:
-        # The usual block: no blank line, no CR but in CRLF. If Arrow maps it row for
-        # line with no invalid row, line k is first_line + k and the line index is only
-        # built should a row be refused later (its raw text).
+        # The usual block: no CR but in CRLF. If Arrow maps it row for line with no
+        # invalid row, line k is first_line + k and the line index is only built should
+        # a row be refused later (its raw text).
         parsed = _arrow(data, n_plain, layout)
         if parsed is not None and not parsed[1]:
             return _plain_batch(parsed[0], data, first_line, layout), rejected
@@ -432,14 +455,21 @@ def parse_block(block: Block, layout: Layout) -> tuple[RawBatch, list[Rejection]
     return _slow(lines, layout, rejected)
 
 
-def _plain_line_count(data: bytes) -> int | None:
-    """The number of lines of a block without blank lines or lone CRs, else None (the
-    block then takes the indexed path). Counting in C is ~10x cheaper than indexing."""
-    if not data or data.startswith((b"\n", b"\r\n")) or b"\n\n" in data:
+def _plain_line_count(data: bytes, lf_count: int) -> int | None:
+    """The number of lines of a block without lone CRs, else None (the block then takes
+    the indexed path).
+
+    Without a lone CR every row Arrow reads (or refuses) ends at its own LF, and a blank
+    line yields no row, so "rows + invalid rows == lines" holds only if no line is
+    blank and none was merged into another: no search for blank lines is needed (it
+    cost a pass over the block). A blank first or last line — common at a file's end —
+    is seen here for free and spares a parse that could not match.
+    """
+    if not data or data.startswith((b"\n", b"\r\n")) or data.endswith((b"\n\n", b"\n\r\n")):
         return None
     if b"\r" in data and (data.count(b"\r") != data.count(b"\r\n") or b"\n\r\n" in data):
         return None
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return lf_count + (0 if data.endswith(b"\n") else 1)
 
 
 def _plain_batch(tbl: pa.Table, data: bytes, first_line: int, layout: Layout) -> RawBatch:

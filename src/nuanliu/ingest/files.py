@@ -228,7 +228,7 @@ def _ndjson_chunks(
         return
     if encoding == "auto":
         encoding = enc.detect(first[1])
-    for first_line, data, overlong in chain([first], blocks):
+    for first_line, data, overlong, _ in chain([first], blocks):
         data, rejected = to_utf8(data, first_line, source, encoding)
         if first_line == 1:
             data = _strip_bom(data)

@@ -365,27 +365,32 @@ class DuckDBEngine(Engine):
             return READINGS_BATCH_SCHEMA.empty_table()
         import pyarrow.compute as pc
 
-        view = f"_readings_{uuid.uuid4().hex}"
         bounds = pc.min_max(batch.column("ts"))
-        params = [bounds["min"].as_py(), bounds["max"].as_py()]
-        conn.register(view, batch)
+        # No unique index on DuckDB (see docs/store.md); the single writer makes this
+        # race-free. Only a batch row inside the span of the stored rows of the batch's
+        # time window can repeat a stored key; zone maps on ts narrow that look-up to a
+        # few row groups. Live data and time-ordered files land after what is stored, or
+        # overlap it by a boundary minute (a file read in blocks, a gateway's resend):
+        # the rows outside the span are appended as they are, without anti-join or
+        # RETURNING (~30 % of the insert's time), and only the rest is anti-joined.
+        span = "SELECT min(ts), max(ts) FROM readings WHERE ts >= ? AND ts <= ?"
+        lo, hi = self._run(conn, span, [bounds["min"].as_py(), bounds["max"].as_py()]).fetchall()[0]
+        if lo is None:
+            self._append_readings(conn, batch)
+            return batch
+        ts = batch.column("ts")
+        inside = pc.and_(
+            pc.greater_equal(ts, pa.scalar(lo, ts.type)), pc.less_equal(ts, pa.scalar(hi, ts.type))
+        )
+        n_inside = pc.sum(inside).as_py() or 0
+        outside = batch.filter(pc.invert(inside)) if n_inside < batch.num_rows else None
+        if outside is not None:
+            self._append_readings(conn, outside)
+        if not n_inside:
+            return batch
+        view = f"_readings_{uuid.uuid4().hex}"
+        conn.register(view, batch.filter(inside) if outside is not None else batch)
         try:
-            # No unique index on DuckDB (see docs/store.md); the single writer makes
-            # both paths race-free. Live data usually lands after everything stored:
-            # when zone maps on ts find no stored row in the batch's time window, the
-            # whole batch is new and is appended as it is, without anti-join or
-            # RETURNING (~30 % of the insert's time).
-            window = "SELECT 1 FROM readings WHERE ts >= ? AND ts <= ? LIMIT 1"
-            if not self._run(conn, window, params).fetchall():
-                self._run(
-                    conn,
-                    "INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)"
-                    f" SELECT sensor_id, ts, temp_c, humidity_pct, now() FROM {view}",
-                    None,
-                ).fetchall()
-                return batch
-            # Otherwise the batch is anti-joined against the stored rows of its own
-            # time window, which zone maps narrow to a few row groups.
             sql = f"""
                 INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)
                 SELECT b.sensor_id, b.ts, b.temp_c, b.humidity_pct, now()
@@ -396,10 +401,24 @@ class DuckDBEngine(Engine):
                       AND r.sensor_id = b.sensor_id AND r.ts = b.ts)
                 RETURNING sensor_id, ts, temp_c, humidity_pct
             """
-            new = self.fetch_arrow(conn, sql, params)
+            new = self.fetch_arrow(conn, sql, [lo, hi]).cast(READINGS_BATCH_SCHEMA)
         finally:
             self._unregister(conn, view)
-        return new.cast(READINGS_BATCH_SCHEMA)
+        return pa.concat_tables([outside, new]) if outside is not None else new
+
+    def _append_readings(self, conn: Any, rows: pa.Table) -> None:
+        """Append rows known to be new (no stored row shares a key with them)."""
+        view = f"_readings_{uuid.uuid4().hex}"
+        conn.register(view, rows)
+        try:
+            self._run(
+                conn,
+                "INSERT INTO readings (sensor_id, ts, temp_c, humidity_pct, received_at)"
+                f" SELECT sensor_id, ts, temp_c, humidity_pct, now() FROM {view}",
+                None,
+            ).fetchall()
+        finally:
+            self._unregister(conn, view)
 
     def lock_for_migration(self, conn: Any) -> None:
         # One process holds the file; the store's writer lock serialises threads.

@@ -114,10 +114,16 @@ def ingest(
     encoding: str = typer.Option("auto", help="auto, utf-8 or gb18030"),
     db: str | None = DbOpt,
 ) -> None:
-    """Ingest telemetry files; refused values go to quarantine with a reason."""
+    """Ingest telemetry files; refused values go to quarantine with a reason.
+
+    Exit 0 when anything was accepted (refused values are counted), 1 when a file could
+    not be read at all, 2 when every value was refused (``ingest/outcome.py``)."""
+    from nuanliu.ingest.model import IngestReport
+    from nuanliu.ingest.outcome import exit_code, refusal_note
     from nuanliu.telemetry.ingest import ingest_telemetry_file
 
-    failed = False
+    failed = 0
+    total = IngestReport()
     with _store(db) as store:
         for path in files:
             try:
@@ -126,13 +132,20 @@ def ingest(
                 )
             except NuanliuError as exc:
                 console.print(f"[red]{path}: {exc.message}[/red]")
-                failed = True
+                failed += 1
                 continue
-            console.print(f"{path}: {rep.summary()}")
+            total.add(rep)
+            console.print(f"{path}: {rep.summary()}", soft_wrap=True, markup=False)
             for reason in rep.reasons[:5]:
-                console.print(f"  [yellow]{reason}[/yellow]")
-    if failed:
-        raise typer.Exit(1)
+                console.print(f"  {reason}", style="yellow", soft_wrap=True, markup=False)
+    if len(files) > 1:
+        console.print(f"total: {total.summary()}", soft_wrap=True, markup=False)
+    note = refusal_note(total, [p.name for p in files], unit="value")
+    if note:
+        console.print(note, soft_wrap=True, markup=False)
+    code = exit_code(total, failed)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("mqtt")
