@@ -4,8 +4,6 @@ twin, detect substation faults, print the schema."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nuanliu.cli_store import cli_store
 from nuanliu.errors import NuanliuError
 
 app = typer.Typer(
@@ -22,26 +21,6 @@ app = typer.Typer(
 )
 console = Console()
 DbOpt = typer.Option(None, "--db", help="Store URL (default: NUANLIU_DB_URL or the data dir)")
-
-
-@contextmanager
-def _store(db: str | None) -> Iterator[Any]:
-    from nuanliu.config import load_settings
-    from nuanliu.store import open_store
-
-    try:
-        store = open_store(db or load_settings().database_url)
-        store.migrate()
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    try:
-        yield store
-    except NuanliuError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    finally:
-        store.close()
 
 
 def _when(text: str | None) -> datetime:
@@ -81,7 +60,7 @@ def site_cmd(
             console.print(f"[red]--curve: {part!r} is not outdoor:supply (°C)[/red]")
             raise typer.Exit(2) from None
         points.append((x, y))
-    with _store(db) as store:
+    with cli_store(db, console, monitored=False) as store:
         try:
             save_sites(
                 store,
@@ -124,7 +103,7 @@ def ingest(
 
     failed = 0
     total = IngestReport()
-    with _store(db) as store:
+    with cli_store(db, console, monitored=False) as store:
         for path in files:
             try:
                 rep = ingest_telemetry_file(
@@ -177,7 +156,7 @@ def mqtt_cmd(
         receive_maximum=max(batch_messages, 1),
         stats_interval_s=stats_interval_s,
     )
-    with _store(db) as store:
+    with cli_store(db, console, monitored=False) as store:
         members = open_store(db or load_settings().database_url, migrate=False)
         with members:
             worker = MqttIngest(TelemetryIngestor(store), cfg, membership_store=members)
@@ -206,7 +185,7 @@ def simulate(
     """Simulate station and source telemetry from the Tuoketuo–Hohhot twin into the store."""
     from nuanliu.telemetry.demo import simulate_into
 
-    with _store(db) as store:
+    with cli_store(db, console, monitored=False) as store:
         result = simulate_into(
             store,
             end=_when(end),
@@ -230,7 +209,7 @@ def faults_cmd(
     """Detect substation faults, record their evidence, raise their alerts."""
     from nuanliu.telemetry.jobs import fault_detection
 
-    with _store(db) as store:
+    with cli_store(db, console, monitored=False) as store:
         summary = fault_detection(store, now=_when(now), days=days)
         with store.read() as q:
             rows = q.all(
