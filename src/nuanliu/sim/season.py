@@ -370,7 +370,9 @@ def simulate_season(
     if controller is not None and supply_sched is None:
         base_row = np.r_[cn.lifts["supply_temp_c"], cn.sources["supply_temp_c"]]
         supply_sched = np.tile(base_row, (len(times), 1))
-    link = _ControlLink(cn, flats, elem_ids, driven, controller, sensor_noise_k, seed)
+    link = _ControlLink(cn, flats, elem_ids, driven, controller, sensor_noise_k, seed, design)
+    if supply_sched is not None:  # the first hour's isolation set-points within reach too
+        supply_sched[0] = link.clamp_isolation(0, supply_sched[0], None)
 
     # initial state: steady network and flats at rest at the first hour's weather
     p = flats.params
@@ -666,7 +668,9 @@ def _station_plan(
 class _ControlLink:
     """Between the step loop and a controller: what it sees, what it may set."""
 
-    def __init__(self, cn, flats: _Flats, elem_ids, driven, controller, noise_k: float, seed: int):
+    def __init__(
+        self, cn, flats: _Flats, elem_ids, driven, controller, noise_k: float, seed: int, design
+    ):
         lifts = cn.lifts
         self.supply_ids = np.r_[lifts["ids"], cn.sources["ids"]].astype(object)
         self.supply_pos = {str(i): j for j, i in enumerate(self.supply_ids)}
@@ -681,6 +685,19 @@ class _ControlLink:
         rows = np.flatnonzero(cn.stations["modelled"])
         self.iso_elem = self.n_cons + rows  # element rows of the isolation stations
         self.iso_supply = cn.stations["lift_row"][rows]  # their lift rows (supply order)
+        # the exchanger's approach at design load (primary in − secondary supply): an
+        # upper bound at part load, so a clamped set-point is always reachable
+        self.iso_approach_k = np.full(len(rows), ISOLATION_APPROACH_K)
+        self.iso_design_w = np.full(len(rows), np.nan)
+        if design is not None and design.stations is not None and len(rows):
+            d = design.stations.set_index("station_id")
+            for j, sid in enumerate(cn.stations["ids"][rows]):
+                if sid in d.index:
+                    gap = float(d.loc[sid, "temp_in_c"] - d.loc[sid, "secondary_supply_temp_c"])
+                    if np.isfinite(gap):
+                        self.iso_approach_k[j] = max(gap, ISOLATION_APPROACH_K)
+                    self.iso_design_w[j] = float(d.loc[sid, "heat_w"])
+        self.is_src = np.r_[~cn.lifts["is_station"], np.ones(len(cn.sources["ids"]), bool)]
 
     def ask(self, k, ts, t_o, curve_c, set_c, sup_row, rec):
         """The controller's set-points for step ``k`` (validated) over the schedules'."""
@@ -754,16 +771,26 @@ class _ControlLink:
 
     def clamp_isolation(self, k, sup_row, rec):
         """An isolation station passes what its primary supply allows (approach below)."""
-        if k > 0 and len(self.iso_elem):
-            arriving = rec["elem_sup"][k - 1][self.iso_elem].astype(float)
-            cap = arriving - ISOLATION_APPROACH_K
+        if len(self.iso_elem):
+            approach = self.iso_approach_k
+            if k > 0:
+                arriving = rec["elem_sup"][k - 1][self.iso_elem].astype(float)
+                # with flows held, the approach shrinks with the load (≥ the floor)
+                share = rec["elem_heat"][k - 1][self.iso_elem] / self.iso_design_w
+                share = np.where(np.isfinite(share), np.clip(share, 0.0, 1.0), 1.0)
+                approach = np.maximum(approach * share, ISOLATION_APPROACH_K)
+            else:  # before the first step: the hottest source set-point, 1 K line drop
+                arriving = np.full(len(self.iso_elem), np.max(sup_row[self.is_src]) - 1.0)
+            cap = arriving - approach
             want = sup_row[self.iso_supply]
             short = np.where(np.isfinite(cap), np.maximum(want - cap, 0.0), 0.0)
             if short.any():
                 sup_row = sup_row.copy()
                 sup_row[self.iso_supply] = want - short
-                rec["iso_shortfall_k"][k] = float(short.max())
-        rec["supply_set"][k] = sup_row
+                if rec is not None:
+                    rec["iso_shortfall_k"][k] = float(short.max())
+        if rec is not None:
+            rec["supply_set"][k] = sup_row
         return sup_row
 
 
