@@ -135,3 +135,26 @@ def test_feedback_keeps_sample_flats_warm_with_less_heat_than_the_curve(city):
     assert f["indoor_p5_c"] >= 18.0
     assert abs(f["energy_balance_residual_j"]) < 1e-6 * f["heat_produced_j"]
     assert len(ctl.log) == 4  # one correction per local midnight after the first day
+
+
+@pytest.mark.slow
+def test_the_isolation_station_is_schedulable_and_a_cold_plant_is_a_counted_shortfall():
+    start = pd.Timestamp("2027-01-10", tz="Asia/Shanghai")
+    end = start + pd.Timedelta(hours=6)
+    idx = [start, end]
+    sched = pd.DataFrame({"TKT": [128.0, 128.0], "ISO": [100.0, 100.0]}, index=idx)
+    res = simulate_season(
+        "tuoketuo-hohhot", "hohhot", start=start, end=end, source_supply_schedule=sched
+    )
+    iso = res.stations[res.stations["element_id"] == "ISO"]
+    assert np.isfinite(res.totals["heat_produced_j"])
+    assert res.totals["isolation_shortfall_hours"] == 0.0
+    # the plant asked for less than the city set-point needs: the city gets what passes
+    cold = pd.DataFrame({"TKT": [128.0, 128.0], "ISO": [125.0, 125.0]}, index=idx)
+    short = simulate_season(
+        "tuoketuo-hohhot", "hohhot", start=start, end=end, source_supply_schedule=cold
+    )
+    assert np.isfinite(short.totals["heat_produced_j"])
+    assert short.totals["isolation_shortfall_hours"] >= 5.0
+    assert short.totals["isolation_shortfall_kh"] > 0.0
+    assert len(iso) == 6
