@@ -142,13 +142,23 @@ def test_the_isolation_station_is_schedulable_and_a_cold_plant_is_a_counted_shor
     start = pd.Timestamp("2027-01-10", tz="Asia/Shanghai")
     end = start + pd.Timedelta(hours=6)
     idx = [start, end]
-    sched = pd.DataFrame({"TKT": [128.0, 128.0], "ISO": [100.0, 100.0]}, index=idx)
+    plant = pd.DataFrame(
+        {"TKT": [128.0, 128.0, 128.0]}, index=[start, start + pd.Timedelta(hours=3), end]
+    )
+    city = pd.DataFrame({"ISO": [100.0, 100.0]}, index=idx)  # the city side, by station id
     res = simulate_season(
-        "tuoketuo-hohhot", "hohhot", start=start, end=end, source_supply_schedule=sched
+        "tuoketuo-hohhot",
+        "hohhot",
+        start=start,
+        end=end,
+        source_supply_schedule=plant,
+        station_supply_schedule=city,
     )
     iso = res.stations[res.stations["element_id"] == "ISO"]
     assert np.isfinite(res.totals["heat_produced_j"])
     assert res.totals["isolation_shortfall_hours"] == 0.0
+    sent = res.meta["supply_setpoints_c"]
+    assert np.allclose(sent["ISO"], 100.0) and np.allclose(sent["TKT"], 128.0)
     # the plant asked for less than the city set-point needs: the city gets what passes
     cold = pd.DataFrame({"TKT": [128.0, 128.0], "ISO": [125.0, 125.0]}, index=idx)
     short = simulate_season(
@@ -157,4 +167,5 @@ def test_the_isolation_station_is_schedulable_and_a_cold_plant_is_a_counted_shor
     assert np.isfinite(short.totals["heat_produced_j"])
     assert short.totals["isolation_shortfall_hours"] >= 5.0
     assert short.totals["isolation_shortfall_kh"] > 0.0
+    assert (short.meta["supply_setpoints_c"]["ISO"] < 125.0).all()
     assert len(iso) == 6

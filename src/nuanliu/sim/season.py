@@ -356,9 +356,11 @@ def simulate_season(
         source_supply_schedule = (
             iso_sched
             if source_supply_schedule is None
-            else pd.concat(
-                [source_supply_schedule, iso_sched.reindex(source_supply_schedule.index)], axis=1
-            )
+            else pd.concat([source_supply_schedule, iso_sched], axis=1)
+            .sort_index()
+            .interpolate(method="time")
+            .ffill()
+            .bfill()
         )
     supply_sched = _supply_plan(
         cn,
@@ -923,7 +925,17 @@ def _result(
         totals=totals,
         interrupted=interrupted,
         elapsed_s=elapsed,
-        meta={"network": cn.name, "step_s": dt_s},
+        meta={
+            "network": cn.name,
+            "step_s": dt_s,
+            # the supply set-points sent (sources and isolation stations, after the
+            # reach clamp); all zero when none were scheduled
+            "supply_setpoints_c": pd.DataFrame(
+                rec["supply_set"][:done],
+                index=times,
+                columns=np.r_[cn.lifts["ids"], cn.sources["ids"]],
+            ),
+        },
     )
 
 
@@ -958,6 +970,9 @@ def write_season(result: SeasonResult, folder: str | Path) -> None:
         "interrupted": result.interrupted,
         "elapsed_s": result.elapsed_s,
         "steps": result.steps,
-        **result.meta,
+        **{k: v for k, v in result.meta.items() if not isinstance(v, pd.DataFrame)},
     }
+    sent = result.meta.get("supply_setpoints_c")
+    if isinstance(sent, pd.DataFrame) and sent.to_numpy().any():
+        sent.rename_axis("ts").reset_index().to_parquet(out / "supply_setpoints.parquet")
     (out / "totals.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
