@@ -14,6 +14,14 @@ primary water arrives too cold supplies its secondary cooler.
 Pump electricity is quasi-steady: the regulated steady solver is run at a handful of
 load levels once, and each step interpolates pump power from the sources' flow.
 
+A control strategy can set, per step, every station's secondary supply set-point and
+the sources' and isolation stations' supply set-points: a ``station_supply_schedule``
+frame, or a ``controller`` callback that sees only what a real platform sees
+(:class:`Observation`: time, weather, the stations' measured primary supply/return/
+flow/heat of the last step, the sample households' measured indoor temperatures) and
+returns :class:`Setpoints`. An isolation station whose primary water arrives too cold
+for its set-point supplies what it can (set-point − approach); the shortfall is counted.
+
 ``simulate_season`` returns a :class:`SeasonResult` (per-step frames and totals). A
 Ctrl-C stops the loop between steps and returns what was simulated
 (``interrupted=True``).
@@ -75,6 +83,47 @@ class SeasonResult:
     @property
     def steps(self) -> int:
         return len(self.times)
+
+
+#: an isolation station's secondary supply cannot exceed its primary supply minus this (K)
+ISOLATION_APPROACH_K = 5.0
+
+
+@dataclass
+class Observation:
+    """What a dispatch platform sees before step ``k`` (arrays in element order:
+    consumers then stations; measurements are of step ``k - 1``, NaN at ``k = 0``)."""
+
+    k: int
+    ts: pd.Timestamp
+    outdoor_c: float  # observed now
+    element_ids: NDArray[np.object_]
+    driven: NDArray[np.bool_]  # elements with flats (the ones a secondary set-point drives)
+    curve_supply_c: FloatArray  # each element's heating curve now (NaN: not driven)
+    supply_c: FloatArray  # measured primary supply temperature
+    return_c: FloatArray
+    mdot_kg_s: FloatArray
+    heat_w: FloatArray
+    secondary_supply_c: FloatArray  # the set-point applied in step k - 1
+    household_ids: NDArray[np.object_]  # the sample households (representative flats)
+    household_element: NDArray[np.int64]  # element row of each sample household
+    household_weight: FloatArray  # households each sample stands for
+    indoor_c: FloatArray  # measured indoor temperature (sensor offset + noise), k - 1
+    supply_ids: NDArray[np.object_]  # sources and isolation stations (lift then flow order)
+    supply_setpoint_c: FloatArray  # their set-points in step k - 1
+
+
+@dataclass
+class Setpoints:
+    """A controller's answer for one step. ``station_supply_c``: secondary supply
+    set-point (°C) per element — an array in element order (NaN: its heating curve) or
+    a mapping id → °C; ``supply_c``: source / isolation station id → supply set-point."""
+
+    station_supply_c: FloatArray | Mapping[str, float] | None = None
+    supply_c: Mapping[str, float] | None = None
+
+
+Controller = Callable[[Observation], "Setpoints | None"]
 
 
 def _weather_frame(weather: Any, times: pd.DatetimeIndex) -> pd.DataFrame:
@@ -263,6 +312,9 @@ def simulate_season(
     seed: int = 0,
     options: SolverOptions | None = None,
     follow_curves: bool = False,
+    station_supply_schedule: pd.DataFrame | None = None,
+    controller: Controller | None = None,
+    sensor_noise_k: float = 0.0,
 ) -> SeasonResult:
     """Simulate a heating season (or any window) at ``step`` resolution.
 
@@ -276,7 +328,15 @@ def simulate_season(
     ``on_progress(done, total)`` after each step. Sources hold their set-point (the
     schema has no source curve) unless ``follow_curves``: then sources and isolation
     stations follow quality-regulation supply curves (:func:`supply_curves`); a
-    schedule always wins for the sources it names.
+    schedule always wins for the sources it names; its columns may also name isolation
+    stations (their secondary, city-side supply).
+
+    ``station_supply_schedule``: °C per element (columns = consumer / station ids; an
+    isolation station's column sets its city-side supply; index tz-aware, interpolated;
+    NaN = the heating curve). ``controller(observation) -> Setpoints | None`` is asked
+    before every step and wins over both schedules; ``sensor_noise_k``: standard
+    deviation of the noise on the indoor temperatures it sees (beside each sensor's
+    fixed offset).
     """
     t_wall = time.perf_counter()
     net, cn = _network(network, station_dp_setpoints, valve_settings)
@@ -290,6 +350,18 @@ def simulate_season(
     base = options or SolverOptions()
     dyn = DynamicNetwork(cn, options=base, wall=wall)
     flow_tab, pump_tab, pump_src_tab, design = pump_power_table(cn, dyn.opts)
+    elem_ids = np.r_[cn.consumers["ids"], cn.stations["ids"]]
+    station_plan, iso_sched = _station_plan(cn, station_supply_schedule, times, driven, elem_ids)
+    if iso_sched is not None:  # isolation stations' columns join the supply schedule
+        source_supply_schedule = (
+            iso_sched
+            if source_supply_schedule is None
+            else pd.concat([source_supply_schedule, iso_sched], axis=1)
+            .sort_index()
+            .interpolate(method="time")
+            .ffill()
+            .bfill()
+        )
     supply_sched = _supply_plan(
         cn,
         source_supply_schedule,
@@ -297,6 +369,12 @@ def simulate_season(
         wx["temp_c"].to_numpy(float),
         supply_curves(cn, design, design_outdoor_c) if follow_curves else None,
     )
+    if controller is not None and supply_sched is None:
+        base_row = np.r_[cn.lifts["supply_temp_c"], cn.sources["supply_temp_c"]]
+        supply_sched = np.tile(base_row, (len(times), 1))
+    link = _ControlLink(cn, flats, elem_ids, driven, controller, sensor_noise_k, seed, design)
+    if supply_sched is not None:  # the first hour's isolation set-points within reach too
+        supply_sched[0] = link.clamp_isolation(0, supply_sched[0], None)
 
     # initial state: steady network and flats at rest at the first hour's weather
     p = flats.params
@@ -324,7 +402,6 @@ def simulate_season(
     lifts = cn.lifts
     src_lift = np.flatnonzero(~lifts["is_station"])
     src_ids = np.r_[lifts["ids"][src_lift], cn.sources["ids"]]
-    elem_ids = np.r_[cn.consumers["ids"], cn.stations["ids"]]
     rec = {
         "elem_mdot": np.zeros((n, n_elem), np.float32),
         "elem_sup": np.zeros((n, n_elem), np.float32),
@@ -341,6 +418,8 @@ def simulate_season(
         "loss": np.zeros(n),
         "delivered": np.zeros(n),
         "iso_mismatch": np.zeros(n),
+        "iso_shortfall_k": np.zeros(n),
+        "supply_set": np.zeros((n, len(link.supply_ids))),
         "indoor": np.zeros((n, len(p)), np.float32),
     }
     nr = cn.ref_slice.start
@@ -361,7 +440,14 @@ def simulate_season(
     try:
         for k in range(n):
             t_o = temp_c[k]
-            set_c = _curve_supply(flats, t_o, n_elem)
+            set_c = curve_c = _curve_supply(flats, t_o, n_elem)
+            if station_plan is not None:
+                set_c = np.where(np.isnan(station_plan[k]), curve_c, station_plan[k])
+            sup_row = None if supply_sched is None else supply_sched[k]
+            if controller is not None:
+                set_c, sup_row = link.ask(k, times[k], t_o, curve_c, set_c, sup_row, rec)
+            if sup_row is not None:
+                sup_row = link.clamp_isolation(k, sup_row, rec)
             unit_set = set_c[flats.element] + p.supply_offset_k
             g = radiator_conductance_w_k(p, rooms.dt_mean_k)
             unit_demand = np.maximum(g * (unit_set - rooms.t_air_c), 0.0)
@@ -372,7 +458,7 @@ def simulate_season(
                 dt_s,
                 consumer_demand_w=demand[:n_cons],
                 station_demand_w=np.where(driven[n_cons:], demand[n_cons:], 0.0),
-                supply_temp_c=None if supply_sched is None else supply_sched[k],
+                supply_temp_c=sup_row,
             )
             heat = np.concatenate((res.consumer_heat_w, res.station_heat_w))
             share = np.where(
@@ -498,11 +584,14 @@ def _supply_plan(
     if schedule is None:
         return out
     ids = np.r_[lifts["ids"], cn.sources["ids"]]
-    is_src = np.r_[~lifts["is_station"], np.ones(len(cn.sources["ids"]), bool)]
+    # sources and isolation stations (every lift and flow source) take a supply schedule
+    is_src = np.ones(len(ids), bool)
     known = set(ids[is_src])
     unknown = sorted(set(map(str, schedule.columns)) - known)
     if unknown:
-        raise InvalidInput(f"source_supply_schedule: unknown source id(s) {unknown}")
+        raise InvalidInput(
+            f"source_supply_schedule: unknown source / isolation station id(s) {unknown}"
+        )
     idx = pd.DatetimeIndex(schedule.index)
     if idx.tz is None:
         raise InvalidInput("source_supply_schedule: index must be timezone-aware")
@@ -515,6 +604,199 @@ def _supply_plan(
         j = np.flatnonzero(is_src & (ids == str(col)))
         out[:, j] = np.interp(xt, x, v)[:, None]
     return out
+
+
+def _schedule_values(name: str, schedule: pd.DataFrame, times: pd.DatetimeIndex) -> FloatArray:
+    """The frame's columns interpolated at ``times`` (NaN stays NaN: "not set")."""
+    idx = pd.DatetimeIndex(schedule.index)
+    if idx.tz is None:
+        raise InvalidInput(f"{name}: index must be timezone-aware")
+    x = idx.tz_convert("UTC").asi8.astype(float)
+    xt = times.tz_convert("UTC").asi8.astype(float)
+    out = np.full((len(times), schedule.shape[1]), np.nan)
+    for j, col in enumerate(schedule.columns):
+        v = pd.to_numeric(schedule[col], errors="coerce").to_numpy(float)
+        ok = np.isfinite(v)
+        if not ok.any():
+            raise InvalidInput(f"{name}: column {col}: no numbers")
+        # a gap (NaN) in the schedule means "the curve" from that time to the next value
+        vals = np.interp(xt, x[ok], v[ok])
+        held = np.clip(np.searchsorted(x, xt, side="right") - 1, 0, len(x) - 1)
+        vals = np.where(ok[held], vals, np.nan)
+        out[:, j] = vals
+    return out
+
+
+def _station_plan(
+    cn: CompiledNetwork,
+    schedule: pd.DataFrame | None,
+    times: pd.DatetimeIndex,
+    driven: NDArray[np.bool_],
+    elem_ids: NDArray[np.object_],
+) -> tuple[FloatArray | None, pd.DataFrame | None]:
+    """(per-step secondary set-points in element order, NaN = curve; the isolation
+    stations' columns as a supply schedule frame)."""
+    if schedule is None:
+        return None, None
+    name = "station_supply_schedule"
+    if not isinstance(schedule, pd.DataFrame):
+        raise InvalidInput(f"{name}: a DataFrame expected, got {type(schedule).__name__}")
+    pos = {str(e): i for i, e in enumerate(elem_ids)}
+    iso_ids = set(map(str, cn.stations["ids"][cn.stations["modelled"]]))
+    cols = [str(c) for c in schedule.columns]
+    unknown = sorted(c for c in cols if c not in pos)
+    if unknown:
+        raise InvalidInput(f"{name}: unknown station / consumer id(s) {unknown}")
+    undriven = sorted(c for c in cols if c not in iso_ids and not driven[pos[c]])
+    if undriven:
+        raise InvalidInput(f"{name}: id(s) {undriven} have no heat demand to control")
+    frame = schedule.copy()
+    frame.columns = cols
+    iso_cols = [c for c in cols if c in iso_ids]
+    iso = frame[iso_cols] if iso_cols else None
+    rest = [c for c in cols if c not in iso_ids]
+    if iso is not None and not np.all(np.isfinite(iso.to_numpy(float))):
+        raise InvalidInput(f"{name}: isolation station column(s) {iso_cols}: not all numbers")
+    if not rest:
+        return None, iso
+    vals = frame[rest].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    if np.isinf(vals).any():
+        raise InvalidInput(f"{name}: infinite set-point(s)")
+    if np.isnan(vals).all(axis=0).any():
+        bad = [c for c, b in zip(rest, np.isnan(vals).all(axis=0), strict=True) if b]
+        raise InvalidInput(f"{name}: column(s) {bad}: no numbers (NaN)")
+    plan = np.full((len(times), len(elem_ids)), np.nan)
+    plan[:, [pos[c] for c in rest]] = _schedule_values(name, frame[rest], times)
+    return plan, iso
+
+
+class _ControlLink:
+    """Between the step loop and a controller: what it sees, what it may set."""
+
+    def __init__(
+        self, cn, flats: _Flats, elem_ids, driven, controller, noise_k: float, seed: int, design
+    ):
+        lifts = cn.lifts
+        self.supply_ids = np.r_[lifts["ids"], cn.sources["ids"]].astype(object)
+        self.supply_pos = {str(i): j for j, i in enumerate(self.supply_ids)}
+        self.elem_ids = elem_ids
+        self.elem_pos = {str(e): i for i, e in enumerate(elem_ids)}
+        self.driven = driven
+        self.flats = flats
+        self.controller = controller
+        self.noise_k = float(noise_k)
+        self.rng = np.random.default_rng(seed + 7919)
+        self.n_cons = len(cn.consumers["ids"])
+        rows = np.flatnonzero(cn.stations["modelled"])
+        self.iso_elem = self.n_cons + rows  # element rows of the isolation stations
+        self.iso_supply = cn.stations["lift_row"][rows]  # their lift rows (supply order)
+        # the exchanger's approach at design load (primary in − secondary supply): an
+        # upper bound at part load, so a clamped set-point is always reachable
+        self.iso_approach_k = np.full(len(rows), ISOLATION_APPROACH_K)
+        self.iso_design_w = np.full(len(rows), np.nan)
+        if design is not None and design.stations is not None and len(rows):
+            d = design.stations.set_index("station_id")
+            for j, sid in enumerate(cn.stations["ids"][rows]):
+                if sid in d.index:
+                    gap = float(d.loc[sid, "temp_in_c"] - d.loc[sid, "secondary_supply_temp_c"])
+                    if np.isfinite(gap):
+                        self.iso_approach_k[j] = max(gap, ISOLATION_APPROACH_K)
+                    self.iso_design_w[j] = float(d.loc[sid, "heat_w"])
+        self.is_src = np.r_[~cn.lifts["is_station"], np.ones(len(cn.sources["ids"]), bool)]
+
+    def ask(self, k, ts, t_o, curve_c, set_c, sup_row, rec):
+        """The controller's set-points for step ``k`` (validated) over the schedules'."""
+        prev = k - 1
+        nan_e = np.full(len(self.elem_ids), np.nan)
+        if prev >= 0:
+            meas = rec["indoor"][prev] + self.flats.params.sensor_offset_k
+            if self.noise_k > 0:
+                meas = meas + self.rng.normal(0.0, self.noise_k, len(meas))
+        obs = Observation(
+            k=k,
+            ts=ts,
+            outdoor_c=float(t_o),
+            element_ids=self.elem_ids,
+            driven=self.driven,
+            curve_supply_c=curve_c,
+            supply_c=rec["elem_sup"][prev].astype(float) if prev >= 0 else nan_e,
+            return_c=rec["elem_ret"][prev].astype(float) if prev >= 0 else nan_e,
+            mdot_kg_s=rec["elem_mdot"][prev].astype(float) if prev >= 0 else nan_e,
+            heat_w=rec["elem_heat"][prev].astype(float) if prev >= 0 else nan_e,
+            secondary_supply_c=rec["elem_sec_sup"][prev].astype(float) if prev >= 0 else nan_e,
+            household_ids=self.flats.unit_ids,
+            household_element=self.flats.element,
+            household_weight=self.flats.weight,
+            indoor_c=np.asarray(meas, float)
+            if prev >= 0
+            else np.full(len(self.flats.weight), np.nan),
+            supply_ids=self.supply_ids,
+            supply_setpoint_c=rec["supply_set"][prev] if prev >= 0 else sup_row.copy(),
+        )
+        act = self.controller(obs)
+        if act is None:
+            return set_c, sup_row
+        if not isinstance(act, Setpoints):
+            raise InvalidInput(f"controller: Setpoints expected, got {type(act).__name__}")
+        out_set, out_sup = set_c, sup_row
+        if act.station_supply_c is not None:
+            out_set = self._station_row(act.station_supply_c, set_c)
+        if act.supply_c is not None:
+            out_sup = sup_row.copy()
+            for sid, v in act.supply_c.items():
+                j = self.supply_pos.get(str(sid))
+                if j is None:
+                    raise InvalidInput(
+                        f"controller: supply_c: unknown source / isolation station id {sid!r}"
+                    )
+                if not np.isfinite(float(v)):
+                    raise InvalidInput(f"controller: supply_c[{sid}]: not a number ({v})")
+                out_sup[j] = float(v)
+        return out_set, out_sup
+
+    def _station_row(self, given, set_c):
+        if isinstance(given, Mapping):
+            row = set_c.copy()
+            for eid, v in given.items():
+                i = self.elem_pos.get(str(eid))
+                if i is None:
+                    raise InvalidInput(f"controller: station_supply_c: unknown station id {eid!r}")
+                if not np.isfinite(float(v)):
+                    raise InvalidInput(f"controller: station_supply_c[{eid}]: not a number ({v})")
+                row[i] = float(v)
+            return row
+        arr = np.asarray(given, dtype=float)
+        if arr.shape != set_c.shape:
+            raise InvalidInput(
+                f"controller: station_supply_c: {len(set_c)} values expected (element order)"
+            )
+        if np.isinf(arr).any():
+            raise InvalidInput("controller: station_supply_c: infinite set-point")
+        return np.where(np.isnan(arr), set_c, arr)
+
+    def clamp_isolation(self, k, sup_row, rec):
+        """An isolation station passes what its primary supply allows (approach below)."""
+        if len(self.iso_elem):
+            approach = self.iso_approach_k
+            if k > 0:
+                arriving = rec["elem_sup"][k - 1][self.iso_elem].astype(float)
+                # with flows held, the approach shrinks with the load (≥ the floor)
+                share = rec["elem_heat"][k - 1][self.iso_elem] / self.iso_design_w
+                share = np.where(np.isfinite(share), np.clip(share, 0.0, 1.0), 1.0)
+                approach = np.maximum(approach * share, ISOLATION_APPROACH_K)
+            else:  # before the first step: the hottest source set-point, 1 K line drop
+                arriving = np.full(len(self.iso_elem), np.max(sup_row[self.is_src]) - 1.0)
+            cap = arriving - approach
+            want = sup_row[self.iso_supply]
+            short = np.where(np.isfinite(cap), np.maximum(want - cap, 0.0), 0.0)
+            if short.any():
+                sup_row = sup_row.copy()
+                sup_row[self.iso_supply] = want - short
+                if rec is not None:
+                    rec["iso_shortfall_k"][k] = float(short.max())
+        if rec is not None:
+            rec["supply_set"][k] = sup_row
+        return sup_row
 
 
 def _supply_map(cn: CompiledNetwork, row: FloatArray) -> dict[str, float]:
@@ -606,6 +888,9 @@ def _result(
     delivered = float(np.sum(rec["delivered"][:done]) * dt_s)
     lost = float(np.sum(rec["loss"][:done]) * dt_s)
     mismatch = float(np.sum(rec["iso_mismatch"][:done]) * dt_s)
+    short_w = np.maximum(rec["elem_demand"][:done] - rec["elem_heat"][:done], 0.0)
+    iso_short = rec["iso_shortfall_k"][:done]
+    dist = indoor_distribution(indoor, flats.weight)
     totals = {
         "steps": float(done),
         "heat_produced_j": produced,
@@ -618,6 +903,10 @@ def _result(
         "cold_household_hours": cold,
         "overheated_household_hours": hot,
         "households": float(np.sum(flats.weight)),
+        "station_heat_shortfall_j": float(np.sum(short_w, dtype=np.float64) * dt_s),
+        "isolation_shortfall_hours": float(np.count_nonzero(iso_short > 0) * hours),
+        "isolation_shortfall_kh": float(np.sum(iso_short) * hours),
+        **dist,
     }
     network = pd.DataFrame(
         {
@@ -639,8 +928,36 @@ def _result(
         totals=totals,
         interrupted=interrupted,
         elapsed_s=elapsed,
-        meta={"network": cn.name, "step_s": dt_s},
+        meta={
+            "network": cn.name,
+            "step_s": dt_s,
+            # the supply set-points sent (sources and isolation stations, after the
+            # reach clamp); all zero when none were scheduled
+            "supply_setpoints_c": pd.DataFrame(
+                rec["supply_set"][:done],
+                index=times,
+                columns=np.r_[cn.lifts["ids"], cn.sources["ids"]],
+            ),
+        },
     )
+
+
+def indoor_distribution(indoor_c: FloatArray, weight: FloatArray) -> dict[str, float]:
+    """Household-hour weighted mean and 5th/50th/95th percentiles of indoor temperature."""
+    if indoor_c.size == 0:
+        return {}
+    v = np.asarray(indoor_c, float).ravel()
+    w = np.broadcast_to(np.asarray(weight, float)[None, :], indoor_c.shape).ravel()
+    order = np.argsort(v, kind="stable")
+    cw = np.cumsum(w[order])
+    cw /= cw[-1]
+    pick = {q: float(v[order][np.searchsorted(cw, q / 100.0)]) for q in (5, 50, 95)}
+    return {
+        "indoor_mean_c": float(np.sum(v * w) / np.sum(w)),
+        "indoor_p5_c": pick[5],
+        "indoor_p50_c": pick[50],
+        "indoor_p95_c": pick[95],
+    }
 
 
 def write_season(result: SeasonResult, folder: str | Path) -> None:
@@ -656,6 +973,9 @@ def write_season(result: SeasonResult, folder: str | Path) -> None:
         "interrupted": result.interrupted,
         "elapsed_s": result.elapsed_s,
         "steps": result.steps,
-        **result.meta,
+        **{k: v for k, v in result.meta.items() if not isinstance(v, pd.DataFrame)},
     }
+    sent = result.meta.get("supply_setpoints_c")
+    if isinstance(sent, pd.DataFrame) and sent.to_numpy().any():
+        sent.rename_axis("ts").reset_index().to_parquet(out / "supply_setpoints.parquet")
     (out / "totals.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
