@@ -1,20 +1,17 @@
-"""Benchmark: forecasting, scheduling and the season comparison of control strategies.
+"""Benchmark: scheduling and the season comparison of control strategies (the forecast
+backtests are ``bench/forecast.py``).
 
-1. Backtests (rolling origin) on the shipped real data: Brønderslev (no weather;
-   train 2016–2018, test 2019) and Tartu (weather; train Jan–Sep, test Oct–Dec 2019),
-   day-ahead and 7 days ahead, against the baselines. Writes the forecast-vs-actual PNG
-   of two weeks of the Brønderslev test period to ``docs/``.
-2. Tuoketuo → Hohhot: time of building the twin model (once a day), of one 48 h
+1. Tuoketuo → Hohhot: time of building the twin model (once a day), of one 48 h
    schedule optimisation, and of training a forecaster for every station (on Dask) from
    station heat the season simulation produced.
-3. Season (``sim.season.simulate_season``, the dynamic twin with the demo city's
+2. Season (``sim.season.simulate_season``, the dynamic twin with the demo city's
    buildings, shipped Hohhot CSWD weather): (a) heating curve, (b) curve + balancing,
    (c) Nuanliu's on-demand station set-points (indoor feedback) + balancing — heat
    produced, lost, pump electricity, cost, cold and overheated household-hours, indoor
    temperature distribution, where the saving comes from.
 
 Usage: ``python bench/control.py [--season-start 2026-10-15 --days 183]
-[--skip-backtest] [--skip-season] [--case a|b|c]``; ``--case`` runs one season case
+[--skip-season] [--case a|b|c|d]``; ``--case`` runs one season case
 into the work folder (run the three in parallel, then the full command assembles).
 Prints the tables and writes
 ``bench/results/control.md``.
@@ -34,7 +31,6 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "control.md"
-PNG = ROOT / "docs" / "control_forecast_bronderslev.png"
 NETWORK = "tuoketuo-hohhot"
 HEAT_YUAN_PER_GJ = 35.0
 #: bands trained per station in the benchmark: what a 48 h schedule uses
@@ -48,68 +44,6 @@ def md(df: pd.DataFrame, floatfmt: str = ".2f") -> str:
         cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- 1 backtests
-
-
-def backtests() -> tuple[pd.DataFrame, str]:
-    from nuanliu.control import datasets
-    from nuanliu.control.backtest import run_backtest
-    from nuanliu.control.cli import short_table
-    from nuanliu.control.series import prepare
-
-    rows = []
-    t0 = time.perf_counter()
-    br = prepare(datasets.bronderslev())["bronderslev"]
-    bt_b = run_backtest(
-        br, train_until="2019-01-01", days_ahead=(1, 7), tz="Europe/Copenhagen", country="DK"
-    )
-    ta = prepare(datasets.tartu())["tartu-10259"]
-    bt_t = run_backtest(
-        ta, train_until="2019-10-01", days_ahead=(1, 7), tz="Europe/Tallinn", country="EE"
-    )
-    for name, bt in (
-        ("Brønderslev 2019 (no weather)", bt_b),
-        ("Tartu Oct–Dec 2019 (observed weather)", bt_t),
-    ):
-        t = short_table(bt.table)
-        t.insert(0, "data set", name)
-        rows.append(t)
-    table = pd.concat(rows, ignore_index=True)
-    plot_bronderslev(bt_b.predictions[1])
-    return table, f"{time.perf_counter() - t0:.0f} s for both data sets"
-
-
-def plot_bronderslev(pred: pd.DataFrame) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    win = pred[(pred.index >= "2019-02-04") & (pred.index < "2019-02-18")]
-    fig, ax = plt.subplots(figsize=(11, 4))
-    ax.plot(win.index, win["actual_kw"], color="black", lw=1.2, label="actual")
-    ax.plot(win.index, win["forecast_kw"], color="tab:red", lw=1.0, label="LightGBM day-ahead")
-    ax.plot(
-        win.index,
-        win["same_hour_yesterday"],
-        color="tab:blue",
-        lw=0.8,
-        alpha=0.6,
-        label="same hour yesterday",
-    )
-    ax.set_ylabel("heat, kWh/h")
-    ax.set_title(
-        "Brønderslev, 4–17 Feb 2019 (test period): day-ahead forecast vs actual (no weather)"
-    )
-    ax.legend(loc="upper right")
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    PNG.parent.mkdir(exist_ok=True)
-    fig.savefig(PNG, dpi=110)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------- 2 scheduling time
@@ -382,7 +316,6 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--season-start", default=SEASON_START)
     ap.add_argument("--days", "--season-days", dest="days", type=int, default=SEASON_DAYS)
-    ap.add_argument("--skip-backtest", action="store_true")
     ap.add_argument("--skip-season", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-training", action="store_true")
@@ -403,27 +336,11 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
     ]
-    if not args.skip_backtest:
-        cache = work / "backtest.pkl"
-        if cache.exists() and PNG.exists():
-            table, note = pickle.loads(cache.read_bytes())
-        else:
-            table, note = backtests()
-            cache.write_bytes(pickle.dumps((table, note)))
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-        parts += [
-            "## Forecast backtests (rolling origin, daily origins at local midnight)",
-            "",
-            "Weather for Tartu is the observed hourly temperature used as if forecast"
-            " (an upper bound);",
-            "Brønderslev has no weather: calendar, Danish holidays and recent load only.",
-            "MAPE over hours with load above 5 % of the mean; daily = energy per local day.",
-            "",
-            md(table),
-            "",
-            f"({note}; plot: docs/{PNG.name})",
-            "",
-        ]
+    parts += [
+        "Forecast backtests: `bench/forecast.py` (validation first, then the test once;"
+        " `bench/results/forecast.md`).",
+        "",
+    ]
     tcache = work / "timing.pkl"
     if tcache.exists():  # measured once per work folder (a re-assembly keeps it)
         timing = pickle.loads(tcache.read_bytes())
