@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tables import markdown_table as md
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "control.md"
@@ -35,15 +36,6 @@ NETWORK = "tuoketuo-hohhot"
 HEAT_YUAN_PER_GJ = 35.0
 #: bands trained per station in the benchmark: what a 48 h schedule uses
 TRAIN_BANDS = (1, 2)
-
-
-def md(df: pd.DataFrame, floatfmt: str = ".2f") -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- 2 scheduling time

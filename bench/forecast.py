@@ -29,21 +29,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tables import markdown_table as md
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "forecast.md"
 PNG = ROOT / "docs" / "control_forecast_bronderslev.png"
 BR = {"tz": "Europe/Copenhagen", "country": "DK"}
 TA = {"tz": "Europe/Tallinn", "country": "EE"}
-
-
-def md(df: pd.DataFrame, floatfmt: str = ".2f") -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def series() -> tuple[object, object]:
