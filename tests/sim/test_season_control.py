@@ -10,7 +10,8 @@ import pytest
 from nuanliu.control.ondemand import FeedbackSettings, OnDemandController
 from nuanliu.errors import InvalidInput
 from nuanliu.network.generate import generate_city
-from nuanliu.sim.season import Observation, Setpoints, simulate_season
+from nuanliu.sim.season import simulate_season
+from nuanliu.sim.season_control import Observation, Setpoints
 
 START = pd.Timestamp("2026-01-10", tz="Asia/Shanghai")
 END = START + pd.Timedelta(days=2)

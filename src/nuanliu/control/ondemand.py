@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from nuanliu.errors import InvalidInput
-from nuanliu.sim.season import Observation, Setpoints
+from nuanliu.sim.season_control import Observation, Setpoints
 
 
 @dataclass
