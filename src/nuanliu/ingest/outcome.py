@@ -1,7 +1,7 @@
 """How an ingest command ends: its exit code and what it says about refused input.
 
 Shared by ``nuanliu ingest`` (readings) and ``nuanliu telemetry ingest`` so both follow
-one rule, the project's exit-code convention (``sim/cli.py``: 2 = invalid input):
+one rule, the project's exit-code convention (``cli_store.EXIT_INVALID``: 2 = invalid input):
 
 - ``0``: something of the input was accepted (stored, or already stored: a re-run of a
   stored file is not a refusal), even if other rows were refused — their counts are
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nuanliu.cli_store import EXIT_INVALID
 from nuanliu.ingest.model import IngestReport
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_REFUSED = 2
+EXIT_REFUSED = EXIT_INVALID
 
 
 def entirely_refused(report: IngestReport) -> bool:

@@ -426,11 +426,10 @@ def evaluate_alerts(
     ``delivery`` options go to ``webhook.deliver_pending``.
     """
     at = utc(now or datetime.now(UTC))
-    rules = list_rules(store, enabled_only=True)
-    if metrics is not None:
-        rules = [r for r in rules if r.metric in metrics]
+    enabled = list_rules(store, enabled_only=True)
+    rules = enabled if metrics is None else [r for r in enabled if r.metric in metrics]
     found = {r.rule_id: violations(store, r, at) for r in rules}
-    _drop_cold_from_below_standard(store, rules, found, at)
+    _drop_cold_from_below_standard(store, enabled, found, at)
     report = EvaluationReport()
     with store.write() as w:
         default_url = w.scalar("SELECT value FROM mon_settings WHERE key = 'webhook_url'")
@@ -507,19 +506,17 @@ def evaluate_alerts(
 
 
 def _drop_cold_from_below_standard(
-    store: Any, rules: list[AlertRule], found: dict[str, pd.DataFrame], at: datetime
+    store: Any, enabled: list[AlertRule], found: dict[str, pd.DataFrame], at: datetime
 ) -> None:
     """A cold home raises one alert: households that violate an enabled
     ``household_temp_below`` rule are left out of ``household_below_standard`` (that rule
-    is for the home that is not compliant although it is never cold)."""
-    below = [r for r in rules if r.metric == "household_below_standard"]
+    is for the home that is not compliant although it is never cold). ``found`` holds the
+    violations evaluated so far; a cold rule not among them is evaluated here."""
+    below = [r for r in enabled if r.metric == "household_below_standard" and r.rule_id in found]
     if not below:
         return
-    cold_rules = [
-        r for r in list_rules(store, enabled_only=True) if r.metric == "household_temp_below"
-    ]
     cold: set[str] = set()
-    for r in cold_rules:
+    for r in (r for r in enabled if r.metric == "household_temp_below"):
         viol = found.get(r.rule_id)
         if viol is None:
             viol = violations(store, r, at)
